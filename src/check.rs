@@ -1,0 +1,700 @@
+//! Syntax tree to typed, compiled expression.
+//!
+//! Takes an [`Expr`] and gives a [`Code`] tree in which fact paths are
+//! resolved to [`Fact`] indices, enum names to their index, and every
+//! quantity literal converted to canonical units, so that evaluating a rule
+//! never looks up a string or converts a unit. Every type and unit error is
+//! collected (the checker keeps going after the first) with its span.
+
+use rust_decimal::Decimal;
+
+use crate::date::Date;
+use crate::facts::{EnumDomain, FACTS, Fact, FactSet, Level, Type, Val};
+use crate::source::Span;
+use crate::suggest;
+use crate::syntax::{BinOp, Expr, ExprKind, UnOp};
+use crate::units::{Dim, Unit};
+
+/// A compiled expression, ready to evaluate.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Code {
+    /// A constant.
+    Const(Val),
+    /// The value of a fact (unknown when missing).
+    Fact(Fact),
+    /// Whether a fact is present.
+    Present(Fact),
+    /// Kleene negation.
+    Not(Box<Code>),
+    /// Kleene conjunction.
+    And(Box<Code>, Box<Code>),
+    /// Kleene disjunction.
+    Or(Box<Code>, Box<Code>),
+    /// The left value, or the right when the left is unknown.
+    Default(Box<Code>, Box<Code>),
+    /// A comparison of two numbers, dates, enum values or booleans.
+    Cmp(BinOp, Box<Code>, Box<Code>),
+    /// `x in lo ..= hi`.
+    InRange(Box<Code>, Box<Code>, Box<Code>),
+    /// Exact decimal `+ - * /`.
+    Arith(BinOp, Box<Code>, Box<Code>),
+    /// Negation of a number.
+    Neg(Box<Code>),
+    /// Days from the right date to the left date.
+    DaysBetween(Box<Code>, Box<Code>),
+    /// A date moved by a number of days (negated when the flag is set).
+    ShiftDate(Box<Code>, Box<Code>, bool),
+}
+
+/// A checked expression: its code, its type and how to show its value.
+#[derive(Clone, Debug)]
+pub struct Typed {
+    /// The compiled code.
+    pub code: Code,
+    /// The type.
+    pub ty: Type,
+    /// The unit to show a quantity in (the literal's own, or the fact's).
+    pub unit: Option<Unit>,
+    /// The facts the expression reads.
+    pub facts: FactSet,
+    /// A bare mass literal such as `40 kg`, which can stand for a body mass.
+    mass_literal: bool,
+}
+
+/// A type or name error, relative to the expression text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Stable kebab-case code (`unknown-fact`, `unit-mismatch`, ...).
+    pub code: &'static str,
+    /// One line saying what is wrong.
+    pub message: String,
+    /// Where.
+    pub span: Span,
+    /// The label under the span.
+    pub label: String,
+    /// How to fix it, when that is clear.
+    pub help: Option<String>,
+}
+
+/// What an expression may refer to.
+#[derive(Clone, Copy, Debug)]
+pub struct Scope {
+    /// Whether `phase.*` facts are available (rules with `scope: phase`).
+    pub phase: bool,
+}
+
+/// Names of the functions the language has.
+const FUNCTIONS: &[&str] = &["present"];
+
+/// Checks and compiles an expression; `None` when it has errors, all of
+/// which are pushed to `problems`.
+pub fn check(expr: &Expr, scope: Scope, problems: &mut Vec<Problem>) -> Option<Typed> {
+    Checker { scope, problems }.expr(expr)
+}
+
+/// Checks an expression that must be true/false (a condition).
+pub fn check_condition(expr: &Expr, scope: Scope, problems: &mut Vec<Problem>) -> Option<Typed> {
+    let typed = check(expr, scope, problems)?;
+    if typed.ty != Type::Bool {
+        problems.push(Problem {
+            code: "not-a-condition",
+            message: format!(
+                "a condition must be true or false, but this is {}",
+                typed.ty.describe()
+            ),
+            span: expr.span,
+            label: typed.ty.describe(),
+            help: Some(
+                "compare it with something, e.g. `phase.daily_dose_per_kg > 2 mg/kg/day`".into(),
+            ),
+        });
+        return None;
+    }
+    Some(typed)
+}
+
+struct Checker<'a> {
+    scope: Scope,
+    problems: &'a mut Vec<Problem>,
+}
+
+fn typed(code: Code, ty: Type, facts: FactSet) -> Typed {
+    Typed {
+        code,
+        ty,
+        unit: None,
+        facts,
+        mass_literal: false,
+    }
+}
+
+impl Checker<'_> {
+    fn error(
+        &mut self,
+        code: &'static str,
+        span: Span,
+        message: String,
+        label: String,
+        help: Option<String>,
+    ) {
+        self.problems.push(Problem {
+            code,
+            message,
+            span,
+            label,
+            help,
+        });
+    }
+
+    fn expr(&mut self, expr: &Expr) -> Option<Typed> {
+        match &expr.kind {
+            ExprKind::Quantity { value, unit } => self.quantity(*value, unit.as_ref()),
+            ExprKind::Date(text) => match Date::parse(text) {
+                Ok(date) => Some(typed(
+                    Code::Const(Val::Date(date)),
+                    Type::Date,
+                    FactSet::EMPTY,
+                )),
+                Err(why) => {
+                    self.error(
+                        "invalid-date",
+                        expr.span,
+                        why,
+                        "not a calendar date".into(),
+                        None,
+                    );
+                    None
+                }
+            },
+            ExprKind::Bool(b) => Some(typed(
+                Code::Const(Val::Bool(*b)),
+                Type::Bool,
+                FactSet::EMPTY,
+            )),
+            ExprKind::Path(path) => self.path(path, expr.span),
+            ExprKind::Name(name) => {
+                self.error(
+                    "unknown-name",
+                    expr.span,
+                    format!("`{name}` is not a fact or a value here"),
+                    "unknown name".into(),
+                    Some("a bare name is an enum value and must be compared with a fact of that enum, as in `patient.sex == female`; facts are written with their group, as in `patient.weight`".into()),
+                );
+                None
+            }
+            ExprKind::Call { name, args } => self.call(&name.value, name.span, args, expr.span),
+            ExprKind::Unary(UnOp::Not, inner) => {
+                let inner = self
+                    .expr(inner)
+                    .and_then(|t| self.want_bool(t, inner.span, "not"))?;
+                Some(Typed {
+                    code: Code::Not(Box::new(inner.code)),
+                    ..inner
+                })
+            }
+            ExprKind::Unary(UnOp::Neg, inner) => {
+                let t = self.expr(inner)?;
+                if !matches!(t.ty, Type::Quantity(_)) {
+                    self.error(
+                        "type-mismatch",
+                        inner.span,
+                        format!("`-` needs a number, but this is {}", t.ty.describe()),
+                        t.ty.describe(),
+                        None,
+                    );
+                    return None;
+                }
+                Some(Typed {
+                    code: Code::Neg(Box::new(t.code)),
+                    ..t
+                })
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b),
+            ExprKind::InRange(x, lo, hi) => self.in_range(x, lo, hi),
+        }
+    }
+
+    fn quantity(
+        &mut self,
+        value: Decimal,
+        unit: Option<&crate::source::Spanned<String>>,
+    ) -> Option<Typed> {
+        let Some(unit_text) = unit else {
+            return Some(typed(
+                Code::Const(Val::Num(value)),
+                Type::Quantity(Dim::NONE),
+                FactSet::EMPTY,
+            ));
+        };
+        match Unit::parse(&unit_text.value) {
+            Ok(unit) => {
+                let Some(canonical) = unit.factor.to_canonical(value) else {
+                    self.error(
+                        "out-of-range",
+                        unit_text.span,
+                        "this quantity is too large to hold exactly".into(),
+                        "too large".into(),
+                        None,
+                    );
+                    return None;
+                };
+                let mass_literal = unit.dim == Dim::MASS;
+                Some(Typed {
+                    code: Code::Const(Val::Num(canonical)),
+                    ty: Type::Quantity(unit.dim),
+                    unit: Some(unit),
+                    facts: FactSet::EMPTY,
+                    mass_literal,
+                })
+            }
+            Err(err) => {
+                let help = match &err {
+                    crate::units::UnitError::Unknown { suggestion: Some(s), .. } => Some(format!("write `{s}`")),
+                    _ => Some("units are written straight after the number without spaces, e.g. `2 mg/kg/day`, `8 weeks`, `30 mL/min/1.73m2`".into()),
+                };
+                self.error(
+                    "unknown-unit",
+                    unit_text.span,
+                    err.to_string(),
+                    "unknown unit".into(),
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    fn path(&mut self, path: &str, span: Span) -> Option<Typed> {
+        let Some(fact) = Fact::from_path(path) else {
+            let help = suggest::closest(path, FACTS.iter().map(|f| f.path))
+                .map(|s| format!("did you mean `{s}`?"))
+                .or_else(|| Some("`rxlint rules explain --facts` lists every fact".into()));
+            self.error(
+                "unknown-fact",
+                span,
+                format!("unknown fact `{path}`"),
+                "not a fact of the regimen model".into(),
+                help,
+            );
+            return None;
+        };
+        let info = fact.info();
+        if info.level == Level::Phase && !self.scope.phase {
+            self.error(
+                "phase-fact-in-course-rule",
+                span,
+                format!("`{path}` is a per-phase fact, but this rule has `scope: course`"),
+                "needs a phase".into(),
+                Some("set `scope: phase`, or use a course fact such as `course.max_daily_dose_per_kg`".into()),
+            );
+            return None;
+        }
+        let unit = info
+            .unit
+            .and_then(|u| Unit::parse(u).ok())
+            .map(|u| match info.ty {
+                Type::Quantity(Dim::BODY_MASS) => u.as_body_mass().unwrap_or(u),
+                _ => u,
+            });
+        Some(Typed {
+            code: Code::Fact(fact),
+            ty: info.ty,
+            unit,
+            facts: FactSet::one(fact),
+            mass_literal: false,
+        })
+    }
+
+    fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> Option<Typed> {
+        match name {
+            "present" => {
+                let [arg] = args else {
+                    self.error(
+                        "wrong-arguments",
+                        span,
+                        format!("`present` takes one fact, not {}", args.len()),
+                        "one fact expected".into(),
+                        None,
+                    );
+                    return None;
+                };
+                let ExprKind::Path(path) = &arg.kind else {
+                    self.error(
+                        "wrong-arguments",
+                        arg.span,
+                        "`present` takes a fact such as `patient.weight`".into(),
+                        "not a fact".into(),
+                        None,
+                    );
+                    return None;
+                };
+                let t = self.path(path, arg.span)?;
+                let Code::Fact(fact) = t.code else {
+                    return None;
+                };
+                Some(typed(Code::Present(fact), Type::Bool, FactSet::EMPTY))
+            }
+            _ => {
+                let help = suggest::closest(name, FUNCTIONS.iter().copied())
+                    .map(|s| format!("did you mean `{s}`?"));
+                self.error(
+                    "unknown-function",
+                    name_span,
+                    format!("unknown function `{name}`"),
+                    format!("functions: {}", FUNCTIONS.join(", ")),
+                    help,
+                );
+                None
+            }
+        }
+    }
+
+    fn want_bool(&mut self, t: Typed, span: Span, op: &str) -> Option<Typed> {
+        if t.ty == Type::Bool {
+            return Some(t);
+        }
+        self.error(
+            "type-mismatch",
+            span,
+            format!("`{op}` needs true/false, but this is {}", t.ty.describe()),
+            t.ty.describe(),
+            Some("compare the value first, e.g. `phase.daily_dose_per_kg > 1 mg/kg/day`".into()),
+        );
+        None
+    }
+
+    /// Checks an operand that may be a bare enum name, given the type of the
+    /// other side.
+    fn operand(&mut self, expr: &Expr, other: Option<Type>) -> Option<Typed> {
+        if let ExprKind::Name(name) = &expr.kind {
+            if let Some(Type::Enum(domain)) = other {
+                return self.enum_value(domain, name, expr.span);
+            }
+        }
+        self.expr(expr)
+    }
+
+    fn enum_value(&mut self, domain: &'static EnumDomain, name: &str, span: Span) -> Option<Typed> {
+        match domain.index(name) {
+            Some(i) => Some(typed(
+                Code::Const(Val::Enum(i)),
+                Type::Enum(domain),
+                FactSet::EMPTY,
+            )),
+            None => {
+                let help = suggest::closest(name, domain.values.iter().copied()).map_or_else(
+                    || format!("the values are {}", domain.values.join(", ")),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.error(
+                    "unknown-value",
+                    span,
+                    format!("`{name}` is not a {} value", domain.name),
+                    format!("expected one of {}", domain.values.join(", ")),
+                    Some(help),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks both sides of a binary operator, resolving a bare enum name on
+    /// either side against the other.
+    fn pair(&mut self, a: &Expr, b: &Expr) -> (Option<Typed>, Option<Typed>) {
+        let a_is_name = matches!(a.kind, ExprKind::Name(_));
+        if a_is_name {
+            let tb = self.expr(b);
+            let ta = self.operand(a, tb.as_ref().map(|t| t.ty));
+            (ta, tb)
+        } else {
+            let ta = self.expr(a);
+            let tb = self.operand(b, ta.as_ref().map(|t| t.ty));
+            (ta, tb)
+        }
+    }
+
+    /// Makes two quantities comparable: equal dimensions, or a bare mass
+    /// literal standing for a body mass.
+    fn unify(
+        &mut self,
+        a: Typed,
+        b: Typed,
+        a_span: Span,
+        b_span: Span,
+        what: &str,
+    ) -> Option<(Typed, Typed)> {
+        match (a.ty, b.ty) {
+            (Type::Quantity(x), Type::Quantity(y)) if x == y => Some((a, b)),
+            (Type::Quantity(Dim::MASS), Type::Quantity(Dim::BODY_MASS)) if a.mass_literal => {
+                Some((as_body_mass(a), b))
+            }
+            (Type::Quantity(Dim::BODY_MASS), Type::Quantity(Dim::MASS)) if b.mass_literal => {
+                Some((a, as_body_mass(b)))
+            }
+            (x, y) if x == y => Some((a, b)),
+            (x, y) => {
+                let code = if matches!((x, y), (Type::Quantity(_), Type::Quantity(_))) {
+                    "unit-mismatch"
+                } else {
+                    "type-mismatch"
+                };
+                self.error(
+                    code,
+                    a_span.to(b_span),
+                    format!("cannot {what} {} and {}", x.describe(), y.describe()),
+                    format!("{} vs {}", short(x), short(y)),
+                    (code == "unit-mismatch").then(|| "both sides must measure the same thing; convert one side, e.g. divide a dose by `patient.weight` to get mg/kg".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr) -> Option<Typed> {
+        match op {
+            BinOp::And | BinOp::Or => {
+                let ta = self
+                    .expr(a)
+                    .and_then(|t| self.want_bool(t, a.span, op.symbol()));
+                let tb = self
+                    .expr(b)
+                    .and_then(|t| self.want_bool(t, b.span, op.symbol()));
+                let (ta, tb) = (ta?, tb?);
+                let facts = ta.facts.union(tb.facts);
+                let code = if op == BinOp::And {
+                    Code::And(Box::new(ta.code), Box::new(tb.code))
+                } else {
+                    Code::Or(Box::new(ta.code), Box::new(tb.code))
+                };
+                Some(typed(code, Type::Bool, facts))
+            }
+            BinOp::Default => {
+                let (ta, tb) = self.pair(a, b);
+                let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "default between")?;
+                let facts = ta.facts.union(tb.facts);
+                Some(Typed {
+                    code: Code::Default(Box::new(ta.code), Box::new(tb.code)),
+                    ty: ta.ty,
+                    unit: ta.unit.or(tb.unit),
+                    facts,
+                    mass_literal: false,
+                })
+            }
+            _ if op.is_comparison() => {
+                let (ta, tb) = self.pair(a, b);
+                let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "compare")?;
+                if matches!(ta.ty, Type::Bool) && !matches!(op, BinOp::Eq | BinOp::Ne) {
+                    self.error(
+                        "type-mismatch",
+                        a.span.to(b.span),
+                        format!("`{}` cannot order true/false values", op.symbol()),
+                        "use == or !=".into(),
+                        None,
+                    );
+                    return None;
+                }
+                let facts = ta.facts.union(tb.facts);
+                Some(typed(
+                    Code::Cmp(op, Box::new(ta.code), Box::new(tb.code)),
+                    Type::Bool,
+                    facts,
+                ))
+            }
+            _ => self.arithmetic(op, a, b),
+        }
+    }
+
+    fn arithmetic(&mut self, op: BinOp, a: &Expr, b: &Expr) -> Option<Typed> {
+        let ta = self.expr(a);
+        let tb = self.expr(b);
+        let (ta, tb) = (ta?, tb?);
+        let facts = ta.facts.union(tb.facts);
+        match (op, ta.ty, tb.ty) {
+            (BinOp::Sub, Type::Date, Type::Date) => Some(Typed {
+                code: Code::DaysBetween(Box::new(ta.code), Box::new(tb.code)),
+                ty: Type::Quantity(Dim::TIME),
+                unit: Unit::parse("days").ok(),
+                facts,
+                mass_literal: false,
+            }),
+            (BinOp::Add | BinOp::Sub, Type::Date, Type::Quantity(Dim::TIME)) => Some(typed(
+                Code::ShiftDate(Box::new(ta.code), Box::new(tb.code), op == BinOp::Sub),
+                Type::Date,
+                facts,
+            )),
+            (BinOp::Add | BinOp::Sub, Type::Quantity(_), Type::Quantity(_)) => {
+                let what = if op == BinOp::Add { "add" } else { "subtract" };
+                let (ta, tb) = self.unify(ta, tb, a.span, b.span, what)?;
+                Some(Typed {
+                    code: Code::Arith(op, Box::new(ta.code), Box::new(tb.code)),
+                    ty: ta.ty,
+                    unit: ta.unit.or(tb.unit),
+                    facts,
+                    mass_literal: false,
+                })
+            }
+            (BinOp::Mul | BinOp::Div, Type::Quantity(x), Type::Quantity(y)) => {
+                let dim = if op == BinOp::Mul { x.mul(y) } else { x.div(y) };
+                let unit = Unit::parse(&dim.canonical_unit())
+                    .ok()
+                    .filter(|_| !dim.is_none());
+                Some(Typed {
+                    code: Code::Arith(op, Box::new(ta.code), Box::new(tb.code)),
+                    ty: Type::Quantity(dim),
+                    unit,
+                    facts,
+                    mass_literal: false,
+                })
+            }
+            (_, x, y) => {
+                self.error(
+                    "type-mismatch",
+                    a.span.to(b.span),
+                    format!(
+                        "`{}` cannot combine {} and {}",
+                        op.symbol(),
+                        x.describe(),
+                        y.describe()
+                    ),
+                    format!("{} {} {}", short(x), op.symbol(), short(y)),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn in_range(&mut self, x: &Expr, lo: &Expr, hi: &Expr) -> Option<Typed> {
+        let tx = self.expr(x);
+        let tlo = self.operand(lo, tx.as_ref().map(|t| t.ty));
+        let thi = self.operand(hi, tx.as_ref().map(|t| t.ty));
+        let (tx, tlo, thi) = (tx?, tlo?, thi?);
+        let (tx, tlo) = self.unify(tx, tlo, x.span, lo.span, "compare")?;
+        let (tx, thi) = self.unify(tx, thi, x.span, hi.span, "compare")?;
+        if let (Code::Const(Val::Num(l)), Code::Const(Val::Num(h))) = (&tlo.code, &thi.code) {
+            if l > h {
+                self.error(
+                    "empty-range",
+                    lo.span.to(hi.span),
+                    "this range is empty: its lower bound is above its upper bound".into(),
+                    "inverted range".into(),
+                    Some("write the smaller bound first".into()),
+                );
+                return None;
+            }
+        }
+        let facts = tx.facts.union(tlo.facts).union(thi.facts);
+        Some(typed(
+            Code::InRange(Box::new(tx.code), Box::new(tlo.code), Box::new(thi.code)),
+            Type::Bool,
+            facts,
+        ))
+    }
+}
+
+fn as_body_mass(t: Typed) -> Typed {
+    let code = match t.code {
+        // mg to kg: exact, a power of ten.
+        Code::Const(Val::Num(v)) => Code::Const(Val::Num(v / Decimal::from(1_000_000))),
+        other => other,
+    };
+    Typed {
+        code,
+        ty: Type::Quantity(Dim::BODY_MASS),
+        unit: t.unit.and_then(|u| u.as_body_mass()),
+        facts: t.facts,
+        mass_literal: false,
+    }
+}
+
+fn short(ty: Type) -> String {
+    match ty {
+        Type::Quantity(dim) if dim.is_none() => "number".into(),
+        Type::Quantity(dim) => dim.canonical_unit(),
+        Type::Bool => "true/false".into(),
+        Type::Enum(d) => d.name.into(),
+        Type::Date => "date".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse_expression;
+
+    fn problems(text: &str) -> Vec<(&'static str, String)> {
+        let expr = parse_expression(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let mut problems = Vec::new();
+        check_condition(&expr, Scope { phase: true }, &mut problems);
+        problems
+            .into_iter()
+            .map(|p| (p.code, text[p.span.range()].to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn accepts_well_typed_conditions() {
+        for text in [
+            "phase.daily_dose_per_kg > 2 mg/kg/day",
+            "phase.daily_dose / patient.weight > 2 mg/kg/day",
+            "patient.weight < 40 kg",
+            "patient.sex == female and (patient.childbearing_potential ?? true)",
+            "(patient.renal_impairment ?? none) == severe",
+            "course.total_duration in 15 weeks ..= 20 weeks",
+            "course.start - course.previous_course_end < 8 weeks",
+            "present(course.previous_course_end)",
+            "patient.egfr < 30 mL/min/1.73m2",
+            "patient.age >= 18 years",
+            "phase.times_per_day != 2",
+            "patient.renal_impairment >= moderate",
+        ] {
+            assert_eq!(problems(text), vec![], "{text}");
+        }
+    }
+
+    #[test]
+    fn reports_each_error_with_its_span() {
+        let cases: &[(&str, &[(&str, &str)])] = &[
+            (
+                "phase.daily_dose_per_kg > 8 weeks",
+                &[("unit-mismatch", "phase.daily_dose_per_kg > 8 weeks")],
+            ),
+            (
+                "phase.dose + patient.weight > 1 mg",
+                &[("unit-mismatch", "phase.dose + patient.weight")],
+            ),
+            ("phase.dose > 5 Mg", &[("unknown-unit", "Mg")]),
+            (
+                "patient.wieght > 40 kg",
+                &[("unknown-fact", "patient.wieght")],
+            ),
+            ("patient.sex == femal", &[("unknown-value", "femal")]),
+            ("phase.dose and true", &[("type-mismatch", "phase.dose")]),
+            (
+                "phase.dose in 2 mg ..= 1 mg",
+                &[("empty-range", "2 mg ..= 1 mg")],
+            ),
+            (
+                "patient.wieght > 1 kg or phase.dose > 3 Mg",
+                &[("unknown-fact", "patient.wieght"), ("unknown-unit", "Mg")],
+            ),
+            ("phase.dose", &[("not-a-condition", "phase.dose")]),
+        ];
+        for (text, want) in cases {
+            let want: Vec<(&str, String)> =
+                want.iter().map(|(c, s)| (*c, (*s).to_owned())).collect();
+            assert_eq!(problems(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn course_rules_cannot_read_phase_facts() {
+        let expr = parse_expression("phase.dose > 1 mg").unwrap_or_else(|e| panic!("{e:?}"));
+        let mut problems = Vec::new();
+        check_condition(&expr, Scope { phase: false }, &mut problems);
+        assert_eq!(
+            problems.first().map(|p| p.code),
+            Some("phase-fact-in-course-rule")
+        );
+    }
+}

@@ -1,0 +1,501 @@
+//! Regimens and rules to findings and a verdict.
+//!
+//! Takes a compiled [`RuleSet`] selected for one profile (an [`Engine`]) and a
+//! [`Regimen`], and gives an [`Outcome`]. Logic is three-valued (Kleene): a
+//! value that depends on a missing fact is unknown, carrying the set of
+//! facts it lacks; a rule whose verdict is unknown yields an `unevaluated`
+//! finding naming them, never a silent pass. Evaluation reads facts by index
+//! and does exact decimal arithmetic; it allocates only for findings.
+
+use std::cmp::Ordering;
+
+use rust_decimal::Decimal;
+
+use crate::check::Code;
+use crate::facts::{Fact, FactSet, Level, Type, Val};
+use crate::regimen::{InputProblem, Regimen, Row};
+use crate::rules::{Part, Rule, RuleSet, Severity};
+use crate::suggest;
+use crate::syntax::BinOp;
+use crate::units;
+
+/// Why a value is unknown: the facts it lacks; bit 63 marks an arithmetic
+/// failure (overflow, division by zero).
+pub type Unknown = FactSet;
+
+const ARITH: FactSet = FactSet(1 << 63);
+
+/// A value, or why it is unknown.
+pub type Outcome3 = Result<Val, Unknown>;
+
+/// Evaluates compiled code against one row of facts.
+pub fn eval(code: &Code, row: &Row) -> Outcome3 {
+    match code {
+        Code::Const(v) => Ok(*v),
+        Code::Fact(f) => row[*f as usize].ok_or(FactSet::one(*f)),
+        Code::Present(f) => Ok(Val::Bool(row[*f as usize].is_some())),
+        Code::Not(a) => match eval(a, row)? {
+            Val::Bool(b) => Ok(Val::Bool(!b)),
+            _ => Err(ARITH),
+        },
+        Code::And(a, b) => match eval(a, row) {
+            Ok(Val::Bool(false)) => Ok(Val::Bool(false)),
+            Ok(_) => eval(b, row),
+            Err(ma) => match eval(b, row) {
+                Ok(Val::Bool(false)) => Ok(Val::Bool(false)),
+                Ok(_) => Err(ma),
+                Err(mb) => Err(ma.union(mb)),
+            },
+        },
+        Code::Or(a, b) => match eval(a, row) {
+            Ok(Val::Bool(true)) => Ok(Val::Bool(true)),
+            Ok(_) => eval(b, row),
+            Err(ma) => match eval(b, row) {
+                Ok(Val::Bool(true)) => Ok(Val::Bool(true)),
+                Ok(_) => Err(ma),
+                Err(mb) => Err(ma.union(mb)),
+            },
+        },
+        Code::Default(a, b) => eval(a, row).or_else(|_| eval(b, row)),
+        Code::Cmp(op, a, b) => {
+            let (va, vb) = both(eval(a, row), eval(b, row))?;
+            let ord = compare(va, vb).ok_or(ARITH)?;
+            Ok(Val::Bool(match op {
+                BinOp::Eq => ord == Ordering::Equal,
+                BinOp::Ne => ord != Ordering::Equal,
+                BinOp::Lt => ord == Ordering::Less,
+                BinOp::Le => ord != Ordering::Greater,
+                BinOp::Gt => ord == Ordering::Greater,
+                _ => ord != Ordering::Less,
+            }))
+        }
+        Code::InRange(x, lo, hi) => {
+            let (vx, vlo) = both(eval(x, row), eval(lo, row))?;
+            let vhi = eval(hi, row)?;
+            let above_lo = compare(vx, vlo).ok_or(ARITH)? != Ordering::Less;
+            let below_hi = compare(vx, vhi).ok_or(ARITH)? != Ordering::Greater;
+            Ok(Val::Bool(above_lo && below_hi))
+        }
+        Code::Arith(op, a, b) => {
+            let (Val::Num(x), Val::Num(y)) = both(eval(a, row), eval(b, row))? else {
+                return Err(ARITH);
+            };
+            let r = match op {
+                BinOp::Add => x.checked_add(y),
+                BinOp::Sub => x.checked_sub(y),
+                BinOp::Mul => x.checked_mul(y),
+                _ => x.checked_div(y),
+            };
+            r.map(Val::Num).ok_or(ARITH)
+        }
+        Code::Neg(a) => match eval(a, row)? {
+            Val::Num(x) => Ok(Val::Num(-x)),
+            _ => Err(ARITH),
+        },
+        Code::DaysBetween(a, b) => match both(eval(a, row), eval(b, row))? {
+            (Val::Date(x), Val::Date(y)) => Ok(Val::Num(Decimal::from(
+                i64::from(x.days()) - i64::from(y.days()),
+            ))),
+            _ => Err(ARITH),
+        },
+        Code::ShiftDate(d, n, negate) => match both(eval(d, row), eval(n, row))? {
+            (Val::Date(date), Val::Num(days)) => {
+                // Whole days only; a fractional day shift rounds towards the past.
+                let days = i64::try_from(days.floor().mantissa())
+                    .ok()
+                    .filter(|_| days.floor().scale() == 0)
+                    .ok_or(ARITH)?;
+                date.add_days(if *negate { -days } else { days })
+                    .map(Val::Date)
+                    .ok_or(ARITH)
+            }
+            _ => Err(ARITH),
+        },
+    }
+}
+
+fn both(a: Outcome3, b: Outcome3) -> Result<(Val, Val), Unknown> {
+    match (a, b) {
+        (Ok(x), Ok(y)) => Ok((x, y)),
+        (Err(x), Err(y)) => Err(x.union(y)),
+        (Err(x), _) | (_, Err(x)) => Err(x),
+    }
+}
+
+fn compare(a: Val, b: Val) -> Option<Ordering> {
+    match (a, b) {
+        (Val::Num(x), Val::Num(y)) => Some(x.cmp(&y)),
+        (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
+        (Val::Enum(x), Val::Enum(y)) => Some(x.cmp(&y)),
+        (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
+        _ => None,
+    }
+}
+
+/// Whether a finding is a violation or could not be evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The rule's condition holds.
+    Violation,
+    /// The rule needs facts the regimen does not give.
+    Unevaluated,
+}
+
+impl Kind {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Violation => "violation",
+            Kind::Unevaluated => "unevaluated",
+        }
+    }
+}
+
+/// One rule's finding on one regimen (and phase).
+#[derive(Clone, Debug)]
+pub struct Finding<'r> {
+    /// The rule.
+    pub rule: &'r Rule,
+    /// Violation or unevaluated.
+    pub kind: Kind,
+    /// Effective severity (an unevaluated finding is a warning, an error under `--strict`).
+    pub severity: Severity,
+    /// 1-based phase for per-phase rules.
+    pub phase: Option<usize>,
+    /// For unevaluated findings: the facts that were missing.
+    pub missing: FactSet,
+}
+
+impl Finding<'_> {
+    /// The row the finding was evaluated on.
+    pub fn row(&self) -> usize {
+        self.phase.unwrap_or(0)
+    }
+
+    /// The finding's message, with computed values.
+    pub fn message(&self, regimen: &Regimen) -> String {
+        if self.kind == Kind::Unevaluated {
+            return unevaluated_message(self.rule, self.missing);
+        }
+        let row = regimen.rows.get(self.row()).or(regimen.rows.first());
+        let mut out = String::new();
+        for part in &self.rule.message {
+            match part {
+                Part::Text(t) => out.push_str(t),
+                Part::Value(typed) => match row.map(|r| eval(&typed.code, r)) {
+                    Some(Ok(v)) => out.push_str(&show(v, typed.ty, typed.unit.as_ref())),
+                    _ => out.push_str("unknown"),
+                },
+            }
+        }
+        out
+    }
+
+    /// The present facts the rule read, shown with their units, by fact name.
+    pub fn values(&self, regimen: &Regimen) -> Vec<(&'static str, String)> {
+        let Some(row) = regimen.rows.get(self.row()) else {
+            return Vec::new();
+        };
+        self.rule
+            .facts
+            .iter()
+            .filter_map(|f| {
+                let v = row[f as usize]?;
+                let info = f.info();
+                let name = info.path.rsplit('.').next().unwrap_or(info.path);
+                Some((name, show_fact(f, v)))
+            })
+            .collect()
+    }
+}
+
+fn unevaluated_message(rule: &Rule, missing: FactSet) -> String {
+    if missing.0 & ARITH.0 != 0 {
+        return format!(
+            "cannot check {}: a value is out of range",
+            rule.title.to_lowercase()
+        );
+    }
+    let names: Vec<&str> = missing.iter().map(|f| f.info().path).collect();
+    let verb = if names.len() == 1 { "is" } else { "are" };
+    format!(
+        "not evaluated: {} {verb} missing, so \"{}\" cannot be checked",
+        names.join(", "),
+        rule.title
+    )
+}
+
+/// Shows a fact's value in its display unit.
+pub fn show_fact(fact: Fact, v: Val) -> String {
+    let info = fact.info();
+    let unit = info
+        .unit
+        .and_then(|u| units::Unit::parse(u).ok())
+        .map(|u| match info.ty {
+            Type::Quantity(units::Dim::BODY_MASS) => u.as_body_mass().unwrap_or(u),
+            _ => u,
+        });
+    show(v, info.ty, unit.as_ref())
+}
+
+fn show(v: Val, ty: Type, unit: Option<&units::Unit>) -> String {
+    match (v, ty) {
+        (Val::Num(n), _) => match unit {
+            Some(u) => units::display_in(n, u),
+            None => units::display_number(n),
+        },
+        (Val::Bool(b), _) => b.to_string(),
+        (Val::Enum(i), Type::Enum(domain)) => domain.name_of(i).to_owned(),
+        (Val::Enum(i), _) => i.to_string(),
+        (Val::Date(d), _) => d.to_string(),
+    }
+}
+
+/// The verdict on one regimen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// No findings above info.
+    Pass,
+    /// Warnings only.
+    Warn,
+    /// At least one error.
+    Fail,
+    /// The regimen could not be read.
+    Invalid,
+}
+
+impl Verdict {
+    /// The name used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+            Verdict::Invalid => "invalid",
+        }
+    }
+}
+
+/// Everything rxlint concluded about one regimen.
+#[derive(Clone, Debug)]
+pub struct Outcome<'r> {
+    /// The regimen.
+    pub regimen: Regimen,
+    /// The canonical drug its name matched, if any.
+    pub drug: Option<&'r str>,
+    /// Problems with the input, including an unknown drug.
+    pub problems: Vec<InputProblem>,
+    /// Rule findings (empty for an invalid regimen).
+    pub findings: Vec<Finding<'r>>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// The rules of one profile, ready to evaluate any number of regimens.
+#[derive(Debug)]
+pub struct Engine<'r> {
+    profile: String,
+    strict: bool,
+    drugs: Vec<DrugRules<'r>>,
+}
+
+#[derive(Debug)]
+struct DrugRules<'r> {
+    drug: &'r str,
+    names: Vec<&'r str>,
+    rules: Vec<&'r Rule>,
+}
+
+impl<'r> Engine<'r> {
+    /// Selects the rules of `profile`. Fails when no pack names the profile.
+    pub fn new(set: &'r RuleSet, profile: &str, strict: bool) -> Result<Engine<'r>, String> {
+        let profiles = set.profiles();
+        if !profiles.is_empty() && !profiles.iter().any(|p| p == profile) {
+            return Err(format!(
+                "unknown profile `{profile}`{}; the rules define: {}",
+                suggest::did_you_mean(profile, profiles.iter().map(String::as_str)),
+                profiles.join(", ")
+            ));
+        }
+        let mut drugs: Vec<DrugRules<'r>> = Vec::new();
+        for pack in &set.packs {
+            let entry = match drugs.iter_mut().position(|d| d.drug == pack.drug) {
+                Some(i) => &mut drugs[i],
+                None => {
+                    drugs.push(DrugRules {
+                        drug: &pack.drug,
+                        names: vec![&pack.drug],
+                        rules: Vec::new(),
+                    });
+                    let last = drugs.len() - 1;
+                    &mut drugs[last]
+                }
+            };
+            entry.names.extend(pack.aliases.iter().map(String::as_str));
+            entry
+                .rules
+                .extend(pack.rules.iter().filter(|r| r.in_profile(profile)));
+        }
+        Ok(Engine {
+            profile: profile.to_owned(),
+            strict,
+            drugs,
+        })
+    }
+
+    /// The profile.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// Evaluates one regimen.
+    pub fn evaluate(&self, regimen: Regimen) -> Outcome<'r> {
+        let mut problems = regimen.problems.clone();
+        let drug = regimen.drug.as_ref().map(|d| d.value.to_lowercase());
+        let matched = drug
+            .as_deref()
+            .and_then(|name| self.drugs.iter().find(|d| d.names.contains(&name)));
+        if let (Some(name), None) = (&drug, matched) {
+            problems.push(self.unknown_drug(&regimen, name));
+        }
+        if let Some(d) = matched {
+            if d.rules.is_empty() {
+                problems.push(InputProblem {
+                    code: "input.unknown-drug",
+                    field: "drug".into(),
+                    message: format!("no rules for {} in profile `{}`", d.drug, self.profile),
+                    span: regimen.drug.as_ref().map(|d| d.span),
+                    label: "no rules in this profile".into(),
+                    help: None,
+                });
+            }
+        }
+        let drug_name = matched.map(|d| d.drug);
+        if !problems.is_empty() {
+            return Outcome {
+                regimen,
+                drug: drug_name,
+                problems,
+                findings: Vec::new(),
+                verdict: Verdict::Invalid,
+            };
+        }
+        let mut findings = Vec::new();
+        if let Some(d) = matched {
+            for rule in &d.rules {
+                self.apply(rule, &regimen, &mut findings);
+            }
+        }
+        let verdict = findings.iter().fold(Verdict::Pass, |v, f| {
+            v.max(match f.severity {
+                Severity::Error => Verdict::Fail,
+                Severity::Warning => Verdict::Warn,
+                Severity::Info => Verdict::Pass,
+            })
+        });
+        Outcome {
+            regimen,
+            drug: drug_name,
+            problems,
+            findings,
+            verdict,
+        }
+    }
+
+    fn unknown_drug(&self, regimen: &Regimen, name: &str) -> InputProblem {
+        let all = self.drugs.iter().flat_map(|d| d.names.iter().copied());
+        let help = match suggest::closest(name, all) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => format!(
+                "rxlint has rules for: {}",
+                self.drugs
+                    .iter()
+                    .map(|d| d.drug)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        InputProblem {
+            code: "input.unknown-drug",
+            field: "drug".into(),
+            message: format!(
+                "no rule pack covers the drug `{}`",
+                regimen.drug.as_ref().map_or(name, |d| d.value.as_str())
+            ),
+            span: regimen.drug.as_ref().map(|d| d.span),
+            label: "unknown drug".into(),
+            help: Some(help),
+        }
+    }
+
+    fn apply(&self, rule: &'r Rule, regimen: &Regimen, out: &mut Vec<Finding<'r>>) {
+        match rule.scope {
+            Level::Course => {
+                if let Some(f) = self.judge(rule, regimen.course(), None) {
+                    out.push(f);
+                }
+            }
+            Level::Phase => {
+                for (i, row) in regimen.rows.iter().enumerate().skip(1) {
+                    if let Some(f) = self.judge(rule, row, Some(i)) {
+                        out.push(f);
+                    }
+                }
+            }
+        }
+    }
+
+    /// fires = when and violation and not unless, in Kleene logic.
+    fn judge(&self, rule: &'r Rule, row: &Row, phase: Option<usize>) -> Option<Finding<'r>> {
+        let truth = |c: &crate::rules::Condition| -> Result<bool, Unknown> {
+            match eval(&c.code, row)? {
+                Val::Bool(b) => Ok(b),
+                _ => Err(ARITH),
+            }
+        };
+        let mut unknown = FactSet::EMPTY;
+        let mut fold = |r: Result<bool, Unknown>| -> Option<bool> {
+            match r {
+                Ok(b) => Some(b),
+                Err(m) => {
+                    unknown = unknown.union(m);
+                    None
+                }
+            }
+        };
+        let when = rule.when.as_ref().map_or(Some(true), |c| fold(truth(c)));
+        if when == Some(false) {
+            return None;
+        }
+        let violated = fold(truth(&rule.violation));
+        if violated == Some(false) {
+            return None;
+        }
+        let excused = rule.unless.as_ref().map_or(Some(false), |c| fold(truth(c)));
+        if excused == Some(true) {
+            return None;
+        }
+        let kind = if when == Some(true) && violated == Some(true) && excused == Some(false) {
+            Kind::Violation
+        } else {
+            Kind::Unevaluated
+        };
+        let severity = match kind {
+            Kind::Violation => rule.severity,
+            Kind::Unevaluated if self.strict => Severity::Error,
+            Kind::Unevaluated => Severity::Warning,
+        };
+        let missing = if kind == Kind::Unevaluated {
+            unknown
+        } else {
+            FactSet::EMPTY
+        };
+        Some(Finding {
+            rule,
+            kind,
+            severity,
+            phase,
+            missing,
+        })
+    }
+}

@@ -1,0 +1,23 @@
+//! rxlint: checks proposed medication regimens against drug-label and
+//! guideline limits written as rule files.
+//!
+//! The stages, in order: [`source`] text, [`yaml`] tree, [`syntax`]
+//! (the pest grammar), [`rules`] (the rule model), [`check`] (types and
+//! units), [`regimen`] (the input model), [`eval`] (the evaluator),
+//! [`report`] (human, JSON Lines).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod check;
+pub mod cli;
+pub mod date;
+pub mod diagnostic;
+pub mod eval;
+pub mod facts;
+pub mod regimen;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod suggest;
+pub mod syntax;
+pub mod units;
+pub mod yaml;

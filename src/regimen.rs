@@ -1,0 +1,311 @@
+//! Regimens: the records rules are evaluated against.
+//!
+//! Every reader (YAML/JSON documents now, CSV, JSON Lines and FHIR in batch)
+//! turns its input into calls on a [`Builder`]: one raw value per field, with
+//! its span. [`Builder::finish`] validates every field (units, ranges, enum
+//! values, dates), collects every problem rather than the first, and
+//! computes the derived facts once, so evaluation reads only ready values.
+
+pub mod document;
+mod field;
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::facts::{FACT_COUNT, Fact, Val};
+use crate::source::{SourceFile, Span, Spanned};
+
+pub use field::RawValue;
+
+/// The facts of a regimen as the evaluator reads them: one row for the
+/// course, and one per phase (which repeats the course facts, so a phase
+/// rule reads everything from one row).
+pub type Row = [Option<Val>; FACT_COUNT];
+
+/// Where each fact of a row was written.
+pub type SpanRow = [Option<Span>; FACT_COUNT];
+
+/// Most phases a regimen may have; more is refused as a malformed record.
+pub const MAX_PHASES: usize = 1000;
+
+/// A regimen read from its input: either valid (`problems` empty) with its
+/// facts, or invalid with every problem found.
+#[derive(Clone, Debug)]
+pub struct Regimen {
+    /// The regimen's id (given, or derived from its input position).
+    pub id: String,
+    /// Where it came from, as `file:line`.
+    pub input: String,
+    /// The drug as written.
+    pub drug: Option<Spanned<String>>,
+    /// The text its spans point into, when there is one.
+    pub source: Option<Arc<SourceFile>>,
+    /// Course facts (`rows[0]`) and one row per phase.
+    pub rows: Vec<Row>,
+    /// Spans of the facts in `rows`, same shape.
+    pub spans: Vec<SpanRow>,
+    /// Places to point at when a fact is missing.
+    pub anchors: Anchors,
+    /// Input problems; when non-empty the regimen is `invalid` and no rule runs.
+    pub problems: Vec<InputProblem>,
+}
+
+/// Spans of the blocks a missing fact would have been written in.
+#[derive(Clone, Debug, Default)]
+pub struct Anchors {
+    /// The whole regimen.
+    pub document: Span,
+    /// The `patient` block.
+    pub patient: Option<Span>,
+    /// The `course` block.
+    pub course: Option<Span>,
+    /// Each phase.
+    pub phases: Vec<Span>,
+}
+
+impl Regimen {
+    /// Number of phases.
+    pub fn phase_count(&self) -> usize {
+        self.rows.len().saturating_sub(1)
+    }
+
+    /// The course row.
+    pub fn course(&self) -> &Row {
+        &self.rows[0]
+    }
+
+    /// A fact's value in a row (0 for the course, 1.. for phases).
+    pub fn get(&self, row: usize, fact: Fact) -> Option<Val> {
+        self.rows.get(row).and_then(|r| r[fact as usize])
+    }
+
+    /// Where a fact was written in a row, or where it would have been.
+    pub fn span_of(&self, row: usize, fact: Fact) -> Option<Span> {
+        if let Some(span) = self.spans.get(row).and_then(|r| r[fact as usize]) {
+            return Some(span);
+        }
+        let info = fact.info();
+        if info.path.starts_with("patient.") {
+            return self.anchors.patient.or(Some(self.anchors.document));
+        }
+        if row > 0 {
+            return self.anchors.phases.get(row - 1).copied();
+        }
+        self.anchors.course.or(Some(self.anchors.document))
+    }
+}
+
+/// A problem with the input itself (not with the regimen it describes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputProblem {
+    /// Stable code, always starting with `input.` (`input.missing-unit`).
+    pub code: &'static str,
+    /// The field, as a path (`patient.weight`, `course.phases[2].dose`).
+    pub field: String,
+    /// One line saying what is wrong.
+    pub message: String,
+    /// Where, when the input has positions.
+    pub span: Option<Span>,
+    /// Short text under the span.
+    pub label: String,
+    /// What would be right.
+    pub help: Option<String>,
+}
+
+/// A raw value with the span it came from.
+#[derive(Clone, Debug)]
+pub struct Raw {
+    /// The value.
+    pub value: RawValue,
+    /// Where it was written.
+    pub span: Option<Span>,
+}
+
+/// Collects a regimen's raw fields from any reader, then validates them.
+#[derive(Debug, Default)]
+pub struct Builder {
+    id: Option<Raw>,
+    drug: Option<Raw>,
+    fields: Vec<(Field, Raw)>,
+    phases: Vec<PhaseRaw>,
+    anchors: Anchors,
+    problems: Vec<InputProblem>,
+}
+
+#[derive(Debug, Default)]
+struct PhaseRaw {
+    fields: Vec<(PhaseField, Raw)>,
+}
+
+/// A patient or course field of the regimen format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// `patient.weight`.
+    Weight,
+    /// `patient.age`.
+    Age,
+    /// `patient.sex`.
+    Sex,
+    /// `patient.pregnant`.
+    Pregnant,
+    /// `patient.childbearing_potential`.
+    ChildbearingPotential,
+    /// `patient.pregnancy_test`.
+    PregnancyTest,
+    /// `patient.contraception`.
+    Contraception,
+    /// `patient.egfr`.
+    Egfr,
+    /// `patient.renal_impairment`.
+    RenalImpairment,
+    /// `patient.severity`.
+    Severity,
+    /// `patient.scarring`.
+    Scarring,
+    /// `patient.truncal`.
+    Truncal,
+    /// `course.start`.
+    Start,
+    /// `course.previous_course_end`.
+    PreviousCourseEnd,
+}
+
+/// Patient fields by name, as written in documents.
+pub const PATIENT_FIELDS: &[(&str, Field)] = &[
+    ("weight", Field::Weight),
+    ("age", Field::Age),
+    ("sex", Field::Sex),
+    ("pregnant", Field::Pregnant),
+    ("childbearing_potential", Field::ChildbearingPotential),
+    ("pregnancy_test", Field::PregnancyTest),
+    ("contraception", Field::Contraception),
+    ("egfr", Field::Egfr),
+    ("renal_impairment", Field::RenalImpairment),
+    ("severity", Field::Severity),
+    ("scarring", Field::Scarring),
+    ("truncal", Field::Truncal),
+];
+
+/// Course fields by name (besides `phases`).
+pub const COURSE_FIELDS: &[(&str, Field)] = &[
+    ("start", Field::Start),
+    ("previous_course_end", Field::PreviousCourseEnd),
+];
+
+/// A field of one phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhaseField {
+    /// `dose`: per administration.
+    Dose,
+    /// `daily_dose`: total per day.
+    DailyDose,
+    /// `frequency`.
+    Frequency,
+    /// `duration`.
+    Duration,
+    /// `with_food`.
+    WithFood,
+}
+
+/// Phase fields by name.
+pub const PHASE_FIELDS: &[(&str, PhaseField)] = &[
+    ("dose", PhaseField::Dose),
+    ("daily_dose", PhaseField::DailyDose),
+    ("frequency", PhaseField::Frequency),
+    ("duration", PhaseField::Duration),
+    ("with_food", PhaseField::WithFood),
+];
+
+impl Field {
+    fn fact(self) -> Fact {
+        match self {
+            Field::Weight => Fact::Weight,
+            Field::Age => Fact::Age,
+            Field::Sex => Fact::Sex,
+            Field::Pregnant => Fact::Pregnant,
+            Field::ChildbearingPotential => Fact::ChildbearingPotential,
+            Field::PregnancyTest => Fact::PregnancyTest,
+            Field::Contraception => Fact::Contraception,
+            Field::Egfr => Fact::Egfr,
+            Field::RenalImpairment => Fact::RenalImpairment,
+            Field::Severity => Fact::Severity,
+            Field::Scarring => Fact::Scarring,
+            Field::Truncal => Fact::Truncal,
+            Field::Start => Fact::Start,
+            Field::PreviousCourseEnd => Fact::PreviousCourseEnd,
+        }
+    }
+}
+
+impl Builder {
+    /// A builder for a regimen whose whole text spans `document`.
+    pub fn new(document: Span) -> Self {
+        Self {
+            anchors: Anchors {
+                document,
+                ..Anchors::default()
+            },
+            ..Self::default()
+        }
+    }
+
+    /// Sets the id.
+    pub fn id(&mut self, raw: Raw) {
+        self.id = Some(raw);
+    }
+
+    /// Sets the drug name.
+    pub fn drug(&mut self, raw: Raw) {
+        self.drug = Some(raw);
+    }
+
+    /// Sets a patient or course field.
+    pub fn field(&mut self, field: Field, raw: Raw) {
+        self.fields.push((field, raw));
+    }
+
+    /// Starts a new phase (1-based index returned) written at `span`.
+    pub fn phase(&mut self, span: Span) -> usize {
+        self.phases.push(PhaseRaw::default());
+        self.anchors.phases.push(span);
+        self.phases.len()
+    }
+
+    /// Sets a field of phase `index` (1-based, from [`Builder::phase`]).
+    pub fn phase_field(&mut self, index: usize, field: PhaseField, raw: Raw) {
+        if let Some(phase) = index.checked_sub(1).and_then(|i| self.phases.get_mut(i)) {
+            phase.fields.push((field, raw));
+        }
+    }
+
+    /// Records where the `patient` block is.
+    pub fn patient_block(&mut self, span: Span) {
+        self.anchors.patient = Some(span);
+    }
+
+    /// Records where the `course` block is.
+    pub fn course_block(&mut self, span: Span) {
+        self.anchors.course = Some(span);
+    }
+
+    /// Records a problem found by the reader (unknown field, wrong shape).
+    pub fn problem(&mut self, problem: InputProblem) {
+        self.problems.push(problem);
+    }
+
+    /// Validates every field and computes the derived facts.
+    pub fn finish(
+        self,
+        default_id: String,
+        input: String,
+        source: Option<Arc<SourceFile>>,
+    ) -> Regimen {
+        field::finish(self, default_id, input, source)
+    }
+}
+
+/// `a / b` for decimals, `None` on division by zero or overflow.
+pub(crate) fn div(a: Decimal, b: Decimal) -> Option<Decimal> {
+    a.checked_div(b)
+}

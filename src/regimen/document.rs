@@ -1,0 +1,276 @@
+//! Regimen documents (YAML or JSON) to [`Regimen`]s.
+//!
+//! A file holds one regimen document, or `regimens:` with a list of them (a
+//! top-level list is also accepted). Unknown fields are refused with a
+//! suggestion: a misspelt `wieght` silently ignored would leave the weight
+//! "missing" and a rule unevaluated for the wrong reason.
+
+use std::sync::Arc;
+
+use super::{
+    Builder, COURSE_FIELDS, InputProblem, PATIENT_FIELDS, PHASE_FIELDS, Raw, RawValue, Regimen,
+};
+use crate::source::{SourceFile, Span};
+use crate::suggest;
+use crate::yaml::{self, Node, Value};
+
+/// How to read the text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Syntax {
+    /// YAML 1.2.
+    Yaml,
+    /// Strict JSON.
+    Json,
+}
+
+/// Reads every regimen in a document file. A file that cannot be parsed at
+/// all gives one invalid regimen carrying the syntax error.
+pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
+    let parsed = match syntax {
+        Syntax::Yaml => yaml::parse(source),
+        Syntax::Json => yaml::parse_json(source),
+    };
+    let stem = stem_of(source.name());
+    match parsed {
+        Ok(doc) => read_node(&doc, source, &stem),
+        Err(err) => {
+            let mut b = Builder::new(Span::new(0, source.text().len()));
+            b.problem(InputProblem {
+                code: "input.syntax",
+                field: String::new(),
+                message: format!("cannot read this file: {}", err.message),
+                span: Some(err.span),
+                label: "here".into(),
+                help: None,
+            });
+            let (line, _) = source.line_col(err.span.start);
+            vec![b.finish(
+                stem,
+                format!("{}:{line}", source.name()),
+                Some(source.clone()),
+            )]
+        }
+    }
+}
+
+/// Reads the regimens of an already parsed document.
+pub fn read_node(doc: &Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regimen> {
+    let list = match &doc.value {
+        Value::Seq(items) => Some(items.as_slice()),
+        Value::Map(entries) if entries.len() == 1 && entries[0].0.value == "regimens" => {
+            match &entries[0].1.value {
+                Value::Seq(items) => Some(items.as_slice()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    match list {
+        Some(items) => items
+            .iter()
+            .map(|item| {
+                let (line, _) = source.line_col(item.span.start);
+                let input = format!("{}:{line}", source.name());
+                read_regimen(item, source, input.clone(), input)
+            })
+            .collect(),
+        None => {
+            let (line, _) = source.line_col(doc.span.start);
+            vec![read_regimen(
+                doc,
+                source,
+                stem.to_owned(),
+                format!("{}:{line}", source.name()),
+            )]
+        }
+    }
+}
+
+fn stem_of(name: &str) -> String {
+    let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    file.split_once('.')
+        .map_or(file, |(stem, _)| stem)
+        .to_owned()
+}
+
+fn raw(node: &Node) -> Raw {
+    let value = match &node.value {
+        Value::Null => RawValue::Null,
+        Value::Bool(b) => RawValue::Bool(*b),
+        Value::Number(n) => RawValue::Number(n.clone()),
+        Value::NonFinite(n) => RawValue::NonFinite(n.clone()),
+        Value::Str(s) => RawValue::Text(s.clone()),
+        Value::Seq(_) => RawValue::Other("a list"),
+        Value::Map(entries) => quantity_object(entries).unwrap_or(RawValue::Other("a mapping")),
+    };
+    Raw {
+        value,
+        span: Some(node.span),
+    }
+}
+
+/// A FHIR-style quantity `{value: 70, unit: kg}` (`code` also accepted).
+fn quantity_object(entries: &[(crate::source::Spanned<String>, Node)]) -> Option<RawValue> {
+    let mut value = None;
+    let mut unit = None;
+    for (k, v) in entries {
+        match (k.value.as_str(), &v.value) {
+            ("value", Value::Number(n)) => value = Some(n.clone()),
+            ("value", Value::Str(s)) => value = Some(s.clone()),
+            ("unit" | "code", Value::Str(s)) => {
+                if unit.is_none() || k.value == "code" {
+                    unit = Some(s.clone());
+                }
+            }
+            ("system" | "comparator", _) => {}
+            _ => return None,
+        }
+    }
+    Some(RawValue::Quantity {
+        value: value?,
+        unit: unit.unwrap_or_default(),
+    })
+}
+
+fn unknown(b: &mut Builder, key: &crate::source::Spanned<String>, parent: &str, known: &[&str]) {
+    let field = if parent.is_empty() {
+        key.value.clone()
+    } else {
+        format!("{parent}.{}", key.value)
+    };
+    let help = suggest::closest(&key.value, known.iter().copied()).map_or_else(
+        || format!("known fields here: {}", known.join(", ")),
+        |s| format!("did you mean `{s}`?"),
+    );
+    b.problem(InputProblem {
+        code: "input.unknown-field",
+        field,
+        message: format!("unknown field `{}`", key.value),
+        span: Some(key.span),
+        label: "not a field of the regimen format".into(),
+        help: Some(help),
+    });
+}
+
+fn wrong_shape(b: &mut Builder, field: &str, node: &Node, want: &str) {
+    b.problem(InputProblem {
+        code: "input.wrong-type",
+        field: field.to_owned(),
+        message: format!("`{field}` must be {want}, not {}", node.value.kind()),
+        span: Some(node.span),
+        label: format!("expected {want}"),
+        help: None,
+    });
+}
+
+fn read_regimen(
+    node: &Node,
+    source: &Arc<SourceFile>,
+    default_id: String,
+    input: String,
+) -> Regimen {
+    let mut b = Builder::new(node.span);
+    match node.as_map() {
+        Some(entries) => {
+            for (key, value) in entries {
+                match key.value.as_str() {
+                    "id" => b.id(raw(value)),
+                    "drug" => b.drug(raw(value)),
+                    "patient" => read_patient(&mut b, value),
+                    "course" => read_course(&mut b, value),
+                    _ => unknown(&mut b, key, "", &["id", "drug", "patient", "course"]),
+                }
+            }
+        }
+        None => {
+            let want = "a regimen (a mapping with `drug`, `patient` and `course`)";
+            b.problem(InputProblem {
+                code: "input.not-a-regimen",
+                field: String::new(),
+                message: format!("expected {want}, found {}", node.value.kind()),
+                span: Some(node.span),
+                label: "not a regimen".into(),
+                help: Some("see the regimen format in README.md".into()),
+            });
+        }
+    }
+    b.finish(default_id, input, Some(source.clone()))
+}
+
+fn read_patient(b: &mut Builder, node: &Node) {
+    let Some(entries) = node.as_map() else {
+        if !matches!(node.value, Value::Null) {
+            wrong_shape(b, "patient", node, "a mapping of patient fields");
+        }
+        return;
+    };
+    b.patient_block(node.span);
+    let names: Vec<&str> = PATIENT_FIELDS.iter().map(|(n, _)| *n).collect();
+    for (key, value) in entries {
+        match PATIENT_FIELDS.iter().find(|(n, _)| *n == key.value) {
+            Some((_, field)) => b.field(*field, raw(value)),
+            None => unknown(b, key, "patient", &names),
+        }
+    }
+}
+
+fn read_course(b: &mut Builder, node: &Node) {
+    let Some(entries) = node.as_map() else {
+        wrong_shape(b, "course", node, "a mapping with `phases`");
+        return;
+    };
+    b.course_block(node.span);
+    let mut names: Vec<&str> = COURSE_FIELDS.iter().map(|(n, _)| *n).collect();
+    names.push("phases");
+    for (key, value) in entries {
+        if key.value == "phases" {
+            read_phases(b, value);
+            continue;
+        }
+        match COURSE_FIELDS.iter().find(|(n, _)| *n == key.value) {
+            Some((_, field)) => b.field(*field, raw(value)),
+            None => unknown(b, key, "course", &names),
+        }
+    }
+}
+
+fn read_phases(b: &mut Builder, node: &Node) {
+    let Value::Seq(items) = &node.value else {
+        wrong_shape(b, "course.phases", node, "a list of phases");
+        return;
+    };
+    if items.len() > super::MAX_PHASES {
+        b.problem(InputProblem {
+            code: "input.too-large",
+            field: "course.phases".into(),
+            message: format!(
+                "{} phases; rxlint reads at most {}",
+                items.len(),
+                super::MAX_PHASES
+            ),
+            span: Some(node.span),
+            label: "too many phases".into(),
+            help: None,
+        });
+        return;
+    }
+    let names: Vec<&str> = PHASE_FIELDS.iter().map(|(n, _)| *n).collect();
+    for item in items {
+        let index = b.phase(item.span);
+        let Some(entries) = item.as_map() else {
+            wrong_shape(
+                b,
+                &format!("course.phases[{index}]"),
+                item,
+                "a mapping with dose, frequency and duration",
+            );
+            continue;
+        };
+        for (key, value) in entries {
+            match PHASE_FIELDS.iter().find(|(n, _)| *n == key.value) {
+                Some((_, field)) => b.phase_field(index, *field, raw(value)),
+                None => unknown(b, key, &format!("course.phases[{index}]"), &names),
+            }
+        }
+    }
+}

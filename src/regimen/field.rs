@@ -1,0 +1,874 @@
+//! Field validation and derived facts for [`Builder::finish`].
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use super::{Builder, Field, InputProblem, PhaseField, Raw, Regimen, Row, SpanRow, div};
+use crate::date::Date;
+use crate::facts::{EnumDomain, FACT_COUNT, Fact, PREGNANCY_TEST, RENAL, SEVERITY, SEX, Val};
+use crate::source::{SourceFile, Span, Spanned};
+use crate::suggest;
+use crate::units::{self, Dim, Family, Unit};
+
+/// A field value as a reader found it, before validation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RawValue {
+    /// Written empty.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A bare number, as decimal text.
+    Number(String),
+    /// A number that is not finite (`.nan`, `1e400` read as a float).
+    NonFinite(String),
+    /// A string.
+    Text(String),
+    /// A number with its unit given separately: a FHIR-style
+    /// `{value: 70, unit: kg}`, or a CSV cell under `weight_kg`.
+    Quantity {
+        /// The number, as decimal text.
+        value: String,
+        /// The unit text (UCUM codes accepted).
+        unit: String,
+    },
+    /// A list or mapping where a single value belongs (`patient: [1, 2]`).
+    Other(&'static str),
+}
+
+struct Ctx {
+    problems: Vec<InputProblem>,
+}
+
+impl Ctx {
+    fn problem(
+        &mut self,
+        code: &'static str,
+        field: &str,
+        raw: &Raw,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
+        self.problems.push(InputProblem {
+            code,
+            field: field.to_owned(),
+            message,
+            span: raw.span,
+            label: label.to_owned(),
+            help,
+        });
+    }
+}
+
+/// What a quantity field accepts.
+struct QuantitySpec {
+    /// Dimension after conversion.
+    dim: Dim,
+    /// Unit families accepted.
+    families: &'static [Family],
+    /// Unit assumed for a bare number, if any (only age: years by convention).
+    bare: Option<&'static str>,
+    /// Smallest value accepted, and whether it is itself accepted.
+    min: (Decimal, bool),
+    /// Largest value accepted (in canonical units), shown as text.
+    max: (Decimal, &'static str),
+    /// An example for help text.
+    example: &'static str,
+    /// The unit to show values in.
+    show: &'static str,
+}
+
+const fn dec(n: i64) -> Decimal {
+    Decimal::from_parts(n as u32, (n >> 32) as u32, 0, n < 0, 0)
+}
+
+const WEIGHT: QuantitySpec = QuantitySpec {
+    dim: Dim::BODY_MASS,
+    families: &[Family::Mass],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(700), "700 kg"),
+    example: "70 kg",
+    show: "kg",
+};
+const DOSE: QuantitySpec = QuantitySpec {
+    dim: Dim::MASS,
+    families: &[Family::Mass],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(100_000), "100 g"),
+    example: "20 mg",
+    show: "mg",
+};
+const DAILY_DOSE: QuantitySpec = QuantitySpec {
+    dim: Dim::DOSE_RATE,
+    families: &[Family::Mass],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(100_000), "100 g/day"),
+    example: "40 mg",
+    show: "mg/day",
+};
+const DURATION: QuantitySpec = QuantitySpec {
+    dim: Dim::TIME,
+    families: &[Family::Time],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(3650), "3650 days"),
+    example: "16 weeks",
+    show: "weeks",
+};
+const AGE: QuantitySpec = QuantitySpec {
+    dim: Dim::TIME,
+    families: &[Family::Time, Family::CalendarTime],
+    bare: Some("years"),
+    min: (dec(0), true),
+    max: (dec(54_787), "150 years"),
+    example: "24",
+    show: "years",
+};
+const EGFR: QuantitySpec = QuantitySpec {
+    dim: Dim::FLOW,
+    families: &[Family::Volume],
+    bare: None,
+    min: (dec(0), true),
+    max: (dec(720_000), "500 mL/min"),
+    example: "95 mL/min/1.73m2",
+    show: "mL/min/1.73m2",
+};
+
+fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Option<Val> {
+    let (number, unit_text): (String, String) = match &raw.value {
+        RawValue::Text(text) => match units::split_quantity(text) {
+            Ok((_, unit)) => {
+                let number = text.trim();
+                let number = number[..number.len() - unit.len()].trim().to_owned();
+                (number, unit.to_owned())
+            }
+            Err(_) => {
+                ctx.problem(
+                    "input.invalid-number",
+                    field,
+                    raw,
+                    format!("`{}` is not a number with a unit", text.trim()),
+                    "not a quantity",
+                    Some(format!(
+                        "write a number and a unit, e.g. `{}`",
+                        spec.example
+                    )),
+                );
+                return None;
+            }
+        },
+        RawValue::Number(n) => (n.clone(), String::new()),
+        RawValue::Quantity { value, unit } => (value.clone(), unit.clone()),
+        RawValue::NonFinite(n) => {
+            ctx.problem(
+                "input.invalid-number",
+                field,
+                raw,
+                format!("`{n}` is not a finite number"),
+                "not a number",
+                Some(format!("e.g. `{}`", spec.example)),
+            );
+            return None;
+        }
+        RawValue::Null => return None,
+        RawValue::Bool(_) | RawValue::Other(_) => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!("`{field}` must be a quantity such as `{}`", spec.example),
+                "not a quantity",
+                None,
+            );
+            return None;
+        }
+    };
+    let Some(value) = units::parse_decimal(number.trim()) else {
+        ctx.problem(
+            "input.invalid-number",
+            field,
+            raw,
+            format!("`{}` is not a decimal number", number.trim()),
+            "not a number",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    };
+    let unit_text = if unit_text.trim().is_empty() {
+        match spec.bare {
+            Some(unit) => unit.to_owned(),
+            None => {
+                ctx.problem(
+                    "input.missing-unit",
+                    field,
+                    raw,
+                    format!("`{field}` has no unit"),
+                    "no unit",
+                    Some(format!("did you mean `{} {}`? In medication safety an unstated unit is an error, not a default", units::display_number(value), spec.show)),
+                );
+                return None;
+            }
+        }
+    } else {
+        unit_text
+    };
+    let unit = match Unit::parse(&unit_text) {
+        Ok(unit) => unit,
+        Err(err) => {
+            let help = match &err {
+                units::UnitError::Unknown {
+                    suggestion: Some(s),
+                    ..
+                } => format!("did you mean `{} {s}`?", units::display_number(value)),
+                _ => format!("e.g. `{}`", spec.example),
+            };
+            ctx.problem(
+                "input.unknown-unit",
+                field,
+                raw,
+                err.to_string(),
+                "unknown unit",
+                Some(help),
+            );
+            return None;
+        }
+    };
+    // A mass in a field that wants a daily dose is per day; a mass in a
+    // field that wants a body weight is a body weight.
+    let unit = match spec.dim {
+        Dim::BODY_MASS => unit.as_body_mass().unwrap_or(unit),
+        Dim::DOSE_RATE if unit.dim == Dim::MASS => Unit {
+            dim: Dim::DOSE_RATE,
+            ..unit
+        },
+        _ => unit,
+    };
+    if unit.dim != spec.dim || !spec.families.contains(&unit.family) {
+        let why = match unit.family {
+            Family::CalendarTime if spec.dim == Dim::TIME => {
+                "months and years are ambiguous as treatment durations".to_owned()
+            }
+            _ => format!("`{}` is not a unit of {}", unit.text, spec.dim.describe()),
+        };
+        ctx.problem(
+            "input.wrong-unit",
+            field,
+            raw,
+            format!("`{field}` is {}, but {why}", spec.dim.describe()),
+            "wrong unit",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    }
+    let Some(canonical) = unit.factor.to_canonical(value) else {
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!("`{field}` is too large"),
+            "too large",
+            None,
+        );
+        return None;
+    };
+    let (min, min_ok) = spec.min;
+    if canonical < min || (canonical == min && !min_ok) {
+        let bound = if min_ok {
+            "negative"
+        } else {
+            "zero or negative"
+        };
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!("`{field}` is {bound}"),
+            "must be positive",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    }
+    if canonical > spec.max.0 {
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!(
+                "`{field}` of {} {} is beyond the plausible maximum of {}",
+                units::display_number(value),
+                unit.text,
+                spec.max.1
+            ),
+            "implausible",
+            Some("check the number and the unit".into()),
+        );
+        return None;
+    }
+    Some(Val::Num(canonical))
+}
+
+/// Reads a frequency as administrations per day.
+fn frequency(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
+    let times = match &raw.value {
+        RawValue::Number(n) => units::parse_decimal(n),
+        RawValue::Text(text) => parse_frequency(text),
+        RawValue::Quantity { value, unit } if unit == "/d" || unit == "1/d" || unit == "/day" => {
+            units::parse_decimal(value)
+        }
+        RawValue::Null => return None,
+        _ => None,
+    };
+    let Some(times) = times else {
+        let shown = match &raw.value {
+            RawValue::Text(t) => format!("`{}`", t.trim()),
+            other => format!("{other:?}"),
+        };
+        let help = if shown.contains("week") {
+            "weekly schedules are not supported yet; give administrations per day".to_owned()
+        } else {
+            "write `1/day`, `2/day`, `once daily`, `twice daily`, `QD`, `BID`, `TID` or `QID`"
+                .to_owned()
+        };
+        ctx.problem(
+            "input.invalid-frequency",
+            field,
+            raw,
+            format!("{shown} is not a frequency rxlint understands"),
+            "unknown frequency",
+            Some(help),
+        );
+        return None;
+    };
+    if times <= Decimal::ZERO || times > Decimal::from(24) {
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!("a frequency of {times} per day is not possible"),
+            "must be 1-24 per day",
+            None,
+        );
+        return None;
+    }
+    Some(Val::Num(times.normalize()))
+}
+
+fn parse_frequency(text: &str) -> Option<Decimal> {
+    let t = text.trim().to_lowercase().replace(['.', '-'], " ");
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let named = match t.as_str() {
+        "once daily" | "once a day" | "daily" | "qd" | "od" | "once per day" | "q24h" => Some(1),
+        "twice daily" | "twice a day" | "bid" | "b i d" | "twice per day" | "q12h" => Some(2),
+        "three times daily" | "three times a day" | "tid" | "t i d" | "q8h" => Some(3),
+        "four times daily" | "four times a day" | "qid" | "q i d" | "q6h" => Some(4),
+        _ => None,
+    };
+    if let Some(n) = named {
+        return Some(Decimal::from(n));
+    }
+    for suffix in [
+        "/day",
+        "/d",
+        " per day",
+        " times daily",
+        " times a day",
+        " times per day",
+        "x daily",
+        " x daily",
+        "x/day",
+        " x/day",
+    ] {
+        if let Some(n) = t.strip_suffix(suffix) {
+            return units::parse_decimal(n.trim());
+        }
+    }
+    if let Some(hours) = t
+        .strip_prefix("every ")
+        .and_then(|r| r.strip_suffix(" hours"))
+    {
+        let h: u32 = hours.trim().parse().ok()?;
+        return (h > 0 && 24 % h == 0).then(|| Decimal::from(24 / h));
+    }
+    None
+}
+
+fn boolean(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
+    match &raw.value {
+        RawValue::Bool(b) => Some(Val::Bool(*b)),
+        RawValue::Null => None,
+        RawValue::Text(t) => match t.trim().to_lowercase().as_str() {
+            "true" | "yes" => Some(Val::Bool(true)),
+            "false" | "no" => Some(Val::Bool(false)),
+            _ => {
+                ctx.problem(
+                    "input.wrong-type",
+                    field,
+                    raw,
+                    format!("`{field}` must be true or false, not `{}`", t.trim()),
+                    "not true/false",
+                    None,
+                );
+                None
+            }
+        },
+        other => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!("`{field}` must be true or false, not {}", describe(other)),
+                "not true/false",
+                None,
+            );
+            None
+        }
+    }
+}
+
+fn describe(value: &RawValue) -> String {
+    match value {
+        RawValue::Null => "empty".into(),
+        RawValue::Bool(b) => format!("`{b}`"),
+        RawValue::Number(n) | RawValue::NonFinite(n) => format!("the number `{n}`"),
+        RawValue::Text(t) => format!("`{t}`"),
+        RawValue::Quantity { value, unit } => format!("`{value} {unit}`"),
+        RawValue::Other(kind) => (*kind).to_owned(),
+    }
+}
+
+fn enumeration(ctx: &mut Ctx, field: &str, raw: &Raw, domain: &'static EnumDomain) -> Option<Val> {
+    let text = match &raw.value {
+        RawValue::Text(t) => t.trim().to_lowercase().replace([' ', '-'], "_"),
+        RawValue::Null => return None,
+        other => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!(
+                    "`{field}` must be one of {}, not {}",
+                    domain.values.join(", "),
+                    describe(other)
+                ),
+                "not a value",
+                None,
+            );
+            return None;
+        }
+    };
+    let text = match (domain.name, text.as_str()) {
+        ("sex", "f") => "female".to_owned(),
+        ("sex", "m") => "male".to_owned(),
+        _ => text,
+    };
+    if let Some(i) = domain.index(&text) {
+        return Some(Val::Enum(i));
+    }
+    let help = suggest::closest(&text, domain.values.iter().copied()).map_or_else(
+        || format!("one of {}", domain.values.join(", ")),
+        |s| format!("did you mean `{s}`?"),
+    );
+    ctx.problem(
+        "input.invalid-value",
+        field,
+        raw,
+        format!(
+            "`{}` is not a {}",
+            match &raw.value {
+                RawValue::Text(t) => t.trim(),
+                _ => "",
+            },
+            domain.name
+        ),
+        &format!("expected {}", domain.values.join(" | ")),
+        Some(help),
+    );
+    None
+}
+
+fn date(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
+    let text = match &raw.value {
+        RawValue::Text(t) => t.trim(),
+        RawValue::Null => return None,
+        other => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!(
+                    "`{field}` must be a date such as 2026-03-02, not {}",
+                    describe(other)
+                ),
+                "not a date",
+                None,
+            );
+            return None;
+        }
+    };
+    // A date-time (FHIR `authoredOn`) is read as its calendar date.
+    let day = text.split_once('T').map_or(text, |(d, _)| d);
+    match Date::parse(day) {
+        Ok(d) => Some(Val::Date(d)),
+        Err(why) => {
+            ctx.problem(
+                "input.invalid-date",
+                field,
+                raw,
+                why,
+                "not a calendar date",
+                Some("write dates as YYYY-MM-DD".into()),
+            );
+            None
+        }
+    }
+}
+
+fn field_value(ctx: &mut Ctx, field: Field, path: &str, raw: &Raw) -> Option<Val> {
+    match field {
+        Field::Weight => quantity(ctx, path, raw, &WEIGHT),
+        Field::Age => quantity(ctx, path, raw, &AGE),
+        Field::Egfr => quantity(ctx, path, raw, &EGFR),
+        Field::Sex => enumeration(ctx, path, raw, &SEX),
+        Field::PregnancyTest => enumeration(ctx, path, raw, &PREGNANCY_TEST),
+        Field::RenalImpairment => enumeration(ctx, path, raw, &RENAL),
+        Field::Severity => enumeration(ctx, path, raw, &SEVERITY),
+        Field::Pregnant
+        | Field::ChildbearingPotential
+        | Field::Contraception
+        | Field::Scarring
+        | Field::Truncal => boolean(ctx, path, raw),
+        Field::Start | Field::PreviousCourseEnd => date(ctx, path, raw),
+    }
+}
+
+fn text_of(raw: &Raw) -> Option<String> {
+    match &raw.value {
+        RawValue::Text(t) => Some(t.trim().to_owned()),
+        RawValue::Number(n) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+/// Renal impairment from eGFR (mL/min/1.73m2): >= 90 none, 60-89 mild,
+/// 30-59 moderate, < 30 severe. The value is held in mL/day.
+fn renal_from_egfr(egfr_ml_per_day: Decimal) -> u8 {
+    let per_min = egfr_ml_per_day / Decimal::from(1440);
+    let level = if per_min >= Decimal::from(90) {
+        "none"
+    } else if per_min >= Decimal::from(60) {
+        "mild"
+    } else if per_min >= Decimal::from(30) {
+        "moderate"
+    } else {
+        "severe"
+    };
+    RENAL.index(level).unwrap_or(0)
+}
+
+pub(super) fn finish(
+    b: Builder,
+    default_id: String,
+    input: String,
+    source: Option<Arc<SourceFile>>,
+) -> Regimen {
+    let mut ctx = Ctx {
+        problems: b.problems,
+    };
+    let id =
+        b.id.as_ref()
+            .and_then(text_of)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(default_id);
+    let drug = match &b.drug {
+        Some(raw) => match &raw.value {
+            RawValue::Text(t) if !t.trim().is_empty() => Some(Spanned::new(
+                t.trim().to_owned(),
+                raw.span.unwrap_or_default(),
+            )),
+            _ => {
+                ctx.problem(
+                    "input.wrong-type",
+                    "drug",
+                    raw,
+                    "`drug` must be the name of a drug".into(),
+                    "not a drug name",
+                    Some("e.g. `drug: isotretinoin`".into()),
+                );
+                None
+            }
+        },
+        None => {
+            ctx.problems.push(InputProblem {
+                code: "input.missing-field",
+                field: "drug".into(),
+                message: "the regimen names no drug".into(),
+                span: Some(b.anchors.document),
+                label: "no `drug` field".into(),
+                help: Some("add e.g. `drug: isotretinoin`".into()),
+            });
+            None
+        }
+    };
+
+    let mut course: Row = [None; FACT_COUNT];
+    let mut course_spans: SpanRow = [None; FACT_COUNT];
+    for (field, raw) in &b.fields {
+        let fact = field.fact();
+        let path = fact.info().path;
+        if let Some(v) = field_value(&mut ctx, *field, path, raw) {
+            course[fact as usize] = Some(v);
+            course_spans[fact as usize] = raw.span;
+        }
+    }
+    if course[Fact::RenalImpairment as usize].is_none() {
+        if let Some(Val::Num(egfr)) = course[Fact::Egfr as usize] {
+            course[Fact::RenalImpairment as usize] = Some(Val::Enum(renal_from_egfr(egfr)));
+            course_spans[Fact::RenalImpairment as usize] = course_spans[Fact::Egfr as usize];
+        }
+    }
+
+    if b.phases.is_empty() {
+        ctx.problems.push(InputProblem {
+            code: "input.missing-field",
+            field: "course.phases".into(),
+            message: "the regimen has no phases".into(),
+            span: Some(b.anchors.course.unwrap_or(b.anchors.document)),
+            label: "no `phases`".into(),
+            help: Some(
+                "add `course: {phases: [{dose: 20 mg, frequency: 2/day, duration: 16 weeks}]}`"
+                    .into(),
+            ),
+        });
+    }
+    let mut phase_rows: Vec<(Row, SpanRow)> = Vec::with_capacity(b.phases.len());
+    for (i, phase) in b.phases.iter().enumerate() {
+        let index = i + 1;
+        let anchor = b
+            .anchors
+            .phases
+            .get(i)
+            .copied()
+            .unwrap_or(b.anchors.document);
+        let mut row: Row = [None; FACT_COUNT];
+        let mut spans: SpanRow = [None; FACT_COUNT];
+        row[Fact::PhaseIndex as usize] = Some(Val::Num(Decimal::from(index)));
+        spans[Fact::PhaseIndex as usize] = Some(anchor);
+        let mut dose_raw: Option<&Raw> = None;
+        let mut daily_raw: Option<&Raw> = None;
+        for (field, raw) in &phase.fields {
+            let path = format!("course.phases[{index}].{}", phase_field_name(*field));
+            let (fact, value) = match field {
+                PhaseField::Dose => {
+                    dose_raw = Some(raw);
+                    (Fact::Dose, quantity(&mut ctx, &path, raw, &DOSE))
+                }
+                PhaseField::DailyDose => {
+                    daily_raw = Some(raw);
+                    (Fact::DailyDose, quantity(&mut ctx, &path, raw, &DAILY_DOSE))
+                }
+                PhaseField::Frequency => (Fact::TimesPerDay, frequency(&mut ctx, &path, raw)),
+                PhaseField::Duration => (Fact::Duration, quantity(&mut ctx, &path, raw, &DURATION)),
+                PhaseField::WithFood => (Fact::WithFood, boolean(&mut ctx, &path, raw)),
+            };
+            if let Some(v) = value {
+                row[fact as usize] = Some(v);
+                spans[fact as usize] = raw.span;
+            }
+        }
+        let here = |what: &str, help: &str| InputProblem {
+            code: "input.missing-field",
+            field: format!("course.phases[{index}].{what}"),
+            message: format!("phase {index} has no {what}"),
+            span: Some(anchor),
+            label: format!("no `{what}`"),
+            help: Some(help.to_owned()),
+        };
+        match (dose_raw, daily_raw) {
+            (Some(_), Some(daily)) => ctx.problem(
+                "input.conflicting-fields",
+                &format!("course.phases[{index}].daily_dose"),
+                daily,
+                format!("phase {index} gives both `dose` and `daily_dose`"),
+                "give one of the two",
+                Some("`dose` is per administration, `daily_dose` the total per day; keep exactly one".into()),
+            ),
+            (None, None) => ctx.problems.push(here("dose", "add `dose: 20 mg` (per administration) or `daily_dose: 40 mg`")),
+            _ => {}
+        }
+        if !phase
+            .fields
+            .iter()
+            .any(|(f, _)| *f == PhaseField::Frequency)
+        {
+            ctx.problems
+                .push(here("frequency", "add e.g. `frequency: 2/day`"));
+        }
+        if !phase.fields.iter().any(|(f, _)| *f == PhaseField::Duration) {
+            ctx.problems
+                .push(here("duration", "add e.g. `duration: 16 weeks`"));
+        }
+        phase_rows.push((row, spans));
+    }
+
+    let mut regimen = Regimen {
+        id,
+        input,
+        drug,
+        source,
+        rows: Vec::new(),
+        spans: Vec::new(),
+        anchors: b.anchors,
+        problems: Vec::new(),
+    };
+    if ctx.problems.is_empty() {
+        if let Err(problem) = derive(
+            &mut course,
+            &mut course_spans,
+            &mut phase_rows,
+            &regimen.anchors,
+        ) {
+            ctx.problems.push(problem);
+        }
+    }
+    regimen.problems = ctx.problems;
+    if regimen.problems.is_empty() {
+        regimen.rows.push(course);
+        regimen.spans.push(course_spans);
+        for (mut row, mut spans) in phase_rows {
+            for i in 0..FACT_COUNT {
+                if row[i].is_none() {
+                    row[i] = course[i];
+                    spans[i] = spans[i].or(course_spans[i]);
+                }
+            }
+            regimen.rows.push(row);
+            regimen.spans.push(spans);
+        }
+    }
+    regimen
+}
+
+fn phase_field_name(field: PhaseField) -> &'static str {
+    super::PHASE_FIELDS
+        .iter()
+        .find(|(_, f)| *f == field)
+        .map_or("?", |(n, _)| n)
+}
+
+fn num(row: &Row, fact: Fact) -> Option<Decimal> {
+    match row[fact as usize] {
+        Some(Val::Num(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// Computes the derived facts of the spec. Fails only on arithmetic overflow.
+fn derive(
+    course: &mut Row,
+    course_spans: &mut SpanRow,
+    phases: &mut [(Row, SpanRow)],
+    anchors: &super::Anchors,
+) -> Result<(), InputProblem> {
+    let overflow = || InputProblem {
+        code: "input.out-of-range",
+        field: "course.phases".into(),
+        message: "the course's totals are too large to compute exactly".into(),
+        span: Some(anchors.course.unwrap_or(anchors.document)),
+        label: "too large".into(),
+        help: None,
+    };
+    let weight = num(course, Fact::Weight);
+    let mut total_days = Decimal::ZERO;
+    let mut cumulative = Decimal::ZERO;
+    let mut max_daily: Option<(Decimal, Option<Span>)> = None;
+    for (i, (row, spans)) in phases.iter_mut().enumerate() {
+        let times = num(row, Fact::TimesPerDay).ok_or_else(overflow)?;
+        let dose_span = spans[Fact::Dose as usize].or(spans[Fact::DailyDose as usize]);
+        let daily = match (num(row, Fact::Dose), num(row, Fact::DailyDose)) {
+            (Some(dose), _) => dose.checked_mul(times).ok_or_else(overflow)?,
+            (None, Some(daily)) => {
+                row[Fact::Dose as usize] = div(daily, times).map(Val::Num);
+                daily
+            }
+            (None, None) => return Err(overflow()),
+        };
+        row[Fact::DailyDose as usize] = Some(Val::Num(daily));
+        spans[Fact::Dose as usize] = dose_span;
+        spans[Fact::DailyDose as usize] = dose_span;
+        spans[Fact::DailyDosePerKg as usize] = dose_span;
+        if let Some(w) = weight {
+            row[Fact::DailyDosePerKg as usize] = div(daily, w).map(Val::Num);
+        }
+        let days = num(row, Fact::Duration).ok_or_else(overflow)?;
+        total_days = total_days.checked_add(days).ok_or_else(overflow)?;
+        cumulative = cumulative
+            .checked_add(daily.checked_mul(days).ok_or_else(overflow)?)
+            .ok_or_else(overflow)?;
+        if i == 0 {
+            course[Fact::StartDailyDose as usize] = Some(Val::Num(daily));
+            course_spans[Fact::StartDailyDose as usize] = dose_span;
+        }
+        if max_daily.is_none_or(|(m, _)| daily > m) {
+            max_daily = Some((daily, dose_span));
+        }
+    }
+    let block = anchors.course.or(Some(anchors.document));
+    course[Fact::TotalDuration as usize] = Some(Val::Num(total_days));
+    course_spans[Fact::TotalDuration as usize] = block;
+    course[Fact::CumulativeDose as usize] = Some(Val::Num(cumulative));
+    course_spans[Fact::CumulativeDose as usize] = block;
+    course[Fact::PhaseCount as usize] = Some(Val::Num(Decimal::from(phases.len())));
+    if let Some((max, span)) = max_daily {
+        course[Fact::MaxDailyDose as usize] = Some(Val::Num(max));
+        course_spans[Fact::MaxDailyDose as usize] = span;
+        if let Some(w) = weight {
+            course[Fact::MaxDailyDosePerKg as usize] = div(max, w).map(Val::Num);
+            course_spans[Fact::MaxDailyDosePerKg as usize] = span;
+        }
+    }
+    if let Some(w) = weight {
+        course[Fact::CumulativeDosePerKg as usize] = div(cumulative, w).map(Val::Num);
+        course_spans[Fact::CumulativeDosePerKg as usize] = block;
+    }
+    if let (Some(Val::Date(start)), Some(Val::Date(prev))) = (
+        course[Fact::Start as usize],
+        course[Fact::PreviousCourseEnd as usize],
+    ) {
+        let gap = i64::from(start.days()) - i64::from(prev.days());
+        course[Fact::GapSincePreviousCourse as usize] = Some(Val::Num(Decimal::from(gap)));
+        course_spans[Fact::GapSincePreviousCourse as usize] = course_spans[Fact::Start as usize];
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_frequency;
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn frequencies() {
+        for (text, n) in [
+            ("2/day", 2),
+            ("twice daily", 2),
+            ("BID", 2),
+            ("b.i.d.", 2),
+            ("QD", 1),
+            ("once daily", 1),
+            ("TID", 3),
+            ("QID", 4),
+            ("3 times daily", 3),
+            ("every 12 hours", 2),
+            ("1/d", 1),
+        ] {
+            assert_eq!(parse_frequency(text), Some(Decimal::from(n)), "{text}");
+        }
+        for text in ["once weekly", "sometimes", "every 5 hours", ""] {
+            assert_eq!(parse_frequency(text), None, "{text}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Outcomes to output: JSON Lines (the machine contract) and human
+//! compiler-style diagnostics.
+
+pub mod human;
+pub mod json;
+
+use crate::diagnostic::{Diagnostic, Label, Level};
+use crate::eval::{Finding, Kind, Outcome, Verdict, show_fact};
+use crate::facts::Fact;
+use crate::regimen::{InputProblem, Regimen};
+
+/// Counts of verdicts over a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Regimens with verdict pass.
+    pub pass: usize,
+    /// ... warn.
+    pub warn: usize,
+    /// ... fail.
+    pub fail: usize,
+    /// ... invalid.
+    pub invalid: usize,
+}
+
+impl Summary {
+    /// Counts one verdict.
+    pub fn add(&mut self, verdict: Verdict) {
+        match verdict {
+            Verdict::Pass => self.pass += 1,
+            Verdict::Warn => self.warn += 1,
+            Verdict::Fail => self.fail += 1,
+            Verdict::Invalid => self.invalid += 1,
+        }
+    }
+
+    /// Total regimens.
+    pub fn total(&self) -> usize {
+        self.pass + self.warn + self.fail + self.invalid
+    }
+
+    /// The closing line: `N regimens: P pass, W warn, F fail, I invalid`.
+    pub fn line(&self) -> String {
+        let noun = if self.total() == 1 {
+            "regimen"
+        } else {
+            "regimens"
+        };
+        format!(
+            "{} {noun}: {} pass, {} warn, {} fail, {} invalid",
+            self.total(),
+            self.pass,
+            self.warn,
+            self.fail,
+            self.invalid
+        )
+    }
+}
+
+/// An input problem as a diagnostic pointing into the regimen's own text.
+pub fn problem_diagnostic(regimen: &Regimen, problem: &InputProblem) -> Diagnostic {
+    let mut d = Diagnostic::new(problem.code, Level::Error, problem.message.clone());
+    if let (Some(source), Some(span)) = (&regimen.source, problem.span) {
+        d = d.at(source, span, problem.label.clone());
+    }
+    d.help = problem.help.clone();
+    d
+}
+
+/// A rule finding as a diagnostic: the offending field underlined with its
+/// computed value, the other facts the rule read labelled, help and citation.
+pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnostic {
+    let rule = finding.rule;
+    let row = finding.row();
+    let mut d = Diagnostic::new(
+        rule.id.clone(),
+        finding.severity.level(),
+        finding.message(regimen),
+    );
+    let mut labels: Vec<Label> = Vec::new();
+    let push = |labels: &mut Vec<Label>, span, text: String| {
+        if !labels.iter().any(|l: &Label| l.span == span) {
+            labels.push(Label { span, text });
+        }
+    };
+    match finding.kind {
+        Kind::Unevaluated => {
+            for fact in finding.missing.iter() {
+                if let Some(span) = regimen.span_of(row, fact) {
+                    push(&mut labels, span, format!("no {} given", fact_name(fact)));
+                }
+            }
+        }
+        Kind::Violation => {
+            let order = rule.primary.into_iter().chain(rule.facts.iter());
+            for fact in order {
+                let value = regimen.get(row, fact);
+                let span = regimen.spans.get(row).and_then(|r| r[fact as usize]);
+                if let (Some(v), Some(span)) = (value, span) {
+                    push(
+                        &mut labels,
+                        span,
+                        format!("{} {}", fact_name(fact), show_fact(fact, v)),
+                    );
+                }
+            }
+        }
+    }
+    if labels.is_empty() {
+        push(&mut labels, regimen.anchors.document, "this regimen".into());
+    }
+    if let Some(source) = &regimen.source {
+        d.source = Some(source.clone());
+        d.labels = labels;
+    }
+    let c = &rule.citation;
+    d.help = Some(format!(
+        "{}\nsource: {}: \"{}\"",
+        rule.help,
+        c.short(),
+        c.quote
+    ));
+    d
+}
+
+fn fact_name(fact: Fact) -> String {
+    let path = fact.info().path;
+    path.rsplit('.').next().unwrap_or(path).replace('_', " ")
+}
+
+/// Every diagnostic of an outcome, input problems first.
+pub fn diagnostics(outcome: &Outcome<'_>) -> Vec<Diagnostic> {
+    let r = &outcome.regimen;
+    outcome
+        .problems
+        .iter()
+        .map(|p| problem_diagnostic(r, p))
+        .chain(outcome.findings.iter().map(|f| finding_diagnostic(r, f)))
+        .collect()
+}

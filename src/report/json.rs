@@ -1,0 +1,95 @@
+//! `--format json`: one JSON object per regimen, in input order (the
+//! contract in `shared/spec/cli-contract.md`).
+
+use serde::Serialize;
+
+use crate::eval::{Kind, Outcome};
+
+#[derive(Serialize)]
+struct Record<'a> {
+    id: &'a str,
+    input: &'a str,
+    drug: Option<&'a str>,
+    profile: &'a str,
+    verdict: &'static str,
+    findings: Vec<FindingRecord<'a>>,
+}
+
+#[derive(Serialize)]
+struct FindingRecord<'a> {
+    rule: &'a str,
+    severity: &'static str,
+    kind: &'static str,
+    phase: Option<usize>,
+    message: String,
+    values: serde_json::Map<String, serde_json::Value>,
+    citation: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    missing: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+}
+
+/// The phase a field path such as `course.phases[2].dose` belongs to.
+fn phase_of(field: &str) -> Option<usize> {
+    let rest = field.strip_prefix("course.phases[")?;
+    rest.split(']').next()?.parse().ok()
+}
+
+/// One regimen's JSON line (without the newline).
+pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
+    let r = &outcome.regimen;
+    let line_of = |span: Option<crate::source::Span>| {
+        r.source
+            .as_ref()
+            .zip(span)
+            .map(|(s, span)| s.line_col(span.start).0)
+    };
+    let mut findings = Vec::new();
+    for p in &outcome.problems {
+        findings.push(FindingRecord {
+            rule: p.code,
+            severity: "error",
+            kind: Kind::Violation.as_str(),
+            phase: phase_of(&p.field),
+            message: p.message.clone(),
+            values: serde_json::Map::new(),
+            citation: None,
+            missing: Vec::new(),
+            field: (!p.field.is_empty()).then_some(p.field.as_str()),
+            line: line_of(p.span),
+        });
+    }
+    for f in &outcome.findings {
+        let values = f
+            .values(r)
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
+            .collect();
+        let primary = f.rule.primary.or_else(|| f.missing.iter().next());
+        findings.push(FindingRecord {
+            rule: &f.rule.id,
+            severity: f.severity.as_str(),
+            kind: f.kind.as_str(),
+            phase: f.phase,
+            message: f.message(r),
+            values,
+            citation: Some(f.rule.citation.short()),
+            missing: f.missing.iter().map(|m| m.info().path).collect(),
+            field: None,
+            line: line_of(primary.and_then(|p| r.span_of(f.row(), p))),
+        });
+    }
+    let record = Record {
+        id: &r.id,
+        input: &r.input,
+        drug: outcome.drug.or(r.drug.as_ref().map(|d| d.value.as_str())),
+        profile,
+        verdict: outcome.verdict.as_str(),
+        findings,
+    };
+    serde_json::to_string(&record)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise record: {e}\"}}"))
+}

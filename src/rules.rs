@@ -1,0 +1,254 @@
+//! Rule files to a checked, compiled rule set.
+//!
+//! Takes rule-pack YAML files and gives a [`RuleSet`]: packs with their
+//! drug, aliases, profiles and sources, and rules whose conditions and
+//! message holes are compiled [`Code`]. Loading never stops at the first
+//! problem: every YAML, key, expression, type and unit error in every file is
+//! returned at once, each with its span, and a set with any error is refused.
+
+mod load;
+
+use std::sync::Arc;
+
+use crate::check::{Code, Typed};
+use crate::diagnostic::{Diagnostic, Level as DiagLevel};
+use crate::facts::{Fact, FactSet, Level};
+use crate::source::{SourceFile, Span};
+
+pub use load::load_sources;
+
+/// Severity a rule assigns to its violations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Reported, never changes the verdict.
+    Info,
+    /// Makes the verdict `warn`.
+    Warning,
+    /// Makes the verdict `fail`.
+    Error,
+}
+
+impl Severity {
+    /// The name used in rule files and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// As a diagnostic level.
+    pub fn level(self) -> DiagLevel {
+        match self {
+            Severity::Info => DiagLevel::Info,
+            Severity::Warning => DiagLevel::Warning,
+            Severity::Error => DiagLevel::Error,
+        }
+    }
+}
+
+/// A compiled condition and the text it came from.
+#[derive(Clone, Debug)]
+pub struct Condition {
+    /// The compiled code.
+    pub code: Code,
+    /// The expression as written.
+    pub text: String,
+    /// The facts it reads.
+    pub facts: FactSet,
+}
+
+/// A piece of a compiled message template.
+#[derive(Clone, Debug)]
+pub enum Part {
+    /// Literal text.
+    Text(String),
+    /// A value to interpolate.
+    Value(Typed),
+}
+
+/// Where a rule comes from.
+#[derive(Clone, Debug)]
+pub struct Citation {
+    /// The source document's title (`US prescribing information`).
+    pub source: String,
+    /// The section (`Dosage and Administration`).
+    pub section: String,
+    /// The sentence the rule rests on, quoted.
+    pub quote: String,
+    /// Where the document can be read, if given.
+    pub location: Option<String>,
+}
+
+impl Citation {
+    /// `source, section`, the form used in JSON output.
+    pub fn short(&self) -> String {
+        if self.section.is_empty() {
+            self.source.clone()
+        } else {
+            format!("{}, {}", self.source, self.section)
+        }
+    }
+}
+
+/// One checked rule.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Stable id, `drug.kebab-name`.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Severity of a violation.
+    pub severity: Severity,
+    /// Once per phase, or once per course.
+    pub scope: Level,
+    /// Guard: the rule applies only when this holds.
+    pub when: Option<Condition>,
+    /// The rule is violated when this holds...
+    pub violation: Condition,
+    /// ...unless this holds (an exception).
+    pub unless: Option<Condition>,
+    /// Message template.
+    pub message: Vec<Part>,
+    /// What to do about a violation.
+    pub help: String,
+    /// Where the rule comes from.
+    pub citation: Citation,
+    /// The fact whose field a finding underlines.
+    pub primary: Option<Fact>,
+    /// Every fact the conditions read.
+    pub facts: FactSet,
+    /// The canonical drug name of its pack.
+    pub drug: String,
+    /// The pack it belongs to.
+    pub pack: String,
+    /// The profiles it is in force for (empty: every profile).
+    pub profiles: Vec<String>,
+    /// Its file and the span of its id there.
+    pub file: Arc<SourceFile>,
+    /// Span of the rule's id in its file.
+    pub span: Span,
+}
+
+impl Rule {
+    /// True when the rule is in force under `profile`.
+    pub fn in_profile(&self, profile: &str) -> bool {
+        self.profiles.is_empty() || self.profiles.iter().any(|p| p == profile)
+    }
+}
+
+/// A rule pack: one file's rules for one drug.
+#[derive(Clone, Debug)]
+pub struct Pack {
+    /// The pack's name.
+    pub name: String,
+    /// The canonical drug name.
+    pub drug: String,
+    /// Other names the drug is prescribed under (brands).
+    pub aliases: Vec<String>,
+    /// Profiles the pack belongs to (empty: all).
+    pub profiles: Vec<String>,
+    /// The rules.
+    pub rules: Vec<Rule>,
+    /// The file.
+    pub file: Arc<SourceFile>,
+}
+
+/// Every loaded pack.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet {
+    /// The packs, in load order.
+    pub packs: Vec<Pack>,
+}
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+impl RuleSet {
+    /// The packs shipped in `rules/`, built into the binary.
+    pub fn builtin() -> Result<RuleSet, Vec<Diagnostic>> {
+        let files = builtin::FILES
+            .iter()
+            .map(|(name, text)| SourceFile::new(*name, *text))
+            .collect();
+        load_sources(files)
+    }
+
+    /// Every `*.yaml`/`*.yml` file under `dir`, recursively, in path order.
+    pub fn from_dir(dir: &std::path::Path) -> Result<RuleSet, Vec<Diagnostic>> {
+        let mut paths = Vec::new();
+        collect_yaml(dir, &mut paths).map_err(|e| {
+            vec![Diagnostic::new(
+                "rules.unreadable",
+                DiagLevel::Error,
+                format!("cannot read rules directory {}: {e}", dir.display()),
+            )]
+        })?;
+        paths.sort();
+        if paths.is_empty() {
+            return Err(vec![Diagnostic::new(
+                "rules.empty",
+                DiagLevel::Error,
+                format!("no rule files (*.yaml) under {}", dir.display()),
+            )]);
+        }
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        for path in paths {
+            match std::fs::read(&path) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => files.push(SourceFile::new(path.display().to_string(), text)),
+                    Err(_) => problems.push(Diagnostic::new(
+                        "rules.not-utf8",
+                        DiagLevel::Error,
+                        format!("{} is not UTF-8 text", path.display()),
+                    )),
+                },
+                Err(e) => problems.push(Diagnostic::new(
+                    "rules.unreadable",
+                    DiagLevel::Error,
+                    format!("cannot read {}: {e}", path.display()),
+                )),
+            }
+        }
+        match load_sources(files) {
+            Ok(set) if problems.is_empty() => Ok(set),
+            Ok(_) => Err(problems),
+            Err(mut more) => {
+                problems.append(&mut more);
+                Err(problems)
+            }
+        }
+    }
+
+    /// Every profile named by some pack, sorted.
+    pub fn profiles(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .packs
+            .iter()
+            .flat_map(|p| p.profiles.iter().cloned())
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// Every rule, in load order.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.packs.iter().flat_map(|p| p.rules.iter())
+    }
+}
+
+fn collect_yaml(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_yaml(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,757 @@
+//! Reading rule-pack YAML into [`Pack`]s, collecting every problem.
+
+use std::sync::Arc;
+
+use super::{Citation, Condition, Pack, Part, Rule, RuleSet, Severity};
+use crate::check::{self, Code, Problem, Scope};
+use crate::diagnostic::{Diagnostic, Level as DiagLevel};
+use crate::facts::{Fact, FactSet, Level};
+use crate::source::{SourceFile, Span, Spanned};
+use crate::suggest;
+use crate::syntax::{self, Piece};
+use crate::yaml::{self, Node, Value};
+
+const PACK_KEYS: &[&str] = &[
+    "pack",
+    "description",
+    "drug",
+    "aliases",
+    "profiles",
+    "sources",
+    "rules",
+];
+const RULE_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "severity",
+    "scope",
+    "when",
+    "violation",
+    "unless",
+    "message",
+    "help",
+    "citation",
+    "at",
+];
+const SOURCE_KEYS: &[&str] = &["title", "document", "url"];
+const CITATION_KEYS: &[&str] = &["source", "section", "quote"];
+
+/// Loads rule files given as text. Returns the set, or every problem found.
+pub fn load_sources(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    let mut packs = Vec::new();
+    for file in files {
+        let mut loader = Loader {
+            file: file.clone(),
+            problems: Vec::new(),
+        };
+        if let Some(pack) = loader.pack() {
+            packs.push(pack);
+        }
+        problems.append(&mut loader.problems);
+    }
+    check_duplicates(&packs, &mut problems);
+    check_aliases(&packs, &mut problems);
+    if problems.is_empty() {
+        Ok(RuleSet { packs })
+    } else {
+        Err(problems)
+    }
+}
+
+struct Loader {
+    file: Arc<SourceFile>,
+    problems: Vec<Diagnostic>,
+}
+
+/// Maps offsets inside an expression string to offsets in the YAML file.
+#[derive(Clone, Copy)]
+enum Locator {
+    /// The expression text starts at this byte of the file.
+    At(usize),
+    /// The text was transformed (escapes, folding); point at the whole value.
+    Whole(Span),
+}
+
+impl Locator {
+    fn map(self, span: Span) -> Span {
+        match self {
+            Locator::At(base) => span.offset(base),
+            Locator::Whole(whole) => whole,
+        }
+    }
+}
+
+impl Loader {
+    fn error(
+        &mut self,
+        code: &str,
+        span: Span,
+        message: impl Into<String>,
+        label: impl Into<String>,
+        help: Option<String>,
+    ) {
+        let mut d = Diagnostic::new(format!("rules.{code}"), DiagLevel::Error, message)
+            .at(&self.file, span, label);
+        d.help = help;
+        self.problems.push(d);
+    }
+
+    fn locate(&self, node: &Node, text: &str) -> Locator {
+        let raw = self.file.slice(node.span);
+        if raw == text {
+            return Locator::At(node.span.start);
+        }
+        for quote in ['"', '\''] {
+            if raw.starts_with(quote) && raw.get(1..).is_some_and(|r| r.starts_with(text)) {
+                return Locator::At(node.span.start + 1);
+            }
+        }
+        match raw.find(text) {
+            Some(i) if !text.is_empty() => Locator::At(node.span.start + i),
+            _ => Locator::Whole(node.span),
+        }
+    }
+
+    fn unknown_keys(&mut self, entries: &[(Spanned<String>, Node)], known: &[&str], what: &str) {
+        for (key, _) in entries {
+            if !known.contains(&key.value.as_str()) {
+                let help = suggest::closest(&key.value, known.iter().copied()).map_or_else(
+                    || format!("the keys of {what} are: {}", known.join(", ")),
+                    |s| format!("did you mean `{s}`?"),
+                );
+                self.error(
+                    "unknown-key",
+                    key.span,
+                    format!("unknown key `{}` in {what}", key.value),
+                    "unknown key",
+                    Some(help),
+                );
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (key, _) in entries {
+            if seen.contains(&key.value.as_str()) {
+                self.error(
+                    "duplicate-key",
+                    key.span,
+                    format!("`{}` is given twice", key.value),
+                    "duplicate",
+                    None,
+                );
+            }
+            seen.push(&key.value);
+        }
+    }
+
+    fn string(
+        &mut self,
+        node: Option<&Node>,
+        field: &str,
+        parent: Span,
+    ) -> Option<Spanned<String>> {
+        match node {
+            None => {
+                self.error(
+                    "missing-key",
+                    parent,
+                    format!("`{field}` is required"),
+                    format!("no `{field}`"),
+                    None,
+                );
+                None
+            }
+            Some(node) => match &node.value {
+                Value::Str(s) if !s.trim().is_empty() => Some(Spanned::new(s.clone(), node.span)),
+                Value::Number(n) => Some(Spanned::new(n.clone(), node.span)),
+                other => {
+                    self.error(
+                        "wrong-type",
+                        node.span,
+                        format!("`{field}` must be text, not {}", other.kind()),
+                        "expected text",
+                        None,
+                    );
+                    None
+                }
+            },
+        }
+    }
+
+    fn string_list(&mut self, node: Option<&Node>, field: &str) -> Vec<Spanned<String>> {
+        let Some(node) = node else { return Vec::new() };
+        match &node.value {
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|item| match &item.value {
+                    Value::Str(s) => Some(Spanned::new(s.clone(), item.span)),
+                    other => {
+                        self.error(
+                            "wrong-type",
+                            item.span,
+                            format!("`{field}` items must be text, not {}", other.kind()),
+                            "expected text",
+                            None,
+                        );
+                        None
+                    }
+                })
+                .collect(),
+            Value::Str(s) => vec![Spanned::new(s.clone(), node.span)],
+            other => {
+                self.error(
+                    "wrong-type",
+                    node.span,
+                    format!("`{field}` must be a list, not {}", other.kind()),
+                    "expected a list",
+                    None,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn pack(&mut self) -> Option<Pack> {
+        let doc = match yaml::parse(&self.file) {
+            Ok(doc) => doc,
+            Err(err) => {
+                self.error(
+                    "yaml-syntax",
+                    err.span,
+                    format!("this rule file is not valid YAML: {}", err.message),
+                    "here",
+                    None,
+                );
+                return None;
+            }
+        };
+        let Some(entries) = doc.as_map() else {
+            self.error(
+                "wrong-type",
+                doc.span,
+                "a rule file must be a mapping with `drug` and `rules`",
+                "not a mapping",
+                None,
+            );
+            return None;
+        };
+        self.unknown_keys(entries, PACK_KEYS, "a rule pack");
+        let name = self.string(doc.get("pack"), "pack", doc.span);
+        let drug = self.string(doc.get("drug"), "drug", doc.span);
+        let aliases = self.string_list(doc.get("aliases"), "aliases");
+        let profiles = self.string_list(doc.get("profiles"), "profiles");
+        let sources = self.sources(doc.get("sources"));
+        let (name, drug) = (name?, drug?);
+        let drug_name = drug.value.to_lowercase();
+        let profile_names: Vec<String> = profiles.iter().map(|p| p.value.clone()).collect();
+        let mut rules = Vec::new();
+        match doc.get("rules").map(|n| &n.value) {
+            Some(Value::Seq(items)) => {
+                for item in items {
+                    if let Some(rule) =
+                        self.rule(item, &sources, &drug_name, &name.value, &profile_names)
+                    {
+                        rules.push(rule);
+                    }
+                }
+            }
+            Some(other) => {
+                let span = doc.get("rules").map_or(doc.span, |n| n.span);
+                self.error(
+                    "wrong-type",
+                    span,
+                    format!("`rules` must be a list, not {}", other.kind()),
+                    "expected a list",
+                    None,
+                );
+            }
+            None => self.error(
+                "missing-key",
+                doc.span,
+                "`rules` is required",
+                "no `rules`",
+                None,
+            ),
+        }
+        Some(Pack {
+            name: name.value,
+            drug: drug_name,
+            aliases: aliases
+                .into_iter()
+                .map(|a| a.value.to_lowercase())
+                .collect(),
+            profiles: profile_names,
+            rules,
+            file: self.file.clone(),
+        })
+    }
+
+    fn sources(&mut self, node: Option<&Node>) -> Vec<(String, Citation)> {
+        let Some(node) = node else { return Vec::new() };
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`sources` must map a short name to a document",
+                "expected a mapping",
+                None,
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            let Some(fields) = value.as_map() else {
+                self.error(
+                    "wrong-type",
+                    value.span,
+                    "a source needs `title` (and `document` or `url`)",
+                    "expected a mapping",
+                    None,
+                );
+                continue;
+            };
+            self.unknown_keys(fields, SOURCE_KEYS, "a source");
+            let title = self.string(value.get("title"), "title", value.span);
+            let location = value
+                .get("document")
+                .or_else(|| value.get("url"))
+                .and_then(|n| n.as_str())
+                .map(str::to_owned);
+            if let Some(title) = title {
+                out.push((
+                    key.value.clone(),
+                    Citation {
+                        source: title.value,
+                        section: String::new(),
+                        quote: String::new(),
+                        location,
+                    },
+                ));
+            }
+        }
+        out
+    }
+
+    fn expression(
+        &mut self,
+        node: &Node,
+        field: &str,
+        scope: Scope,
+        condition: bool,
+    ) -> Option<Condition> {
+        let text = match &node.value {
+            Value::Str(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            other => {
+                self.error(
+                    "wrong-type",
+                    node.span,
+                    format!("`{field}` must be an expression, not {}", other.kind()),
+                    "expected an expression",
+                    None,
+                );
+                return None;
+            }
+        };
+        let at = self.locate(node, &text);
+        let expr = match syntax::parse_expression(&text) {
+            Ok(expr) => expr,
+            Err(err) => {
+                let span = at.map(err.span);
+                self.error(
+                    "syntax",
+                    span,
+                    format!("syntax error in `{field}`: {}", err.message),
+                    err.message.clone(),
+                    None,
+                );
+                return None;
+            }
+        };
+        let mut problems = Vec::new();
+        let typed = if condition {
+            check::check_condition(&expr, scope, &mut problems)
+        } else {
+            check::check(&expr, scope, &mut problems)
+        };
+        self.check_problems(problems, at);
+        let typed = typed?;
+        Some(Condition {
+            facts: typed.facts,
+            code: typed.code,
+            text,
+        })
+    }
+
+    fn check_problems(&mut self, problems: Vec<Problem>, at: Locator) {
+        for p in problems {
+            self.error(p.code, at.map(p.span), p.message, p.label, p.help);
+        }
+    }
+
+    fn conditions(&mut self, node: &Node, field: &str, scope: Scope) -> Option<Condition> {
+        // `unless` may be a list of exceptions; any one of them excuses.
+        let Value::Seq(items) = &node.value else {
+            return self.expression(node, field, scope, true);
+        };
+        let mut combined: Option<Condition> = None;
+        for item in items {
+            let c = self.expression(item, field, scope, true)?;
+            combined = Some(match combined {
+                None => c,
+                Some(prev) => Condition {
+                    code: Code::Or(Box::new(prev.code), Box::new(c.code)),
+                    text: format!("{} or {}", prev.text, c.text),
+                    facts: prev.facts.union(c.facts),
+                },
+            });
+        }
+        combined
+    }
+
+    fn template(&mut self, node: &Node, scope: Scope) -> Option<Vec<Part>> {
+        let Some(text) = node.as_str() else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`message` must be text",
+                "expected text",
+                None,
+            );
+            return None;
+        };
+        let at = self.locate(node, text);
+        let pieces = match syntax::parse_template(text) {
+            Ok(p) => p,
+            Err(err) => {
+                self.error(
+                    "syntax",
+                    at.map(err.span),
+                    format!("syntax error in `message`: {}", err.message),
+                    err.message.clone(),
+                    Some(
+                        "a `{` opens an interpolated expression; write `{{` for a literal brace"
+                            .into(),
+                    ),
+                );
+                return None;
+            }
+        };
+        let mut parts = Vec::new();
+        let mut ok = true;
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => parts.push(Part::Text(t)),
+                Piece::Hole(expr) => {
+                    let mut problems = Vec::new();
+                    match check::check(&expr, scope, &mut problems) {
+                        Some(t) => parts.push(Part::Value(t)),
+                        None => ok = false,
+                    }
+                    self.check_problems(problems, at);
+                }
+            }
+        }
+        ok.then_some(parts)
+    }
+
+    fn rule(
+        &mut self,
+        node: &Node,
+        sources: &[(String, Citation)],
+        drug: &str,
+        pack: &str,
+        profiles: &[String],
+    ) -> Option<Rule> {
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "a rule must be a mapping with `id`, `violation`, `message`, ...",
+                "not a rule",
+                None,
+            );
+            return None;
+        };
+        self.unknown_keys(entries, RULE_KEYS, "a rule");
+        let id = self.string(node.get("id"), "id", node.span);
+        if let Some(id) = &id {
+            let well_formed = id.value.split('.').count() >= 2
+                && id.value.split(['.', '-']).all(|w| {
+                    !w.is_empty()
+                        && w.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                });
+            if !well_formed {
+                self.error(
+                    "bad-id",
+                    id.span,
+                    format!(
+                        "rule id `{}` is not of the form `drug.kebab-case-name`",
+                        id.value
+                    ),
+                    "bad id",
+                    Some("e.g. `isotretinoin.max-daily-dose`".into()),
+                );
+            }
+        }
+        let title = self.string(node.get("title"), "title", node.span);
+        let help = self.string(node.get("help"), "help", node.span);
+        let severity = self
+            .string(node.get("severity"), "severity", node.span)
+            .and_then(|s| match s.value.as_str() {
+                "error" => Some(Severity::Error),
+                "warning" => Some(Severity::Warning),
+                "info" => Some(Severity::Info),
+                other => {
+                    let help = suggest::did_you_mean(other, ["error", "warning", "info"]);
+                    self.error(
+                        "bad-severity",
+                        s.span,
+                        format!("severity must be error, warning or info, not `{other}`"),
+                        format!("unknown severity{help}"),
+                        None,
+                    );
+                    None
+                }
+            });
+        let scope = match node.get("scope") {
+            None => Some(Level::Course),
+            Some(n) => match n.as_str() {
+                Some("phase") => Some(Level::Phase),
+                Some("course") => Some(Level::Course),
+                _ => {
+                    let text = n.as_str().unwrap_or("");
+                    let help = suggest::did_you_mean(text, ["phase", "course"]);
+                    self.error(
+                        "bad-scope",
+                        n.span,
+                        format!("scope must be `phase` or `course`{help}"),
+                        "unknown scope",
+                        None,
+                    );
+                    None
+                }
+            },
+        };
+        let expr_scope = Scope {
+            phase: scope == Some(Level::Phase),
+        };
+        let when = node
+            .get("when")
+            .map(|n| self.conditions(n, "when", expr_scope));
+        let unless = node
+            .get("unless")
+            .map(|n| self.conditions(n, "unless", expr_scope));
+        let violation = match node.get("violation") {
+            Some(n) => self.conditions(n, "violation", expr_scope),
+            None => {
+                self.error(
+                    "missing-key",
+                    node.span,
+                    "`violation` is required: the condition under which the rule fires",
+                    "no `violation`",
+                    None,
+                );
+                None
+            }
+        };
+        let message = match node.get("message") {
+            Some(n) => self.template(n, expr_scope),
+            None => {
+                self.error(
+                    "missing-key",
+                    node.span,
+                    "`message` is required",
+                    "no `message`",
+                    None,
+                );
+                None
+            }
+        };
+        let citation = self.citation(node, sources);
+        let primary = match node.get("at") {
+            None => None,
+            Some(n) => match n.as_str().and_then(Fact::from_path) {
+                Some(f) => Some(f),
+                None => {
+                    let help = suggest::closest(
+                        n.as_str().unwrap_or(""),
+                        crate::facts::FACTS.iter().map(|f| f.path),
+                    )
+                    .map(|s| format!("did you mean `{s}`?"));
+                    self.error(
+                        "unknown-fact",
+                        n.span,
+                        "`at` must name a fact of the regimen",
+                        "unknown fact",
+                        help,
+                    );
+                    None
+                }
+            },
+        };
+        let (id, title, help, severity, scope, violation, message, citation) = (
+            id?, title?, help?, severity?, scope?, violation?, message?, citation?,
+        );
+        let when = when.map(|c| c.ok_or(())).transpose().ok()?;
+        let unless = unless.map(|c| c.ok_or(())).transpose().ok()?;
+        let facts = violation
+            .facts
+            .union(when.as_ref().map_or(FactSet::EMPTY, |c| c.facts))
+            .union(unless.as_ref().map_or(FactSet::EMPTY, |c| c.facts));
+        let primary = primary.or_else(|| first_fact(&violation.code));
+        Some(Rule {
+            id: id.value,
+            title: title.value,
+            severity,
+            scope,
+            when,
+            violation,
+            unless,
+            message,
+            help: help.value,
+            citation,
+            primary,
+            facts,
+            drug: drug.to_owned(),
+            pack: pack.to_owned(),
+            profiles: profiles.to_vec(),
+            file: self.file.clone(),
+            span: id.span,
+        })
+    }
+
+    fn citation(&mut self, rule: &Node, sources: &[(String, Citation)]) -> Option<Citation> {
+        let Some(node) = rule.get("citation") else {
+            self.error(
+                "missing-citation",
+                rule.span,
+                "every rule must cite the label or guideline sentence it enforces",
+                "no `citation`",
+                Some(
+                    "add `citation: {source: <key of sources>, section: ..., quote: \"...\"}`"
+                        .into(),
+                ),
+            );
+            return None;
+        };
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`citation` must be a mapping with `source`, `section` and `quote`",
+                "expected a mapping",
+                None,
+            );
+            return None;
+        };
+        self.unknown_keys(entries, CITATION_KEYS, "a citation");
+        let source = self.string(node.get("source"), "source", node.span);
+        let section = self.string(node.get("section"), "section", node.span);
+        let quote = self.string(node.get("quote"), "quote", node.span);
+        let source = source?;
+        let Some((_, doc)) = sources.iter().find(|(k, _)| *k == source.value) else {
+            let keys: Vec<&str> = sources.iter().map(|(k, _)| k.as_str()).collect();
+            let help = suggest::closest(&source.value, keys.iter().copied()).map_or_else(
+                || format!("declared sources: {}", keys.join(", ")),
+                |s| format!("did you mean `{s}`?"),
+            );
+            self.error(
+                "unknown-source",
+                source.span,
+                format!("`{}` is not declared under `sources`", source.value),
+                "unknown source",
+                Some(help),
+            );
+            return None;
+        };
+        Some(Citation {
+            source: doc.source.clone(),
+            section: section?.value,
+            quote: quote?.value,
+            location: doc.location.clone(),
+        })
+    }
+}
+
+/// The first fact a condition reads, in reading order: what a finding underlines.
+fn first_fact(code: &Code) -> Option<Fact> {
+    match code {
+        Code::Fact(f) | Code::Present(f) => Some(*f),
+        Code::Const(_) => None,
+        Code::Not(a) | Code::Neg(a) => first_fact(a),
+        Code::And(a, b)
+        | Code::Or(a, b)
+        | Code::Default(a, b)
+        | Code::Cmp(_, a, b)
+        | Code::Arith(_, a, b)
+        | Code::DaysBetween(a, b)
+        | Code::ShiftDate(a, b, _) => first_fact(a).or_else(|| first_fact(b)),
+        Code::InRange(x, lo, hi) => first_fact(x)
+            .or_else(|| first_fact(lo))
+            .or_else(|| first_fact(hi)),
+    }
+}
+
+fn overlap(a: &[String], b: &[String]) -> Option<String> {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => Some("every profile".into()),
+        (true, false) => b.first().cloned(),
+        (false, true) => a.first().cloned(),
+        (false, false) => a.iter().find(|p| b.contains(p)).cloned(),
+    }
+}
+
+fn check_duplicates(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
+    let rules: Vec<&Rule> = packs.iter().flat_map(|p| p.rules.iter()).collect();
+    for (i, rule) in rules.iter().enumerate() {
+        if let Some((first, profile)) = rules[..i].iter().find_map(|r| {
+            (r.id == rule.id)
+                .then(|| overlap(&r.profiles, &rule.profiles).map(|p| (r, p)))
+                .flatten()
+        }) {
+            let (line, _) = first.file.line_col(first.span.start);
+            problems.push(
+                Diagnostic::new(
+                    "rules.duplicate-id",
+                    DiagLevel::Error,
+                    format!(
+                        "rule `{}` is defined twice for profile `{profile}`",
+                        rule.id
+                    ),
+                )
+                .at(&rule.file, rule.span, "second definition")
+                .help(format!(
+                    "the first is in {} line {line}; give one of them another id or other profiles",
+                    first.file.name()
+                )),
+            );
+        }
+    }
+}
+
+fn check_aliases(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
+    for (i, pack) in packs.iter().enumerate() {
+        for other in &packs[..i] {
+            if other.drug == pack.drug {
+                continue;
+            }
+            for alias in pack.aliases.iter().chain(std::iter::once(&pack.drug)) {
+                if other.aliases.contains(alias) || other.drug == *alias {
+                    problems.push(Diagnostic::new(
+                        "rules.ambiguous-alias",
+                        DiagLevel::Error,
+                        format!(
+                            "`{alias}` names both {} ({}) and {} ({})",
+                            other.drug,
+                            other.file.name(),
+                            pack.drug,
+                            pack.file.name()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,631 @@
+//! Units of measure: parsing, dimensions and exact conversion.
+//!
+//! Takes unit text (`mg/kg/day`, `mL/min/1.73m2`, UCUM `[lb_av]`) and gives a
+//! [`Unit`]: its [`Dim`] and an exact rational factor to the canonical unit of
+//! that dimension (mg, kg, mL, day). Quantities are `rust_decimal` values in
+//! canonical units, so `0.035 g` twice a day at `70 kg` is exactly
+//! `1 mg/kg/day`; no float ever touches a dose.
+//!
+//! Drug mass and body mass are different dimensions: a mass unit in a
+//! denominator (`mg/kg`) is body mass, so adding a dose to a weight is a type
+//! error while `mg/kg * kg` is a dose. A plain mass literal (`40 kg`) takes
+//! whichever of the two it is compared with.
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+
+/// Exponents of the base dimensions: drug mass, body mass, volume, time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Dim(pub [i8; 4]);
+
+/// Index of each base dimension in [`Dim`].
+const MASS: usize = 0;
+const BODY: usize = 1;
+const VOLUME: usize = 2;
+const TIME: usize = 3;
+
+/// Canonical unit of each base dimension, in `Dim` order.
+const CANONICAL: [&str; 4] = ["mg", "kg", "mL", "day"];
+
+impl Dim {
+    /// A pure number.
+    pub const NONE: Dim = Dim([0, 0, 0, 0]);
+    /// Drug mass (mg).
+    pub const MASS: Dim = Dim([1, 0, 0, 0]);
+    /// Body mass (kg).
+    pub const BODY_MASS: Dim = Dim([0, 1, 0, 0]);
+    /// Time (day).
+    pub const TIME: Dim = Dim([0, 0, 0, 1]);
+    /// Dose per day (mg/day).
+    pub const DOSE_RATE: Dim = Dim([1, 0, 0, -1]);
+    /// Dose per body weight (mg/kg).
+    pub const DOSE_PER_KG: Dim = Dim([1, -1, 0, 0]);
+    /// Dose per body weight per day (mg/kg/day).
+    pub const DOSE_RATE_PER_KG: Dim = Dim([1, -1, 0, -1]);
+    /// Volume per time (eGFR, mL/min).
+    pub const FLOW: Dim = Dim([0, 0, 1, -1]);
+
+    /// Product of two dimensions.
+    pub fn mul(self, other: Dim) -> Dim {
+        let mut out = self.0;
+        for (o, b) in out.iter_mut().zip(other.0) {
+            *o = o.saturating_add(b);
+        }
+        Dim(out)
+    }
+
+    /// Quotient of two dimensions.
+    pub fn div(self, other: Dim) -> Dim {
+        let mut out = self.0;
+        for (o, b) in out.iter_mut().zip(other.0) {
+            *o = o.saturating_sub(b);
+        }
+        Dim(out)
+    }
+
+    /// True for a dimensionless number.
+    pub fn is_none(self) -> bool {
+        self == Dim::NONE
+    }
+
+    /// The canonical unit text of this dimension (`mg/kg/day`).
+    pub fn canonical_unit(self) -> String {
+        let mut num = Vec::new();
+        let mut den = Vec::new();
+        for (i, &e) in self.0.iter().enumerate() {
+            let name = CANONICAL[i];
+            for _ in 0..e.unsigned_abs() {
+                if e > 0 {
+                    num.push(name)
+                } else {
+                    den.push(name)
+                }
+            }
+        }
+        let mut text = if num.is_empty() && !den.is_empty() {
+            "1".to_owned()
+        } else {
+            num.join(".")
+        };
+        for d in den {
+            text.push('/');
+            text.push_str(d);
+        }
+        text
+    }
+
+    /// A plain-words name of the dimension, for type errors.
+    pub fn describe(self) -> String {
+        match self {
+            Dim::NONE => "a plain number".into(),
+            Dim::MASS => "a mass (mg)".into(),
+            Dim::BODY_MASS => "a body weight (kg)".into(),
+            Dim::TIME => "a duration (days)".into(),
+            Dim::DOSE_RATE => "a daily dose (mg/day)".into(),
+            Dim::DOSE_PER_KG => "a dose per body weight (mg/kg)".into(),
+            Dim::DOSE_RATE_PER_KG => "a daily dose per body weight (mg/kg/day)".into(),
+            Dim::FLOW => "a flow (mL/min)".into(),
+            other => format!("a quantity in {}", other.canonical_unit()),
+        }
+    }
+}
+
+impl fmt::Display for Dim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.canonical_unit())
+    }
+}
+
+/// An exact positive rational conversion factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Factor {
+    num: i128,
+    den: i128,
+}
+
+impl Factor {
+    /// The identity factor.
+    pub const ONE: Factor = Factor { num: 1, den: 1 };
+
+    const fn new(num: i128, den: i128) -> Factor {
+        Factor { num, den }
+    }
+
+    fn reduce(num: i128, den: i128) -> Option<Factor> {
+        let g = gcd(num, den);
+        if g == 0 {
+            return None;
+        }
+        Some(Factor::new(num / g, den / g))
+    }
+
+    fn mul(self, other: Factor) -> Option<Factor> {
+        Factor::reduce(
+            self.num.checked_mul(other.num)?,
+            self.den.checked_mul(other.den)?,
+        )
+    }
+
+    fn div(self, other: Factor) -> Option<Factor> {
+        Factor::reduce(
+            self.num.checked_mul(other.den)?,
+            self.den.checked_mul(other.num)?,
+        )
+    }
+
+    /// `value` in this unit, expressed in the canonical unit (exact when the
+    /// result is a terminating decimal, as it is for every shipped unit but
+    /// minutes and hours used as numerators).
+    pub fn to_canonical(self, value: Decimal) -> Option<Decimal> {
+        let num = Decimal::try_from_i128_with_scale(self.num, 0).ok()?;
+        let den = Decimal::try_from_i128_with_scale(self.den, 0).ok()?;
+        value.checked_mul(num)?.checked_div(den)
+    }
+
+    /// A canonical `value` expressed in this unit.
+    pub fn from_canonical(self, value: Decimal) -> Option<Decimal> {
+        let num = Decimal::try_from_i128_with_scale(self.num, 0).ok()?;
+        let den = Decimal::try_from_i128_with_scale(self.den, 0).ok()?;
+        value.checked_mul(den)?.checked_div(num)
+    }
+}
+
+fn gcd(mut a: i128, mut b: i128) -> i128 {
+    a = a.abs();
+    b = b.abs();
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
+/// What kind of thing a unit atom measures; decides which fields accept it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// mcg, mg, g, kg, lb.
+    Mass,
+    /// mL, L, dL.
+    Volume,
+    /// day, week.
+    Time,
+    /// month, year: calendar spans, refused for treatment durations.
+    CalendarTime,
+    /// h, min: sub-day time.
+    ClockTime,
+    /// `1.73m2`, `{1.73_m2}`: the body-surface normalisation of eGFR, a
+    /// dimensionless annotation as in UCUM.
+    Annotation,
+}
+
+/// One unit atom of the catalogue.
+struct Atom {
+    names: &'static [&'static str],
+    family: Family,
+    /// Factor to the canonical unit (mg, mL, day) as `num/den`.
+    num: i128,
+    den: i128,
+}
+
+/// Every unit atom rxlint knows, with its spellings. Case matters, as in UCUM.
+const ATOMS: &[Atom] = &[
+    Atom {
+        names: &["mcg", "ug", "µg", "μg"],
+        family: Family::Mass,
+        num: 1,
+        den: 1000,
+    },
+    Atom {
+        names: &["mg"],
+        family: Family::Mass,
+        num: 1,
+        den: 1,
+    },
+    Atom {
+        names: &["g"],
+        family: Family::Mass,
+        num: 1000,
+        den: 1,
+    },
+    Atom {
+        names: &["kg"],
+        family: Family::Mass,
+        num: 1_000_000,
+        den: 1,
+    },
+    // The international avoirdupois pound is exactly 0.45359237 kg.
+    Atom {
+        names: &["lb", "lbs", "[lb_av]"],
+        family: Family::Mass,
+        num: 45_359_237,
+        den: 100,
+    },
+    Atom {
+        names: &["mL", "ml"],
+        family: Family::Volume,
+        num: 1,
+        den: 1,
+    },
+    Atom {
+        names: &["dL", "dl"],
+        family: Family::Volume,
+        num: 100,
+        den: 1,
+    },
+    Atom {
+        names: &["L", "l"],
+        family: Family::Volume,
+        num: 1000,
+        den: 1,
+    },
+    Atom {
+        names: &["d", "day", "days"],
+        family: Family::Time,
+        num: 1,
+        den: 1,
+    },
+    Atom {
+        names: &["wk", "week", "weeks"],
+        family: Family::Time,
+        num: 7,
+        den: 1,
+    },
+    // UCUM's mean Julian month and year.
+    Atom {
+        names: &["mo", "month", "months"],
+        family: Family::CalendarTime,
+        num: 304_375,
+        den: 10_000,
+    },
+    Atom {
+        names: &["a", "yr", "year", "years"],
+        family: Family::CalendarTime,
+        num: 36_525,
+        den: 100,
+    },
+    Atom {
+        names: &["h", "hr", "hour", "hours"],
+        family: Family::ClockTime,
+        num: 1,
+        den: 24,
+    },
+    Atom {
+        names: &["min"],
+        family: Family::ClockTime,
+        num: 1,
+        den: 1440,
+    },
+    Atom {
+        names: &["1.73m2", "{1.73_m2}", "[1.73_m2]", "1.73_m2"],
+        family: Family::Annotation,
+        num: 1,
+        den: 1,
+    },
+];
+
+/// A parsed unit expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unit {
+    /// The unit as written.
+    pub text: String,
+    /// Its dimension.
+    pub dim: Dim,
+    /// Its factor to the canonical unit of `dim`.
+    pub factor: Factor,
+    /// The family of its first (numerator) atom.
+    pub family: Family,
+}
+
+/// Why a unit did not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnitError {
+    /// An atom outside the catalogue: `Mg`, `mgs`, `kilo`.
+    Unknown {
+        /// The atom as written.
+        atom: String,
+        /// The closest known spelling, if one is close.
+        suggestion: Option<&'static str>,
+    },
+    /// An empty unit or empty atom: `mg/`, `/day`.
+    Empty,
+}
+
+impl fmt::Display for UnitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            UnitError::Unknown {
+                atom,
+                suggestion: Some(s),
+            } => {
+                write!(f, "unknown unit `{atom}`; did you mean `{s}`?")
+            }
+            UnitError::Unknown {
+                atom,
+                suggestion: None,
+            } => write!(f, "unknown unit `{atom}`"),
+            UnitError::Empty => f.write_str("empty unit"),
+        }
+    }
+}
+
+/// Every spelling in the catalogue, for suggestions.
+pub fn known_spellings() -> impl Iterator<Item = &'static str> {
+    ATOMS.iter().flat_map(|a| a.names.iter().copied())
+}
+
+fn lookup(atom: &str) -> Option<&'static Atom> {
+    ATOMS.iter().find(|a| a.names.contains(&atom))
+}
+
+fn suggest_atom(atom: &str) -> Option<&'static str> {
+    // A case slip (`Mg`, `MG`, `KG`) is the commonest error; prefer it.
+    if let Some(a) = ATOMS
+        .iter()
+        .find(|a| a.names.iter().any(|n| n.eq_ignore_ascii_case(atom)))
+    {
+        return a
+            .names
+            .iter()
+            .copied()
+            .find(|n| n.eq_ignore_ascii_case(atom));
+    }
+    crate::suggest::closest(atom, known_spellings())
+}
+
+impl Unit {
+    /// Parses unit text: atoms joined by `/`, the first in the numerator and
+    /// every later one in the denominator (`mg/kg/day` is mg per kg per day).
+    ///
+    /// Errors: `Mg` (unknown, did you mean `mg`), `mg/` (empty atom).
+    pub fn parse(text: &str) -> Result<Unit, UnitError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(UnitError::Empty);
+        }
+        let mut dim = Dim::NONE;
+        let mut factor = Factor::ONE;
+        let mut family = None;
+        for (i, atom_text) in text.split('/').enumerate() {
+            let atom_text = atom_text.trim();
+            if atom_text.is_empty() {
+                // `1/day`: a leading `1` numerator is allowed.
+                return Err(UnitError::Empty);
+            }
+            if i == 0 && atom_text == "1" {
+                family.get_or_insert(Family::Annotation);
+                continue;
+            }
+            let atom = lookup(atom_text).ok_or_else(|| UnitError::Unknown {
+                atom: atom_text.to_owned(),
+                suggestion: suggest_atom(atom_text),
+            })?;
+            family.get_or_insert(atom.family);
+            let (base, atom_factor) = match atom.family {
+                Family::Mass if i > 0 => (BODY, Factor::new(atom.num, atom.den * 1_000_000)),
+                Family::Mass => (MASS, Factor::new(atom.num, atom.den)),
+                Family::Volume => (VOLUME, Factor::new(atom.num, atom.den)),
+                Family::Time | Family::CalendarTime | Family::ClockTime => {
+                    (TIME, Factor::new(atom.num, atom.den))
+                }
+                Family::Annotation => continue,
+            };
+            let mut step = Dim::NONE;
+            step.0[base] = 1;
+            let atom_factor =
+                Factor::reduce(atom_factor.num, atom_factor.den).ok_or(UnitError::Empty)?;
+            if i == 0 {
+                dim = dim.mul(step);
+                factor = factor.mul(atom_factor).ok_or(UnitError::Empty)?;
+            } else {
+                dim = dim.div(step);
+                factor = factor.div(atom_factor).ok_or(UnitError::Empty)?;
+            }
+        }
+        Ok(Unit {
+            text: text.to_owned(),
+            dim,
+            factor,
+            family: family.unwrap_or(Family::Annotation),
+        })
+    }
+
+    /// This unit read as a body mass: `kg`, `lb` and `g` name a body weight
+    /// when the field or comparison calls for one.
+    pub fn as_body_mass(&self) -> Option<Unit> {
+        (self.dim == Dim::MASS).then(|| Unit {
+            text: self.text.clone(),
+            dim: Dim::BODY_MASS,
+            factor: Factor::reduce(self.factor.num, self.factor.den * 1_000_000)
+                .unwrap_or(self.factor),
+            family: self.family,
+        })
+    }
+}
+
+/// A number with a unit, held exactly in the canonical unit of its dimension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quantity {
+    /// The value in canonical units (mg, kg, mL, day and their combinations).
+    pub value: Decimal,
+    /// The dimension.
+    pub dim: Dim,
+}
+
+/// Why a quantity did not parse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QuantityError {
+    /// No number at the start: `seventy kg`, `kg`.
+    NotANumber(String),
+    /// A number and nothing else: `70`.
+    MissingUnit(Decimal),
+    /// A unit that is not in the catalogue.
+    Unit(UnitError),
+    /// A number too large or too precise to hold exactly: `1e400 mg`.
+    OutOfRange(String),
+}
+
+/// Splits `"70 kg"` or `"0.035g"` into its number and unit text.
+///
+/// Errors: `seventy kg` (not a number), `7O mg` (letter O for zero), `1,5 mg`
+/// (decimal comma) and `1e400 mg` (beyond exact range).
+pub fn split_quantity(text: &str) -> Result<(Decimal, &str), QuantityError> {
+    let text = text.trim();
+    let end = text
+        .char_indices()
+        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
+        .map_or(text.len(), |(i, _)| i);
+    let (number, rest) = text.split_at(end);
+    if number.is_empty() || number == "-" || number == "+" || number == "." {
+        return Err(QuantityError::NotANumber(text.to_owned()));
+    }
+    let rest_trim = rest.trim_start();
+    // `1,5 mg`, `1e3 mg`, `7O mg`: a number that runs into something numeric-looking.
+    if rest.starts_with(',')
+        || rest.starts_with(['e', 'E'])
+            && rest_trim
+                .chars()
+                .nth(1)
+                .is_some_and(|c| c.is_ascii_digit() || c == '-' || c == '+')
+        || rest.starts_with(['O', 'o'])
+            && !rest.starts_with("oz")
+            && number.chars().all(|c| c.is_ascii_digit())
+            && rest.chars().nth(1).is_none_or(|c| !c.is_ascii_alphabetic())
+    {
+        return Err(QuantityError::NotANumber(text.to_owned()));
+    }
+    let value =
+        parse_decimal(number).ok_or_else(|| QuantityError::OutOfRange(number.to_owned()))?;
+    Ok((value, rest_trim))
+}
+
+/// Parses a plain decimal (`70`, `0.035`, `-2`) exactly; `None` when it has
+/// more digits than can be held exactly or is not a decimal.
+pub fn parse_decimal(text: &str) -> Option<Decimal> {
+    let text = text.strip_prefix('+').unwrap_or(text);
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let valid = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1
+        && !digits.starts_with('.')
+        && !digits.ends_with('.');
+    if !valid {
+        return None;
+    }
+    Decimal::from_str_exact(text).ok().map(|d| d.normalize())
+}
+
+/// Parses `"70 kg"` into a quantity in canonical units.
+pub fn parse_quantity(text: &str) -> Result<(Quantity, Unit), QuantityError> {
+    let (value, unit_text) = split_quantity(text)?;
+    if unit_text.is_empty() {
+        return Err(QuantityError::MissingUnit(value));
+    }
+    let unit = Unit::parse(unit_text).map_err(QuantityError::Unit)?;
+    let canonical = unit
+        .factor
+        .to_canonical(value)
+        .ok_or_else(|| QuantityError::OutOfRange(text.to_owned()))?;
+    Ok((
+        Quantity {
+            value: canonical,
+            dim: unit.dim,
+        },
+        unit,
+    ))
+}
+
+/// Formats a canonical `value` in `unit` for people: at most two decimals,
+/// more only when rounding would make an inexact value look exact (so 2.001
+/// is never shown as "2").
+pub fn display_in(value: Decimal, unit: &Unit) -> String {
+    match unit.factor.from_canonical(value) {
+        Some(v) => format!("{} {}", display_number(v), unit.text),
+        None => format!("{} {}", display_number(value), unit.dim.canonical_unit()),
+    }
+}
+
+/// Formats a number for people (see [`display_in`]).
+pub fn display_number(value: Decimal) -> String {
+    let exact = value.normalize();
+    for places in 2..=6 {
+        let rounded = value.round_dp(places).normalize();
+        if rounded == exact || rounded.scale() == places {
+            return rounded.to_string();
+        }
+    }
+    value.round_dp(6).normalize().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn conversions_are_exact() {
+        let table = [
+            ("70 kg", "70000000", Dim::MASS),
+            ("0.035 g", "35", Dim::MASS),
+            ("35000 mcg", "35", Dim::MASS),
+            ("35000 ug", "35", Dim::MASS),
+            ("2 mg/kg/day", "2", Dim::DOSE_RATE_PER_KG),
+            ("16 weeks", "112", Dim::TIME),
+            ("8 wk", "56", Dim::TIME),
+            ("30 mL/min/1.73m2", "43200", Dim::FLOW),
+            ("30 mL/min/{1.73_m2}", "43200", Dim::FLOW),
+            ("30 mL/min", "43200", Dim::FLOW),
+            ("120 mg/kg", "120", Dim::DOSE_PER_KG),
+        ];
+        for (text, want, dim) in table {
+            let (q, _) = parse_quantity(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            assert_eq!(q.dim, dim, "{text}");
+            assert_eq!(q.value, d(want), "{text}");
+        }
+        // 154 lb is 69.85322498 kg, held as 69853224.98 mg.
+        assert_eq!(
+            parse_quantity("154 lb").map(|(q, _)| q.value).ok(),
+            Some(d("69853224.98"))
+        );
+    }
+
+    #[test]
+    fn unit_errors_suggest() {
+        assert_eq!(
+            Unit::parse("Mg"),
+            Err(UnitError::Unknown {
+                atom: "Mg".into(),
+                suggestion: Some("mg")
+            })
+        );
+        assert!(matches!(Unit::parse("mg/"), Err(UnitError::Empty)));
+        assert!(matches!(
+            parse_quantity("70"),
+            Err(QuantityError::MissingUnit(_))
+        ));
+        assert!(matches!(
+            parse_quantity("7O mg"),
+            Err(QuantityError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_quantity("1,5 mg"),
+            Err(QuantityError::NotANumber(_))
+        ));
+        assert!(matches!(
+            parse_quantity("1e400 mg"),
+            Err(QuantityError::NotANumber(_))
+        ));
+    }
+
+    #[test]
+    fn display_never_hides_inexactness() {
+        assert_eq!(display_number(d("2.2857142857")), "2.29");
+        assert_eq!(display_number(d("2.001")), "2.001");
+        assert_eq!(display_number(d("2")), "2");
+        assert_eq!(display_number(d("0.4999")), "0.4999");
+        assert_eq!(display_number(d("1.50")), "1.5");
+    }
+}

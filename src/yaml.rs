@@ -1,0 +1,356 @@
+//! YAML and JSON text to a spanned document tree.
+//!
+//! Takes a [`SourceFile`] and gives a [`Node`] tree in which every key and
+//! value knows its byte span. serde-saphyr does the parsing (with its budget
+//! against alias bombs, deep nesting and oversized documents); the typed
+//! decoding of rule files and regimens works on this tree so that it can
+//! report every problem at once instead of stopping at serde's first error.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::source::{SourceFile, Span, Spanned};
+
+/// A document node and where it was written.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Its span (for a mapping or sequence, from its first to its last entry).
+    pub span: Span,
+}
+
+/// The value of a [`Node`].
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `~`, `null` or an empty value.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as the shortest decimal text that reads back to it (YAML
+    /// gives integers and floats; rxlint turns the text into an exact decimal).
+    Number(String),
+    /// A number that is not finite: `.nan`, `.inf`, `1e400`.
+    NonFinite(String),
+    /// A string.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in document order.
+    Map(Vec<(Spanned<String>, Node)>),
+}
+
+impl Value {
+    /// A short name of the value's type, for "expected X, found Y" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "nothing",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) | Value::NonFinite(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    /// The entries of a mapping, or `None`.
+    pub fn as_map(&self) -> Option<&[(Spanned<String>, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The text of a string scalar, or `None`.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A document that could not be read, and where.
+#[derive(Clone, Debug)]
+pub struct SyntaxError {
+    /// What the parser said.
+    pub message: String,
+    /// Where (an empty span at the error position).
+    pub span: Span,
+}
+
+/// Parses YAML (or JSON, which YAML 1.2 contains) into a [`Node`] tree.
+///
+/// Errors: `a: [1, 2` (unclosed flow sequence), `a: 1\na: 2` (duplicate
+/// key), a billion-laughs alias bomb, nesting deeper than 64 levels.
+pub fn parse(source: &SourceFile) -> Result<Node, SyntaxError> {
+    let text = source.text();
+    if text.trim().is_empty() {
+        return Ok(Node {
+            value: Value::Null,
+            span: Span::default(),
+        });
+    }
+    let options = serde_saphyr::options! {};
+    match serde_saphyr::from_str_with_options::<Raw>(text, options) {
+        Ok(raw) => Ok(raw.0),
+        Err(err) => {
+            let span = err
+                .location()
+                .map(|loc| offset_of(text, loc.line() as usize, loc.column() as usize))
+                .map_or_else(Span::default, |o| Span::new(o, o));
+            Err(SyntaxError {
+                message: first_line(&err.to_string()),
+                span,
+            })
+        }
+    }
+}
+
+/// Parses JSON strictly (for `.json` files and JSON Lines), with spans when
+/// the YAML reader agrees on the document and without them otherwise.
+pub fn parse_json(source: &SourceFile) -> Result<Node, SyntaxError> {
+    let text = source.text();
+    if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        let offset = offset_of(text, err.line(), err.column());
+        return Err(SyntaxError {
+            message: err.to_string(),
+            span: Span::new(offset, offset),
+        });
+    }
+    parse(source).or_else(|_| {
+        // YAML and JSON disagree on a few corners (tabs, escapes); the JSON
+        // is valid, so read it without spans rather than refuse it.
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| SyntaxError {
+            message: e.to_string(),
+            span: Span::default(),
+        })?;
+        Ok(from_json(value, Span::new(0, text.len())))
+    })
+}
+
+fn from_json(value: serde_json::Value, span: Span) -> Node {
+    let value = match value {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::Number(n.to_string()),
+        serde_json::Value::String(s) => Value::Str(s),
+        serde_json::Value::Array(items) => {
+            Value::Seq(items.into_iter().map(|v| from_json(v, span)).collect())
+        }
+        serde_json::Value::Object(map) => Value::Map(
+            map.into_iter()
+                .map(|(k, v)| (Spanned::new(k, span), from_json(v, span)))
+                .collect(),
+        ),
+    };
+    Node { value, span }
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or(message).trim().to_owned()
+}
+
+/// Byte offset of a 1-based line and column (in characters).
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return offset
+                + l.char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+/// A node as serde-saphyr hands it over, before spans are normalised.
+struct Raw(Node);
+
+fn span_of(loc: &serde_saphyr::Location) -> Span {
+    let s = loc.span();
+    match (s.byte_offset(), s.byte_len()) {
+        (Some(o), Some(l)) => Span::new(o as usize, (o + l) as usize),
+        _ => Span::default(),
+    }
+}
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<RawValue>::deserialize(d)?;
+        let mut span = span_of(&spanned.referenced);
+        let value = spanned.value.0;
+        // Collections come with an empty span at their start; widen it to
+        // cover their contents so that a label underlines the whole block.
+        let last = match &value {
+            Value::Seq(items) => items.last().map(|n| n.span),
+            Value::Map(entries) => entries.last().map(|(_, v)| v.span),
+            _ => None,
+        };
+        if let Some(last) = last {
+            let first = match &value {
+                Value::Seq(items) => items.first().map(|n| n.span),
+                Value::Map(entries) => entries.first().map(|(k, _)| k.span),
+                _ => None,
+            };
+            span = first.unwrap_or(span).to(last);
+            if span.start > span_of(&spanned.referenced).start {
+                span = Span::new(span_of(&spanned.referenced).start, span.end);
+            }
+        }
+        Ok(Raw(Node { value, span }))
+    }
+}
+
+struct RawValue(Value);
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NodeVisitor).map(RawValue)
+    }
+}
+
+struct RawKey(Spanned<String>);
+
+impl<'de> Deserialize<'de> for RawKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = serde_saphyr::Spanned::<RawValue>::deserialize(d)?;
+        let span = span_of(&spanned.referenced);
+        let text = match spanned.value.0 {
+            Value::Str(s) | Value::Number(s) | Value::NonFinite(s) => s,
+            Value::Bool(b) => b.to_string(),
+            Value::Null => String::new(),
+            Value::Seq(_) | Value::Map(_) => {
+                return Err(de::Error::custom("a mapping key must be a plain scalar"));
+            }
+        };
+        Ok(RawKey(Spanned::new(text, span)))
+    }
+}
+
+struct NodeVisitor;
+
+fn number(v: f64) -> Value {
+    if v.is_finite() {
+        // Rust prints the shortest text that reads back to the same float,
+        // which is the decimal the author wrote for any ordinary dose.
+        Value::Number(format!("{v}"))
+    } else {
+        Value::NonFinite(format!("{v}"))
+    }
+}
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(number(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
+        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(NodeVisitor)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Raw(node)) = seq.next_element()? {
+            items.push(node);
+        }
+        Ok(Value::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
+        while let Some(RawKey(key)) = map.next_key()? {
+            let Raw(value) = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text_of<'a>(src: &'a SourceFile, node: &Node) -> &'a str {
+        src.slice(node.span)
+    }
+
+    #[test]
+    fn keeps_spans_of_values() {
+        let src = SourceFile::new("t.yaml", "drug: isotretinoin\npatient:\n  weight: 70 kg\n");
+        let doc = parse(&src).unwrap_or_else(|e| panic!("{e:?}"));
+        let weight = doc.get("patient").and_then(|p| p.get("weight"));
+        assert_eq!(weight.map(|w| text_of(&src, w)), Some("70 kg"));
+    }
+
+    #[test]
+    fn reports_syntax_errors_with_a_position() {
+        let src = SourceFile::new("t.yaml", "a: [1, 2\nb: 3\n");
+        assert!(parse(&src).is_err());
+        let src = SourceFile::new("t.json", "{\"a\": 1,\n \"b\": }");
+        let err = parse_json(&src).err().map(|e| src.line_col(e.span.start));
+        assert_eq!(err, Some((2, 7)));
+    }
+
+    #[test]
+    fn refuses_duplicate_keys_and_alias_bombs() {
+        let src = SourceFile::new("t.yaml", "a: 1\na: 2\n");
+        assert!(parse(&src).is_err());
+        let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..9 {
+            let prev = if i == 0 {
+                "a".to_owned()
+            } else {
+                format!("l{}", i - 1)
+            };
+            bomb.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+        }
+        let src = SourceFile::new("bomb.yaml", bomb);
+        assert!(parse(&src).is_err());
+    }
+}
