@@ -366,10 +366,10 @@ impl Checker<'_> {
     /// Checks an operand that may be a bare enum name, given the type of the
     /// other side.
     fn operand(&mut self, expr: &Expr, other: Option<Type>) -> Option<Typed> {
-        if let ExprKind::Name(name) = &expr.kind {
-            if let Some(Type::Enum(domain)) = other {
-                return self.enum_value(domain, name, expr.span);
-            }
+        if let ExprKind::Name(name) = &expr.kind
+            && let Some(Type::Enum(domain)) = other
+        {
+            return self.enum_value(domain, name, expr.span);
         }
         self.expr(expr)
     }
@@ -534,7 +534,11 @@ impl Checker<'_> {
                 })
             }
             (BinOp::Mul | BinOp::Div, Type::Quantity(x), Type::Quantity(y)) => {
-                let dim = if op == BinOp::Mul { x.mul(y) } else { x.div(y) };
+                let dim = if op == BinOp::Mul {
+                    x.times(y)
+                } else {
+                    x.per(y)
+                };
                 let unit = Unit::parse(&dim.canonical_unit())
                     .ok()
                     .filter(|_| !dim.is_none());
@@ -571,17 +575,17 @@ impl Checker<'_> {
         let (tx, tlo, thi) = (tx?, tlo?, thi?);
         let (tx, tlo) = self.unify(tx, tlo, x.span, lo.span, "compare")?;
         let (tx, thi) = self.unify(tx, thi, x.span, hi.span, "compare")?;
-        if let (Code::Const(Val::Num(l)), Code::Const(Val::Num(h))) = (&tlo.code, &thi.code) {
-            if l > h {
-                self.error(
-                    "empty-range",
-                    lo.span.to(hi.span),
-                    "this range is empty: its lower bound is above its upper bound".into(),
-                    "inverted range".into(),
-                    Some("write the smaller bound first".into()),
-                );
-                return None;
-            }
+        if let (Code::Const(Val::Num(l)), Code::Const(Val::Num(h))) = (&tlo.code, &thi.code)
+            && l > h
+        {
+            self.error(
+                "empty-range",
+                lo.span.to(hi.span),
+                "this range is empty: its lower bound is above its upper bound".into(),
+                "inverted range".into(),
+                Some("write the smaller bound first".into()),
+            );
+            return None;
         }
         let facts = tx.facts.union(tlo.facts).union(thi.facts);
         Some(typed(

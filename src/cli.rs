@@ -163,7 +163,7 @@ fn print_rule_problems(problems: &[Diagnostic]) {
     let style = stderr_style();
     let mut err = std::io::stderr().lock();
     for p in problems {
-        let _ = write!(err, "{}", human::render(p, style));
+        let _ = writeln!(err, "{}", human::render(p, style));
     }
     let noun = if problems.len() == 1 {
         "problem"

@@ -32,7 +32,7 @@ pub type Outcome3 = Result<Val, Unknown>;
 pub fn eval(code: &Code, row: &Row) -> Outcome3 {
     match code {
         Code::Const(v) => Ok(*v),
-        Code::Fact(f) => row[*f as usize].ok_or(FactSet::one(*f)),
+        Code::Fact(f) => row[*f as usize].ok_or_else(|| missing(*f, row)),
         Code::Present(f) => Ok(Val::Bool(row[*f as usize].is_some())),
         Code::Not(a) => match eval(a, row)? {
             Val::Bool(b) => Ok(Val::Bool(!b)),
@@ -111,6 +111,20 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             }
             _ => Err(ARITH),
         },
+    }
+}
+
+/// Why a fact is absent: its own absence, or that of the inputs it derives from.
+fn missing(fact: Fact, row: &Row) -> Unknown {
+    let roots = fact
+        .inputs()
+        .iter()
+        .filter(|f| row[**f as usize].is_none())
+        .fold(FactSet::EMPTY, |set, f| set.union(FactSet::one(*f)));
+    if roots.is_empty() {
+        FactSet::one(fact)
+    } else {
+        roots
     }
 }
 
@@ -358,17 +372,17 @@ impl<'r> Engine<'r> {
         if let (Some(name), None) = (&drug, matched) {
             problems.push(self.unknown_drug(&regimen, name));
         }
-        if let Some(d) = matched {
-            if d.rules.is_empty() {
-                problems.push(InputProblem {
-                    code: "input.unknown-drug",
-                    field: "drug".into(),
-                    message: format!("no rules for {} in profile `{}`", d.drug, self.profile),
-                    span: regimen.drug.as_ref().map(|d| d.span),
-                    label: "no rules in this profile".into(),
-                    help: None,
-                });
-            }
+        if let Some(d) = matched
+            && d.rules.is_empty()
+        {
+            problems.push(InputProblem {
+                code: "input.unknown-drug",
+                field: "drug".into(),
+                message: format!("no rules for {} in profile `{}`", d.drug, self.profile),
+                span: regimen.drug.as_ref().map(|d| d.span),
+                label: "no rules in this profile".into(),
+                help: None,
+            });
         }
         let drug_name = matched.map(|d| d.drug);
         if !problems.is_empty() {

@@ -188,6 +188,19 @@ impl Fact {
         FACTS.iter().find(|f| f.path == path).map(|f| f.fact)
     }
 
+    /// The input facts a derived fact is computed from, so that an
+    /// unevaluated finding names what the user must add (`patient.weight`),
+    /// not an intermediate (`phase.daily_dose_per_kg`).
+    pub fn inputs(self) -> &'static [Fact] {
+        match self {
+            Fact::DailyDosePerKg | Fact::CumulativeDosePerKg | Fact::MaxDailyDosePerKg => {
+                &[Fact::Weight]
+            }
+            Fact::GapSincePreviousCourse => &[Fact::Start, Fact::PreviousCourseEnd],
+            _ => &[],
+        }
+    }
+
     /// This fact's bit in a [`FactSet`].
     pub fn bit(self) -> u64 {
         1 << (self as u8)

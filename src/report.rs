@@ -91,7 +91,11 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
             }
         }
         Kind::Violation => {
-            let order = rule.primary.into_iter().chain(rule.facts.iter());
+            let read: Vec<Fact> = rule.primary.into_iter().chain(rule.facts.iter()).collect();
+            let order = read
+                .iter()
+                .copied()
+                .chain(read.iter().flat_map(|f| derived_from(*f).iter().copied()));
             for fact in order {
                 let value = regimen.get(row, fact);
                 let span = regimen.spans.get(row).and_then(|r| r[fact as usize]);
@@ -120,6 +124,16 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
         c.quote
     ));
     d
+}
+
+/// The input facts a derived fact is computed from, labelled too so that a
+/// reader sees why, e.g., the dose per kg is what it is.
+fn derived_from(fact: Fact) -> &'static [Fact] {
+    match fact {
+        Fact::DailyDose => &[Fact::TimesPerDay],
+        Fact::RenalImpairment => &[Fact::Egfr],
+        other => other.inputs(),
+    }
 }
 
 fn fact_name(fact: Fact) -> String {

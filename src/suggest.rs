@@ -2,17 +2,42 @@
 
 /// The candidate closest to `input`, if it is close enough to be a likely typo.
 ///
-/// Case is ignored for the comparison; the candidate is returned as spelled.
+/// Case is ignored. A candidate qualifies when a few edits (transpositions
+/// count as one) turn the input into it, or when it shares a long prefix;
+/// the fewest edits win.
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let needle = input.to_lowercase();
-    let mut best: Option<(f64, &'a str)> = None;
+    let budget = (needle.chars().count() / 3).max(1);
+    let mut best: Option<(usize, f64, &'a str)> = None;
     for candidate in candidates {
-        let score = strsim::jaro_winkler(&needle, &candidate.to_lowercase());
-        if best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, candidate));
+        let lower = candidate.to_lowercase();
+        let edits = strsim::damerau_levenshtein(&needle, &lower);
+        // Ties go to the candidate sharing more letters (so `ue` is `eu`, a
+        // transposition, rather than `us`), then to the longer common prefix.
+        let similarity =
+            shared_letters(&needle, &lower) as f64 + strsim::jaro_winkler(&needle, &lower);
+        if edits > budget && strsim::jaro_winkler(&needle, &lower) < 0.9 {
+            continue;
+        }
+        let better = best.is_none_or(|(e, s, _)| edits < e || (edits == e && similarity > s));
+        if better {
+            best = Some((edits, similarity, candidate));
         }
     }
-    best.filter(|&(score, _)| score >= 0.8).map(|(_, c)| c)
+    best.map(|(_, _, c)| c)
+}
+
+fn shared_letters(a: &str, b: &str) -> usize {
+    let mut rest: Vec<char> = b.chars().collect();
+    a.chars()
+        .filter(|c| match rest.iter().position(|r| r == c) {
+            Some(i) => {
+                rest.swap_remove(i);
+                true
+            }
+            None => false,
+        })
+        .count()
 }
 
 /// `"; did you mean `x`?"` or nothing, for appending to a message.
@@ -30,5 +55,9 @@ mod tests {
         assert_eq!(closest("isotretinoine", drugs), Some("isotretinoin"));
         assert_eq!(closest("Isotretinion", drugs), Some("isotretinoin"));
         assert_eq!(closest("paracetamol", drugs), None);
+        assert_eq!(closest("ue", ["us", "eu"]), Some("eu"));
+        assert_eq!(closest("wieght", ["weight", "age", "sex"]), Some("weight"));
+        assert_eq!(closest("Mg", ["mg", "g", "kg"]), Some("mg"));
+        assert_eq!(closest("xyz", ["us", "eu"]), None);
     }
 }

@@ -47,7 +47,7 @@ impl Dim {
     pub const FLOW: Dim = Dim([0, 0, 1, -1]);
 
     /// Product of two dimensions.
-    pub fn mul(self, other: Dim) -> Dim {
+    pub fn times(self, other: Dim) -> Dim {
         let mut out = self.0;
         for (o, b) in out.iter_mut().zip(other.0) {
             *o = o.saturating_add(b);
@@ -56,7 +56,7 @@ impl Dim {
     }
 
     /// Quotient of two dimensions.
-    pub fn div(self, other: Dim) -> Dim {
+    pub fn per(self, other: Dim) -> Dim {
         let mut out = self.0;
         for (o, b) in out.iter_mut().zip(other.0) {
             *o = o.saturating_sub(b);
@@ -357,6 +357,39 @@ fn lookup(atom: &str) -> Option<&'static Atom> {
     ATOMS.iter().find(|a| a.names.contains(&atom))
 }
 
+/// Any other UCUM atom of mass, volume or time (`[gr]`, `[oz_av]`, `s`, `cL`),
+/// through the octofhir-ucum registry: its family and exact factor to mg,
+/// mL or day. UCUM's factors are exact decimals; ours are exact rationals.
+fn ucum_atom(atom: &str) -> Option<(Family, Factor)> {
+    if atom.contains(['/', '.', '(', ')']) || atom.len() > 32 {
+        return None;
+    }
+    // `Mg` is a megagram in UCUM, but on a prescription it is a slip for
+    // `mg`: a spelling that differs from a known one only in case is refused.
+    if known_spellings().any(|k| k.eq_ignore_ascii_case(atom)) {
+        return None;
+    }
+    let analysis = octofhir_ucum::analyse(atom).ok()?;
+    if analysis.special.is_some() || !analysis.arbitrary.is_empty() {
+        return None;
+    }
+    // UCUM's base dimensions: [L, T, M, A, Θ, Q, F]; base units m, s, g.
+    let (family, to_canonical) = match analysis.dimension.0 {
+        [0, 0, 1, 0, 0, 0, 0] => (Family::Mass, Factor::new(1000, 1)),
+        [3, 0, 0, 0, 0, 0, 0] => (Family::Volume, Factor::new(1_000_000, 1)),
+        [0, 1, 0, 0, 0, 0, 0] => (Family::ClockTime, Factor::new(1, 86_400)),
+        _ => return None,
+    };
+    let (digits, exp) = analysis.factor.to_integer_and_exponent();
+    let ten = 10i128.checked_pow(exp.unsigned_abs())?;
+    let base = if exp >= 0 {
+        Factor::new(digits.checked_mul(ten)?, 1)
+    } else {
+        Factor::new(digits, ten)
+    };
+    Some((family, base.mul(to_canonical)?))
+}
+
 fn suggest_atom(atom: &str) -> Option<&'static str> {
     // A case slip (`Mg`, `MG`, `KG`) is the commonest error; prefer it.
     if let Some(a) = ATOMS
@@ -395,18 +428,22 @@ impl Unit {
                 family.get_or_insert(Family::Annotation);
                 continue;
             }
-            let atom = lookup(atom_text).ok_or_else(|| UnitError::Unknown {
-                atom: atom_text.to_owned(),
-                suggestion: suggest_atom(atom_text),
-            })?;
-            family.get_or_insert(atom.family);
-            let (base, atom_factor) = match atom.family {
-                Family::Mass if i > 0 => (BODY, Factor::new(atom.num, atom.den * 1_000_000)),
-                Family::Mass => (MASS, Factor::new(atom.num, atom.den)),
-                Family::Volume => (VOLUME, Factor::new(atom.num, atom.den)),
-                Family::Time | Family::CalendarTime | Family::ClockTime => {
-                    (TIME, Factor::new(atom.num, atom.den))
-                }
+            let (atom_family, atom_factor) = match lookup(atom_text) {
+                Some(atom) => (atom.family, Factor::new(atom.num, atom.den)),
+                None => ucum_atom(atom_text).ok_or_else(|| UnitError::Unknown {
+                    atom: atom_text.to_owned(),
+                    suggestion: suggest_atom(atom_text),
+                })?,
+            };
+            family.get_or_insert(atom_family);
+            let (base, atom_factor) = match atom_family {
+                Family::Mass if i > 0 => (
+                    BODY,
+                    Factor::new(atom_factor.num, atom_factor.den * 1_000_000),
+                ),
+                Family::Mass => (MASS, atom_factor),
+                Family::Volume => (VOLUME, atom_factor),
+                Family::Time | Family::CalendarTime | Family::ClockTime => (TIME, atom_factor),
                 Family::Annotation => continue,
             };
             let mut step = Dim::NONE;
@@ -414,10 +451,10 @@ impl Unit {
             let atom_factor =
                 Factor::reduce(atom_factor.num, atom_factor.den).ok_or(UnitError::Empty)?;
             if i == 0 {
-                dim = dim.mul(step);
+                dim = dim.times(step);
                 factor = factor.mul(atom_factor).ok_or(UnitError::Empty)?;
             } else {
-                dim = dim.div(step);
+                dim = dim.per(step);
                 factor = factor.div(atom_factor).ok_or(UnitError::Empty)?;
             }
         }
@@ -627,5 +664,34 @@ mod tests {
         assert_eq!(display_number(d("2")), "2");
         assert_eq!(display_number(d("0.4999")), "0.4999");
         assert_eq!(display_number(d("1.50")), "1.5");
+    }
+}
+
+#[cfg(test)]
+mod ucum_tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn other_ucum_atoms_convert_exactly() {
+        let volume = Dim([0, 0, 1, 0]);
+        let table = [
+            ("1 [gr]", "64.79891", Dim::MASS),
+            ("2 [oz_av]", "56699.04625", Dim::MASS),
+            ("5 cL", "50", volume),
+            ("86400 s", "1", Dim::TIME),
+        ];
+        for (text, want, dim) in table {
+            let (q, _) = parse_quantity(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+            assert_eq!(
+                (q.value, q.dim),
+                (Decimal::from_str(want).unwrap_or_default(), dim),
+                "{text}"
+            );
+        }
+        // Arbitrary units, temperatures and case slips are refused.
+        for text in ["5 [IU]", "5 Cel", "5 Mg", "5 MG"] {
+            assert!(parse_quantity(text).is_err(), "{text}");
+        }
     }
 }

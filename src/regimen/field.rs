@@ -575,6 +575,26 @@ pub(super) fn finish(
     input: String,
     source: Option<Arc<SourceFile>>,
 ) -> Regimen {
+    // Something that is not a regimen at all has nothing else worth reporting.
+    let unreadable = b.problems.iter().any(|p| {
+        matches!(
+            p.code,
+            "input.not-a-regimen" | "input.syntax" | "input.not-utf8" | "input.too-large"
+        )
+    });
+    if unreadable {
+        let id = b.id.as_ref().and_then(text_of).unwrap_or(default_id);
+        return Regimen {
+            id,
+            input,
+            drug: None,
+            source,
+            rows: Vec::new(),
+            spans: Vec::new(),
+            anchors: b.anchors,
+            problems: b.problems,
+        };
+    }
     let mut ctx = Ctx {
         problems: b.problems,
     };
@@ -624,11 +644,11 @@ pub(super) fn finish(
             course_spans[fact as usize] = raw.span;
         }
     }
-    if course[Fact::RenalImpairment as usize].is_none() {
-        if let Some(Val::Num(egfr)) = course[Fact::Egfr as usize] {
-            course[Fact::RenalImpairment as usize] = Some(Val::Enum(renal_from_egfr(egfr)));
-            course_spans[Fact::RenalImpairment as usize] = course_spans[Fact::Egfr as usize];
-        }
+    if course[Fact::RenalImpairment as usize].is_none()
+        && let Some(Val::Num(egfr)) = course[Fact::Egfr as usize]
+    {
+        course[Fact::RenalImpairment as usize] = Some(Val::Enum(renal_from_egfr(egfr)));
+        course_spans[Fact::RenalImpairment as usize] = course_spans[Fact::Egfr as usize];
     }
 
     if b.phases.is_empty() {
@@ -724,15 +744,15 @@ pub(super) fn finish(
         anchors: b.anchors,
         problems: Vec::new(),
     };
-    if ctx.problems.is_empty() {
-        if let Err(problem) = derive(
+    if ctx.problems.is_empty()
+        && let Err(problem) = derive(
             &mut course,
             &mut course_spans,
             &mut phase_rows,
             &regimen.anchors,
-        ) {
-            ctx.problems.push(problem);
-        }
+        )
+    {
+        ctx.problems.push(*problem);
     }
     regimen.problems = ctx.problems;
     if regimen.problems.is_empty() {
@@ -772,14 +792,16 @@ fn derive(
     course_spans: &mut SpanRow,
     phases: &mut [(Row, SpanRow)],
     anchors: &super::Anchors,
-) -> Result<(), InputProblem> {
-    let overflow = || InputProblem {
-        code: "input.out-of-range",
-        field: "course.phases".into(),
-        message: "the course's totals are too large to compute exactly".into(),
-        span: Some(anchors.course.unwrap_or(anchors.document)),
-        label: "too large".into(),
-        help: None,
+) -> Result<(), Box<InputProblem>> {
+    let overflow = || {
+        Box::new(InputProblem {
+            code: "input.out-of-range",
+            field: "course.phases".into(),
+            message: "the course's totals are too large to compute exactly".into(),
+            span: Some(anchors.course.unwrap_or(anchors.document)),
+            label: "too large".into(),
+            help: None,
+        })
     };
     let weight = num(course, Fact::Weight);
     let mut total_days = Decimal::ZERO;

@@ -97,6 +97,16 @@ impl Loader {
         self.problems.push(d);
     }
 
+    /// The first line of `span`: where a "missing key" points, rather
+    /// than at a whole block.
+    fn head(&self, span: Span) -> Span {
+        let text = self.file.slice(span);
+        Span::new(
+            span.start,
+            span.start + text.find('\n').unwrap_or(text.len()),
+        )
+    }
+
     fn locate(&self, node: &Node, text: &str) -> Locator {
         let raw = self.file.slice(node.span);
         if raw == text {
@@ -154,7 +164,7 @@ impl Loader {
             None => {
                 self.error(
                     "missing-key",
-                    parent,
+                    self.head(parent),
                     format!("`{field}` is required"),
                     format!("no `{field}`"),
                     None,
@@ -267,7 +277,7 @@ impl Loader {
             }
             None => self.error(
                 "missing-key",
-                doc.span,
+                self.head(doc.span),
                 "`rules` is required",
                 "no `rules`",
                 None,
@@ -548,7 +558,7 @@ impl Loader {
             None => {
                 self.error(
                     "missing-key",
-                    node.span,
+                    self.head(node.span),
                     "`violation` is required: the condition under which the rule fires",
                     "no `violation`",
                     None,
@@ -561,7 +571,7 @@ impl Loader {
             None => {
                 self.error(
                     "missing-key",
-                    node.span,
+                    self.head(node.span),
                     "`message` is required",
                     "no `message`",
                     None,
@@ -626,7 +636,7 @@ impl Loader {
         let Some(node) = rule.get("citation") else {
             self.error(
                 "missing-citation",
-                rule.span,
+                self.head(rule.span),
                 "every rule must cite the label or guideline sentence it enforces",
                 "no `citation`",
                 Some(

@@ -1,0 +1,298 @@
+//! The command-line contract (`shared/spec/cli-contract.md`) through the
+//! real binary: JSON Lines shape, verdicts, exit codes, inputs and flags.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn rxlint(args: &[&str]) -> Output {
+    rxlint_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
+}
+
+fn rxlint_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"));
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn records(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rxlint-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+const PASSING: &str = "drug: isotretinoin
+patient: {weight: 70 kg, age: 24, sex: male}
+course:
+  phases: [{dose: 35 mg, frequency: 2/day, duration: 20 weeks, with_food: true}]
+";
+
+#[test]
+fn json_lines_follow_the_contract() {
+    let out = rxlint(&["check", "--format", "json", "examples/fail.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let recs = records(&out);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    let line = String::from_utf8_lossy(&out.stdout);
+    let positions: Vec<usize> = [
+        "\"id\":",
+        "\"input\":",
+        "\"drug\":",
+        "\"profile\":",
+        "\"verdict\":",
+        "\"findings\":",
+    ]
+    .iter()
+    .map(|k| line.find(k).unwrap_or_else(|| panic!("no {k} in {line}")))
+    .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "keys out of contract order: {line}"
+    );
+    assert_eq!(r.as_object().map(|o| o.len()), Some(6));
+    assert_eq!(r["id"], "RX-FAIL");
+    assert_eq!(r["input"], "examples/fail.yaml:2");
+    assert_eq!(r["drug"], "isotretinoin");
+    assert_eq!(r["profile"], "us");
+    assert_eq!(r["verdict"], "fail");
+    let f = &r["findings"][0];
+    assert_eq!(f["rule"], "isotretinoin.max-daily-dose");
+    assert_eq!(f["severity"], "error");
+    assert_eq!(f["kind"], "violation");
+    assert_eq!(f["phase"], 1);
+    assert_eq!(
+        f["message"],
+        "daily dose 2.29 mg/kg/day is above the 2 mg/kg/day maximum"
+    );
+    assert_eq!(f["values"]["daily_dose_per_kg"], "2.29 mg/kg/day");
+    assert_eq!(
+        f["citation"],
+        "US prescribing information, Dosage and Administration"
+    );
+}
+
+#[test]
+fn every_record_of_a_directory_in_path_order() {
+    let out = rxlint(&["check", "--format", "json", "examples"]);
+    let recs = records(&out);
+    let ids: Vec<&str> = recs.iter().filter_map(|r| r["id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "RX-FAIL",
+            "RX-INVALID",
+            "RX-PASS",
+            "RX-RENAL",
+            "RX-RETREAT",
+            "RX-ADULT-EXCEPTION",
+            "RX-NO-WEIGHT",
+            "RX-WARN"
+        ]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("8 regimens: 2 pass, 2 warn, 3 fail, 1 invalid"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn exit_code_zero_for_pass_and_warn() {
+    for file in ["examples/pass.yaml", "examples/warn.yaml"] {
+        assert_eq!(rxlint(&["check", file]).status.code(), Some(0), "{file}");
+    }
+}
+
+#[test]
+fn exit_code_two_when_the_tool_cannot_work() {
+    let cases: &[&[&str]] = &[
+        &["check", "no/such/file.yaml"],
+        &["check", "--profile", "uk", "examples/pass.yaml"],
+        &[
+            "check",
+            "--rules",
+            "tests/golden/rules/unit-mismatch",
+            "examples/pass.yaml",
+        ],
+        &["check", "--rules", "no/such/dir", "examples/pass.yaml"],
+        &["check", "--format", "xml", "examples/pass.yaml"],
+        &["check"],
+    ];
+    for args in cases {
+        let out = rxlint(args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.stdout.is_empty(), "{args:?} wrote a report");
+    }
+    let out = rxlint(&["check", "--profile", "ue", "examples/pass.yaml"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("did you mean `eu`?"));
+}
+
+#[test]
+fn unknown_drug_is_invalid_with_a_suggestion() {
+    let out = rxlint_in(
+        Path::new("."),
+        &["check", "--format", "json", "--input-format", "yaml", "-"],
+        Some(&PASSING.replace("isotretinoin", "isotretinoine")),
+    );
+    let r = &records(&out)[0];
+    assert_eq!(r["verdict"], "invalid");
+    assert_eq!(r["findings"][0]["rule"], "input.unknown-drug");
+    assert!(
+        r["findings"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("isotretinoine")
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn stdin_in_yaml_and_json() {
+    let out = rxlint_in(
+        Path::new("."),
+        &["check", "--format", "json", "-"],
+        Some(PASSING),
+    );
+    assert_eq!(records(&out)[0]["verdict"], "pass");
+    let json = r#"{"drug":"Accutane","patient":{"weight":"70 kg","age":24,"sex":"male"},
+        "course":{"phases":[{"dose":"35 mg","frequency":"BID","duration":"20 weeks","with_food":true}]}}"#;
+    let out = rxlint_in(
+        Path::new("."),
+        &["check", "--format", "json", "--input-format", "json", "-"],
+        Some(json),
+    );
+    let r = &records(&out)[0];
+    assert_eq!(r["verdict"], "pass");
+    assert_eq!(r["drug"], "isotretinoin");
+    assert_eq!(r["input"], "-:1");
+}
+
+#[test]
+fn profiles_change_the_rules() {
+    let dir = temp_dir("profiles");
+    let once_daily = PASSING.replace("2/day", "1/day").replace("35 mg", "70 mg");
+    std::fs::write(dir.join("r.yaml"), once_daily).unwrap_or_else(|e| panic!("{e}"));
+    let us = records(&rxlint_in(
+        &dir,
+        &["check", "--format", "json", "r.yaml"],
+        None,
+    ));
+    assert_eq!(us[0]["verdict"], "warn");
+    assert_eq!(us[0]["findings"][0]["rule"], "isotretinoin.divided-doses");
+    let eu = records(&rxlint_in(
+        &dir,
+        &["check", "--format", "json", "--profile", "eu", "r.yaml"],
+        None,
+    ));
+    assert_eq!(eu[0]["profile"], "eu");
+    assert_eq!(eu[0]["verdict"], "pass");
+}
+
+#[test]
+fn strict_turns_unevaluated_into_errors() {
+    let dir = temp_dir("strict");
+    std::fs::write(dir.join("r.yaml"), PASSING.replace("weight: 70 kg, ", ""))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let lax = rxlint_in(&dir, &["check", "--format", "json", "r.yaml"], None);
+    assert_eq!(lax.status.code(), Some(0));
+    let r = &records(&lax)[0];
+    assert_eq!(r["verdict"], "warn");
+    assert!(r["findings"].as_array().is_some_and(|f| {
+        f.iter()
+            .all(|f| f["kind"] == "unevaluated" && f["severity"] == "warning")
+    }));
+    assert_eq!(r["findings"][0]["missing"][0], "patient.weight");
+    let strict = rxlint_in(
+        &dir,
+        &["check", "--format", "json", "--strict", "r.yaml"],
+        None,
+    );
+    assert_eq!(strict.status.code(), Some(1));
+    assert_eq!(records(&strict)[0]["verdict"], "fail");
+}
+
+#[test]
+fn output_file_and_quiet() {
+    let dir = temp_dir("output");
+    std::fs::write(dir.join("r.yaml"), PASSING).unwrap_or_else(|e| panic!("{e}"));
+    let out = rxlint_in(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--output",
+            "report.jsonl",
+            "r.yaml",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 regimen: 1 pass"));
+    let report = std::fs::read_to_string(dir.join("report.jsonl")).unwrap_or_default();
+    assert_eq!(report.lines().count(), 1);
+    let quiet = rxlint_in(&dir, &["check", "--quiet", "r.yaml"], None);
+    let text = String::from_utf8_lossy(&quiet.stdout);
+    assert!(!text.contains("regimen:"), "{text}");
+    assert!(quiet.stderr.is_empty());
+}
+
+#[test]
+fn human_output_ends_with_the_summary() {
+    let out = rxlint(&["check", "examples/fail.yaml", "examples/pass.yaml"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().last(),
+        Some("2 regimens: 1 pass, 0 warn, 1 fail, 0 invalid")
+    );
+    assert!(!text.contains('\u{1b}'), "colour without a terminal");
+}
+
+#[test]
+fn rules_commands() {
+    let lint = rxlint(&["rules", "lint"]);
+    assert_eq!(lint.status.code(), Some(0));
+    let bad = rxlint(&["rules", "lint", "tests/golden/rules/all-at-once"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let list = rxlint(&["rules", "list", "--profile", "eu"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("isotretinoin.course-duration"), "{text}");
+    assert_eq!(text.lines().count(), 12, "{text}");
+    let explain = rxlint(&["rules", "explain", "isotretinoin.max-daily-dose"]);
+    assert!(String::from_utf8_lossy(&explain.stdout).contains("up to 2 mg/kg/day"));
+    let unknown = rxlint(&["rules", "explain", "isotretinoin.max-daily-dos"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("did you mean `isotretinoin.max-daily-dose`?")
+    );
+}
