@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod date;
 pub mod diagnostic;
+pub mod docs;
 pub mod eval;
 pub mod facts;
 pub mod regimen;

@@ -818,6 +818,23 @@ fn derive(
             }
             (None, None) => return Err(overflow()),
         };
+        // Each field may be plausible while their product is not: 60 g
+        // twice a day is 120 g a day.
+        if daily > DAILY_DOSE.max.0 {
+            return Err(Box::new(InputProblem {
+                code: "input.out-of-range",
+                field: format!("course.phases[{}].dose", i + 1),
+                message: format!(
+                    "phase {} gives {} a day, beyond the plausible maximum of {}",
+                    i + 1,
+                    units::display_number(daily / Decimal::from(1000)) + " g",
+                    DAILY_DOSE.max.1
+                ),
+                span: dose_span,
+                label: "implausible daily dose".into(),
+                help: Some("check the dose, its unit and the frequency".into()),
+            }));
+        }
         row[Fact::DailyDose as usize] = Some(Val::Num(daily));
         spans[Fact::Dose as usize] = dose_span;
         spans[Fact::DailyDose as usize] = dose_span;
