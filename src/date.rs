@@ -15,13 +15,15 @@ impl Date {
     ///
     /// Errors: `2026-02-30`, `2026-13-01`, `02/03/2026`, `2026-3-2`.
     pub fn parse(text: &str) -> Result<Date, String> {
-        let text = text.trim();
+        let full = text.trim();
+        let shown = crate::diagnostic::excerpt(full);
+        let text = full;
         let parts: Vec<&str> = text.split('-').collect();
         let [y, m, d] = parts.as_slice() else {
-            return Err(format!("`{text}` is not a date; write it as YYYY-MM-DD"));
+            return Err(format!("`{shown}` is not a date; write it as YYYY-MM-DD"));
         };
         if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return Err(format!("`{text}` is not a date; write it as YYYY-MM-DD"));
+            return Err(format!("`{shown}` is not a date; write it as YYYY-MM-DD"));
         }
         let num = |s: &str| {
             s.parse::<u32>()
@@ -29,13 +31,13 @@ impl Date {
                 .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
         };
         let (Some(y), Some(m), Some(d)) = (num(y), num(m), num(d)) else {
-            return Err(format!("`{text}` is not a date; write it as YYYY-MM-DD"));
+            return Err(format!("`{shown}` is not a date; write it as YYYY-MM-DD"));
         };
         if !(1900..=2200).contains(&y) {
             return Err(format!("year {y} is outside 1900-2200"));
         }
         if !(1..=12).contains(&m) {
-            return Err(format!("`{text}` has no month {m}"));
+            return Err(format!("`{shown}` has no month {m}"));
         }
         let last = days_in_month(y, m);
         if d == 0 || d > last {

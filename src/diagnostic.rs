@@ -132,3 +132,16 @@ impl miette::Diagnostic for Diagnostic {
         }
     }
 }
+
+/// Longest excerpt of an input value quoted in a message.
+const EXCERPT_CHARS: usize = 60;
+
+/// `text` for quoting in a message: whole when short, else its start and an
+/// ellipsis, so that a multi-megabyte value cannot flood a report.
+pub fn excerpt(text: &str) -> String {
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(EXCERPT_CHARS - 1).collect();
+    format!("{head}…")
+}

@@ -433,8 +433,14 @@ impl<'r> Engine<'r> {
             code: "input.unknown-drug",
             field: "drug".into(),
             message: format!(
-                "no rule pack covers the drug `{}`",
-                regimen.drug.as_ref().map_or(name, |d| d.value.as_str())
+                "no rule pack covers the drug `{}`{}",
+                crate::diagnostic::excerpt(
+                    regimen.drug.as_ref().map_or(name, |d| d.value.as_str())
+                ),
+                suggest::did_you_mean(
+                    name,
+                    self.drugs.iter().flat_map(|d| d.names.iter().copied())
+                )
             ),
             span: regimen.drug.as_ref().map(|d| d.span),
             label: "unknown drug".into(),

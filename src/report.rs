@@ -40,11 +40,8 @@ impl Summary {
 
     /// The closing line: `N regimens: P pass, W warn, F fail, I invalid`.
     pub fn line(&self) -> String {
-        let noun = if self.total() == 1 {
-            "regimen"
-        } else {
-            "regimens"
-        };
+        // The contract's wording, even for one: scripts match it literally.
+        let noun = "regimens";
         format!(
             "{} {noun}: {} pass, {} warn, {} fail, {} invalid",
             self.total(),

@@ -257,12 +257,12 @@ fn output_file_and_quiet() {
     );
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("1 regimen: 1 pass"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 regimens: 1 pass"));
     let report = std::fs::read_to_string(dir.join("report.jsonl")).unwrap_or_default();
     assert_eq!(report.lines().count(), 1);
     let quiet = rxlint_in(&dir, &["check", "--quiet", "r.yaml"], None);
     let text = String::from_utf8_lossy(&quiet.stdout);
-    assert!(!text.contains("regimen:"), "{text}");
+    assert!(!text.contains("regimens:"), "{text}");
     assert!(quiet.stderr.is_empty());
 }
 

@@ -145,7 +145,11 @@ fn unknown(b: &mut Builder, key: &crate::source::Spanned<String>, parent: &str, 
     b.problem(InputProblem {
         code: "input.unknown-field",
         field,
-        message: format!("unknown field `{}`", key.value),
+        message: format!(
+            "unknown field `{}`{}",
+            crate::diagnostic::excerpt(&key.value),
+            suggest::did_you_mean(&key.value, known.iter().copied())
+        ),
         span: Some(key.span),
         label: "not a field of the regimen format".into(),
         help: Some(help),

@@ -6,6 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{Builder, Field, InputProblem, PhaseField, Raw, Regimen, Row, SpanRow, div};
 use crate::date::Date;
+use crate::diagnostic::excerpt;
 use crate::facts::{EnumDomain, FACT_COUNT, Fact, PREGNANCY_TEST, RENAL, SEVERITY, SEX, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest;
@@ -151,7 +152,7 @@ fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Optio
                     "input.invalid-number",
                     field,
                     raw,
-                    format!("`{}` is not a number with a unit", text.trim()),
+                    format!("`{}` is not a number with a unit", excerpt(text.trim())),
                     "not a quantity",
                     Some(format!(
                         "write a number and a unit, e.g. `{}`",
@@ -192,7 +193,7 @@ fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Optio
             "input.invalid-number",
             field,
             raw,
-            format!("`{}` is not a decimal number", number.trim()),
+            format!("`{}` is not a decimal number", excerpt(number.trim())),
             "not a number",
             Some(format!("e.g. `{}`", spec.example)),
         );
@@ -206,9 +207,14 @@ fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Optio
                     "input.missing-unit",
                     field,
                     raw,
-                    format!("`{field}` has no unit"),
+                    format!(
+                        "`{field}` has no unit: `{}`; did you mean `{} {}`?",
+                        units::display_number(value),
+                        units::display_number(value),
+                        spec.show
+                    ),
                     "no unit",
-                    Some(format!("did you mean `{} {}`? In medication safety an unstated unit is an error, not a default", units::display_number(value), spec.show)),
+                    Some("in medication safety an unstated unit is an error, not a default".into()),
                 );
                 return None;
             }
@@ -324,7 +330,7 @@ fn frequency(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
     };
     let Some(times) = times else {
         let shown = match &raw.value {
-            RawValue::Text(t) => format!("`{}`", t.trim()),
+            RawValue::Text(t) => format!("`{}`", excerpt(t.trim())),
             other => format!("{other:?}"),
         };
         let help = if shown.contains("week") {
@@ -408,7 +414,10 @@ fn boolean(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
                     "input.wrong-type",
                     field,
                     raw,
-                    format!("`{field}` must be true or false, not `{}`", t.trim()),
+                    format!(
+                        "`{field}` must be true or false, not `{}`",
+                        excerpt(t.trim())
+                    ),
                     "not true/false",
                     None,
                 );
@@ -434,7 +443,7 @@ fn describe(value: &RawValue) -> String {
         RawValue::Null => "empty".into(),
         RawValue::Bool(b) => format!("`{b}`"),
         RawValue::Number(n) | RawValue::NonFinite(n) => format!("the number `{n}`"),
-        RawValue::Text(t) => format!("`{t}`"),
+        RawValue::Text(t) => format!("`{}`", excerpt(t)),
         RawValue::Quantity { value, unit } => format!("`{value} {unit}`"),
         RawValue::Other(kind) => (*kind).to_owned(),
     }
@@ -477,10 +486,10 @@ fn enumeration(ctx: &mut Ctx, field: &str, raw: &Raw, domain: &'static EnumDomai
         field,
         raw,
         format!(
-            "`{}` is not a {}",
+            "`{}` is not a {}; {help}",
             match &raw.value {
-                RawValue::Text(t) => t.trim(),
-                _ => "",
+                RawValue::Text(t) => excerpt(t.trim()),
+                _ => String::new(),
             },
             domain.name
         ),

@@ -30,6 +30,8 @@ struct FindingRecord<'a> {
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
 }
 
 /// The phase a field path such as `course.phases[2].dose` belongs to.
@@ -60,6 +62,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
             missing: Vec::new(),
             field: (!p.field.is_empty()).then_some(p.field.as_str()),
             line: line_of(p.span),
+            help: p.help.as_deref(),
         });
     }
     for f in &outcome.findings {
@@ -80,6 +83,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
             missing: f.missing.iter().map(|m| m.info().path).collect(),
             field: None,
             line: line_of(primary.and_then(|p| r.span_of(f.row(), p))),
+            help: None,
         });
     }
     let record = Record {
