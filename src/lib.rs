@@ -5,7 +5,6 @@
 //! (the pest grammar), [`rules`] (the rule model), [`check`] (types and
 //! units), [`regimen`] (the input model), [`eval`] (the evaluator),
 //! [`report`] (human, JSON Lines).
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod check;
 pub mod cli;
