@@ -1,22 +1,18 @@
 //! The `rxlint` command line: arguments in, exit code out.
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::batch;
 use crate::diagnostic::Diagnostic;
-use crate::eval::Engine;
-use crate::regimen::Regimen;
-use crate::regimen::document::{self, Syntax};
+use crate::eval::{Engine, Kind, Outcome, Verdict};
 use crate::report::human::{self, Style};
-use crate::report::{Summary, json};
+use crate::report::{self, Entry, Summary, github, json, junit, sarif};
 use crate::rules::RuleSet;
-use crate::source::{SourceFile, Span};
-
-/// Largest regimen document read whole (batch formats stream instead).
-pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Exit codes of the contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,24 +178,15 @@ fn fail(message: impl std::fmt::Display) -> Exit {
     Exit::Trouble
 }
 
+/// What a worker renders for one regimen.
+struct Rendered {
+    verdict: Verdict,
+    text: String,
+    entry: Option<Entry>,
+    rules: Vec<(String, bool)>,
+}
+
 fn check(args: &CheckArgs) -> Exit {
-    if matches!(args.format, Format::Sarif | Format::Junit | Format::Github) {
-        return fail(
-            format!(
-                "--format {:?} is not available yet; use human or json",
-                args.format
-            )
-            .to_lowercase(),
-        );
-    }
-    if matches!(
-        args.input_format,
-        Some(InputFormat::Jsonl | InputFormat::Csv | InputFormat::Fhir)
-    ) {
-        return fail(
-            "batch input formats (jsonl, csv, fhir) are not available yet; use yaml or json",
-        );
-    }
     let set = match load_rules(args.rules.as_deref()) {
         Ok(set) => set,
         Err(problems) => {
@@ -211,50 +198,132 @@ fn check(args: &CheckArgs) -> Exit {
         Ok(engine) => engine,
         Err(why) => return fail(why),
     };
-    let mut files = Vec::new();
+    let mut inputs = Vec::new();
     for input in &args.inputs {
-        if let Err(why) = expand(input, &mut files) {
+        if let Err(why) = expand(input, args.input_format, &mut inputs) {
             return fail(why);
         }
     }
+    let headers = match batch::prepare(&inputs) {
+        Ok(h) => h,
+        Err(trouble) => return report_trouble(trouble),
+    };
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Ok(f) => Box::new(std::io::BufWriter::with_capacity(1 << 16, f)),
             Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
         },
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+        None => Box::new(std::io::BufWriter::with_capacity(
+            1 << 16,
+            std::io::stdout().lock(),
+        )),
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
         width: 100,
     };
-    let mut summary = Summary::default();
-    for file in files {
-        let regimens = match read_input(&file, args.input_format) {
-            Ok(r) => r,
-            Err(why) => return fail(why),
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let progress = batch::Progress::default();
+    let bar = progress_bar(&inputs, args.quiet);
+    let format = args.format;
+    let profile = engine.profile().to_owned();
+    let render = |outcome: &Outcome<'_>| -> Rendered {
+        let rules = outcome
+            .findings
+            .iter()
+            .map(|f| (f.rule.id.clone(), f.kind == Kind::Unevaluated))
+            .collect();
+        let (text, entry) = match format {
+            Format::Json => (json::line(outcome, &profile) + "\n", None),
+            Format::Human => (human::outcome(outcome, style), None),
+            Format::Github => (github::lines(&report::entry(outcome)), None),
+            Format::Sarif | Format::Junit => (String::new(), Some(report::entry(outcome))),
         };
-        for regimen in regimens {
-            let outcome = engine.evaluate(regimen);
-            summary.add(outcome.verdict);
-            let text = match args.format {
-                Format::Json => json::line(&outcome, engine.profile()) + "\n",
-                _ => human::outcome(&outcome, style),
-            };
-            if let Err(e) = out.write_all(text.as_bytes()) {
-                return fail(format!("cannot write the report: {e}"));
+        Rendered {
+            verdict: outcome.verdict,
+            text,
+            entry,
+            rules,
+        }
+    };
+    let mut summary = Summary::default();
+    let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut sarif_log = sarif::Log::default();
+    let mut junit_report = junit::Junit::default();
+    let mut write_error: Option<std::io::Error> = None;
+    let mut count = 0u64;
+    let mut sink = |r: Rendered| {
+        summary.add(r.verdict);
+        for (rule, unevaluated) in r.rules {
+            let counts = per_rule.entry(rule).or_default();
+            if unevaluated {
+                counts.1 += 1
+            } else {
+                counts.0 += 1
             }
         }
+        if let Some(entry) = &r.entry {
+            if format == Format::Sarif {
+                sarif_log.add(entry)
+            } else {
+                junit_report.add(entry)
+            }
+        }
+        if write_error.is_none()
+            && !r.text.is_empty()
+            && let Err(e) = out.write_all(r.text.as_bytes())
+        {
+            write_error = Some(e);
+        }
+        count += 1;
+        if let Some(bar) = &bar
+            && count.is_multiple_of(1024)
+        {
+            bar.set_position(progress.load(std::sync::atomic::Ordering::Relaxed));
+        }
+    };
+    let result = batch::run(
+        &inputs, &headers, &engine, jobs, &progress, &render, &mut sink,
+    );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let tail = match format {
+        Format::Sarif => sarif_log.finish(&set, &profile, None) + "\n",
+        Format::Junit => junit_report.finish() + "\n",
+        Format::Human if summary.total() > 1 && !per_rule.is_empty() => rule_table(&per_rule),
+        _ => String::new(),
+    };
+    if write_error.is_none()
+        && let Err(e) = out.write_all(tail.as_bytes())
+    {
+        write_error = Some(e);
     }
     if !args.quiet {
-        if args.format == Format::Human && args.output.is_none() {
+        if format == Format::Human && args.output.is_none() {
             let _ = writeln!(out, "{}", summary.line());
         } else {
             eprintln!("{}", summary.line());
         }
     }
     if let Err(e) = out.flush() {
+        write_error.get_or_insert(e);
+    }
+    if let Err(trouble) = result {
+        return report_trouble(trouble);
+    }
+    if let Some(e) = write_error {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return if summary.fail + summary.invalid > 0 {
+                Exit::Findings
+            } else {
+                Exit::Clean
+            };
+        }
         return fail(format!("cannot write the report: {e}"));
     }
     if summary.fail + summary.invalid > 0 {
@@ -264,21 +333,89 @@ fn check(args: &CheckArgs) -> Exit {
     }
 }
 
-/// An input to read: a file path, or standard input.
-enum InputFile {
-    Path(PathBuf),
-    Stdin,
+fn report_trouble(trouble: batch::Trouble) -> Exit {
+    match trouble {
+        batch::Trouble::Io(why) => fail(why),
+        batch::Trouble::Header(problems) => {
+            let style = stderr_style();
+            for p in &problems {
+                eprintln!("{}", human::render(p, style));
+            }
+            fail("a CSV header is not valid; nothing was checked")
+        }
+    }
 }
 
-fn expand(input: &Path, out: &mut Vec<InputFile>) -> Result<(), String> {
+/// The findings per rule, for the end of a human batch report.
+fn rule_table(per_rule: &BTreeMap<String, (usize, usize)>) -> String {
+    let width = per_rule
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<width$}  {:>10}  {:>11}\n",
+        "rule", "violations", "unevaluated"
+    );
+    for (rule, (violations, unevaluated)) in per_rule {
+        out.push_str(&format!(
+            "{rule:<width$}  {violations:>10}  {unevaluated:>11}\n"
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// A progress bar on stderr for large inputs read from files, when stderr
+/// is a terminal.
+fn progress_bar(inputs: &[batch::Input], quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|i| match &i.origin {
+            batch::Origin::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            batch::Origin::Stdin => None,
+        })
+        .sum();
+    if total < 4 << 20 {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn expand(
+    input: &Path,
+    forced: Option<InputFormat>,
+    out: &mut Vec<batch::Input>,
+) -> Result<(), String> {
     if input.as_os_str() == "-" {
-        out.push(InputFile::Stdin);
+        let format = forced.map_or(batch::Format::Yaml, to_format);
+        out.push(batch::Input {
+            origin: batch::Origin::Stdin,
+            format,
+        });
         return Ok(());
     }
     let meta =
         std::fs::metadata(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
     if !meta.is_dir() {
-        out.push(InputFile::Path(input.to_path_buf()));
+        let format = match forced {
+            Some(f) => to_format(f),
+            None => detect(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?,
+        };
+        out.push(batch::Input {
+            origin: batch::Origin::File(input.to_path_buf()),
+            format,
+        });
         return Ok(());
     }
     let mut found = Vec::new();
@@ -286,13 +423,63 @@ fn expand(input: &Path, out: &mut Vec<InputFile>) -> Result<(), String> {
         .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
     if found.is_empty() {
         return Err(format!(
-            "no regimen files (*.yaml, *.yml, *.json) under {}",
+            "no regimen files ({}) under {}",
+            EXTENSIONS.map(|e| format!("*.{e}")).join(", "),
             input.display()
         ));
     }
     found.sort();
-    out.extend(found.into_iter().map(InputFile::Path));
+    for path in found {
+        let format = match forced {
+            Some(f) => to_format(f),
+            None => detect(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        };
+        out.push(batch::Input {
+            origin: batch::Origin::File(path),
+            format,
+        });
+    }
     Ok(())
+}
+
+/// Extensions searched for in directories.
+const EXTENSIONS: [&str; 6] = ["yaml", "yml", "json", "jsonl", "ndjson", "csv"];
+
+fn to_format(f: InputFormat) -> batch::Format {
+    match f {
+        InputFormat::Yaml => batch::Format::Yaml,
+        InputFormat::Json => batch::Format::Json,
+        InputFormat::Jsonl => batch::Format::JsonLines,
+        InputFormat::Csv => batch::Format::Csv,
+        InputFormat::Fhir => batch::Format::Fhir,
+    }
+}
+
+/// The format of a file, by extension and, for JSON, by whether its
+/// objects carry a FHIR `resourceType`.
+fn detect(path: &Path) -> std::io::Result<batch::Format> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let fhir = |path: &Path| -> std::io::Result<bool> {
+        let mut head = vec![0u8; 4096];
+        let n = std::fs::File::open(path)?.read(&mut head)?;
+        let head = String::from_utf8_lossy(&head[..n]);
+        let first = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        Ok(head.contains("\"resourceType\"")
+            && (ext != "jsonl" && ext != "ndjson" || first.contains("\"resourceType\"")))
+    };
+    Ok(match ext.as_str() {
+        "yaml" | "yml" => batch::Format::Yaml,
+        "csv" => batch::Format::Csv,
+        "json" if fhir(path)? => batch::Format::Fhir,
+        "jsonl" | "ndjson" if fhir(path)? => batch::Format::Fhir,
+        "jsonl" | "ndjson" => batch::Format::JsonLines,
+        "json" => batch::Format::Json,
+        _ => batch::Format::Yaml,
+    })
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -302,92 +489,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
             walk(&path, out)?;
         } else if path
             .extension()
-            .is_some_and(|e| e == "yaml" || e == "yml" || e == "json")
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e))
         {
             out.push(path);
         }
     }
     Ok(())
-}
-
-fn syntax_for(name: &str, text: &str, forced: Option<InputFormat>) -> Syntax {
-    match forced {
-        Some(InputFormat::Json) => Syntax::Json,
-        Some(_) => Syntax::Yaml,
-        None if name.ends_with(".json") => Syntax::Json,
-        None if name == "-" && text.trim_start().starts_with(['{', '[']) => Syntax::Json,
-        None => Syntax::Yaml,
-    }
-}
-
-fn read_input(file: &InputFile, forced: Option<InputFormat>) -> Result<Vec<Regimen>, String> {
-    let (name, bytes) = match file {
-        InputFile::Stdin => {
-            let mut bytes = Vec::new();
-            std::io::stdin()
-                .take(MAX_DOCUMENT_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(|e| format!("cannot read standard input: {e}"))?;
-            ("-".to_owned(), bytes)
-        }
-        InputFile::Path(path) => {
-            let name = path.display().to_string();
-            let mut bytes = Vec::new();
-            std::fs::File::open(path)
-                .and_then(|f| f.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes))
-                .map_err(|e| format!("cannot read {name}: {e}"))?;
-            (name, bytes)
-        }
-    };
-    let stem = name
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or(&name)
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .to_owned();
-    let whole = |code: &'static str, message: String| {
-        let source = SourceFile::new(name.clone(), String::new());
-        let mut b = crate::regimen::Builder::new(Span::default());
-        b.problem(crate::regimen::InputProblem {
-            code,
-            field: String::new(),
-            message,
-            span: None,
-            label: String::new(),
-            help: None,
-        });
-        vec![b.finish(stem.clone(), format!("{name}:1"), Some(source))]
-    };
-    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Ok(whole(
-            "input.too-large",
-            format!(
-                "{name} is larger than {} MiB",
-                MAX_DOCUMENT_BYTES / (1024 * 1024)
-            ),
-        ));
-    }
-    let text = match String::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            return Ok(whole(
-                "input.not-utf8",
-                format!(
-                    "{name} is not UTF-8 text (invalid byte at offset {})",
-                    e.utf8_error().valid_up_to()
-                ),
-            ));
-        }
-    };
-    let text = text
-        .strip_prefix('\u{feff}')
-        .map(str::to_owned)
-        .unwrap_or(text);
-    let syntax = syntax_for(&name, &text, forced);
-    let source: Arc<SourceFile> = SourceFile::new(name, text);
-    Ok(document::read(&source, syntax))
 }
 
 fn lint(dir: Option<&Path>) -> Exit {

@@ -6,6 +6,7 @@
 //! units), [`regimen`] (the input model), [`eval`] (the evaluator),
 //! [`report`] (human, JSON Lines).
 
+pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod date;
@@ -13,6 +14,7 @@ pub mod diagnostic;
 pub mod docs;
 pub mod eval;
 pub mod facts;
+pub mod json;
 pub mod regimen;
 pub mod report;
 pub mod rules;

@@ -1,8 +1,11 @@
 //! Outcomes to output: JSON Lines (the machine contract) and human
 //! compiler-style diagnostics.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 
 use crate::diagnostic::{Diagnostic, Label, Level};
 use crate::eval::{Finding, Kind, Outcome, Verdict, show_fact};
@@ -147,4 +150,71 @@ pub fn diagnostics(outcome: &Outcome<'_>) -> Vec<Diagnostic> {
         .map(|p| problem_diagnostic(r, p))
         .chain(outcome.findings.iter().map(|f| finding_diagnostic(r, f)))
         .collect()
+}
+
+/// One regimen's outcome, owned and format-neutral, for the report formats
+/// that are whole documents (SARIF, JUnit) or one line per finding (GitHub).
+#[derive(Clone, Debug)]
+pub struct Entry {
+    /// Regimen id.
+    pub id: String,
+    /// The input file (`-` for standard input).
+    pub file: String,
+    /// Line of the regimen in the file.
+    pub line: usize,
+    /// Verdict.
+    pub verdict: Verdict,
+    /// Findings, input problems first.
+    pub findings: Vec<EntryFinding>,
+}
+
+/// One finding of an [`Entry`].
+#[derive(Clone, Debug)]
+pub struct EntryFinding {
+    /// Rule id or `input.*` code.
+    pub rule: String,
+    /// Severity.
+    pub level: Level,
+    /// `violation` or `unevaluated`.
+    pub kind: &'static str,
+    /// The message, with computed values.
+    pub message: String,
+    /// Help and citation, when there are.
+    pub help: Option<String>,
+    /// 1-based line and column in the file.
+    pub position: Option<(usize, usize)>,
+}
+
+/// The format-neutral summary of an outcome.
+pub fn entry(outcome: &Outcome<'_>) -> Entry {
+    let r = &outcome.regimen;
+    let (file, line) = match r.input.rsplit_once(':') {
+        Some((file, line)) => (file.to_owned(), line.parse().unwrap_or(1)),
+        None => (r.input.clone(), 1),
+    };
+    let findings = diagnostics(outcome)
+        .into_iter()
+        .zip(
+            outcome
+                .problems
+                .iter()
+                .map(|_| "violation")
+                .chain(outcome.findings.iter().map(|f| f.kind.as_str())),
+        )
+        .map(|(d, kind)| EntryFinding {
+            position: d.line_col(),
+            rule: d.code,
+            level: d.level,
+            kind,
+            message: d.message,
+            help: d.help,
+        })
+        .collect();
+    Entry {
+        id: r.id.clone(),
+        file,
+        line,
+        verdict: outcome.verdict,
+        findings,
+    }
 }

@@ -13,14 +13,23 @@ use miette::{MietteError, SourceCode, SpanContents};
 pub struct SourceFile {
     name: String,
     text: String,
+    /// Lines before `text` in the file it was cut from (a batch record).
+    first_line: usize,
 }
 
 impl SourceFile {
     /// Wraps `text` under a display `name` (usually the path as the user gave it).
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
+        Self::at_line(name, text, 1)
+    }
+
+    /// The text of one record that starts on 1-based line `line` of file
+    /// `name`, so that diagnostics show the file's own line numbers.
+    pub fn at_line(name: impl Into<String>, text: impl Into<String>, line: usize) -> Arc<Self> {
         Arc::new(Self {
             name: name.into(),
             text: text.into(),
+            first_line: line.saturating_sub(1),
         })
     }
 
@@ -43,7 +52,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let before = self.text.get(..offset).unwrap_or("");
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+        let line = before.bytes().filter(|&b| b == b'\n').count() + 1 + self.first_line;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
         (line, column)
@@ -72,7 +81,7 @@ impl SourceCode for SourceFile {
             self.name.clone(),
             inner.data(),
             *inner.span(),
-            inner.line(),
+            inner.line() + self.first_line,
             inner.column(),
             inner.line_count(),
         )))

@@ -118,44 +118,9 @@ pub fn parse(source: &SourceFile) -> Result<Node, SyntaxError> {
     }
 }
 
-/// Parses JSON strictly (for `.json` files and JSON Lines), with spans when
-/// the YAML reader agrees on the document and without them otherwise.
+/// Parses JSON strictly (for `.json` files and JSON Lines), with spans.
 pub fn parse_json(source: &SourceFile) -> Result<Node, SyntaxError> {
-    let text = source.text();
-    if let Err(err) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        let offset = offset_of(text, err.line(), err.column());
-        return Err(SyntaxError {
-            message: err.to_string(),
-            span: Span::new(offset, offset),
-        });
-    }
-    parse(source).or_else(|_| {
-        // YAML and JSON disagree on a few corners (tabs, escapes); the JSON
-        // is valid, so read it without spans rather than refuse it.
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| SyntaxError {
-            message: e.to_string(),
-            span: Span::default(),
-        })?;
-        Ok(from_json(value, Span::new(0, text.len())))
-    })
-}
-
-fn from_json(value: serde_json::Value, span: Span) -> Node {
-    let value = match value {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(b),
-        serde_json::Value::Number(n) => Value::Number(n.to_string()),
-        serde_json::Value::String(s) => Value::Str(s),
-        serde_json::Value::Array(items) => {
-            Value::Seq(items.into_iter().map(|v| from_json(v, span)).collect())
-        }
-        serde_json::Value::Object(map) => Value::Map(
-            map.into_iter()
-                .map(|(k, v)| (Spanned::new(k, span), from_json(v, span)))
-                .collect(),
-        ),
-    };
-    Node { value, span }
+    crate::json::parse(source.text())
 }
 
 fn first_line(message: &str) -> String {

@@ -1405,7 +1405,6 @@ fn x09_stdin_json() {
 }
 
 #[test]
-#[ignore = "engine: batch input formats (csv) not available yet; contract regimen-format.md lists .csv"]
 fn x10_stdin_csv_phases() {
     // C-1: two rows = two phases, same as case 07: 17.5 mg x 2 = 35 mg/day = 0.5 (4 wk), then
     //   35 mg x 2 = 1.0 (16 wk); cumulative (980 + 7840) / 70 = 126 -> pass.

@@ -86,6 +86,16 @@ pub fn read_node(doc: &Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regime
     }
 }
 
+/// Reads a node that must be exactly one regimen (a JSON Lines record).
+pub fn read_one(
+    doc: &Node,
+    source: &Arc<SourceFile>,
+    default_id: String,
+    input: String,
+) -> Vec<Regimen> {
+    vec![read_regimen(doc, source, default_id, input)]
+}
+
 fn stem_of(name: &str) -> String {
     let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
     file.split_once('.')

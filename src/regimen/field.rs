@@ -331,7 +331,7 @@ fn frequency(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
     let Some(times) = times else {
         let shown = match &raw.value {
             RawValue::Text(t) => format!("`{}`", excerpt(t.trim())),
-            other => format!("{other:?}"),
+            other => describe(other),
         };
         let help = if shown.contains("week") {
             "weekly schedules are not supported yet; give administrations per day".to_owned()
@@ -588,7 +588,11 @@ pub(super) fn finish(
     let unreadable = b.problems.iter().any(|p| {
         matches!(
             p.code,
-            "input.not-a-regimen" | "input.syntax" | "input.not-utf8" | "input.too-large"
+            "input.not-a-regimen"
+                | "input.syntax"
+                | "input.not-utf8"
+                | "input.too-large"
+                | "input.csv-ragged-row"
         )
     });
     if unreadable {

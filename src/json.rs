@@ -1,0 +1,181 @@
+//! JSON text to the same spanned [`Node`] tree as YAML, in one fast pass.
+//!
+//! serde_json hands out borrowed `RawValue`s that are slices of the input, so
+//! a value's byte span is its slice's offset in the text: no second parser,
+//! and numbers keep their exact decimal text (`0.035` is never a float).
+//! Nesting is bounded by serde_json's recursion limit (128).
+
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::source::{Span, Spanned};
+use crate::yaml::{Node, SyntaxError, Value};
+
+/// Parses one JSON document.
+///
+/// Errors: `{"a": 1,}` (trailing comma), `{"a": }`, an unclosed string.
+pub fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let raw: &RawValue = serde_json::from_str(text).map_err(|e| error(text, &e))?;
+    node(text, raw).map_err(|e| error(text, &e))
+}
+
+fn error(text: &str, err: &serde_json::Error) -> SyntaxError {
+    let offset = offset_of(text, err.line(), err.column());
+    let message = err.to_string();
+    // serde_json appends " at line L column C"; the span says where.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
+    SyntaxError {
+        message,
+        span: Span::new(offset, offset),
+    }
+}
+
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return (offset + column.saturating_sub(1)).min(text.len());
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+/// The span of `part`, a slice of `base`.
+fn span_in(base: &str, part: &str) -> Span {
+    let start = (part.as_ptr() as usize).saturating_sub(base.as_ptr() as usize);
+    Span::new(start, start + part.len())
+}
+
+fn node(base: &str, raw: &RawValue) -> Result<Node, serde_json::Error> {
+    let text = raw.get();
+    let span = span_in(base, text);
+    let value = match text.as_bytes().first() {
+        Some(b'{') => {
+            let Entries(entries) = serde_json::from_str(text)?;
+            let mut out = Vec::with_capacity(entries.len());
+            for (key, value) in entries {
+                let key_span = key.1.map_or(span, |k| span_in(base, k));
+                out.push((Spanned::new(key.0, key_span), node(base, value)?));
+            }
+            Value::Map(out)
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(text)?;
+            Value::Seq(
+                items
+                    .into_iter()
+                    .map(|i| node(base, i))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+        Some(b'"') => Value::Str(serde_json::from_str(text)?),
+        Some(b't') => Value::Bool(true),
+        Some(b'f') => Value::Bool(false),
+        Some(b'n') => Value::Null,
+        _ => Value::Number(text.to_owned()),
+    };
+    Ok(Node { value, span })
+}
+
+/// A key: its text, and its slice of the input when it had no escapes.
+type Key<'a> = (String, Option<&'a str>);
+
+struct Entries<'a>(Vec<(Key<'a>, &'a RawValue)>);
+
+impl<'de: 'a, 'a> de::Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(EntriesVisitor(std::marker::PhantomData))
+    }
+}
+
+struct EntriesVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for EntriesVisitor<'a> {
+    type Value = Entries<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(KeyOf(key)) = map.next_key()? {
+            let value: &'de RawValue = map.next_value()?;
+            entries.push((key, value));
+        }
+        Ok(Entries(entries))
+    }
+}
+
+struct KeyOf<'a>(Key<'a>);
+
+impl<'de: 'a, 'a> de::Deserialize<'de> for KeyOf<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(KeyVisitor(std::marker::PhantomData))
+    }
+}
+
+struct KeyVisitor<'a>(std::marker::PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for KeyVisitor<'a> {
+    type Value = KeyOf<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(KeyOf((v.to_owned(), Some(v))))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(KeyOf((v.to_owned(), None)))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(KeyOf((v, None)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_and_exact_numbers() {
+        let text = r#"{"drug": "isotretinoin", "patient": {"weight": {"value": 0.035, "unit": "g"}}, "n": [1, 2.50]}"#;
+        let doc = parse(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let value = doc
+            .get("patient")
+            .and_then(|p| p.get("weight"))
+            .and_then(|w| w.get("value"));
+        assert_eq!(value.map(|v| &text[v.span.range()]), Some("0.035"));
+        assert!(matches!(value.map(|v| &v.value), Some(Value::Number(n)) if n == "0.035"));
+        let drug = doc.get("drug").map(|d| &text[d.span.range()]);
+        assert_eq!(drug, Some("\"isotretinoin\""));
+        let key = doc
+            .as_map()
+            .and_then(|m| m.first())
+            .map(|(k, _)| &text[k.span.range()]);
+        assert_eq!(key, Some("drug"));
+    }
+
+    #[test]
+    fn errors_have_positions() {
+        let text = "{\"a\": 1,\n \"b\": }";
+        let err = parse(text).err().map(|e| e.span.start);
+        assert_eq!(err, Some(15));
+        assert!(parse(&"[".repeat(100_000)).is_err());
+        assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn escaped_keys_still_parse() {
+        let doc = parse(r#"{"dr\u0075g": "x"}"#).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(doc.as_map().map(|m| m[0].0.value.as_str()), Some("drug"));
+    }
+}

@@ -1,0 +1,422 @@
+//! CSV prescriptions to [`Regimen`]s.
+//!
+//! One phase per row; consecutive rows with the same non-empty `id` are the
+//! phases of one regimen, in order. Units live in the header names
+//! (`weight_kg`, `dose_mg`); cells are plain numbers, `true`/`false`, or empty
+//! for missing. The header is checked before any row is read; a bad cell
+//! makes only its own regimen `invalid`, naming the row, column and value.
+
+use std::sync::Arc;
+
+use super::{Builder, Field, InputProblem, PhaseField, Raw, RawValue, Regimen};
+use crate::diagnostic::{Diagnostic, Level, excerpt};
+use crate::source::{SourceFile, Span};
+use crate::suggest;
+
+/// What a column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Column {
+    Id,
+    Drug,
+    /// A patient or course field; `Some(unit)` for a quantity whose unit is in the name.
+    Regimen(Field, Option<&'static str>),
+    /// A phase field.
+    Phase(PhaseField, Option<&'static str>),
+}
+
+/// The columns of the format, in the spec's order.
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "drug",
+    "weight_kg",
+    "age_years",
+    "sex",
+    "pregnant",
+    "childbearing_potential",
+    "pregnancy_test",
+    "contraception",
+    "egfr",
+    "renal_impairment",
+    "severity",
+    "scarring",
+    "truncal",
+    "start",
+    "previous_course_end",
+    "dose_mg",
+    "daily_dose_mg",
+    "frequency_per_day",
+    "duration_weeks",
+    "with_food",
+];
+
+fn column(name: &str) -> Option<Column> {
+    Some(match name {
+        "id" => Column::Id,
+        "drug" => Column::Drug,
+        "weight_kg" => Column::Regimen(Field::Weight, Some("kg")),
+        "age_years" => Column::Regimen(Field::Age, Some("years")),
+        "sex" => Column::Regimen(Field::Sex, None),
+        "pregnant" => Column::Regimen(Field::Pregnant, None),
+        "childbearing_potential" => Column::Regimen(Field::ChildbearingPotential, None),
+        "pregnancy_test" => Column::Regimen(Field::PregnancyTest, None),
+        "contraception" => Column::Regimen(Field::Contraception, None),
+        "egfr" => Column::Regimen(Field::Egfr, Some("mL/min/1.73m2")),
+        "renal_impairment" => Column::Regimen(Field::RenalImpairment, None),
+        "severity" => Column::Regimen(Field::Severity, None),
+        "scarring" => Column::Regimen(Field::Scarring, None),
+        "truncal" => Column::Regimen(Field::Truncal, None),
+        "start" => Column::Regimen(Field::Start, None),
+        "previous_course_end" => Column::Regimen(Field::PreviousCourseEnd, None),
+        "dose_mg" => Column::Phase(PhaseField::Dose, Some("mg")),
+        "daily_dose_mg" => Column::Phase(PhaseField::DailyDose, Some("mg")),
+        "frequency_per_day" => Column::Phase(PhaseField::Frequency, None),
+        "duration_weeks" => Column::Phase(PhaseField::Duration, Some("weeks")),
+        "with_food" => Column::Phase(PhaseField::WithFood, None),
+        _ => return None,
+    })
+}
+
+/// A checked header: which column holds what.
+#[derive(Debug)]
+pub struct Header {
+    name: String,
+    columns: Vec<(String, Column)>,
+    id: Option<usize>,
+}
+
+impl Header {
+    /// Checks a header row of file `name`. Every unknown, duplicated or
+    /// missing required column is reported, with a suggestion.
+    ///
+    /// Errors: `weight` (did you mean `weight_kg`?), two `dose_mg` columns, no
+    /// `drug` column, neither `dose_mg` nor `daily_dose_mg`.
+    pub fn check(name: &str, cells: &[String]) -> Result<Header, Vec<Diagnostic>> {
+        let source = SourceFile::new(name, cells.join(","));
+        let mut problems = Vec::new();
+        let mut columns = Vec::new();
+        let mut offset = 0;
+        for cell in cells {
+            let trimmed = cell.trim().trim_start_matches('\u{feff}');
+            let span = Span::new(offset, offset + cell.len());
+            offset += cell.len() + 1;
+            match column(trimmed) {
+                Some(c) if columns.iter().any(|(_, k)| *k == c) => problems.push(
+                    Diagnostic::new(
+                        "input.csv-duplicate-column",
+                        Level::Error,
+                        format!("column `{trimmed}` appears twice"),
+                    )
+                    .at(&source, span, "second time"),
+                ),
+                Some(c) => columns.push((trimmed.to_owned(), c)),
+                None => {
+                    let mut d = Diagnostic::new(
+                        "input.csv-unknown-column",
+                        Level::Error,
+                        format!(
+                            "unknown column `{}`{}",
+                            excerpt(trimmed),
+                            suggest::did_you_mean(trimmed, COLUMNS.iter().copied())
+                        ),
+                    )
+                    .at(&source, span, "not a column of the format");
+                    d.help = Some(format!("the columns are: {}", COLUMNS.join(",")));
+                    problems.push(d);
+                }
+            }
+        }
+        let has = |name: &str| columns.iter().any(|(n, _)| n == name);
+        let whole = Span::new(0, source.text().len());
+        for required in ["drug", "frequency_per_day", "duration_weeks"] {
+            if !has(required) {
+                problems.push(
+                    Diagnostic::new(
+                        "input.csv-missing-column",
+                        Level::Error,
+                        format!("the header has no `{required}` column"),
+                    )
+                    .at(&source, whole, "header"),
+                );
+            }
+        }
+        if !has("dose_mg") && !has("daily_dose_mg") {
+            problems.push(
+                Diagnostic::new(
+                    "input.csv-missing-column",
+                    Level::Error,
+                    "the header has neither `dose_mg` nor `daily_dose_mg`",
+                )
+                .at(&source, whole, "header"),
+            );
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let id = columns.iter().position(|(_, c)| *c == Column::Id);
+        Ok(Header {
+            name: name.to_owned(),
+            columns,
+            id,
+        })
+    }
+
+    /// The id cell of a row, if the file has an id column and the cell is not empty.
+    pub fn id_of<'a>(&self, cells: &'a [String]) -> Option<&'a str> {
+        self.id
+            .and_then(|i| cells.get(i))
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Number of columns.
+    pub fn width(&self) -> usize {
+        self.columns.len()
+    }
+}
+
+/// One data row: its 1-based line in the file and its cells.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Line of the row in the file.
+    pub line: usize,
+    /// The cells, as read.
+    pub cells: Vec<String>,
+}
+
+/// Writes a row back as CSV text, recording where each cell lands, so that
+/// diagnostics can underline a cell of the row as the user wrote it.
+fn render(row: &Row, text: &mut String) -> Vec<Span> {
+    let mut spans = Vec::with_capacity(row.cells.len());
+    for (i, cell) in row.cells.iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        let start = text.len();
+        if cell.contains([',', '"', '\n', '\r']) {
+            text.push('"');
+            text.push_str(&cell.replace('"', "\"\""));
+            text.push('"');
+        } else {
+            text.push_str(cell);
+        }
+        spans.push(Span::new(start, text.len()));
+    }
+    spans
+}
+
+/// Builds one regimen from its rows (one row per phase).
+pub fn build(header: &Header, rows: &[Row]) -> Regimen {
+    let first_line = rows.first().map_or(1, |r| r.line);
+    let mut text = String::new();
+    let mut cell_spans = Vec::with_capacity(rows.len());
+    let mut row_spans = Vec::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        let start = text.len();
+        cell_spans.push(render(row, &mut text));
+        row_spans.push(Span::new(start, text.len()));
+    }
+    let input = format!("{}:{first_line}", header.name);
+    let source = SourceFile::at_line(header.name.clone(), text, first_line);
+    let mut b = Builder::new(Span::new(0, source.text().len()));
+    let mut seen: Vec<(Field, String, usize)> = Vec::new();
+    for (r, row) in rows.iter().enumerate() {
+        let index = b.phase(row_spans[r]);
+        if r == 0
+            && let Some(id) = header.id_of(&row.cells)
+        {
+            b.id(Raw {
+                value: RawValue::Text(id.to_owned()),
+                span: None,
+            });
+        }
+        if row.cells.len() != header.width() {
+            b.problem(InputProblem {
+                code: "input.csv-ragged-row",
+                field: format!("row {}", row.line),
+                message: format!(
+                    "row {} has {} cells; the header has {}",
+                    row.line,
+                    row.cells.len(),
+                    header.width()
+                ),
+                span: Some(row_spans[r]),
+                label: "ragged row".into(),
+                help: Some(
+                    "every row needs one cell per header column; quote cells that contain commas"
+                        .into(),
+                ),
+            });
+            continue;
+        }
+        for (c, (name, col)) in header.columns.iter().enumerate() {
+            let cell = row.cells[c].trim();
+            if cell.is_empty() {
+                continue;
+            }
+            let span = cell_spans[r].get(c).copied();
+            let raw = |unit: Option<&str>| Raw {
+                value: match unit {
+                    Some(unit) => RawValue::Quantity {
+                        value: cell.to_owned(),
+                        unit: unit.to_owned(),
+                    },
+                    None => RawValue::Text(cell.to_owned()),
+                },
+                span,
+            };
+            match *col {
+                Column::Id => {}
+                Column::Drug => {
+                    if r == 0 {
+                        b.drug(raw(None));
+                    }
+                }
+                Column::Regimen(field, unit) => {
+                    // Patient and course cells may repeat on every row of a
+                    // regimen; they must then agree.
+                    match seen.iter().find(|(f, _, _)| *f == field) {
+                        Some((_, first, line)) if first != cell => b.problem(InputProblem {
+                            code: "input.conflicting-fields",
+                            field: format!("row {}, column {name}", row.line),
+                            message: format!(
+                                "row {}, column {name}: `{}` contradicts `{}` on row {line} of the same regimen",
+                                row.line,
+                                excerpt(cell),
+                                excerpt(first)
+                            ),
+                            span,
+                            label: "contradicts an earlier row".into(),
+                            help: Some("patient and course columns must be the same on every row of a regimen, or empty".into()),
+                        }),
+                        Some(_) => {}
+                        None => {
+                            seen.push((field, cell.to_owned(), row.line));
+                            b.field(field, raw(unit));
+                        }
+                    }
+                }
+                Column::Phase(field, unit) => {
+                    let value = if field == PhaseField::Frequency {
+                        Raw {
+                            value: RawValue::Number(cell.to_owned()),
+                            span,
+                        }
+                    } else {
+                        raw(unit)
+                    };
+                    b.phase_field(index, field, value);
+                }
+            }
+        }
+    }
+    let mut regimen = b.finish(input.clone(), input, Some(source.clone()));
+    name_cells(&mut regimen, header, rows, &source);
+    regimen
+}
+
+/// Rewrites the field paths of a CSV regimen's problems as "row R, column
+/// C", the way a spreadsheet user finds a cell.
+fn name_cells(regimen: &mut Regimen, header: &Header, rows: &[Row], source: &Arc<SourceFile>) {
+    for p in &mut regimen.problems {
+        let Some(span) = p.span else { continue };
+        let line = source.line_col(span.start).0;
+        let Some(row) = rows.iter().find(|r| r.line == line).or(rows.first()) else {
+            continue;
+        };
+        let column = column_of(header, &p.field);
+        if let Some(column) = column {
+            if !p.message.starts_with("row ") {
+                p.message = format!("row {}, column {column}: {}", row.line, p.message);
+            }
+            p.field = format!("row {}, column {column}", row.line);
+        }
+    }
+}
+
+fn column_of<'a>(header: &'a Header, field: &str) -> Option<&'a str> {
+    let last = field.rsplit('.').next().unwrap_or(field);
+    header.columns.iter().map(|(n, _)| n.as_str()).find(|n| {
+        let base = n
+            .trim_end_matches("_kg")
+            .trim_end_matches("_years")
+            .trim_end_matches("_mg")
+            .trim_end_matches("_weeks");
+        *n == last || base == last || (last == "frequency" && *n == "frequency_per_day")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cells(line: &str) -> Vec<String> {
+        line.split(',').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn header_problems_are_all_reported() {
+        let err = Header::check("p.csv", &cells("id,drug,weight,dose_mg,dose_mg"))
+            .err()
+            .unwrap_or_default();
+        let codes: Vec<&str> = err.iter().map(|d| d.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "input.csv-unknown-column",
+                "input.csv-duplicate-column",
+                "input.csv-missing-column",
+                "input.csv-missing-column"
+            ]
+        );
+        assert!(
+            err[0].message.contains("did you mean `weight_kg`?"),
+            "{}",
+            err[0].message
+        );
+    }
+
+    #[test]
+    fn rows_become_phases_and_bad_cells_name_row_and_column() {
+        let header = Header::check(
+            "p.csv",
+            &cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let rows = [
+            Row {
+                line: 2,
+                cells: cells("RX-1,isotretinoin,70,20,2,4,true"),
+            },
+            Row {
+                line: 3,
+                cells: cells("RX-1,isotretinoin,70,35,2,16,true"),
+            },
+        ];
+        let r = build(&header, &rows);
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        assert_eq!(
+            (r.id.as_str(), r.input.as_str(), r.phase_count()),
+            ("RX-1", "p.csv:2", 2)
+        );
+        let bad = [Row {
+            line: 7,
+            cells: cells("RX-2,isotretinoin,7O,20,2,4,true"),
+        }];
+        let r = build(&header, &bad);
+        assert_eq!(r.problems.len(), 1);
+        assert_eq!(r.problems[0].field, "row 7, column weight_kg");
+        assert!(
+            r.problems[0]
+                .message
+                .starts_with("row 7, column weight_kg: `7O`"),
+            "{}",
+            r.problems[0].message
+        );
+        let span = r.problems[0].span.unwrap_or_default();
+        assert_eq!(r.source.as_ref().map(|s| s.slice(span)), Some("7O"));
+        assert_eq!(r.source.as_ref().map(|s| s.line_col(span.start).0), Some(7));
+    }
+}

@@ -1,0 +1,310 @@
+//! Batch inputs and outputs through the real binary: CSV, JSON Lines,
+//! ordering and determinism across `--jobs`, and the SARIF, JUnit and
+//! GitHub formats.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+const HEADER: &str = "id,drug,weight_kg,age_years,sex,pregnant,childbearing_potential,pregnancy_test,contraception,egfr,renal_impairment,severity,scarring,truncal,start,previous_course_end,dose_mg,daily_dose_mg,frequency_per_day,duration_weeks,with_food";
+
+fn rxlint(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"));
+    if let Some(mut pipe) = child.stdin.take()
+        && let Some(text) = stdin
+    {
+        pipe.write_all(text.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rxlint-batch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+}
+
+fn records(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A CSV row with the given id, weight cell, dose cell and duration cell.
+fn row(id: &str, weight: &str, dose: &str, weeks: &str) -> String {
+    format!("{id},isotretinoin,{weight},24,male,,,,,,,,,,,,{dose},,2,{weeks},true")
+}
+
+#[test]
+fn csv_rows_with_one_id_are_the_phases_of_one_regimen() {
+    let dir = temp_dir("csv-groups");
+    let csv = [
+        HEADER.to_owned(),
+        row("A", "70", "17.5", "4"),
+        row("A", "70", "35", "16"),
+        row("B", "70", "80", "20"),
+        row("C", "7O", "35", "20"),
+        row("D", "70", "35", "20") + ",extra",
+        row("", "70", "35", "20"),
+    ]
+    .join("\n");
+    write(&dir, "p.csv", &csv);
+    let out = rxlint(&dir, &["check", "--format", "json", "p.csv"], None);
+    let recs = records(&out);
+    let summary: Vec<(&str, &str, &str)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap_or(""),
+                r["input"].as_str().unwrap_or(""),
+                r["verdict"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("A", "p.csv:2", "pass"),
+            ("B", "p.csv:4", "fail"),
+            ("C", "p.csv:5", "invalid"),
+            ("D", "p.csv:6", "invalid"),
+            ("p.csv:7", "p.csv:7", "pass"),
+        ]
+    );
+    let bad_cell = &recs[2]["findings"][0];
+    assert_eq!(bad_cell["rule"], "input.invalid-number");
+    assert_eq!(bad_cell["field"], "row 5, column weight_kg");
+    assert!(bad_cell["message"].as_str().unwrap_or("").contains("`7O`"));
+    assert_eq!(recs[3]["findings"][0]["rule"], "input.csv-ragged-row");
+    assert!(
+        stderr(&out).contains("5 regimens: 2 pass, 0 warn, 1 fail, 2 invalid"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn csv_headers_are_checked_up_front() {
+    let dir = temp_dir("csv-header");
+    let cases = [
+        (
+            HEADER.replace("weight_kg", "weight"),
+            "unknown column `weight`; did you mean `weight_kg`?",
+        ),
+        (
+            HEADER.replace(",with_food", ",dose_mg"),
+            "column `dose_mg` appears twice",
+        ),
+        (
+            HEADER.replace(",drug", ""),
+            "the header has no `drug` column",
+        ),
+        (
+            HEADER.replace(",dose_mg,daily_dose_mg", ""),
+            "neither `dose_mg` nor `daily_dose_mg`",
+        ),
+    ];
+    for (header, want) in cases {
+        write(&dir, "h.csv", &format!("{header}\n"));
+        let out = rxlint(&dir, &["check", "--format", "json", "h.csv"], None);
+        assert_eq!(out.status.code(), Some(2), "{header}");
+        assert!(stderr(&out).contains(want), "{want}: {}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn a_broken_json_line_is_one_invalid_record() {
+    let dir = temp_dir("jsonl");
+    let good = r#"{"drug":"isotretinoin","patient":{"weight":"70 kg","age":24,"sex":"male"},"course":{"phases":[{"dose":"35 mg","frequency":"2/day","duration":"20 weeks","with_food":true}]}}"#;
+    let text = format!("{good}\n{{\"drug\": broken\n\n{good}\n[1, 2]\n");
+    write(&dir, "r.jsonl", &text);
+    let out = rxlint(&dir, &["check", "--format", "json", "r.jsonl"], None);
+    let recs = records(&out);
+    let got: Vec<(&str, &str)> = recs
+        .iter()
+        .map(|r| {
+            (
+                r["input"].as_str().unwrap_or(""),
+                r["verdict"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("r.jsonl:1", "pass"),
+            ("r.jsonl:2", "invalid"),
+            ("r.jsonl:4", "pass"),
+            ("r.jsonl:5", "invalid")
+        ]
+    );
+    assert_eq!(recs[1]["findings"][0]["rule"], "input.syntax");
+    assert_eq!(recs[3]["findings"][0]["rule"], "input.not-a-regimen");
+}
+
+/// A mixed batch: passes, warnings, failures and invalid records.
+fn mixed_csv(n: usize) -> String {
+    let mut csv = String::from(HEADER);
+    for i in 0..n {
+        let (weight, dose, weeks) = match i % 7 {
+            0 => ("70", "35", "20"),
+            1 => ("70", "80", "20"),
+            2 => ("60", "15", "16"),
+            3 => ("", "35", "20"),
+            4 => ("7O", "35", "20"),
+            5 => ("82.5", "41.25", "18"),
+            _ => ("70", "35", "0"),
+        };
+        let _ = write!(csv, "\n{}", row(&format!("R{i}"), weight, dose, weeks));
+        if i % 5 == 0 {
+            let _ = write!(csv, "\n{}", row(&format!("R{i}"), weight, dose, "2"));
+        }
+    }
+    csv.push('\n');
+    csv
+}
+
+#[test]
+fn output_is_identical_for_any_number_of_jobs() {
+    let dir = temp_dir("jobs");
+    write(&dir, "big.csv", &mixed_csv(3000));
+    let one = rxlint(
+        &dir,
+        &["check", "--format", "json", "--jobs", "1", "big.csv"],
+        None,
+    );
+    assert_eq!(records(&one).len(), 3000);
+    for jobs in ["2", "3", "8"] {
+        let many = rxlint(
+            &dir,
+            &["check", "--format", "json", "--jobs", jobs, "big.csv"],
+            None,
+        );
+        assert!(
+            one.stdout == many.stdout,
+            "--jobs {jobs} changed the output"
+        );
+        assert_eq!(one.stderr, many.stderr);
+    }
+    let human1 = rxlint(&dir, &["check", "--jobs", "1", "big.csv"], None);
+    let human8 = rxlint(&dir, &["check", "--jobs", "8", "big.csv"], None);
+    assert!(human1.stdout == human8.stdout);
+}
+
+#[test]
+fn github_annotations() {
+    let out = rxlint(
+        Path::new(env!("CARGO_MANIFEST_DIR")),
+        &["check", "--format", "github", "examples/fail.yaml"],
+        None,
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().next(),
+        Some(
+            "::error file=examples/fail.yaml,line=11,col=13,title=isotretinoin.max-daily-dose::RX-FAIL: daily dose 2.29 mg/kg/day is above the 2 mg/kg/day maximum"
+        )
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn junit_has_a_suite_per_file_and_a_case_per_regimen() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = rxlint(
+        root,
+        &[
+            "check",
+            "--format",
+            "junit",
+            "examples/pass.yaml",
+            "examples/several.yaml",
+        ],
+        None,
+    );
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert_eq!(xml.matches("<testsuite ").count(), 2, "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 4, "{xml}");
+    assert!(
+        xml.contains("<testsuites name=\"rxlint\" tests=\"4\" skipped=\"0\" failures=\"1\""),
+        "{xml}"
+    );
+    assert!(xml.contains("isotretinoin.retreatment-gap"), "{xml}");
+}
+
+#[test]
+fn sarif_validates_against_the_2_1_0_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = rxlint(root, &["check", "--format", "sarif", "examples"], None);
+    let log: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("SARIF is not JSON: {e}"));
+    let schema_text = std::fs::read_to_string(root.join("tests/data/sarif-schema-2.1.0.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let schema: Value = serde_json::from_str(&schema_text).unwrap_or_else(|e| panic!("{e}"));
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&log)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert_eq!(rules, 11, "the us profile's rules, each once");
+    let first = &run["results"][0];
+    assert_eq!(first["ruleId"], "isotretinoin.max-daily-dose");
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "examples/fail.yaml"
+    );
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["region"]["startLine"],
+        11
+    );
+    let help = run["tool"]["driver"]["rules"][0]["help"]["text"]
+        .as_str()
+        .unwrap_or("");
+    assert!(help.contains("Source: "), "{help}");
+}
+
+#[test]
+fn csv_on_standard_input() {
+    let dir = temp_dir("stdin");
+    let csv = format!("{HEADER}\n{}\n", row("S", "70", "35", "20"));
+    let out = rxlint(
+        &dir,
+        &["check", "--format", "json", "--input-format", "csv", "-"],
+        Some(&csv),
+    );
+    let recs = records(&out);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0]["input"], "-:2");
+    assert_eq!(recs[0]["verdict"], "pass");
+}
