@@ -599,10 +599,18 @@ fn write_in_order<R>(rx: &Receiver<(u64, Vec<R>)>, sink: &mut dyn FnMut(R)) {
     }
 }
 
-// TEMPORARY until the FHIR reader lands.
-fn fhir_bundle(_: &Arc<SourceFile>) -> Vec<Regimen> {
-    Vec::new()
+// Interim, until the FHIR reader lands: one invalid record per file, never silence.
+fn fhir_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
+    let input = format!("{}:1", source.name());
+    vec![unreadable(
+        source,
+        input,
+        "input.fhir-unsupported",
+        "FHIR input is not read yet".into(),
+        None,
+    )]
 }
-fn fhir_ndjson(_: &[Arc<SourceFile>]) -> Vec<Regimen> {
-    Vec::new()
+
+fn fhir_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
+    sources.iter().flat_map(fhir_bundle).collect()
 }

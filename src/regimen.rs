@@ -8,6 +8,7 @@
 
 pub mod csv;
 pub mod document;
+pub mod fhir;
 mod field;
 
 use std::sync::Arc;
