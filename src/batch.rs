@@ -599,18 +599,10 @@ fn write_in_order<R>(rx: &Receiver<(u64, Vec<R>)>, sink: &mut dyn FnMut(R)) {
     }
 }
 
-// Interim, until the FHIR reader lands: one invalid record per file, never silence.
 fn fhir_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
-    let input = format!("{}:1", source.name());
-    vec![unreadable(
-        source,
-        input,
-        "input.fhir-unsupported",
-        "FHIR input is not read yet".into(),
-        None,
-    )]
+    crate::regimen::fhir::read_bundle(source)
 }
 
 fn fhir_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
-    sources.iter().flat_map(fhir_bundle).collect()
+    crate::regimen::fhir::read_ndjson(sources)
 }
