@@ -44,6 +44,35 @@ pub enum Code {
     DaysBetween(Box<Code>, Box<Code>),
     /// A date moved by a number of days (negated when the flag is set).
     ShiftDate(Box<Code>, Box<Code>, bool),
+    /// Fused `fact <op> const`; when the fact is missing, `if_missing`
+    /// (folded from a surrounding `?? bool`), or unknown when `None`.
+    FactCmp {
+        /// The comparison.
+        op: BinOp,
+        /// The fact.
+        fact: Fact,
+        /// The constant.
+        value: Val,
+        /// The result for a missing fact.
+        if_missing: Option<bool>,
+    },
+    /// Fused numeric `fact <op> const`, the commonest test of all: the
+    /// constant is kept at every scale so that the comparison is one integer
+    /// compare (see [`NumConst`]).
+    NumCmp {
+        /// The comparison.
+        op: BinOp,
+        /// The fact.
+        fact: Fact,
+        /// The constant.
+        value: Box<NumConst>,
+        /// The result for a missing fact.
+        if_missing: Option<bool>,
+    },
+    /// Fused `fact ?? const`.
+    FactOr(Fact, Val),
+    /// Fused `fact in lo ..= hi` with constant bounds.
+    FactInRange(Fact, Val, Val),
 }
 
 /// A checked expression: its code, its type and how to show its value.
@@ -89,7 +118,158 @@ const FUNCTIONS: &[&str] = &["present"];
 /// Checks and compiles an expression; `None` when it has errors, all of
 /// which are pushed to `problems`.
 pub fn check(expr: &Expr, scope: Scope, problems: &mut Vec<Problem>) -> Option<Typed> {
-    Checker { scope, problems }.expr(expr)
+    let typed = Checker { scope, problems }.expr(expr)?;
+    Some(Typed {
+        code: fuse(typed.code),
+        ..typed
+    })
+}
+
+/// Fuses the shapes rule files use most into single nodes, so that the
+/// evaluator does one step where the tree had three. Semantics are
+/// unchanged: `(a <op> c) ?? b` is `a <op> c` with `b` for a missing `a`.
+pub fn fuse(code: Code) -> Code {
+    specialise(fuse_shapes(code))
+}
+
+fn specialise(code: Code) -> Code {
+    let b = |c: Box<Code>| Box::new(specialise(*c));
+    match code {
+        Code::FactCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        } => typed_cmp(op, fact, value, if_missing),
+        Code::Not(a) => Code::Not(b(a)),
+        Code::And(l, r) => Code::And(b(l), b(r)),
+        Code::Or(l, r) => Code::Or(b(l), b(r)),
+        other => other,
+    }
+}
+
+fn fuse_shapes(code: Code) -> Code {
+    let fuse = fuse_shapes;
+    let b = |c: Box<Code>| Box::new(fuse_shapes(*c));
+    match code {
+        Code::Cmp(op, lhs, rhs) => match (fuse(*lhs), fuse(*rhs)) {
+            (Code::Fact(fact), Code::Const(value)) => Code::FactCmp {
+                op,
+                fact,
+                value,
+                if_missing: None,
+            },
+            (Code::Const(value), Code::Fact(fact)) => Code::FactCmp {
+                op: flip(op),
+                fact,
+                value,
+                if_missing: None,
+            },
+            // `(fact ?? d) <op> c`: for a missing fact the answer is `d <op> c`, known now.
+            (Code::FactOr(fact, d), Code::Const(value)) => {
+                match crate::eval::compare_values(op, d, value) {
+                    Some(known) => Code::FactCmp {
+                        op,
+                        fact,
+                        value,
+                        if_missing: Some(known),
+                    },
+                    None => Code::Cmp(
+                        op,
+                        Box::new(Code::FactOr(fact, d)),
+                        Box::new(Code::Const(value)),
+                    ),
+                }
+            }
+            (l, r) => Code::Cmp(op, Box::new(l), Box::new(r)),
+        },
+        Code::Default(lhs, rhs) => match (fuse(*lhs), fuse(*rhs)) {
+            (Code::Fact(fact), Code::Const(value)) => Code::FactOr(fact, value),
+            (
+                Code::FactCmp {
+                    op,
+                    fact,
+                    value,
+                    if_missing: None,
+                },
+                Code::Const(Val::Bool(d)),
+            ) => Code::FactCmp {
+                op,
+                fact,
+                value,
+                if_missing: Some(d),
+            },
+            (l, r) => Code::Default(Box::new(l), Box::new(r)),
+        },
+        Code::InRange(x, lo, hi) => match (fuse(*x), fuse(*lo), fuse(*hi)) {
+            (Code::Fact(fact), Code::Const(lo), Code::Const(hi)) => Code::FactInRange(fact, lo, hi),
+            (x, lo, hi) => Code::InRange(Box::new(x), Box::new(lo), Box::new(hi)),
+        },
+        Code::Not(a) => Code::Not(b(a)),
+        Code::Neg(a) => Code::Neg(b(a)),
+        Code::And(l, r) => Code::And(b(l), b(r)),
+        Code::Or(l, r) => Code::Or(b(l), b(r)),
+        Code::Arith(op, l, r) => Code::Arith(op, b(l), b(r)),
+        Code::DaysBetween(l, r) => Code::DaysBetween(b(l), b(r)),
+        Code::ShiftDate(l, r, neg) => Code::ShiftDate(b(l), b(r), neg),
+        leaf => leaf,
+    }
+}
+
+/// A decimal constant with its mantissa precomputed at each scale a fact's
+/// value can have, so that comparing it with a value of scale `s` is one
+/// `i128` comparison; `None` where that mantissa would not be exact or
+/// would overflow (the evaluator then compares the decimals themselves).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumConst {
+    /// The exact value.
+    pub exact: rust_decimal::Decimal,
+    /// Its mantissa at scale `s`, for `s` in `0..=28`.
+    pub by_scale: [Option<i128>; 29],
+}
+
+impl NumConst {
+    fn new(exact: rust_decimal::Decimal) -> NumConst {
+        let mut by_scale = [None; 29];
+        let (m, s) = (exact.mantissa(), exact.scale() as usize);
+        let mut scaled = Some(m);
+        for (i, slot) in by_scale.iter_mut().enumerate().skip(s) {
+            *slot = scaled;
+            if i < 28 {
+                scaled = scaled.and_then(|x| x.checked_mul(10));
+            }
+        }
+        NumConst { exact, by_scale }
+    }
+}
+
+/// Specialises a fused comparison by the type of its constant.
+fn typed_cmp(op: BinOp, fact: Fact, value: Val, if_missing: Option<bool>) -> Code {
+    match value {
+        Val::Num(n) => Code::NumCmp {
+            op,
+            fact,
+            value: Box::new(NumConst::new(n)),
+            if_missing,
+        },
+        _ => Code::FactCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        },
+    }
+}
+
+/// `c <op> x` as `x <op'> c`.
+fn flip(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Gt,
+        BinOp::Le => BinOp::Ge,
+        BinOp::Gt => BinOp::Lt,
+        BinOp::Ge => BinOp::Le,
+        other => other,
+    }
 }
 
 /// Checks an expression that must be true/false (a condition).

@@ -57,17 +57,41 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             },
         },
         Code::Default(a, b) => eval(a, row).or_else(|_| eval(b, row)),
+        Code::FactCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        } => match row[*fact as usize] {
+            Some(v) => compare_values(*op, v, *value).map(Val::Bool).ok_or(ARITH),
+            None => match if_missing {
+                Some(b) => Ok(Val::Bool(*b)),
+                None => Err(missing(*fact, row)),
+            },
+        },
+        Code::NumCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        } => match row[*fact as usize] {
+            Some(Val::Num(v)) => Ok(Val::Bool(test(*op, cmp_const(v, value)))),
+            Some(_) => Err(ARITH),
+            None => match if_missing {
+                Some(b) => Ok(Val::Bool(*b)),
+                None => Err(missing(*fact, row)),
+            },
+        },
+        Code::FactOr(fact, value) => Ok(row[*fact as usize].unwrap_or(*value)),
+        Code::FactInRange(fact, lo, hi) => {
+            let v = row[*fact as usize].ok_or_else(|| missing(*fact, row))?;
+            let above = compare(v, *lo).ok_or(ARITH)? != Ordering::Less;
+            let below = compare(v, *hi).ok_or(ARITH)? != Ordering::Greater;
+            Ok(Val::Bool(above && below))
+        }
         Code::Cmp(op, a, b) => {
             let (va, vb) = both(eval(a, row), eval(b, row))?;
-            let ord = compare(va, vb).ok_or(ARITH)?;
-            Ok(Val::Bool(match op {
-                BinOp::Eq => ord == Ordering::Equal,
-                BinOp::Ne => ord != Ordering::Equal,
-                BinOp::Lt => ord == Ordering::Less,
-                BinOp::Le => ord != Ordering::Greater,
-                BinOp::Gt => ord == Ordering::Greater,
-                _ => ord != Ordering::Less,
-            }))
+            compare_values(*op, va, vb).map(Val::Bool).ok_or(ARITH)
         }
         Code::InRange(x, lo, hi) => {
             let (vx, vlo) = both(eval(x, row), eval(lo, row))?;
@@ -114,6 +138,96 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
     }
 }
 
+/// Exact decimal comparison, fast for the common shapes: equal scales
+/// compare mantissas; otherwise the lower-scale side is scaled up in
+/// `i128`, which is exact; only an overflow falls back to rust_decimal.
+fn cmp_decimal(a: Decimal, b: Decimal) -> Ordering {
+    let (sa, sb) = (a.scale(), b.scale());
+    let (ma, mb) = (a.mantissa(), b.mantissa());
+    if sa == sb {
+        return ma.cmp(&mb);
+    }
+    let scaled = if sa < sb {
+        pow10(sb - sa)
+            .and_then(|f| ma.checked_mul(f))
+            .map(|ma| ma.cmp(&mb))
+    } else {
+        pow10(sa - sb)
+            .and_then(|f| mb.checked_mul(f))
+            .map(|mb| ma.cmp(&mb))
+    };
+    scaled.unwrap_or_else(|| a.cmp(&b))
+}
+
+/// 10^n for the scales a Decimal can have (0..=28).
+fn pow10(n: u32) -> Option<i128> {
+    const TABLE: [i128; 29] = {
+        let mut t = [1i128; 29];
+        let mut i = 1;
+        while i < 29 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    TABLE.get(n as usize).copied()
+}
+
+/// The truth of a condition in Kleene logic: `Some(bool)`, or `None` when
+/// it depends on missing data. Same answers as [`eval`], without building
+/// the set of missing facts, which only an unknown result needs.
+pub fn truth(code: &Code, row: &Row) -> Option<bool> {
+    match code {
+        Code::NumCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        } => match row[*fact as usize] {
+            Some(Val::Num(v)) => Some(test(*op, cmp_const(v, value))),
+            Some(_) => None,
+            None => *if_missing,
+        },
+        Code::FactCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        } => match row[*fact as usize] {
+            Some(v) => compare_values(*op, v, *value),
+            None => *if_missing,
+        },
+        Code::And(a, b) => match truth(a, row) {
+            Some(false) => Some(false),
+            Some(true) => truth(b, row),
+            None => match truth(b, row) {
+                Some(false) => Some(false),
+                _ => None,
+            },
+        },
+        Code::Or(a, b) => match truth(a, row) {
+            Some(true) => Some(true),
+            Some(false) => truth(b, row),
+            None => match truth(b, row) {
+                Some(true) => Some(true),
+                _ => None,
+            },
+        },
+        Code::Not(a) => truth(a, row).map(|b| !b),
+        Code::Present(f) => Some(row[*f as usize].is_some()),
+        Code::FactOr(f, Val::Bool(d)) => match row[*f as usize] {
+            Some(Val::Bool(b)) => Some(b),
+            Some(_) => None,
+            None => Some(*d),
+        },
+        Code::Const(Val::Bool(b)) => Some(*b),
+        other => match eval(other, row) {
+            Ok(Val::Bool(b)) => Some(b),
+            _ => None,
+        },
+    }
+}
+
 /// Why a fact is absent: its own absence, or that of the inputs it derives from.
 fn missing(fact: Fact, row: &Row) -> Unknown {
     let roots = fact
@@ -136,9 +250,35 @@ fn both(a: Outcome3, b: Outcome3) -> Result<(Val, Val), Unknown> {
     }
 }
 
+/// `a <op> b` for two values of one type; `None` for values of different types.
+pub fn compare_values(op: BinOp, a: Val, b: Val) -> Option<bool> {
+    Some(test(op, compare(a, b)?))
+}
+
+/// Whether an ordering satisfies a comparison operator.
+fn test(op: BinOp, ord: Ordering) -> bool {
+    match op {
+        BinOp::Eq => ord == Ordering::Equal,
+        BinOp::Ne => ord != Ordering::Equal,
+        BinOp::Lt => ord == Ordering::Less,
+        BinOp::Le => ord != Ordering::Greater,
+        BinOp::Gt => ord == Ordering::Greater,
+        _ => ord != Ordering::Less,
+    }
+}
+
+/// A value against a precomputed constant: one `i128` compare when the
+/// constant is exact at the value's scale.
+fn cmp_const(v: Decimal, c: &crate::check::NumConst) -> Ordering {
+    match c.by_scale.get(v.scale() as usize).copied().flatten() {
+        Some(m) => v.mantissa().cmp(&m),
+        None => cmp_decimal(v, c.exact),
+    }
+}
+
 fn compare(a: Val, b: Val) -> Option<Ordering> {
     match (a, b) {
-        (Val::Num(x), Val::Num(y)) => Some(x.cmp(&y)),
+        (Val::Num(x), Val::Num(y)) => Some(cmp_decimal(x, y)),
         (Val::Date(x), Val::Date(y)) => Some(x.cmp(&y)),
         (Val::Enum(x), Val::Enum(y)) => Some(x.cmp(&y)),
         (Val::Bool(x), Val::Bool(y)) => Some(x.cmp(&y)),
@@ -363,16 +503,17 @@ impl<'r> Engine<'r> {
     }
 
     /// Evaluates one regimen.
-    pub fn evaluate(&self, regimen: Regimen) -> Outcome<'r> {
-        let mut problems = regimen.problems.clone();
-        let drug = regimen.drug.as_ref().map(|d| d.value.to_lowercase());
-        let matched = drug
-            .as_deref()
-            .and_then(|name| self.drugs.iter().find(|d| d.names.contains(&name)));
-        if let (Some(name), None) = (&drug, matched) {
-            problems.push(self.unknown_drug(&regimen, name));
+    pub fn evaluate(&self, mut regimen: Regimen) -> Outcome<'r> {
+        let mut problems = std::mem::take(&mut regimen.problems);
+        let matched = regimen
+            .drug
+            .as_ref()
+            .and_then(|d| self.drug_index(&d.value));
+        if let (Some(name), None) = (&regimen.drug, matched) {
+            problems.push(self.unknown_drug(&regimen, &name.value.to_lowercase()));
         }
-        if let Some(d) = matched
+        let drug = matched.map(|i| &self.drugs[i]);
+        if let Some(d) = drug
             && d.rules.is_empty()
         {
             problems.push(InputProblem {
@@ -384,8 +525,9 @@ impl<'r> Engine<'r> {
                 help: None,
             });
         }
-        let drug_name = matched.map(|d| d.drug);
+        let drug_name = drug.map(|d| d.drug);
         if !problems.is_empty() {
+            regimen.problems.clone_from(&problems);
             return Outcome {
                 regimen,
                 drug: drug_name,
@@ -395,18 +537,10 @@ impl<'r> Engine<'r> {
             };
         }
         let mut findings = Vec::new();
-        if let Some(d) = matched {
-            for rule in &d.rules {
-                self.apply(rule, &regimen, &mut findings);
-            }
-        }
-        let verdict = findings.iter().fold(Verdict::Pass, |v, f| {
-            v.max(match f.severity {
-                Severity::Error => Verdict::Fail,
-                Severity::Warning => Verdict::Warn,
-                Severity::Info => Verdict::Pass,
-            })
-        });
+        let verdict = match matched {
+            Some(i) => self.assess(i, &regimen, &mut findings),
+            None => Verdict::Pass,
+        };
         Outcome {
             regimen,
             drug: drug_name,
@@ -414,6 +548,49 @@ impl<'r> Engine<'r> {
             findings,
             verdict,
         }
+    }
+
+    /// The index of the drug a name (generic or brand, any case) stands for.
+    pub fn drug_index(&self, name: &str) -> Option<usize> {
+        let name = name.trim();
+        if name.is_ascii() {
+            self.drugs
+                .iter()
+                .position(|d| d.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        } else {
+            let lower = name.to_lowercase();
+            self.drugs
+                .iter()
+                .position(|d| d.names.contains(&lower.as_str()))
+        }
+    }
+
+    /// Evaluates the rules of drug `drug` (from [`Engine::drug_index`]) on a
+    /// valid regimen, appending the findings to `findings`; returns the
+    /// verdict. Reads facts by index and allocates nothing once `findings`
+    /// has room, which is what lets one thread check millions of regimens.
+    pub fn assess(
+        &self,
+        drug: usize,
+        regimen: &Regimen,
+        findings: &mut Vec<Finding<'r>>,
+    ) -> Verdict {
+        let mut verdict = Verdict::Pass;
+        let Some(d) = self.drugs.get(drug) else {
+            return verdict;
+        };
+        for rule in &d.rules {
+            let before = findings.len();
+            self.apply(rule, regimen, findings);
+            for f in &findings[before..] {
+                verdict = verdict.max(match f.severity {
+                    Severity::Error => Verdict::Fail,
+                    Severity::Warning => Verdict::Warn,
+                    Severity::Info => Verdict::Pass,
+                });
+            }
+        }
+        verdict
     }
 
     fn unknown_drug(&self, regimen: &Regimen, name: &str) -> InputProblem {
@@ -467,55 +644,108 @@ impl<'r> Engine<'r> {
 
     /// fires = when and violation and not unless, in Kleene logic.
     fn judge(&self, rule: &'r Rule, row: &Row, phase: Option<usize>) -> Option<Finding<'r>> {
-        let truth = |c: &crate::rules::Condition| -> Result<bool, Unknown> {
-            match eval(&c.code, row)? {
-                Val::Bool(b) => Ok(b),
-                _ => Err(ARITH),
-            }
-        };
-        let mut unknown = FactSet::EMPTY;
-        let mut fold = |r: Result<bool, Unknown>| -> Option<bool> {
-            match r {
-                Ok(b) => Some(b),
-                Err(m) => {
-                    unknown = unknown.union(m);
-                    None
-                }
-            }
-        };
-        let when = rule.when.as_ref().map_or(Some(true), |c| fold(truth(c)));
+        let when = rule
+            .when
+            .as_ref()
+            .map_or(Some(true), |c| truth(&c.code, row));
         if when == Some(false) {
             return None;
         }
-        let violated = fold(truth(&rule.violation));
+        let violated = truth(&rule.violation.code, row);
         if violated == Some(false) {
             return None;
         }
-        let excused = rule.unless.as_ref().map_or(Some(false), |c| fold(truth(c)));
+        let excused = rule
+            .unless
+            .as_ref()
+            .map_or(Some(false), |c| truth(&c.code, row));
         if excused == Some(true) {
             return None;
         }
-        let kind = if when == Some(true) && violated == Some(true) && excused == Some(false) {
-            Kind::Violation
+        if when == Some(true) && violated == Some(true) && excused == Some(false) {
+            return Some(Finding {
+                rule,
+                kind: Kind::Violation,
+                severity: rule.severity,
+                phase,
+                missing: FactSet::EMPTY,
+            });
+        }
+        // Unknown: the slow evaluator says which facts were missing.
+        let mut missing = FactSet::EMPTY;
+        let conditions = [
+            rule.when.as_ref(),
+            Some(&rule.violation),
+            rule.unless.as_ref(),
+        ];
+        for (c, result) in conditions.into_iter().zip([when, violated, excused]) {
+            if let (Some(c), None) = (c, result)
+                && let Err(m) = eval(&c.code, row)
+            {
+                missing = missing.union(m);
+            }
+        }
+        let severity = if self.strict {
+            Severity::Error
         } else {
-            Kind::Unevaluated
-        };
-        let severity = match kind {
-            Kind::Violation => rule.severity,
-            Kind::Unevaluated if self.strict => Severity::Error,
-            Kind::Unevaluated => Severity::Warning,
-        };
-        let missing = if kind == Kind::Unevaluated {
-            unknown
-        } else {
-            FactSet::EMPTY
+            Severity::Warning
         };
         Some(Finding {
             rule,
-            kind,
+            kind: Kind::Unevaluated,
             severity,
             phase,
             missing,
         })
+    }
+}
+
+#[cfg(test)]
+mod cmp_tests {
+    use super::cmp_decimal;
+    use rust_decimal::Decimal;
+    use std::cmp::Ordering;
+    use std::str::FromStr;
+
+    #[test]
+    fn agrees_with_rust_decimal() {
+        let values = [
+            "0",
+            "-0",
+            "2",
+            "2.0",
+            "1.9999999999999999999999999999",
+            "2.0000000000000000000000000001",
+            "2.2857142857142857142857142857",
+            "-3.5",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+            "1e-28",
+            "120",
+            "119.99",
+            "0.5",
+            "0.50",
+        ];
+        let parsed: Vec<Decimal> = values
+            .iter()
+            .filter_map(|v| {
+                Decimal::from_str(v)
+                    .or_else(|_| Decimal::from_scientific(v))
+                    .ok()
+            })
+            .collect();
+        for a in &parsed {
+            for b in &parsed {
+                assert_eq!(cmp_decimal(*a, *b), a.cmp(b), "{a} vs {b}");
+            }
+        }
+        assert_eq!(
+            cmp_decimal(
+                Decimal::from(2),
+                Decimal::from_str("2.00").unwrap_or_default()
+            ),
+            Ordering::Equal
+        );
     }
 }

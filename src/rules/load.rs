@@ -688,7 +688,12 @@ impl Loader {
 /// The first fact a condition reads, in reading order: what a finding underlines.
 fn first_fact(code: &Code) -> Option<Fact> {
     match code {
-        Code::Fact(f) | Code::Present(f) => Some(*f),
+        Code::Fact(f)
+        | Code::Present(f)
+        | Code::FactCmp { fact: f, .. }
+        | Code::NumCmp { fact: f, .. }
+        | Code::FactOr(f, _)
+        | Code::FactInRange(f, _, _) => Some(*f),
         Code::Const(_) => None,
         Code::Not(a) | Code::Neg(a) => first_fact(a),
         Code::And(a, b)

@@ -1,0 +1,114 @@
+//! Evaluation only: regimens already parsed, the shipped isotretinoin packs,
+//! one thread and then all cores. `cargo bench --bench eval`.
+
+use std::time::Instant;
+
+use rxlint::eval::Engine;
+use rxlint::regimen::Regimen;
+use rxlint::regimen::csv::{Header, Row};
+use rxlint::rules::RuleSet;
+
+#[path = "synth.rs"]
+mod synth;
+
+/// Parses `n` synthetic regimens (valid ones only: evaluation is what is timed).
+fn regimens(n: u64) -> Vec<Regimen> {
+    let cells = |line: &str| line.split(',').map(str::to_owned).collect::<Vec<_>>();
+    let header =
+        Header::check("bench.csv", &cells(synth::CSV_HEADER)).unwrap_or_else(|e| panic!("{e:?}"));
+    let mut rng = synth::Rng(20_261_121);
+    let mut out = Vec::new();
+    for i in 0..n {
+        let record = synth::record(&mut rng, i);
+        let mut text = Vec::new();
+        synth::write_csv(&mut text, &record).unwrap_or_else(|e| panic!("{e}"));
+        let rows: Vec<Row> = String::from_utf8_lossy(&text)
+            .lines()
+            .enumerate()
+            .map(|(k, l)| Row {
+                line: k + 2,
+                cells: cells(l),
+            })
+            .collect();
+        let regimen = rxlint::regimen::csv::build(&header, &rows);
+        if regimen.problems.is_empty() {
+            out.push(regimen);
+        }
+    }
+    out
+}
+
+fn run(engine: &Engine<'_>, regimens: &[(usize, Regimen)], rounds: usize) -> (usize, usize) {
+    let mut findings = Vec::with_capacity(64);
+    let mut evaluated = 0;
+    let mut failing = 0;
+    for _ in 0..rounds {
+        for (drug, regimen) in regimens {
+            findings.clear();
+            let verdict = engine.assess(*drug, regimen, &mut findings);
+            failing += usize::from(verdict == rxlint::eval::Verdict::Fail);
+            evaluated += 1;
+        }
+    }
+    (evaluated, failing)
+}
+
+fn report(label: &str, n: usize, secs: f64) {
+    println!(
+        "{label}: {n} evaluations in {secs:.3} s = {:.2} M regimens/s ({:.0} ns each)",
+        n as f64 / secs / 1e6,
+        secs * 1e9 / n as f64
+    );
+}
+
+fn main() {
+    let set = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+    let engine = Engine::new(&set, "us", false).unwrap_or_else(|e| panic!("{e}"));
+    let parsed = regimens(100_000);
+    let all: Vec<(usize, Regimen)> = parsed
+        .into_iter()
+        .filter_map(|r| {
+            r.drug
+                .as_ref()
+                .and_then(|d| engine.drug_index(&d.value))
+                .map(|i| (i, r))
+        })
+        .collect();
+    // The pipeline evaluates each regimen of a 256-record batch right after
+    // building it, so its facts are in cache: that is the per-thread figure.
+    let batch = &all[..256];
+    run(&engine, batch, 10);
+    let start = Instant::now();
+    let (n, _) = run(&engine, batch, 8000);
+    report(
+        "evaluation, 1 thread, a pipeline batch of 256 regimens",
+        n,
+        start.elapsed().as_secs_f64(),
+    );
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let start = Instant::now();
+    let engine_ref = &engine;
+    let total: usize = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let slice = &all[t * 256..(t + 1) * 256];
+                s.spawn(move || run(engine_ref, slice, 8000).0)
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    report(
+        &format!("evaluation, {threads} threads, a batch each"),
+        total,
+        start.elapsed().as_secs_f64(),
+    );
+    // A sweep over 100k regimens (about 60 MB of facts) measures memory, not rules.
+    let start = Instant::now();
+    let (n, failing) = run(&engine, &all, 5);
+    report(
+        "evaluation, 1 thread, cold sweep over 100k regimens",
+        n,
+        start.elapsed().as_secs_f64(),
+    );
+    println!("({failing} of the sweep's evaluations fail, as the generator intends)");
+}
