@@ -517,14 +517,16 @@ fn read_csv(
             ))));
             continue;
         }
-        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-        let id = header.id_of(&cells).map(str::to_owned);
+        let id = header.id_of(&record).map(str::to_owned);
         let same = id.is_some() && id == group_id && group.len() < MAX_GROUP_ROWS;
         if !same && !group.is_empty() {
             batcher.push(Task::Csv(header.clone(), std::mem::take(&mut group)));
         }
         group_id = id;
-        group.push(csv::Row { line, cells });
+        group.push(csv::Row {
+            line,
+            cells: record.clone(),
+        });
     }
     if !group.is_empty() {
         batcher.push(Task::Csv(header, group));
@@ -549,17 +551,25 @@ pub fn run<R: Send>(
     let (out_tx, out_rx) = sync_channel::<(u64, Vec<R>)>(jobs * 2);
     let task_rx = Arc::new(Mutex::new(task_rx));
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_all(inputs, headers, &task_tx, progress));
+        let reader = std::thread::Builder::new()
+            .name("rxlint-read".into())
+            .spawn_scoped(scope, move || read_all(inputs, headers, &task_tx, progress));
         for _ in 0..jobs {
             let rx = task_rx.clone();
             let tx = out_tx.clone();
-            scope.spawn(move || work(&rx, &tx, engine, render));
+            // A worker that cannot start leaves its share to the others.
+            let _ = std::thread::Builder::new()
+                .name("rxlint-work".into())
+                .spawn_scoped(scope, move || work(&rx, &tx, engine, render));
         }
         drop(out_tx);
         write_in_order(&out_rx, sink);
-        reader
-            .join()
-            .unwrap_or_else(|_| Err(Trouble::Io("the input reader stopped unexpectedly".into())))
+        match reader {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(Trouble::Io("the input reader stopped unexpectedly".into()))
+            }),
+            Err(e) => Err(Trouble::Io(format!("cannot start the input reader: {e}"))),
+        }
     })
 }
 

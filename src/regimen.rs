@@ -246,8 +246,11 @@ impl Builder {
         Self {
             anchors: Anchors {
                 document,
+                phases: Vec::with_capacity(2),
                 ..Anchors::default()
             },
+            fields: Vec::with_capacity(16),
+            phases: Vec::with_capacity(2),
             ..Self::default()
         }
     }

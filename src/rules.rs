@@ -115,6 +115,8 @@ pub struct Rule {
     pub help: String,
     /// Where the rule comes from.
     pub citation: Citation,
+    /// [`Citation::short`], computed once.
+    pub citation_short: String,
     /// The fact whose field a finding underlines.
     pub primary: Option<Fact>,
     /// Every fact the conditions read.

@@ -11,7 +11,7 @@ use miette::{MietteError, SourceCode, SpanContents};
 /// A named text that diagnostics can quote: a rule file, a regimen file, or
 /// the text of one batch record.
 pub struct SourceFile {
-    name: String,
+    name: Arc<str>,
     text: String,
     /// Lines before `text` in the file it was cut from (a batch record).
     first_line: usize,
@@ -19,13 +19,13 @@ pub struct SourceFile {
 
 impl SourceFile {
     /// Wraps `text` under a display `name` (usually the path as the user gave it).
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<String>) -> Arc<Self> {
         Self::at_line(name, text, 1)
     }
 
     /// The text of one record that starts on 1-based line `line` of file
     /// `name`, so that diagnostics show the file's own line numbers.
-    pub fn at_line(name: impl Into<String>, text: impl Into<String>, line: usize) -> Arc<Self> {
+    pub fn at_line(name: impl Into<Arc<str>>, text: impl Into<String>, line: usize) -> Arc<Self> {
         Arc::new(Self {
             name: name.into(),
             text: text.into(),
@@ -78,7 +78,7 @@ impl SourceCode for SourceFile {
             .text
             .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
-            self.name.clone(),
+            self.name.to_string(),
             inner.data(),
             *inner.span(),
             inner.line() + self.first_line,

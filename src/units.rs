@@ -306,8 +306,9 @@ const ATOMS: &[Atom] = &[
 /// A parsed unit expression.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unit {
-    /// The unit as written.
-    pub text: String,
+    /// The unit as written (borrowed from the catalogue for one-atom units,
+    /// so that parsing the commonest units does not allocate).
+    pub text: std::borrow::Cow<'static, str>,
     /// Its dimension.
     pub dim: Dim,
     /// Its factor to the canonical unit of `dim`.
@@ -412,6 +413,30 @@ impl Unit {
     /// Errors: `Mg` (unknown, did you mean `mg`), `mg/` (empty atom).
     pub fn parse(text: &str) -> Result<Unit, UnitError> {
         let text = text.trim();
+        // Every catalogue spelling and fact unit, parsed once: batch input
+        // parses the same few units millions of times.
+        static COMMON: std::sync::OnceLock<Vec<Unit>> = std::sync::OnceLock::new();
+        let common = COMMON.get_or_init(|| {
+            let facts = crate::facts::FACTS.iter().filter_map(|f| f.unit);
+            known_spellings()
+                .chain(facts)
+                .chain(["mg/day", "mg/kg/day", "mg/kg", "mL/min/1.73m2", "mL/min"])
+                .filter_map(|t| {
+                    Unit::parse_uncached(t).ok().map(|u| Unit {
+                        text: t.into(),
+                        ..u
+                    })
+                })
+                .collect()
+        });
+        if let Some(unit) = common.iter().find(|u| u.text == text) {
+            return Ok(unit.clone());
+        }
+        Unit::parse_uncached(text)
+    }
+
+    fn parse_uncached(text: &str) -> Result<Unit, UnitError> {
+        let text = text.trim();
         if text.is_empty() {
             return Err(UnitError::Empty);
         }
@@ -459,7 +484,14 @@ impl Unit {
             }
         }
         Ok(Unit {
-            text: text.to_owned(),
+            text: match lookup(text) {
+                Some(atom) => atom
+                    .names
+                    .iter()
+                    .find(|n| **n == text)
+                    .map_or_else(|| text.to_owned().into(), |n| (*n).into()),
+                None => text.to_owned().into(),
+            },
             dim,
             factor,
             family: family.unwrap_or(Family::Annotation),

@@ -79,7 +79,7 @@ fn column(name: &str) -> Option<Column> {
 /// A checked header: which column holds what.
 #[derive(Debug)]
 pub struct Header {
-    name: String,
+    name: Arc<str>,
     columns: Vec<(String, Column)>,
     id: Option<usize>,
 }
@@ -154,14 +154,14 @@ impl Header {
         }
         let id = columns.iter().position(|(_, c)| *c == Column::Id);
         Ok(Header {
-            name: name.to_owned(),
+            name: Arc::from(name),
             columns,
             id,
         })
     }
 
     /// The id cell of a row, if the file has an id column and the cell is not empty.
-    pub fn id_of<'a>(&self, cells: &'a [String]) -> Option<&'a str> {
+    pub fn id_of<'a>(&self, cells: &'a ::csv::StringRecord) -> Option<&'a str> {
         self.id
             .and_then(|i| cells.get(i))
             .map(|s| s.trim())
@@ -179,8 +179,8 @@ impl Header {
 pub struct Row {
     /// Line of the row in the file.
     pub line: usize,
-    /// The cells, as read.
-    pub cells: Vec<String>,
+    /// The cells, as read (one allocation for the whole row).
+    pub cells: ::csv::StringRecord,
 }
 
 /// Writes a row back as CSV text, recording where each cell lands, so that
@@ -252,7 +252,7 @@ pub fn build(header: &Header, rows: &[Row]) -> Regimen {
             continue;
         }
         for (c, (name, col)) in header.columns.iter().enumerate() {
-            let cell = row.cells[c].trim();
+            let cell = row.cells.get(c).unwrap_or("").trim();
             if cell.is_empty() {
                 continue;
             }
@@ -352,13 +352,17 @@ fn column_of<'a>(header: &'a Header, field: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    fn cells(line: &str) -> Vec<String> {
+    fn record(line: &str) -> ::csv::StringRecord {
+        ::csv::StringRecord::from(line.split(',').collect::<Vec<_>>())
+    }
+
+    fn header_cells(line: &str) -> Vec<String> {
         line.split(',').map(str::to_owned).collect()
     }
 
     #[test]
     fn header_problems_are_all_reported() {
-        let err = Header::check("p.csv", &cells("id,drug,weight,dose_mg,dose_mg"))
+        let err = Header::check("p.csv", &header_cells("id,drug,weight,dose_mg,dose_mg"))
             .err()
             .unwrap_or_default();
         let codes: Vec<&str> = err.iter().map(|d| d.code.as_str()).collect();
@@ -382,17 +386,17 @@ mod tests {
     fn rows_become_phases_and_bad_cells_name_row_and_column() {
         let header = Header::check(
             "p.csv",
-            &cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
+            &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let rows = [
             Row {
                 line: 2,
-                cells: cells("RX-1,isotretinoin,70,20,2,4,true"),
+                cells: record("RX-1,isotretinoin,70,20,2,4,true"),
             },
             Row {
                 line: 3,
-                cells: cells("RX-1,isotretinoin,70,35,2,16,true"),
+                cells: record("RX-1,isotretinoin,70,35,2,16,true"),
             },
         ];
         let r = build(&header, &rows);
@@ -403,7 +407,7 @@ mod tests {
         );
         let bad = [Row {
             line: 7,
-            cells: cells("RX-2,isotretinoin,7O,20,2,4,true"),
+            cells: record("RX-2,isotretinoin,7O,20,2,4,true"),
         }];
         let r = build(&header, &bad);
         assert_eq!(r.problems.len(), 1);

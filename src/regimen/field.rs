@@ -45,7 +45,7 @@ impl Ctx {
     fn problem(
         &mut self,
         code: &'static str,
-        field: &str,
+        field: &dyn std::fmt::Display,
         raw: &Raw,
         message: String,
         label: &str,
@@ -53,7 +53,7 @@ impl Ctx {
     ) {
         self.problems.push(InputProblem {
             code,
-            field: field.to_owned(),
+            field: field.to_string(),
             message,
             span: raw.span,
             label: label.to_owned(),
@@ -139,13 +139,17 @@ const EGFR: QuantitySpec = QuantitySpec {
     show: "mL/min/1.73m2",
 };
 
-fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Option<Val> {
-    let (number, unit_text): (String, String) = match &raw.value {
+fn quantity(
+    ctx: &mut Ctx,
+    field: &dyn std::fmt::Display,
+    raw: &Raw,
+    spec: &QuantitySpec,
+) -> Option<Val> {
+    let (number, unit_text): (&str, &str) = match &raw.value {
         RawValue::Text(text) => match units::split_quantity(text) {
             Ok((_, unit)) => {
                 let number = text.trim();
-                let number = number[..number.len() - unit.len()].trim().to_owned();
-                (number, unit.to_owned())
+                (number[..number.len() - unit.len()].trim(), unit)
             }
             Err(_) => {
                 ctx.problem(
@@ -162,8 +166,8 @@ fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Optio
                 return None;
             }
         },
-        RawValue::Number(n) => (n.clone(), String::new()),
-        RawValue::Quantity { value, unit } => (value.clone(), unit.clone()),
+        RawValue::Number(n) => (n.as_str(), ""),
+        RawValue::Quantity { value, unit } => (value.as_str(), unit.as_str()),
         RawValue::NonFinite(n) => {
             ctx.problem(
                 "input.invalid-number",
@@ -201,7 +205,7 @@ fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Optio
     };
     let unit_text = if unit_text.trim().is_empty() {
         match spec.bare {
-            Some(unit) => unit.to_owned(),
+            Some(unit) => unit,
             None => {
                 ctx.problem(
                     "input.missing-unit",
@@ -222,7 +226,7 @@ fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Optio
     } else {
         unit_text
     };
-    let unit = match Unit::parse(&unit_text) {
+    let unit = match Unit::parse(unit_text) {
         Ok(unit) => unit,
         Err(err) => {
             let help = match &err {
@@ -318,7 +322,7 @@ fn quantity(ctx: &mut Ctx, field: &str, raw: &Raw, spec: &QuantitySpec) -> Optio
 }
 
 /// Reads a frequency as administrations per day.
-fn frequency(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
+fn frequency(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
     let times = match &raw.value {
         RawValue::Number(n) => units::parse_decimal(n),
         RawValue::Text(text) => parse_frequency(text),
@@ -402,7 +406,7 @@ fn parse_frequency(text: &str) -> Option<Decimal> {
     None
 }
 
-fn boolean(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
+fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
     match &raw.value {
         RawValue::Bool(b) => Some(Val::Bool(*b)),
         RawValue::Null => None,
@@ -449,7 +453,12 @@ fn describe(value: &RawValue) -> String {
     }
 }
 
-fn enumeration(ctx: &mut Ctx, field: &str, raw: &Raw, domain: &'static EnumDomain) -> Option<Val> {
+fn enumeration(
+    ctx: &mut Ctx,
+    field: &dyn std::fmt::Display,
+    raw: &Raw,
+    domain: &'static EnumDomain,
+) -> Option<Val> {
     let text = match &raw.value {
         RawValue::Text(t) => t.trim().to_lowercase().replace([' ', '-'], "_"),
         RawValue::Null => return None,
@@ -499,7 +508,7 @@ fn enumeration(ctx: &mut Ctx, field: &str, raw: &Raw, domain: &'static EnumDomai
     None
 }
 
-fn date(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
+fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
     let text = match &raw.value {
         RawValue::Text(t) => t.trim(),
         RawValue::Null => return None,
@@ -536,7 +545,8 @@ fn date(ctx: &mut Ctx, field: &str, raw: &Raw) -> Option<Val> {
     }
 }
 
-fn field_value(ctx: &mut Ctx, field: Field, path: &str, raw: &Raw) -> Option<Val> {
+fn field_value(ctx: &mut Ctx, field: Field, path: &'static str, raw: &Raw) -> Option<Val> {
+    let path: &dyn std::fmt::Display = &path;
     match field {
         Field::Weight => quantity(ctx, path, raw, &WEIGHT),
         Field::Age => quantity(ctx, path, raw, &AGE),
@@ -625,7 +635,7 @@ pub(super) fn finish(
             _ => {
                 ctx.problem(
                     "input.wrong-type",
-                    "drug",
+                    &"drug",
                     raw,
                     "`drug` must be the name of a drug".into(),
                     "not a drug name",
@@ -693,7 +703,7 @@ pub(super) fn finish(
         let mut dose_raw: Option<&Raw> = None;
         let mut daily_raw: Option<&Raw> = None;
         for (field, raw) in &phase.fields {
-            let path = format!("course.phases[{index}].{}", phase_field_name(*field));
+            let path = PhasePath(index, phase_field_name(*field));
             let (fact, value) = match field {
                 PhaseField::Dose => {
                     dose_raw = Some(raw);
@@ -783,6 +793,15 @@ pub(super) fn finish(
         }
     }
     regimen
+}
+
+/// `course.phases[N].field`, formatted only when a problem names it.
+struct PhasePath(usize, &'static str);
+
+impl std::fmt::Display for PhasePath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "course.phases[{}].{}", self.0, self.1)
+    }
 }
 
 fn phase_field_name(field: PhaseField) -> &'static str {

@@ -22,8 +22,8 @@ struct FindingRecord<'a> {
     kind: &'static str,
     phase: Option<usize>,
     message: String,
-    values: serde_json::Map<String, serde_json::Value>,
-    citation: Option<String>,
+    values: Values,
+    citation: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     missing: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,6 +32,15 @@ struct FindingRecord<'a> {
     line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
+}
+
+/// A finding's values, written as a JSON object in fact order.
+struct Values(Vec<(&'static str, String)>);
+
+impl Serialize for Values {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (*k, v)))
+    }
 }
 
 /// The phase a field path such as `course.phases[2].dose` belongs to.
@@ -57,7 +66,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
             kind: Kind::Violation.as_str(),
             phase: phase_of(&p.field),
             message: p.message.clone(),
-            values: serde_json::Map::new(),
+            values: Values(Vec::new()),
             citation: None,
             missing: Vec::new(),
             field: (!p.field.is_empty()).then_some(p.field.as_str()),
@@ -66,11 +75,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
         });
     }
     for f in &outcome.findings {
-        let values = f
-            .values(r)
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v)))
-            .collect();
+        let values = Values(f.values(r));
         let primary = f.rule.primary.or_else(|| f.missing.iter().next());
         findings.push(FindingRecord {
             rule: &f.rule.id,
@@ -79,7 +84,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
             phase: f.phase,
             message: f.message(r),
             values,
-            citation: Some(f.rule.citation.short()),
+            citation: Some(&f.rule.citation_short),
             missing: f.missing.iter().map(|m| m.info().path).collect(),
             field: None,
             line: line_of(primary.and_then(|p| r.span_of(f.row(), p))),

@@ -621,6 +621,7 @@ impl Loader {
             unless,
             message,
             help: help.value,
+            citation_short: citation.short(),
             citation,
             primary,
             facts,
