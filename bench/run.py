@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""rxlint's throughput benchmark.
+
+    python3 bench/run.py [--records 1000000] [--runs 3] [--rss-scale]
+
+Builds the release binary and the bench programs, generates the same
+synthetic prescriptions (fixed seed) as CSV and as JSON Lines, and reports,
+for each format:
+
+1. `rxlint check --format json` wall time, records/s and peak RSS with
+   `--jobs 1` and with every core;
+2. the same for the I/O floor (`bench/floor.rs`: the file parsed with serde
+   into plain structs and written back as JSON lines, no rules), and
+   rxlint's time as a ratio to it;
+3. evaluation only (`cargo bench --bench eval`).
+
+With `--rss-scale`, it also streams 100 thousand, 1 million and 10 million
+records through standard input and reports rxlint's peak RSS for each, to
+show that memory does not grow with the input.
+
+Machines here are shared: every figure is the best of `--runs` runs, and
+rxlint and the floor are run alternately so that both see the same load.
+Peak RSS is each process's own, from wait4(2).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RELEASE = os.path.join(ROOT, "target", "release")
+RXLINT = os.path.join(RELEASE, "rxlint")
+GEN = os.path.join(RELEASE, "examples", "gen")
+FLOOR = os.path.join(RELEASE, "examples", "floor")
+
+
+def measure(cmd, stdin=None):
+    """Runs cmd; returns (wall seconds, peak RSS in MiB, exit status)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def best(cmd, runs):
+    results = [measure(cmd) for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def build():
+    subprocess.run(
+        ["cargo", "build", "--release", "--bin", "rxlint", "--example", "gen", "--example", "floor"],
+        cwd=ROOT,
+        check=True,
+    )
+
+
+def generate(path, records, fmt):
+    with open(path, "wb") as out:
+        subprocess.run([GEN, "--records", str(records), "--format", fmt], stdout=out, check=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--rss-scale", action="store_true")
+    args = parser.parse_args()
+    build()
+    cores = os.cpu_count() or 1
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rxlint-bench-") as tmp:
+        for fmt, ext in (("csv", "csv"), ("jsonl", "jsonl")):
+            path = os.path.join(tmp, f"input.{ext}")
+            generate(path, args.records, fmt)
+            floor = rx1 = rxn = None
+            for _ in range(args.runs):
+                f = measure([FLOOR, path])
+                a = measure([RXLINT, "check", "--format", "json", "--quiet", "--jobs", "1", path])
+                b = measure([RXLINT, "check", "--format", "json", "--quiet", "--jobs", str(cores), path])
+                floor = f if floor is None or f[0] < floor[0] else floor
+                rx1 = a if rx1 is None or a[0] < rx1[0] else rx1
+                rxn = b if rxn is None or b[0] < rxn[0] else rxn
+            size = os.path.getsize(path) / 2**20
+            for label, (wall, rss, _) in (
+                (f"I/O floor ({fmt}, 1 thread)", floor),
+                (f"rxlint ({fmt}, --jobs 1)", rx1),
+                (f"rxlint ({fmt}, --jobs {cores})", rxn),
+            ):
+                rows.append((label, size, wall, args.records / wall, rss, wall / floor[0]))
+            rows.append((f"parallel speed-up ({fmt})", None, None, None, None, rx1[0] / rxn[0]))
+    print(f"\n{args.records:,} records, best of {args.runs} runs, {cores} cores\n")
+    print("| run | input MiB | wall s | records/s | peak RSS MiB | x floor |")
+    print("|---|---|---|---|---|---|")
+    for label, size, wall, rate, rss, ratio in rows:
+        if wall is None:
+            print(f"| {label} | | | | | {ratio:.2f}x |")
+        else:
+            print(f"| {label} | {size:.0f} | {wall:.2f} | {rate:,.0f} | {rss:.1f} | {ratio:.2f} |")
+    print()
+    sys.stdout.flush()
+    subprocess.run(["cargo", "bench", "--bench", "eval"], cwd=ROOT, check=True)
+    if args.rss_scale:
+        print("\n| records (CSV on stdin) | wall s | peak RSS MiB |")
+        print("|---|---|---|")
+        for n in (100_000, 1_000_000, 10_000_000):
+            gen = subprocess.Popen([GEN, "--records", str(n), "--format", "csv"], stdout=subprocess.PIPE)
+            wall, rss, _ = measure([RXLINT, "check", "--format", "json", "--quiet", "--input-format", "csv", "-"], stdin=gen.stdout)
+            gen.stdout.close()
+            gen.wait()
+            print(f"| {n:,} | {wall:.1f} | {rss:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
