@@ -97,13 +97,20 @@ enum Task {
 }
 
 impl Task {
-    fn regimens(self) -> Vec<Regimen> {
+    /// The regimens of the task; with `spans` unset, JSON and CSV records
+    /// are read without byte spans (every finding keeps its line).
+    fn regimens(self, spans: bool) -> Vec<Regimen> {
         match self {
             Task::Document(source, syntax) => document::read(&source, syntax),
             Task::JsonLine { name, line, text } => {
                 let source = SourceFile::at_line(name.to_string(), text, line);
                 let input = format!("{name}:{line}");
-                match crate::json::parse(source.text()) {
+                let parsed = if spans {
+                    crate::json::parse(source.text())
+                } else {
+                    crate::json::parse_lean(source.text())
+                };
+                match parsed {
                     Ok(node) => document::read_one(&node, &source, input.clone(), input),
                     Err(err) => vec![unreadable(
                         &source,
@@ -114,7 +121,7 @@ impl Task {
                     )],
                 }
             }
-            Task::Csv(header, rows) => vec![csv::build(&header, &rows)],
+            Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans)],
             Task::Ready(regimen) => vec![*regimen],
         }
     }
@@ -537,8 +544,13 @@ fn read_csv(
 /// Runs the pipeline: `render` turns each outcome into an output record (in
 /// a worker), `sink` receives the records in input order (in the caller's
 /// thread). Returns the first I/O error of the reader, if any.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename them"
+)]
 pub fn run<R: Send>(
     inputs: &[Input],
+    spans: bool,
     headers: &[Option<Arc<Header>>],
     engine: &Engine<'_>,
     jobs: usize,
@@ -560,7 +572,7 @@ pub fn run<R: Send>(
             // A worker that cannot start leaves its share to the others.
             let _ = std::thread::Builder::new()
                 .name("rxlint-work".into())
-                .spawn_scoped(scope, move || work(&rx, &tx, engine, render));
+                .spawn_scoped(scope, move || work(&rx, &tx, engine, spans, render));
         }
         drop(out_tx);
         write_in_order(&out_rx, sink);
@@ -577,6 +589,7 @@ fn work<R>(
     rx: &Mutex<Receiver<(u64, Vec<Task>)>>,
     tx: &SyncSender<(u64, Vec<R>)>,
     engine: &Engine<'_>,
+    spans: bool,
     render: &(dyn Fn(&Outcome<'_>) -> R + Sync),
 ) {
     loop {
@@ -587,7 +600,7 @@ fn work<R>(
         let Ok((seq, tasks)) = next else { return };
         let mut out = Vec::with_capacity(tasks.len());
         for task in tasks {
-            for regimen in task.regimens() {
+            for regimen in task.regimens(spans) {
                 out.push(render(&engine.evaluate(regimen)));
             }
         }

@@ -285,8 +285,10 @@ fn check(args: &CheckArgs) -> Exit {
             bar.set_position(progress.load(std::sync::atomic::Ordering::Relaxed));
         }
     };
+    // JSON Lines output prints no column, so records need no byte spans.
+    let spans = format != Format::Json;
     let result = batch::run(
-        &inputs, &headers, &engine, jobs, &progress, &render, &mut sink,
+        &inputs, spans, &headers, &engine, jobs, &progress, &render, &mut sink,
     );
     if let Some(bar) = &bar {
         bar.finish_and_clear();

@@ -381,15 +381,26 @@ fn unevaluated_message(rule: &Rule, missing: FactSet) -> String {
 
 /// Shows a fact's value in its display unit.
 pub fn show_fact(fact: Fact, v: Val) -> String {
-    let info = fact.info();
-    let unit = info
-        .unit
-        .and_then(|u| units::Unit::parse(u).ok())
-        .map(|u| match info.ty {
-            Type::Quantity(units::Dim::BODY_MASS) => u.as_body_mass().unwrap_or(u),
-            _ => u,
-        });
-    show(v, info.ty, unit.as_ref())
+    // Each fact's display unit, parsed once.
+    static UNITS: std::sync::OnceLock<Vec<Option<units::Unit>>> = std::sync::OnceLock::new();
+    let all = UNITS.get_or_init(|| {
+        crate::facts::FACTS
+            .iter()
+            .map(|info| {
+                info.unit
+                    .and_then(|u| units::Unit::parse(u).ok())
+                    .map(|u| match info.ty {
+                        Type::Quantity(units::Dim::BODY_MASS) => u.as_body_mass().unwrap_or(u),
+                        _ => u,
+                    })
+            })
+            .collect()
+    });
+    show(
+        v,
+        fact.info().ty,
+        all.get(fact as usize).and_then(Option::as_ref),
+    )
 }
 
 fn show(v: Val, ty: Type, unit: Option<&units::Unit>) -> String {

@@ -75,13 +75,31 @@ fn node(base: &str, raw: &RawValue) -> Result<Node, serde_json::Error> {
                     .collect::<Result<_, _>>()?,
             )
         }
+        // A string without escapes is its own slice, minus the quotes.
+        Some(b'"') if !text.contains('\\') && text.len() >= 2 => {
+            Value::Str(text[1..text.len() - 1].to_owned())
+        }
         Some(b'"') => Value::Str(serde_json::from_str(text)?),
         Some(b't') => Value::Bool(true),
         Some(b'f') => Value::Bool(false),
         Some(b'n') => Value::Null,
-        _ => Value::Number(text.to_owned()),
+        _ => number(text),
     };
     Ok(Node { value, span })
+}
+
+/// A JSON number as every reader of rxlint sees it: integers exactly,
+/// anything else through `f64` and back to its shortest decimal text (as
+/// serde and the YAML reader give it), so that a value reads the same in
+/// every input format and output mode.
+fn number(text: &str) -> Value {
+    if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() {
+        return Value::Number(text.to_owned());
+    }
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => Value::Number(format!("{v}")),
+        _ => Value::NonFinite(text.to_owned()),
+    }
 }
 
 /// A key: its text, and its slice of the input when it had no escapes.
@@ -177,5 +195,117 @@ mod tests {
     fn escaped_keys_still_parse() {
         let doc = parse(r#"{"dr\u0075g": "x"}"#).unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(doc.as_map().map(|m| m[0].0.value.as_str()), Some("drug"));
+    }
+}
+
+/// Parses one JSON document into the same tree without byte spans, in one
+/// pass. For output that needs no column (JSON Lines, where a record is
+/// one line): every node points at the start of the text.
+///
+/// Numbers that are not integers go through `f64` and back to their
+/// shortest decimal text, which is the text written for any ordinary dose.
+pub fn parse_lean(text: &str) -> Result<Node, SyntaxError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let Lean(node) = serde::Deserialize::deserialize(&mut de).map_err(|e| error(text, &e))?;
+    de.end().map_err(|e| error(text, &e))?;
+    Ok(node)
+}
+
+struct Lean(Node);
+
+fn lean(value: Value) -> Node {
+    Node {
+        value,
+        span: Span::default(),
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Lean {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(LeanVisitor).map(|v| Lean(lean(v)))
+    }
+}
+
+struct LeanVisitor;
+
+impl<'de> Visitor<'de> for LeanVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.to_string()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(if v.is_finite() {
+            Value::Number(format!("{v}"))
+        } else {
+            Value::NonFinite(format!("{v}"))
+        })
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::Str(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::Str(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Lean(node)) = seq.next_element()? {
+            items.push(node);
+        }
+        Ok(Value::Seq(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let Lean(value) = map.next_value()?;
+            entries.push((Spanned::new(key, Span::default()), value));
+        }
+        Ok(Value::Map(entries))
+    }
+}
+
+#[cfg(test)]
+mod lean_tests {
+    use super::*;
+
+    /// The lean and the spanned parser agree on every value.
+    fn strip(node: &Node) -> String {
+        match &node.value {
+            Value::Map(entries) => {
+                let inner: Vec<String> = entries
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", k.value, strip(v)))
+                    .collect();
+                format!("{{{}}}", inner.join(","))
+            }
+            Value::Seq(items) => format!(
+                "[{}]",
+                items.iter().map(strip).collect::<Vec<_>>().join(",")
+            ),
+            other => format!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_spanned_parser() {
+        let text = r#"{"id":"A","n":[1,2.5,-3,0.035,1e2],"s":"a\"b","t":true,"z":null,"o":{"k":{"v":"x"}}}"#;
+        let full = parse(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let lean = parse_lean(text).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(strip(&full), strip(&lean));
+        assert!(parse_lean("{\"a\": 1,}").is_err());
+        assert!(parse_lean("{} {}").is_err());
+        assert!(parse_lean(&"[".repeat(1000)).is_err());
     }
 }

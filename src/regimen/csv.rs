@@ -206,6 +206,13 @@ fn render(row: &Row, text: &mut String) -> Vec<Span> {
 
 /// Builds one regimen from its rows (one row per phase).
 pub fn build(header: &Header, rows: &[Row]) -> Regimen {
+    build_with(header, rows, true)
+}
+
+/// [`build`], keeping the rows' text and cell spans only when `spans` is
+/// set. Without them (JSON Lines output, which prints no column) each cell
+/// points at the start of its row, which still gives every finding its line.
+pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
     let first_line = rows.first().map_or(1, |r| r.line);
     let mut text = String::new();
     let mut cell_spans = Vec::with_capacity(rows.len());
@@ -215,7 +222,11 @@ pub fn build(header: &Header, rows: &[Row]) -> Regimen {
             text.push('\n');
         }
         let start = text.len();
-        cell_spans.push(render(row, &mut text));
+        if spans {
+            cell_spans.push(render(row, &mut text));
+        } else {
+            cell_spans.push(vec![Span::new(start, start); row.cells.len()]);
+        }
         row_spans.push(Span::new(start, text.len()));
     }
     let input = format!("{}:{first_line}", header.name);
@@ -358,6 +369,57 @@ mod tests {
 
     fn header_cells(line: &str) -> Vec<String> {
         line.split(',').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn lean_and_spanned_builds_agree() {
+        let header = Header::check(
+            "p.csv",
+            &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let groups = [
+            vec![
+                Row {
+                    line: 2,
+                    cells: record("A,isotretinoin,70,20,2,4,true"),
+                },
+                Row {
+                    line: 3,
+                    cells: record("A,isotretinoin,70,90,2,16,"),
+                },
+            ],
+            vec![
+                Row {
+                    line: 4,
+                    cells: record("B,isotretinoin,70,20,2,4,true"),
+                },
+                Row {
+                    line: 5,
+                    cells: record("B,isotretinoin,7O,3 mg,x,-1,maybe"),
+                },
+            ],
+        ];
+        for rows in groups {
+            let full = build_with(&header, &rows, true);
+            let lean = build_with(&header, &rows, false);
+            assert_eq!(full.rows, lean.rows);
+            let lines = |r: &Regimen| -> Vec<(String, String, Option<usize>)> {
+                r.problems
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.field.clone(),
+                            p.message.clone(),
+                            p.span
+                                .zip(r.source.as_ref())
+                                .map(|(s, f)| f.line_col(s.start).0),
+                        )
+                    })
+                    .collect()
+            };
+            assert_eq!(lines(&full), lines(&lean));
+        }
     }
 
     #[test]

@@ -410,9 +410,13 @@ fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Va
     match &raw.value {
         RawValue::Bool(b) => Some(Val::Bool(*b)),
         RawValue::Null => None,
-        RawValue::Text(t) => match t.trim().to_lowercase().as_str() {
-            "true" | "yes" => Some(Val::Bool(true)),
-            "false" | "no" => Some(Val::Bool(false)),
+        RawValue::Text(t) => match t.trim() {
+            v if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes") => {
+                Some(Val::Bool(true))
+            }
+            v if v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("no") => {
+                Some(Val::Bool(false))
+            }
             _ => {
                 ctx.problem(
                     "input.wrong-type",
@@ -459,6 +463,12 @@ fn enumeration(
     raw: &Raw,
     domain: &'static EnumDomain,
 ) -> Option<Val> {
+    // The exact spelling needs no copy; others are normalised first.
+    if let RawValue::Text(t) = &raw.value
+        && let Some(i) = domain.index(t.trim())
+    {
+        return Some(Val::Enum(i));
+    }
     let text = match &raw.value {
         RawValue::Text(t) => t.trim().to_lowercase().replace([' ', '-'], "_"),
         RawValue::Null => return None,
@@ -779,6 +789,8 @@ pub(super) fn finish(
     }
     regimen.problems = ctx.problems;
     if regimen.problems.is_empty() {
+        regimen.rows.reserve_exact(phase_rows.len() + 1);
+        regimen.spans.reserve_exact(phase_rows.len() + 1);
         regimen.rows.push(course);
         regimen.spans.push(course_spans);
         for (mut row, mut spans) in phase_rows {
