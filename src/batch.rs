@@ -248,9 +248,7 @@ fn read_all(
             Format::JsonLines => read_lines(reader, &name, &mut batcher)?,
             Format::Csv => read_csv(reader, &name, header.clone(), &mut batcher)?,
             Format::Fhir => match read_whole(reader, &name)? {
-                Ok(source) if name.ends_with(".ndjson") || looks_like_ndjson(source.text()) => {
-                    fhir_bulk.push(source)
-                }
+                Ok(source) if looks_like_ndjson(&name, source.text()) => fhir_bulk.push(source),
                 Ok(source) => {
                     for r in fhir_bundle(&source) {
                         batcher.push(Task::Ready(Box::new(r)));
@@ -269,14 +267,16 @@ fn read_all(
     Ok(())
 }
 
-fn looks_like_ndjson(text: &str) -> bool {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(2)
-        .count()
-        > 1
-        && text.trim_start().starts_with('{')
-        && !text.trim_start().starts_with("{\n")
+/// Whether FHIR text is Bulk Data ndjson rather than one resource: by
+/// extension, or else (standard input) because it is not one JSON value.
+fn looks_like_ndjson(name: &str, text: &str) -> bool {
+    if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+        return true;
+    }
+    if name.ends_with(".json") {
+        return false;
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
 }
 
 struct Batcher<'a> {

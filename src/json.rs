@@ -18,8 +18,12 @@ use crate::yaml::{Node, SyntaxError, Value};
 /// Errors: `{"a": 1,}` (trailing comma), `{"a": }`, an unclosed string.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let raw: &RawValue = serde_json::from_str(text).map_err(|e| error(text, &e))?;
-    node(text, raw).map_err(|e| error(text, &e))
+    node(text, raw, 0).map_err(|e| error(text, &e))
 }
+
+/// Deepest nesting read, as serde_json's own limit (each nested parse below
+/// starts its own count, so the depth is tracked here).
+const MAX_DEPTH: usize = 128;
 
 fn error(text: &str, err: &serde_json::Error) -> SyntaxError {
     let offset = offset_of(text, err.line(), err.column());
@@ -53,16 +57,21 @@ fn span_in(base: &str, part: &str) -> Span {
     Span::new(start, start + part.len())
 }
 
-fn node(base: &str, raw: &RawValue) -> Result<Node, serde_json::Error> {
+fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, serde_json::Error> {
     let text = raw.get();
     let span = span_in(base, text);
+    if depth > MAX_DEPTH && text.starts_with(['{', '[']) {
+        return Err(serde::de::Error::custom(format!(
+            "nested deeper than {MAX_DEPTH} levels"
+        )));
+    }
     let value = match text.as_bytes().first() {
         Some(b'{') => {
             let Entries(entries) = serde_json::from_str(text)?;
             let mut out = Vec::with_capacity(entries.len());
             for (key, value) in entries {
                 let key_span = key.1.map_or(span, |k| span_in(base, k));
-                out.push((Spanned::new(key.0, key_span), node(base, value)?));
+                out.push((Spanned::new(key.0, key_span), node(base, value, depth + 1)?));
             }
             Value::Map(out)
         }
@@ -71,7 +80,7 @@ fn node(base: &str, raw: &RawValue) -> Result<Node, serde_json::Error> {
             Value::Seq(
                 items
                     .into_iter()
-                    .map(|i| node(base, i))
+                    .map(|i| node(base, i, depth + 1))
                     .collect::<Result<_, _>>()?,
             )
         }

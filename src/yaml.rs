@@ -123,8 +123,15 @@ pub fn parse_json(source: &SourceFile) -> Result<Node, SyntaxError> {
     crate::json::parse(source.text())
 }
 
+/// The first line of a parser's message, cut short: parsers quote the
+/// offending text, which can be megabytes long.
 fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or(message).trim().to_owned()
+    let line = message.lines().next().unwrap_or(message).trim();
+    if line.chars().count() <= 200 {
+        return line.to_owned();
+    }
+    let head: String = line.chars().take(199).collect();
+    format!("{head}…")
 }
 
 /// Byte offset of a 1-based line and column (in characters).
