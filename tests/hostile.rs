@@ -231,7 +231,7 @@ fn csv_headers_and_cells() {
     let body = [
         ROW.to_owned(),
         ROW.replace("R1,isotretinoin,70", "R2,isotretinoin,7O"),
-        format!("{}", ROW.replace("R1", "R3")) + ",extra",
+        ROW.replace("R1", "R3") + ",extra",
         ROW.replace("R1", "R4")
             .rsplit_once(',')
             .map_or(String::new(), |(a, _)| a.to_owned()),
