@@ -1,0 +1,181 @@
+//! Properties that must hold for any input (proptest): exact unit
+//! conversion, verdicts that do not depend on how a quantity is written,
+//! monotonicity of the dose rules, and batch accounting.
+
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use rxlint::eval::{Engine, Outcome};
+use rxlint::regimen::document::{self, Syntax};
+use rxlint::rules::RuleSet;
+use rxlint::source::SourceFile;
+use rxlint::units::parse_quantity;
+
+fn rules() -> &'static RuleSet {
+    static SET: OnceLock<RuleSet> = OnceLock::new();
+    SET.get_or_init(|| RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}")))
+}
+
+fn outcome(
+    engine: &Engine<'static>,
+    weight: &str,
+    dose: &str,
+    per_day: u32,
+    duration: &str,
+) -> Outcome<'static> {
+    let text = format!(
+        "drug: isotretinoin\npatient: {{weight: {weight}, age: 30, sex: male}}\ncourse:\n  phases: [{{dose: {dose}, frequency: {per_day}/day, duration: {duration}, with_food: true}}]\n"
+    );
+    let mut regimens = document::read(&SourceFile::new("p.yaml", text), Syntax::Yaml);
+    engine.evaluate(regimens.remove(0))
+}
+
+/// (rule, kind, phase) of every finding, and the verdict.
+fn summary(o: &Outcome<'_>) -> (String, Vec<(String, &'static str, Option<usize>)>) {
+    let mut findings: Vec<_> = o
+        .findings
+        .iter()
+        .map(|f| (f.rule.id.clone(), f.kind.as_str(), f.phase))
+        .collect();
+    findings.sort();
+    let mut problems: Vec<_> = o
+        .problems
+        .iter()
+        .map(|p| (p.code.to_owned(), "problem", None))
+        .collect();
+    findings.append(&mut problems);
+    (o.verdict.as_str().to_owned(), findings)
+}
+
+fn us() -> &'static Engine<'static> {
+    static ENGINE: OnceLock<Engine<'static>> = OnceLock::new();
+    ENGINE.get_or_init(|| Engine::new(rules(), "us", false).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// A decimal with up to `places` decimals in `[lo, hi)` hundredths.
+fn decimal(lo: i64, hi: i64, places: u32) -> impl Strategy<Value = Decimal> {
+    (lo * 10i64.pow(places)..hi * 10i64.pow(places)).prop_map(move |n| Decimal::new(n, places))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mass_conversions_are_exact(mg in decimal(1, 100_000, 3)) {
+        let in_mg = parse_quantity(&format!("{mg} mg")).map(|q| q.0.value);
+        let in_g = parse_quantity(&format!("{} g", mg / Decimal::from(1000))).map(|q| q.0.value);
+        let in_mcg = parse_quantity(&format!("{} mcg", mg * Decimal::from(1000))).map(|q| q.0.value);
+        prop_assert_eq!(&in_mg, &in_g);
+        prop_assert_eq!(&in_mg, &in_mcg);
+        prop_assert_eq!(in_mg, Ok(mg));
+    }
+
+    #[test]
+    fn pounds_and_weeks_are_exact(lb in decimal(50, 500, 2), weeks in 1u32..60) {
+        let kg = lb * Decimal::from_str("0.45359237").unwrap_or_default();
+        let from_lb = parse_quantity(&format!("{lb} lb")).map(|q| q.0.value);
+        let from_kg = parse_quantity(&format!("{kg} kg")).map(|q| q.0.value);
+        prop_assert_eq!(from_lb, from_kg);
+        let w = parse_quantity(&format!("{weeks} weeks")).map(|q| q.0.value);
+        let d = parse_quantity(&format!("{} days", weeks * 7)).map(|q| q.0.value);
+        prop_assert_eq!(w, d);
+    }
+
+    #[test]
+    fn verdicts_do_not_depend_on_the_units_written(
+        lb in decimal(90, 300, 2),
+        mg in decimal(5, 120, 2),
+        per_day in 1u32..4,
+        weeks in 4u32..30,
+    ) {
+        let kg = lb * Decimal::from_str("0.45359237").unwrap_or_default();
+        let g = mg / Decimal::from(1000);
+        let a = outcome(us(), &format!("{kg} kg"), &format!("{mg} mg"), per_day, &format!("{weeks} weeks"));
+        let b = outcome(us(), &format!("{lb} lb"), &format!("{g} g"), per_day, &format!("{} days", weeks * 7));
+        prop_assert_eq!(summary(&a), summary(&b));
+    }
+
+    #[test]
+    fn raising_a_dose_never_removes_a_high_dose_finding(
+        kg in 40u32..120,
+        mg in decimal(5, 150, 1),
+        more in decimal(0, 50, 1),
+    ) {
+        let high = |o: &Outcome<'_>| -> Vec<String> {
+            o.findings
+                .iter()
+                .filter(|f| f.rule.id == "isotretinoin.max-daily-dose" || f.rule.id == "isotretinoin.dose-above-range")
+                .map(|f| f.rule.id.clone())
+                .collect()
+        };
+        let low = outcome(us(), &format!("{kg} kg"), &format!("{mg} mg"), 2, "20 weeks");
+        let raised = outcome(us(), &format!("{kg} kg"), &format!("{} mg", mg + more), 2, "20 weeks");
+        // Past 2 mg/kg/day, dose-above-range gives way to max-daily-dose:
+        // some high-dose finding remains.
+        if !high(&low).is_empty() {
+            prop_assert!(!high(&raised).is_empty(), "{:?} -> {:?}", high(&low), high(&raised));
+        }
+        if high(&low).iter().any(|r| r == "isotretinoin.max-daily-dose") {
+            prop_assert!(high(&raised).iter().any(|r| r == "isotretinoin.max-daily-dose"));
+        }
+    }
+
+    #[test]
+    fn lengthening_a_course_never_creates_a_cumulative_shortfall(
+        kg in 40u32..120,
+        mg in decimal(5, 100, 1),
+        weeks in 1u32..40,
+        more in 0u32..20,
+    ) {
+        let short = |o: &Outcome<'_>| o.findings.iter().any(|f| f.rule.id == "isotretinoin.cumulative-dose");
+        let a = outcome(us(), &format!("{kg} kg"), &format!("{mg} mg"), 2, &format!("{weeks} weeks"));
+        let b = outcome(us(), &format!("{kg} kg"), &format!("{mg} mg"), 2, &format!("{} weeks", weeks + more));
+        if !short(&a) {
+            prop_assert!(!short(&b));
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    /// Any mix of good, bad and broken JSON lines: one output record per
+    /// input line, in order, identical for one and for three workers.
+    #[test]
+    fn batch_output_accounts_for_every_record(kinds in proptest::collection::vec(0u8..4, 1..200)) {
+        let good = r#"{"id":"ID","drug":"isotretinoin","patient":{"weight":"70 kg","age":24,"sex":"male"},"course":{"phases":[{"dose":"35 mg","frequency":"2/day","duration":"20 weeks","with_food":true}]}}"#;
+        let lines: Vec<String> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| match k {
+                0 => good.replace("ID", &format!("R{i}")),
+                1 => good.replace("ID", &format!("R{i}")).replace("70 kg", "70"),
+                2 => format!("{{\"id\": \"R{i}\", broken"),
+                _ => good.replace("ID", &format!("R{i}")).replace("35 mg", "90 mg"),
+            })
+            .collect();
+        let dir = std::env::temp_dir().join(format!("rxlint-prop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.join("batch.jsonl");
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap_or_else(|e| panic!("{e}"));
+        let run = |jobs: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_rxlint"))
+                .args(["check", "--format", "json", "--quiet", "--jobs", jobs])
+                .arg(&path)
+                .output()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let one = run("1");
+        let three = run("3");
+        prop_assert_eq!(&one.stdout, &three.stdout);
+        let out = String::from_utf8_lossy(&one.stdout);
+        let inputs: Vec<String> = out
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).map(|v| v["input"].as_str().unwrap_or("").to_owned()).unwrap_or_default())
+            .collect();
+        let want: Vec<String> = (1..=lines.len()).map(|n| format!("{}:{n}", path.display())).collect();
+        prop_assert_eq!(inputs, want);
+    }
+}
