@@ -32,8 +32,11 @@ fn outcome(
     engine.evaluate(regimens.remove(0))
 }
 
+/// A finding as (rule, kind, phase).
+type Key = (String, &'static str, Option<usize>);
+
 /// (rule, kind, phase) of every finding, and the verdict.
-fn summary(o: &Outcome<'_>) -> (String, Vec<(String, &'static str, Option<usize>)>) {
+fn summary(o: &Outcome<'_>) -> (String, Vec<Key>) {
     let mut findings: Vec<_> = o
         .findings
         .iter()
