@@ -101,6 +101,11 @@ enum RulesCommand {
         /// Rule directory (default: the shipped packs).
         dir: Option<PathBuf>,
     },
+    /// Run the examples embedded in rule files, and check every numeric bound.
+    Test {
+        /// Rule directory (default: the shipped packs).
+        dir: Option<PathBuf>,
+    },
     /// List the rules in force for a profile.
     List {
         /// Rule directory (default: the shipped packs).
@@ -136,6 +141,7 @@ pub fn run() -> Exit {
     match cli.command {
         Command::Check(args) => check(&args),
         Command::Rules(RulesCommand::Lint { dir }) => lint(dir.as_deref()),
+        Command::Rules(RulesCommand::Test { dir }) => test_rules(dir.as_deref()),
         Command::Rules(RulesCommand::List { rules, profile }) => list(rules.as_deref(), &profile),
         Command::Rules(RulesCommand::Explain { id, rules }) => explain(rules.as_deref(), &id),
     }
@@ -518,6 +524,27 @@ fn lint(dir: Option<&Path>) -> Exit {
                 Exit::Findings
             }
         }
+    }
+}
+
+fn test_rules(dir: Option<&Path>) -> Exit {
+    let set = match load_rules(dir) {
+        Ok(set) => set,
+        Err(problems) => {
+            print_rule_problems(&problems);
+            return Exit::Trouble;
+        }
+    };
+    let report = crate::rules::examples::run(&set);
+    let style = stderr_style();
+    for failure in &report.failures {
+        eprintln!("{}", human::render(failure, style));
+    }
+    println!("{} passed, {} failed", report.passed, report.failures.len());
+    if report.failures.is_empty() {
+        Exit::Clean
+    } else {
+        Exit::Findings
     }
 }
 

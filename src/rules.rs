@@ -6,6 +6,7 @@
 //! problem: every YAML, key, expression, type and unit error in every file is
 //! returned at once, each with its span, and a set with any error is refused.
 
+pub mod examples;
 mod load;
 
 use std::sync::Arc;
@@ -13,7 +14,8 @@ use std::sync::Arc;
 use crate::check::{Code, Typed};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
 use crate::facts::{Fact, FactSet, Level};
-use crate::source::{SourceFile, Span};
+use crate::source::{SourceFile, Span, Spanned};
+use crate::yaml::Node;
 
 pub use load::load_sources;
 
@@ -153,8 +155,41 @@ pub struct Pack {
     pub profiles: Vec<String>,
     /// The rules.
     pub rules: Vec<Rule>,
+    /// The regimen every example starts from.
+    pub base: Option<Node>,
+    /// The examples the rules must get right (`rxlint rules test`).
+    pub examples: Vec<Example>,
     /// The file.
     pub file: Arc<SourceFile>,
+}
+
+/// An example in a rule file: a regimen (over the pack's `base`) and the
+/// findings it must produce.
+#[derive(Clone, Debug)]
+pub struct Example {
+    /// What it shows.
+    pub name: Spanned<String>,
+    /// The profile to run it under; `None`: each of the pack's profiles.
+    pub profile: Option<String>,
+    /// The regimen, as written (merged over the base when run).
+    pub regimen: Node,
+    /// The findings expected, exactly; empty for a clean pass.
+    pub expect: Vec<Expected>,
+    /// Where `expect` is written.
+    pub expect_span: Span,
+}
+
+/// One expected finding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// Rule id (or `input.*` code).
+    pub rule: String,
+    /// `error`, `warning` or `info`, when stated.
+    pub severity: Option<String>,
+    /// `violation` or `unevaluated`, when stated.
+    pub kind: Option<String>,
+    /// 1-based phase, when stated.
+    pub phase: Option<usize>,
 }
 
 /// Every loaded pack.

@@ -296,3 +296,33 @@ fn rules_commands() {
             .contains("did you mean `isotretinoin.max-daily-dose`?")
     );
 }
+
+#[test]
+fn rules_test_runs_examples_and_bounds() {
+    let shipped = rxlint(&["rules", "test"]);
+    let text = String::from_utf8_lossy(&shipped.stdout);
+    let last = text.lines().last().unwrap_or("");
+    assert!(
+        last.ends_with(" passed, 0 failed"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&shipped.stderr)
+    );
+    let passed: usize = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(passed >= 70, "{last}");
+    assert_eq!(shipped.status.code(), Some(0));
+    let failing = rxlint(&["rules", "test", "tests/data/rules-test-failing"]);
+    assert_eq!(
+        String::from_utf8_lossy(&failing.stdout).trim(),
+        "2 passed, 1 failed"
+    );
+    let stderr = String::from_utf8_lossy(&failing.stderr);
+    assert!(
+        stderr.contains("found but not expected: demodrug.max"),
+        "{stderr}"
+    );
+    assert_eq!(failing.status.code(), Some(1));
+}

@@ -221,6 +221,10 @@ fn read_patient(b: &mut Builder, node: &Node) {
     b.patient_block(node.span);
     let names: Vec<&str> = PATIENT_FIELDS.iter().map(|(n, _)| *n).collect();
     for (key, value) in entries {
+        // `field: ~` is the same as leaving the field out.
+        if matches!(value.value, Value::Null) {
+            continue;
+        }
         match PATIENT_FIELDS.iter().find(|(n, _)| *n == key.value) {
             Some((_, field)) => b.field(*field, raw(value)),
             None => unknown(b, key, "patient", &names),
@@ -281,6 +285,9 @@ fn read_phases(b: &mut Builder, node: &Node) {
             continue;
         };
         for (key, value) in entries {
+            if matches!(value.value, Value::Null) {
+                continue;
+            }
             match PHASE_FIELDS.iter().find(|(n, _)| *n == key.value) {
                 Some((_, field)) => b.phase_field(index, *field, raw(value)),
                 None => unknown(b, key, &format!("course.phases[{index}]"), &names),

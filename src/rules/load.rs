@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Citation, Condition, Pack, Part, Rule, RuleSet, Severity};
+use super::{Citation, Condition, Example, Expected, Pack, Part, Rule, RuleSet, Severity};
 use crate::check::{self, Code, Problem, Scope};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
 use crate::facts::{Fact, FactSet, Level};
@@ -19,7 +19,11 @@ const PACK_KEYS: &[&str] = &[
     "profiles",
     "sources",
     "rules",
+    "base",
+    "tests",
 ];
+const TEST_KEYS: &[&str] = &["name", "profile", "regimen", "expect"];
+const EXPECT_KEYS: &[&str] = &["rule", "severity", "kind", "phase"];
 const RULE_KEYS: &[&str] = &[
     "id",
     "title",
@@ -292,8 +296,148 @@ impl Loader {
                 .collect(),
             profiles: profile_names,
             rules,
+            base: doc.get("base").cloned(),
+            examples: self.examples(doc.get("tests")),
             file: self.file.clone(),
         })
+    }
+
+    fn examples(&mut self, node: Option<&Node>) -> Vec<Example> {
+        let Some(node) = node else { return Vec::new() };
+        let Value::Seq(items) = &node.value else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`tests` must be a list of examples",
+                "expected a list",
+                None,
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(entries) = item.as_map() else {
+                self.error(
+                    "wrong-type",
+                    item.span,
+                    "an example needs `name`, `regimen` and `expect`",
+                    "not an example",
+                    None,
+                );
+                continue;
+            };
+            self.unknown_keys(entries, TEST_KEYS, "an example");
+            let name = self.string(item.get("name"), "name", item.span);
+            let profile = item
+                .get("profile")
+                .and_then(|p| p.as_str())
+                .map(str::to_owned);
+            let regimen = match item.get("regimen") {
+                Some(r) if r.as_map().is_some() => Some(r.clone()),
+                Some(r) => {
+                    self.error(
+                        "wrong-type",
+                        r.span,
+                        "`regimen` must be a mapping (the fields that differ from `base`)",
+                        "expected a mapping",
+                        None,
+                    );
+                    None
+                }
+                None => {
+                    let at = self.head(item.span);
+                    self.error(
+                        "missing-key",
+                        at,
+                        "`regimen` is required",
+                        "no `regimen`",
+                        None,
+                    );
+                    None
+                }
+            };
+            let expect = item.get("expect").map(|e| (self.expectations(e), e.span));
+            if expect.is_none() {
+                let at = self.head(item.span);
+                self.error(
+                    "missing-key",
+                    at,
+                    "`expect` is required: the findings, or `none`",
+                    "no `expect`",
+                    None,
+                );
+            }
+            if let (Some(name), Some(regimen), Some((Some(expect), expect_span))) =
+                (name, regimen, expect)
+            {
+                out.push(Example {
+                    name,
+                    profile,
+                    regimen,
+                    expect,
+                    expect_span,
+                });
+            }
+        }
+        out
+    }
+
+    /// `none`, or a list of rule ids and `{rule, severity, kind, phase}` mappings.
+    fn expectations(&mut self, node: &Node) -> Option<Vec<Expected>> {
+        match &node.value {
+            Value::Str(s) if s == "none" => return Some(Vec::new()),
+            Value::Seq(_) => {}
+            _ => {
+                self.error(
+                    "wrong-type",
+                    node.span,
+                    "`expect` must be `none` or a list of findings",
+                    "expected a list",
+                    None,
+                );
+                return None;
+            }
+        }
+        let Value::Seq(items) = &node.value else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for item in items {
+            match &item.value {
+                Value::Str(rule) => out.push(Expected {
+                    rule: rule.clone(),
+                    severity: None,
+                    kind: None,
+                    phase: None,
+                }),
+                Value::Map(entries) => {
+                    self.unknown_keys(entries, EXPECT_KEYS, "an expected finding");
+                    let rule = self.string(item.get("rule"), "rule", item.span)?;
+                    let text = |k: &str| item.get(k).and_then(|n| n.as_str()).map(str::to_owned);
+                    let phase = match item.get("phase").map(|n| &n.value) {
+                        Some(Value::Number(n)) => n.parse().ok(),
+                        _ => None,
+                    };
+                    out.push(Expected {
+                        rule: rule.value,
+                        severity: text("severity"),
+                        kind: text("kind"),
+                        phase,
+                    });
+                }
+                _ => {
+                    self.error(
+                        "wrong-type",
+                        item.span,
+                        "an expected finding is a rule id or a mapping",
+                        "not a finding",
+                        None,
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(out)
     }
 
     fn sources(&mut self, node: Option<&Node>) -> Vec<(String, Citation)> {
