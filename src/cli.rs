@@ -74,6 +74,9 @@ struct CheckArgs {
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
+    /// Base URL of the pages `rxlint rules doc` wrote, for SARIF rule links.
+    #[arg(long, value_name = "URL")]
+    docs_url: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -105,6 +108,30 @@ enum RulesCommand {
     Test {
         /// Rule directory (default: the shipped packs).
         dir: Option<PathBuf>,
+    },
+    /// Write one Markdown page per rule, and an index.
+    Doc {
+        /// Where to write the pages.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Rule directory (default: the shipped packs).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
+    /// Re-run regimens under two versions of the rules and report what changed.
+    Diff {
+        /// The rules before the change.
+        #[arg(long, value_name = "DIR")]
+        old: PathBuf,
+        /// The rules after the change.
+        #[arg(long, value_name = "DIR")]
+        new: PathBuf,
+        /// Profile.
+        #[arg(long, default_value = "us")]
+        profile: String,
+        /// Regimen files or directories.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
     },
     /// List the rules in force for a profile.
     List {
@@ -142,6 +169,13 @@ pub fn run() -> Exit {
         Command::Check(args) => check(&args),
         Command::Rules(RulesCommand::Lint { dir }) => lint(dir.as_deref()),
         Command::Rules(RulesCommand::Test { dir }) => test_rules(dir.as_deref()),
+        Command::Rules(RulesCommand::Doc { out, rules }) => doc(rules.as_deref(), &out),
+        Command::Rules(RulesCommand::Diff {
+            old,
+            new,
+            profile,
+            inputs,
+        }) => diff(&old, &new, &profile, &inputs),
         Command::Rules(RulesCommand::List { rules, profile }) => list(rules.as_deref(), &profile),
         Command::Rules(RulesCommand::Explain { id, rules }) => explain(rules.as_deref(), &id),
     }
@@ -300,7 +334,7 @@ fn check(args: &CheckArgs) -> Exit {
         bar.finish_and_clear();
     }
     let tail = match format {
-        Format::Sarif => sarif_log.finish(&set, &profile, None) + "\n",
+        Format::Sarif => sarif_log.finish(&set, &profile, args.docs_url.as_deref()) + "\n",
         Format::Junit => junit_report.finish() + "\n",
         Format::Human if summary.total() > 1 && !per_rule.is_empty() => rule_table(&per_rule),
         _ => String::new(),
@@ -546,6 +580,162 @@ fn test_rules(dir: Option<&Path>) -> Exit {
     } else {
         Exit::Findings
     }
+}
+
+fn doc(dir: Option<&Path>, out: &Path) -> Exit {
+    let set = match load_rules(dir) {
+        Ok(set) => set,
+        Err(problems) => {
+            print_rule_problems(&problems);
+            return Exit::Trouble;
+        }
+    };
+    if let Err(e) = std::fs::create_dir_all(out) {
+        return fail(format!("cannot create {}: {e}", out.display()));
+    }
+    let pages = crate::docs::rule_pages(&set);
+    for (name, text) in &pages {
+        if let Err(e) = std::fs::write(out.join(name), text) {
+            return fail(format!("cannot write {}: {e}", out.join(name).display()));
+        }
+    }
+    println!("wrote {} pages to {}", pages.len(), out.display());
+    Exit::Clean
+}
+
+/// What a regimen got under one version of the rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Verdicts {
+    input: String,
+    id: String,
+    verdict: Verdict,
+    findings: Vec<String>,
+}
+
+fn run_quietly(
+    set: &RuleSet,
+    profile: &str,
+    inputs: &[batch::Input],
+) -> Result<Vec<Verdicts>, Exit> {
+    let engine = Engine::new(set, profile, false).map_err(fail)?;
+    let headers = batch::prepare(inputs).map_err(report_trouble)?;
+    let progress = batch::Progress::default();
+    let render = |o: &Outcome<'_>| Verdicts {
+        input: o.regimen.input.clone(),
+        id: o.regimen.id.clone(),
+        verdict: o.verdict,
+        findings: o
+            .problems
+            .iter()
+            .map(|p| p.code.to_owned())
+            .chain(o.findings.iter().map(|f| {
+                format!(
+                    "{} ({}{})",
+                    f.rule.id,
+                    f.kind.as_str(),
+                    f.phase.map_or_else(String::new, |p| format!(", phase {p}"))
+                )
+            }))
+            .collect(),
+    };
+    let mut all = Vec::new();
+    let jobs = std::thread::available_parallelism().map_or(1, usize::from);
+    batch::run(
+        inputs,
+        false,
+        &headers,
+        &engine,
+        jobs,
+        &progress,
+        &render,
+        &mut |v| all.push(v),
+    )
+    .map_err(report_trouble)?;
+    Ok(all)
+}
+
+fn diff(old: &Path, new: &Path, profile: &str, inputs: &[PathBuf]) -> Exit {
+    let (old_set, new_set) = match (RuleSet::from_dir(old), RuleSet::from_dir(new)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (a, b) => {
+            for problems in [a.err(), b.err()].into_iter().flatten() {
+                print_rule_problems(&problems);
+            }
+            return Exit::Trouble;
+        }
+    };
+    let mut files = Vec::new();
+    for input in inputs {
+        if let Err(why) = expand(input, None, &mut files) {
+            return fail(why);
+        }
+    }
+    let before = match run_quietly(&old_set, profile, &files) {
+        Ok(v) => v,
+        Err(exit) => return exit,
+    };
+    let after = match run_quietly(&new_set, profile, &files) {
+        Ok(v) => v,
+        Err(exit) => return exit,
+    };
+    let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let rule_of = |f: &String| f.split(' ').next().unwrap_or(f).to_owned();
+    for v in &before {
+        for f in &v.findings {
+            per_rule.entry(rule_of(f)).or_default().0 += 1;
+        }
+    }
+    for v in &after {
+        for f in &v.findings {
+            per_rule.entry(rule_of(f)).or_default().1 += 1;
+        }
+    }
+    let mut changed = 0;
+    for (a, b) in before.iter().zip(&after) {
+        if a == b {
+            continue;
+        }
+        changed += 1;
+        let added: Vec<&String> = b
+            .findings
+            .iter()
+            .filter(|f| !a.findings.contains(f))
+            .collect();
+        let removed: Vec<&String> = a
+            .findings
+            .iter()
+            .filter(|f| !b.findings.contains(f))
+            .collect();
+        println!(
+            "{} ({}): {} -> {}",
+            b.id,
+            b.input,
+            a.verdict.as_str(),
+            b.verdict.as_str()
+        );
+        for f in added {
+            println!("  + {f}");
+        }
+        for f in removed {
+            println!("  - {f}");
+        }
+    }
+    println!();
+    let width = per_rule.keys().map(String::len).max().unwrap_or(4).max(4);
+    println!(
+        "{:<width$}  {:>6}  {:>6}  {:>6}",
+        "rule", "old", "new", "change"
+    );
+    for (rule, (a, b)) in &per_rule {
+        if a != b {
+            println!(
+                "{rule:<width$}  {a:>6}  {b:>6}  {:>+6}",
+                *b as i64 - *a as i64
+            );
+        }
+    }
+    println!("\n{changed} of {} regimens changed", after.len());
+    Exit::Clean
 }
 
 fn list(dir: Option<&Path>, profile: &str) -> Exit {

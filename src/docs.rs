@@ -68,3 +68,136 @@ pub fn units_list() -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// One Markdown page per rule, and an index, written from the rule files
+/// themselves (`rxlint rules doc --out DIR`). Returns (file name, text).
+pub fn rule_pages(set: &RuleSet) -> Vec<(String, String)> {
+    let mut pages = Vec::new();
+    let mut index = String::from(
+        "# rxlint rules\n\n| rule | severity | profiles | checks |\n|---|---|---|---|\n",
+    );
+    for pack in &set.packs {
+        for rule in &pack.rules {
+            let profiles = if rule.profiles.is_empty() {
+                "all".to_owned()
+            } else {
+                rule.profiles.join(", ")
+            };
+            let file = page_name(rule);
+            let _ = writeln!(
+                index,
+                "| [`{}`]({file}) | {} | {profiles} | {} |",
+                rule.id,
+                rule.severity.as_str(),
+                rule.title
+            );
+            pages.push((file, rule_page(pack, rule, &profiles)));
+        }
+    }
+    pages.push(("index.md".to_owned(), index));
+    pages
+}
+
+/// The file name of a rule's page: its id and profiles (one id may have a
+/// rule per profile).
+pub fn page_name(rule: &crate::rules::Rule) -> String {
+    let profiles = if rule.profiles.is_empty() {
+        "all".to_owned()
+    } else {
+        rule.profiles.join("-")
+    };
+    format!("{}.{profiles}.md", rule.id)
+}
+
+/// A node as one line of YAML flow style.
+fn flow(node: &crate::yaml::Node) -> String {
+    use crate::yaml::Value;
+    match &node.value {
+        Value::Null => "~".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) | Value::NonFinite(n) => n.clone(),
+        Value::Str(s) => s.clone(),
+        Value::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(flow).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(entries) => {
+            format!(
+                "{{{}}}",
+                entries
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", k.value, flow(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn rule_page(pack: &crate::rules::Pack, rule: &crate::rules::Rule, profiles: &str) -> String {
+    let scope = if rule.scope == Level::Phase {
+        "each phase"
+    } else {
+        "the whole course"
+    };
+    let mut page = format!("# `{}`\n\n{}\n\n", rule.id, rule.title);
+    let _ = writeln!(
+        page,
+        "Severity **{}**, profiles {profiles}, checked on {scope}; from `{}`.\n",
+        rule.severity.as_str(),
+        rule.file.name()
+    );
+    page.push_str("## What it checks\n\n");
+    if let Some(w) = &rule.when {
+        let _ = writeln!(page, "- Applies when: `{}`", one_line(&w.text));
+    }
+    let _ = writeln!(page, "- Fires when: `{}`", one_line(&rule.violation.text));
+    if let Some(u) = &rule.unless {
+        let _ = writeln!(page, "- Unless: `{}`", one_line(&u.text));
+    }
+    let facts: Vec<&str> = rule.facts.iter().map(|f| f.info().path).collect();
+    let _ = writeln!(
+        page,
+        "- Reads: {}; when one of these is missing and the answer depends on it, the finding is `unevaluated`, never a pass.\n",
+        facts
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    page.push_str("## Why it matters\n\n");
+    let _ = writeln!(page, "{}\n", rule.help);
+    let fails = pack
+        .examples
+        .iter()
+        .find(|e| e.expect.iter().any(|x| x.rule == rule.id));
+    let passes = pack.examples.iter().find(|e| e.expect.is_empty());
+    if fails.is_some() || passes.is_some() {
+        page.push_str("## Examples\n\nEach is written over the pack's `base` regimen.\n\n");
+    }
+    for (label, example) in [("Fails", fails), ("Passes", passes)] {
+        if let Some(e) = example {
+            let _ = writeln!(
+                page,
+                "{label}: {}\n\n```yaml\n{}\n```\n",
+                e.name.value,
+                flow(&e.regimen)
+            );
+        }
+    }
+    page.push_str("## Source\n\n");
+    let _ = writeln!(
+        page,
+        "{}:\n\n> {}\n",
+        rule.citation.short(),
+        rule.citation.quote
+    );
+    if let Some(location) = &rule.citation.location {
+        let _ = writeln!(page, "Document: `{location}`\n");
+    }
+    page
+}

@@ -326,3 +326,57 @@ fn rules_test_runs_examples_and_bounds() {
     );
     assert_eq!(failing.status.code(), Some(1));
 }
+
+#[test]
+fn rules_doc_and_diff() {
+    let out = temp_dir("doc");
+    let doc = rxlint(&["rules", "doc", "--out", &out.display().to_string()]);
+    assert_eq!(doc.status.code(), Some(0));
+    let index = std::fs::read_to_string(out.join("index.md")).unwrap_or_default();
+    assert!(
+        index.contains("[`isotretinoin.max-daily-dose`](isotretinoin.max-daily-dose.us-eu.md)"),
+        "{index}"
+    );
+    let page = std::fs::read_to_string(out.join("isotretinoin.max-daily-dose.us-eu.md"))
+        .unwrap_or_default();
+    assert!(
+        page.contains("{course: {phases: [{dose: 80 mg}]}}") && page.contains("> Adult patients"),
+        "{page}"
+    );
+
+    // Raising the maximum to 2.5 mg/kg/day lets two failing regimens pass.
+    let new = temp_dir("diff-rules");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(new.join("isotretinoin")).unwrap_or_else(|e| panic!("{e}"));
+    for file in ["common.yaml", "us.yaml", "eu.yaml"] {
+        let text =
+            std::fs::read_to_string(root.join("rules/isotretinoin").join(file)).unwrap_or_default();
+        let text = text.replace(
+            "phase.daily_dose_per_kg > 2 mg/kg/day",
+            "phase.daily_dose_per_kg > 2.5 mg/kg/day",
+        );
+        std::fs::write(new.join("isotretinoin").join(file), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let diff = rxlint(&[
+        "rules",
+        "diff",
+        "--old",
+        "rules",
+        "--new",
+        &new.display().to_string(),
+        "examples",
+    ]);
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(
+        text.contains("RX-FAIL (examples/fail.yaml:2): fail -> pass"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  - isotretinoin.max-daily-dose (violation, phase 1)"),
+        "{text}"
+    );
+    assert!(
+        text.trim_end().ends_with("1 of 8 regimens changed"),
+        "{text}"
+    );
+}

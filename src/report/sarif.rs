@@ -98,7 +98,13 @@ impl Log {
                         .build(),
                 );
             let descriptor = match docs_base {
-                Some(base) => builder.help_uri(format!("{base}/{}.md", rule.id)).build(),
+                Some(base) => builder
+                    .help_uri(format!(
+                        "{}/{}",
+                        base.trim_end_matches('/'),
+                        crate::docs::page_name(rule)
+                    ))
+                    .build(),
                 None => builder.build(),
             };
             descriptors.entry(rule.id.as_str()).or_insert(descriptor);
