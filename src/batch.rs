@@ -525,7 +525,12 @@ fn read_csv(
             continue;
         }
         let id = header.id_of(&record).map(str::to_owned);
-        let same = id.is_some() && id == group_id && group.len() < MAX_GROUP_ROWS;
+        let same = id.is_some() && id == group_id;
+        if same && group.len() > MAX_GROUP_ROWS {
+            // Past the limit, keep only the count: the regimen is refused
+            // whole (never split into parts that each pass).
+            continue;
+        }
         if !same && !group.is_empty() {
             batcher.push(Task::Csv(header.clone(), std::mem::take(&mut group)));
         }

@@ -18,7 +18,7 @@ use crate::yaml::{Node, SyntaxError, Value};
 /// Errors: `{"a": 1,}` (trailing comma), `{"a": }`, an unclosed string.
 pub fn parse(text: &str) -> Result<Node, SyntaxError> {
     let raw: &RawValue = serde_json::from_str(text).map_err(|e| error(text, &e))?;
-    node(text, raw, 0).map_err(|e| error(text, &e))
+    node(text, raw, 0)
 }
 
 /// Deepest nesting read, as serde_json's own limit (each nested parse below
@@ -57,26 +57,41 @@ fn span_in(base: &str, part: &str) -> Span {
     Span::new(start, start + part.len())
 }
 
-fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, serde_json::Error> {
+fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, SyntaxError> {
     let text = raw.get();
     let span = span_in(base, text);
+    // A nested parse reports positions within `text`; place them in `base`.
+    let nested = |e: serde_json::Error| {
+        let mut err = error(text, &e);
+        err.span = err.span.offset(span.start);
+        err
+    };
     if depth > MAX_DEPTH && text.starts_with(['{', '[']) {
-        return Err(serde::de::Error::custom(format!(
-            "nested deeper than {MAX_DEPTH} levels"
-        )));
+        return Err(SyntaxError {
+            message: format!("nested deeper than {MAX_DEPTH} levels"),
+            span: Span::new(span.start, span.start),
+        });
     }
     let value = match text.as_bytes().first() {
         Some(b'{') => {
-            let Entries(entries) = serde_json::from_str(text)?;
-            let mut out = Vec::with_capacity(entries.len());
+            let Entries(entries) = serde_json::from_str(text).map_err(nested)?;
+            let mut out: Vec<(Spanned<String>, Node)> = Vec::with_capacity(entries.len());
             for (key, value) in entries {
                 let key_span = key.1.map_or(span, |k| span_in(base, k));
+                // Duplicate keys are refused, as in YAML: keeping either one
+                // silently could pass a regimen on the other's value.
+                if out.iter().any(|(k, _)| k.value == key.0) {
+                    return Err(SyntaxError {
+                        message: format!("duplicate key `{}`", crate::diagnostic::excerpt(&key.0)),
+                        span: key_span,
+                    });
+                }
                 out.push((Spanned::new(key.0, key_span), node(base, value, depth + 1)?));
             }
             Value::Map(out)
         }
         Some(b'[') => {
-            let items: Vec<&RawValue> = serde_json::from_str(text)?;
+            let items: Vec<&RawValue> = serde_json::from_str(text).map_err(nested)?;
             Value::Seq(
                 items
                     .into_iter()
@@ -88,7 +103,7 @@ fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, serde_json::Er
         Some(b'"') if !text.contains('\\') && text.len() >= 2 => {
             Value::Str(text[1..text.len() - 1].to_owned())
         }
-        Some(b'"') => Value::Str(serde_json::from_str(text)?),
+        Some(b'"') => Value::Str(serde_json::from_str(text).map_err(nested)?),
         Some(b't') => Value::Bool(true),
         Some(b'f') => Value::Bool(false),
         Some(b'n') => Value::Null,
@@ -276,8 +291,14 @@ impl<'de> Visitor<'de> for LeanVisitor {
         Ok(Value::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::new();
+        let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
         while let Some(key) = map.next_key::<String>()? {
+            if entries.iter().any(|(k, _)| k.value == key) {
+                return Err(de::Error::custom(format!(
+                    "duplicate key `{}`",
+                    crate::diagnostic::excerpt(&key)
+                )));
+            }
             let Lean(value) = map.next_value()?;
             entries.push((Spanned::new(key, Span::default()), value));
         }
@@ -315,6 +336,9 @@ mod lean_tests {
         assert_eq!(strip(&full), strip(&lean));
         assert!(parse_lean("{\"a\": 1,}").is_err());
         assert!(parse_lean("{} {}").is_err());
+        assert!(parse_lean(r#"{"a": 1, "a": 2}"#).is_err());
+        let err = parse(r#"{"p": {"w": 1, "w": 2}}"#).err();
+        assert_eq!(err.map(|e| e.span), Some(Span::new(16, 17)));
         assert!(parse_lean(&"[".repeat(1000)).is_err());
     }
 }

@@ -279,10 +279,22 @@ impl RuleSet {
 }
 
 fn collect_yaml(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    collect_yaml_once(dir, out, &mut std::collections::HashSet::new())
+}
+
+/// Enters each real directory once: a symlink loop cannot hang the walk.
+fn collect_yaml_once(
+    dir: &std::path::Path,
+    out: &mut Vec<std::path::PathBuf>,
+    seen: &mut std::collections::HashSet<std::path::PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            collect_yaml(&path, out)?;
+            collect_yaml_once(&path, out, seen)?;
         } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
             out.push(path);
         }

@@ -214,6 +214,24 @@ pub fn build(header: &Header, rows: &[Row]) -> Regimen {
 /// points at the start of its row, which still gives every finding its line.
 pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
     let first_line = rows.first().map_or(1, |r| r.line);
+    if rows.len() > crate::regimen::MAX_PHASES {
+        let name: &str = &header.name;
+        let source = SourceFile::at_line(name, String::new(), first_line);
+        let input = format!("{name}:{first_line}");
+        let mut b = Builder::new(Span::default());
+        b.problem(InputProblem {
+            code: "input.too-large",
+            field: format!("row {first_line}"),
+            message: format!(
+                "the regimen starting on row {first_line} has more than {} rows (phases)",
+                crate::regimen::MAX_PHASES
+            ),
+            span: None,
+            label: String::new(),
+            help: None,
+        });
+        return b.finish(input.clone(), input, Some(source));
+    }
     let mut text = String::new();
     let mut cell_spans = Vec::with_capacity(rows.len());
     let mut row_spans = Vec::with_capacity(rows.len());

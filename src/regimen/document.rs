@@ -12,6 +12,7 @@ use super::{
 };
 use crate::source::{SourceFile, Span};
 use crate::suggest;
+use crate::units::Unit;
 use crate::yaml::{self, Node, Value};
 
 /// How to read the text.
@@ -122,23 +123,40 @@ fn raw(node: &Node) -> Raw {
 /// A FHIR-style quantity `{value: 70, unit: kg}` (`code` also accepted).
 fn quantity_object(entries: &[(crate::source::Spanned<String>, Node)]) -> Option<RawValue> {
     let mut value = None;
-    let mut unit = None;
+    let mut unit: Option<String> = None;
+    let mut code: Option<String> = None;
     for (k, v) in entries {
         match (k.value.as_str(), &v.value) {
             ("value", Value::Number(n)) => value = Some(n.clone()),
             ("value", Value::Str(s)) => value = Some(s.clone()),
-            ("unit" | "code", Value::Str(s)) => {
-                if unit.is_none() || k.value == "code" {
-                    unit = Some(s.clone());
-                }
+            ("unit", Value::Str(s)) => unit = Some(s.clone()),
+            ("code", Value::Str(s)) => code = Some(s.clone()),
+            // A comparator makes the number a bound (`<50 kg`), not a value:
+            // reading it as the value could pass what it should not.
+            ("comparator", _) => {
+                return Some(RawValue::Unusable(
+                    "a value with a `comparator` is a bound, not a measurement; give the measured value".into(),
+                ));
             }
-            ("system" | "comparator", _) => {}
+            ("system", _) => {}
             _ => return None,
         }
     }
+    let unit = match (unit, code) {
+        (Some(u), Some(c)) if u != c => {
+            let same = matches!((Unit::parse(&u), Unit::parse(&c)), (Ok(a), Ok(b)) if a.dim == b.dim && a.factor == b.factor);
+            if !same {
+                return Some(RawValue::Unusable(format!(
+                    "its `unit` ({u}) and `code` ({c}) disagree"
+                )));
+            }
+            c
+        }
+        (u, c) => c.or(u).unwrap_or_default(),
+    };
     Some(RawValue::Quantity {
         value: value?,
-        unit: unit.unwrap_or_default(),
+        unit,
     })
 }
 

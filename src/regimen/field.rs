@@ -35,6 +35,9 @@ pub enum RawValue {
     },
     /// A list or mapping where a single value belongs (`patient: [1, 2]`).
     Other(&'static str),
+    /// A value that cannot be used, and why (a bound with a comparator, a
+    /// quantity whose unit and code disagree).
+    Unusable(String),
 }
 
 struct Ctx {
@@ -180,6 +183,17 @@ fn quantity(
             return None;
         }
         RawValue::Null => return None,
+        RawValue::Unusable(why) => {
+            ctx.problem(
+                "input.invalid-quantity",
+                field,
+                raw,
+                format!("`{field}` cannot be used: {why}"),
+                "not a usable quantity",
+                None,
+            );
+            return None;
+        }
         RawValue::Bool(_) | RawValue::Other(_) => {
             ctx.problem(
                 "input.wrong-type",
@@ -368,7 +382,30 @@ fn frequency(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<
 }
 
 fn parse_frequency(text: &str) -> Option<Decimal> {
-    let t = text.trim().to_lowercase().replace(['.', '-'], " ");
+    let lower = text.trim().to_lowercase();
+    // Dots and hyphens belong to named forms (`b.i.d.`, `twice-daily`), never
+    // to numbers: `-2/day` and `2./day` are refused, not read as 2/day.
+    if lower.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
+        let number_end = lower
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(lower.len());
+        let (number, rest) = lower.split_at(number_end);
+        let times = units::parse_decimal(number)?;
+        let rest = rest.trim();
+        return matches!(
+            rest,
+            "/day"
+                | "/d"
+                | "per day"
+                | "times daily"
+                | "times a day"
+                | "times per day"
+                | "x daily"
+                | "x/day"
+        )
+        .then_some(times);
+    }
+    let t = lower.replace(['.', '-'], " ");
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
     let named = match t.as_str() {
         "once daily" | "once a day" | "daily" | "qd" | "od" | "once per day" | "q24h" => Some(1),
@@ -454,6 +491,7 @@ fn describe(value: &RawValue) -> String {
         RawValue::Text(t) => format!("`{}`", excerpt(t)),
         RawValue::Quantity { value, unit } => format!("`{value} {unit}`"),
         RawValue::Other(kind) => (*kind).to_owned(),
+        RawValue::Unusable(why) => why.clone(),
     }
 }
 
@@ -538,7 +576,13 @@ fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> 
         }
     };
     // A date-time (FHIR `authoredOn`) is read as its calendar date.
-    let day = text.split_once('T').map_or(text, |(d, _)| d);
+    // A date-time (FHIR `authoredOn`) is read as its date, but only when the
+    // time part is one: `2026-03-02Tjunk` is refused.
+    let day = match text.split_once('T') {
+        Some((d, time)) if is_time(time) => d,
+        Some(_) => "",
+        None => text,
+    };
     match Date::parse(day) {
         Ok(d) => Some(Val::Date(d)),
         Err(why) => {
@@ -555,13 +599,32 @@ fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> 
     }
 }
 
+/// `hh:mm[:ss[.fff]]` with an optional `Z` or `±hh:mm` offset.
+fn is_time(text: &str) -> bool {
+    let (clock, _offset) = match text.find(['Z', '+', '-']) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    (2..=3).contains(&parts.len())
+        && parts.iter().enumerate().all(|(i, p)| {
+            let digits = p.split('.').next().unwrap_or("");
+            digits.len() == 2
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (i == 2 || !p.contains('.'))
+        })
+}
+
 fn field_value(ctx: &mut Ctx, field: Field, path: &'static str, raw: &Raw) -> Option<Val> {
     let path: &dyn std::fmt::Display = &path;
     match field {
         Field::Weight => quantity(ctx, path, raw, &WEIGHT),
         Field::Age => quantity(ctx, path, raw, &AGE),
         Field::Egfr => quantity(ctx, path, raw, &EGFR),
-        Field::Sex => enumeration(ctx, path, raw, &SEX),
+        // `unknown` is the absence of the fact, not a value of it: a rule
+        // that needs the sex is then unevaluated, never silently skipped.
+        Field::Sex => enumeration(ctx, path, raw, &SEX)
+            .filter(|v| *v != Val::Enum(SEX.index("unknown").unwrap_or(u8::MAX))),
         Field::PregnancyTest => enumeration(ctx, path, raw, &PREGNANCY_TEST),
         Field::RenalImpairment => enumeration(ctx, path, raw, &RENAL),
         Field::Severity => enumeration(ctx, path, raw, &SEVERITY),
