@@ -315,6 +315,12 @@ pub struct Unit {
     pub factor: Factor,
     /// The family of its first (numerator) atom.
     pub family: Family,
+    /// Whether any atom is the body-surface annotation (`1.73m2`), which
+    /// belongs to an eGFR and nowhere else.
+    pub annotated: bool,
+    /// Whether any atom is a calendar span (month, year), ambiguous in a
+    /// treatment duration or a dose rate.
+    pub calendar: bool,
 }
 
 /// Why a unit did not parse.
@@ -443,6 +449,7 @@ impl Unit {
         let mut dim = Dim::NONE;
         let mut factor = Factor::ONE;
         let mut family = None;
+        let (mut annotated, mut calendar) = (false, false);
         for (i, atom_text) in text.split('/').enumerate() {
             let atom_text = atom_text.trim();
             if atom_text.is_empty() {
@@ -461,6 +468,8 @@ impl Unit {
                 })?,
             };
             family.get_or_insert(atom_family);
+            annotated |= atom_family == Family::Annotation;
+            calendar |= atom_family == Family::CalendarTime;
             let (base, atom_factor) = match atom_family {
                 Family::Mass if i > 0 => (
                     BODY,
@@ -495,6 +504,8 @@ impl Unit {
             dim,
             factor,
             family: family.unwrap_or(Family::Annotation),
+            annotated,
+            calendar,
         })
     }
 
@@ -507,6 +518,8 @@ impl Unit {
             factor: Factor::reduce(self.factor.num, self.factor.den * 1_000_000)
                 .unwrap_or(self.factor),
             family: self.family,
+            annotated: self.annotated,
+            calendar: self.calendar,
         })
     }
 }

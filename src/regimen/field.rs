@@ -77,6 +77,9 @@ struct QuantitySpec {
     min: (Decimal, bool),
     /// Largest value accepted (in canonical units), shown as text.
     max: (Decimal, &'static str),
+    /// Smallest plausible value, when above zero (a weight of 1e-28 kg is
+    /// positive but not a patient), shown as text.
+    floor: Option<(Decimal, &'static str)>,
     /// An example for help text.
     example: &'static str,
     /// The unit to show values in.
@@ -93,6 +96,7 @@ const WEIGHT: QuantitySpec = QuantitySpec {
     bare: None,
     min: (dec(0), false),
     max: (dec(700), "700 kg"),
+    floor: Some((Decimal::from_parts(3, 0, 0, false, 1), "0.3 kg")),
     example: "70 kg",
     show: "kg",
 };
@@ -102,6 +106,7 @@ const DOSE: QuantitySpec = QuantitySpec {
     bare: None,
     min: (dec(0), false),
     max: (dec(100_000), "100 g"),
+    floor: None,
     example: "20 mg",
     show: "mg",
 };
@@ -111,6 +116,7 @@ const DAILY_DOSE: QuantitySpec = QuantitySpec {
     bare: None,
     min: (dec(0), false),
     max: (dec(100_000), "100 g/day"),
+    floor: None,
     example: "40 mg",
     show: "mg/day",
 };
@@ -120,6 +126,7 @@ const DURATION: QuantitySpec = QuantitySpec {
     bare: None,
     min: (dec(0), false),
     max: (dec(3650), "3650 days"),
+    floor: None,
     example: "16 weeks",
     show: "weeks",
 };
@@ -129,6 +136,7 @@ const AGE: QuantitySpec = QuantitySpec {
     bare: Some("years"),
     min: (dec(0), true),
     max: (dec(54_787), "150 years"),
+    floor: None,
     example: "24",
     show: "years",
 };
@@ -138,6 +146,7 @@ const EGFR: QuantitySpec = QuantitySpec {
     bare: None,
     min: (dec(0), true),
     max: (dec(720_000), "500 mL/min"),
+    floor: None,
     example: "95 mL/min/1.73m2",
     show: "mL/min/1.73m2",
 };
@@ -271,6 +280,25 @@ fn quantity(
         },
         _ => unit,
     };
+    // The eGFR annotation fits only an eGFR; months and years only an age.
+    let stray_annotation = unit.annotated && spec.dim != Dim::FLOW;
+    let stray_calendar = unit.calendar && !spec.families.contains(&Family::CalendarTime);
+    if stray_annotation || stray_calendar {
+        let why = if stray_calendar {
+            "months and years are ambiguous here; use days or weeks".to_owned()
+        } else {
+            "`1.73m2` (body-surface normalisation) belongs only to an eGFR".to_owned()
+        };
+        ctx.problem(
+            "input.wrong-unit",
+            field,
+            raw,
+            format!("`{field}` cannot be in `{}`: {why}", unit.text),
+            "wrong unit",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    }
     if unit.dim != spec.dim || !spec.families.contains(&unit.family) {
         let why = match unit.family {
             Family::CalendarTime if spec.dim == Dim::TIME => {
@@ -313,6 +341,23 @@ fn quantity(
             format!("`{field}` is {bound}"),
             "must be positive",
             Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    }
+    if let Some((floor, text)) = spec.floor
+        && canonical < floor
+    {
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!(
+                "`{field}` of {} {} is below the plausible minimum of {text}",
+                units::display_number(value),
+                unit.text
+            ),
+            "implausible",
+            Some("check the number and the unit".into()),
         );
         return None;
     }
@@ -947,7 +992,8 @@ fn derive(
         spans[Fact::DailyDose as usize] = dose_span;
         spans[Fact::DailyDosePerKg as usize] = dose_span;
         if let Some(w) = weight {
-            row[Fact::DailyDosePerKg as usize] = div(daily, w).map(Val::Num);
+            row[Fact::DailyDosePerKg as usize] =
+                Some(Val::Num(div(daily, w).ok_or_else(overflow)?));
         }
         let days = num(row, Fact::Duration).ok_or_else(overflow)?;
         total_days = total_days.checked_add(days).ok_or_else(overflow)?;
@@ -972,12 +1018,14 @@ fn derive(
         course[Fact::MaxDailyDose as usize] = Some(Val::Num(max));
         course_spans[Fact::MaxDailyDose as usize] = span;
         if let Some(w) = weight {
-            course[Fact::MaxDailyDosePerKg as usize] = div(max, w).map(Val::Num);
+            course[Fact::MaxDailyDosePerKg as usize] =
+                Some(Val::Num(div(max, w).ok_or_else(overflow)?));
             course_spans[Fact::MaxDailyDosePerKg as usize] = span;
         }
     }
     if let Some(w) = weight {
-        course[Fact::CumulativeDosePerKg as usize] = div(cumulative, w).map(Val::Num);
+        course[Fact::CumulativeDosePerKg as usize] =
+            Some(Val::Num(div(cumulative, w).ok_or_else(overflow)?));
         course_spans[Fact::CumulativeDosePerKg as usize] = block;
     }
     if let (Some(Val::Date(start)), Some(Val::Date(prev))) = (
