@@ -225,9 +225,43 @@ fn read_all(
         seq: 0,
         tasks: Vec::with_capacity(BATCH),
     };
-    let mut fhir_bulk: Vec<Arc<SourceFile>> = Vec::new();
+    // A Bulk Data export's files reference each other, so they are read
+    // together, and their records take the place of the export's first file.
+    let is_bulk_file = |i: &Input| {
+        i.format == Format::Fhir && matches!(&i.origin, Origin::File(_)) && {
+            let name = i.origin.name();
+            name.ends_with(".ndjson") || name.ends_with(".jsonl")
+        }
+    };
+    let mut bulk_done = false;
     for (input, header) in inputs.iter().zip(headers) {
         let name = input.origin.name();
+        if is_bulk_file(input) {
+            if bulk_done {
+                continue;
+            }
+            bulk_done = true;
+            let mut sources = Vec::new();
+            for bulk in inputs.iter().filter(|i| is_bulk_file(i)) {
+                let bulk_name = bulk.origin.name();
+                let reader = bulk
+                    .origin
+                    .open()
+                    .map_err(|e| Trouble::Io(format!("cannot read {bulk_name}: {e}")))?;
+                let reader = Counting {
+                    inner: reader,
+                    progress: progress.clone(),
+                };
+                match read_whole(reader, &bulk_name)? {
+                    Ok(source) => sources.push(source),
+                    Err(task) => batcher.push(task),
+                }
+            }
+            for r in fhir_ndjson(&sources) {
+                batcher.push(Task::Ready(Box::new(r)));
+            }
+            continue;
+        }
         let reader = input
             .origin
             .open()
@@ -248,7 +282,11 @@ fn read_all(
             Format::JsonLines => read_lines(reader, &name, &mut batcher)?,
             Format::Csv => read_csv(reader, &name, header.clone(), &mut batcher)?,
             Format::Fhir => match read_whole(reader, &name)? {
-                Ok(source) if looks_like_ndjson(&name, source.text()) => fhir_bulk.push(source),
+                Ok(source) if looks_like_ndjson(&name, source.text()) => {
+                    for r in fhir_ndjson(std::slice::from_ref(&source)) {
+                        batcher.push(Task::Ready(Box::new(r)));
+                    }
+                }
                 Ok(source) => {
                     for r in fhir_bundle(&source) {
                         batcher.push(Task::Ready(Box::new(r)));
@@ -256,11 +294,6 @@ fn read_all(
                 }
                 Err(task) => batcher.push(task),
             },
-        }
-    }
-    if !fhir_bulk.is_empty() {
-        for r in fhir_ndjson(&fhir_bulk) {
-            batcher.push(Task::Ready(Box::new(r)));
         }
     }
     batcher.flush();

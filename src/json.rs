@@ -117,7 +117,9 @@ fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, SyntaxError> {
 /// serde and the YAML reader give it), so that a value reads the same in
 /// every input format and output mode.
 fn number(text: &str) -> Value {
-    if text.parse::<i64>().is_ok() || text.parse::<u64>().is_ok() {
+    // A plain decimal is kept as written; the 15-significant-digit limit
+    // (units::MAX_SIGNIFICANT_DIGITS) then applies to it as to any text.
+    if crate::units::parse_decimal(text).is_some() {
         return Value::Number(text.to_owned());
     }
     match text.parse::<f64>() {
@@ -229,10 +231,54 @@ mod tests {
 /// Numbers that are not integers go through `f64` and back to their
 /// shortest decimal text, which is the text written for any ordinary dose.
 pub fn parse_lean(text: &str) -> Result<Node, SyntaxError> {
+    // serde hands floats over as f64; a number with more digits than a
+    // float holds must be read exactly, so such a line takes the spanned
+    // parser, and both modes give the same verdict.
+    if has_long_number(text) {
+        return parse(text);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let Lean(node) = serde::Deserialize::deserialize(&mut de).map_err(|e| error(text, &e))?;
     de.end().map_err(|e| error(text, &e))?;
     Ok(node)
+}
+
+/// Whether JSON text has a number literal (outside strings) with more than
+/// 15 significant digits.
+fn has_long_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let (mut i, mut in_string) = (0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        if b == b'"' {
+            in_string = true;
+            i += 1;
+            continue;
+        }
+        if b.is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            if crate::units::significant_digits(&text[start..i])
+                > crate::units::MAX_SIGNIFICANT_DIGITS
+            {
+                return true;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    false
 }
 
 struct Lean(Node);

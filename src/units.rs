@@ -596,6 +596,23 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
     Decimal::from_str_exact(text).ok().map(|d| d.normalize())
 }
 
+/// Most significant digits a written number may have. Within it, a float
+/// round-trips exactly, and no quotient of input values can round (at
+/// rust_decimal's 28 digits) onto a limit it is not equal to.
+pub const MAX_SIGNIFICANT_DIGITS: usize = 15;
+
+/// The significant digits of a decimal literal (`0.0350` has 3).
+pub fn significant_digits(text: &str) -> usize {
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    let trimmed = digits.trim_start_matches('0');
+    let trimmed = if text.contains('.') {
+        trimmed.trim_end_matches('0')
+    } else {
+        trimmed
+    };
+    trimmed.len().max(1)
+}
+
 /// Parses `"70 kg"` into a quantity in canonical units.
 pub fn parse_quantity(text: &str) -> Result<(Quantity, Unit), QuantityError> {
     let (value, unit_text) = split_quantity(text)?;

@@ -104,7 +104,11 @@ pub fn parse(source: &SourceFile) -> Result<Node, SyntaxError> {
     }
     let options = serde_saphyr::options! {};
     match serde_saphyr::from_str_with_options::<Raw>(text, options) {
-        Ok(raw) => Ok(raw.0),
+        Ok(raw) => {
+            let mut node = raw.0;
+            exact_numbers(&mut node, text);
+            Ok(node)
+        }
         Err(err) => {
             let span = err
                 .location()
@@ -115,6 +119,22 @@ pub fn parse(source: &SourceFile) -> Result<Node, SyntaxError> {
                 span,
             })
         }
+    }
+}
+
+/// Puts back the text of each plain decimal scalar, which serde handed
+/// over as a float: `17.9999999999999999` must not become `18`.
+fn exact_numbers(node: &mut Node, text: &str) {
+    match &mut node.value {
+        Value::Number(n) => {
+            let written = text.get(node.span.range()).unwrap_or("").trim();
+            if crate::units::parse_decimal(written).is_some() {
+                *n = written.to_owned();
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|i| exact_numbers(i, text)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(_, v)| exact_numbers(v, text)),
+        _ => {}
     }
 }
 

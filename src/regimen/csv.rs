@@ -251,6 +251,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
     let source = SourceFile::at_line(header.name.clone(), text, first_line);
     let mut b = Builder::new(Span::new(0, source.text().len()));
     let mut seen: Vec<(Field, String, usize)> = Vec::new();
+    let mut seen_drug: Option<(String, usize)> = None;
     for (r, row) in rows.iter().enumerate() {
         let index = b.phase(row_spans[r]);
         if r == 0
@@ -301,6 +302,18 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
                 Column::Drug => {
                     if r == 0 {
                         b.drug(raw(None));
+                        seen_drug = Some((cell.to_owned(), row.line));
+                    } else if let Some((first, line)) = &seen_drug
+                        && !first.eq_ignore_ascii_case(cell)
+                    {
+                        b.problem(InputProblem {
+                            code: "input.conflicting-fields",
+                            field: format!("row {}, column drug", row.line),
+                            message: format!("row {}, column drug: `{}` contradicts `{}` on row {line} of the same regimen", row.line, excerpt(cell), excerpt(first)),
+                            span,
+                            label: "another drug".into(),
+                            help: Some("each regimen is one drug; give the rows of another drug their own id".into()),
+                        });
                     }
                 }
                 Column::Regimen(field, unit) => {

@@ -215,6 +215,21 @@ fn quantity(
             return None;
         }
     };
+    if units::significant_digits(number.trim()) > units::MAX_SIGNIFICANT_DIGITS {
+        ctx.problem(
+            "input.invalid-number",
+            field,
+            raw,
+            format!(
+                "`{}` has more than {} significant digits",
+                excerpt(number.trim()),
+                units::MAX_SIGNIFICANT_DIGITS
+            ),
+            "implausibly precise",
+            Some("no dose, weight or duration is known to that precision; round it".into()),
+        );
+        return None;
+    }
     let Some(value) = units::parse_decimal(number.trim()) else {
         ctx.problem(
             "input.invalid-number",
