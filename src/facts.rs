@@ -49,6 +49,33 @@ pub static RENAL: EnumDomain = EnumDomain {
     name: "renal impairment",
     values: &["none", "mild", "moderate", "severe"],
 };
+/// `regimen.formulation`.
+pub static FORMULATION: EnumDomain = EnumDomain {
+    name: "formulation",
+    values: &["immediate_release", "extended_release"],
+};
+/// `regimen.route`.
+pub static ROUTE: EnumDomain = EnumDomain {
+    name: "route",
+    values: &[
+        "oral",
+        "subcutaneous",
+        "intramuscular",
+        "intravenous",
+        "topical",
+    ],
+};
+/// `regimen.indication`.
+pub static INDICATION: EnumDomain = EnumDomain {
+    name: "indication",
+    values: &[
+        "acne",
+        "rheumatoid_arthritis",
+        "psoriasis",
+        "type_2_diabetes",
+        "other",
+    ],
+};
 /// `patient.severity`.
 pub static SEVERITY: EnumDomain = EnumDomain {
     name: "disease severity",
@@ -155,6 +182,10 @@ facts! {
     Severity = "patient.severity", Course, Type::Enum(&SEVERITY), None, "mild | moderate | severe | very_severe";
     Scarring = "patient.scarring", Course, Type::Bool, None, "disease with scarring";
     Truncal = "patient.truncal", Course, Type::Bool, None, "disease primarily on the trunk";
+    Formulation = "regimen.formulation", Course, Type::Enum(&FORMULATION), None, "immediate_release | extended_release";
+    Route = "regimen.route", Course, Type::Enum(&ROUTE), None, "oral | subcutaneous | intramuscular | intravenous | topical";
+    Indication = "regimen.indication", Course, Type::Enum(&INDICATION), None, "acne | rheumatoid_arthritis | psoriasis | type_2_diabetes | other";
+    Initiation = "course.initiation", Course, Type::Bool, None, "the course starts the drug (true) or continues it (false)";
     Start = "course.start", Course, Type::Date, None, "first day of the course";
     PreviousCourseEnd = "course.previous_course_end", Course, Type::Date, None, "last day of the previous course";
     TotalDuration = "course.total_duration", Course, Q(Dim::TIME), Some("weeks"), "sum of the phase durations";
@@ -169,7 +200,9 @@ facts! {
     Dose = "phase.dose", Phase, Q(Dim::MASS), Some("mg"), "dose per administration (daily dose / times per day when only the daily dose is given)";
     DailyDose = "phase.daily_dose", Phase, Q(Dim::DOSE_RATE), Some("mg/day"), "total dose per day";
     DailyDosePerKg = "phase.daily_dose_per_kg", Phase, Q(Dim::DOSE_RATE_PER_KG), Some("mg/kg/day"), "daily dose per kg of body weight";
-    TimesPerDay = "phase.times_per_day", Phase, Q(Dim::NONE), None, "administrations per day";
+    TimesPerDay = "phase.times_per_day", Phase, Q(Dim::NONE), None, "administrations per day (1/7 for once weekly)";
+    Period = "phase.period", Phase, Q(Dim::TIME), Some("days"), "the schedule's period: 1 day for N/day, 7 days for N/week";
+    WeeklyDose = "phase.weekly_dose", Phase, Q(Dim::DOSE_RATE), Some("mg/wk"), "total dose per week (the daily dose, shown per week)";
     Duration = "phase.duration", Phase, Q(Dim::TIME), Some("weeks"), "length of the phase";
     WithFood = "phase.with_food", Phase, Type::Bool, None, "taken with food";
 }

@@ -41,6 +41,8 @@ pub struct Regimen {
     pub input: String,
     /// The drug as written.
     pub drug: Option<Spanned<String>>,
+    /// The product (brand) as written, when given.
+    pub product: Option<Spanned<String>>,
     /// The text its spans point into, when there is one.
     pub source: Option<Arc<SourceFile>>,
     /// Course facts (`rows[0]`) and one row per phase.
@@ -129,6 +131,7 @@ pub struct Raw {
 pub struct Builder {
     id: Option<Raw>,
     drug: Option<Raw>,
+    product: Option<Raw>,
     fields: Vec<(Field, Raw)>,
     phases: Vec<PhaseRaw>,
     anchors: Anchors,
@@ -143,6 +146,14 @@ struct PhaseRaw {
 /// A patient or course field of the regimen format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
+    /// `regimen.formulation` (top-level `formulation`).
+    Formulation,
+    /// `regimen.route` (top-level `route`).
+    Route,
+    /// `regimen.indication` (top-level `indication`).
+    Indication,
+    /// `course.initiation`.
+    Initiation,
     /// `patient.weight`.
     Weight,
     /// `patient.age`.
@@ -193,6 +204,14 @@ pub const PATIENT_FIELDS: &[(&str, Field)] = &[
 pub const COURSE_FIELDS: &[(&str, Field)] = &[
     ("start", Field::Start),
     ("previous_course_end", Field::PreviousCourseEnd),
+    ("initiation", Field::Initiation),
+];
+
+/// Regimen-level fields besides `id`, `drug`, `product`, `patient`, `course`.
+pub const REGIMEN_FIELDS: &[(&str, Field)] = &[
+    ("formulation", Field::Formulation),
+    ("route", Field::Route),
+    ("indication", Field::Indication),
 ];
 
 /// A field of one phase.
@@ -236,6 +255,10 @@ impl Field {
             Field::Truncal => Fact::Truncal,
             Field::Start => Fact::Start,
             Field::PreviousCourseEnd => Fact::PreviousCourseEnd,
+            Field::Formulation => Fact::Formulation,
+            Field::Route => Fact::Route,
+            Field::Indication => Fact::Indication,
+            Field::Initiation => Fact::Initiation,
         }
     }
 }
@@ -263,6 +286,11 @@ impl Builder {
     /// Sets the drug name.
     pub fn drug(&mut self, raw: Raw) {
         self.drug = Some(raw);
+    }
+
+    /// Sets the product (brand) name, which may select a product pack.
+    pub fn product(&mut self, raw: Raw) {
+        self.product = Some(raw);
     }
 
     /// Sets a patient or course field.

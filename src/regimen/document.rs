@@ -208,9 +208,28 @@ fn read_regimen(
                 match key.value.as_str() {
                     "id" => b.id(raw(value)),
                     "drug" => b.drug(raw(value)),
+                    "product" => b.product(raw(value)),
                     "patient" => read_patient(&mut b, value),
                     "course" => read_course(&mut b, value),
-                    _ => unknown(&mut b, key, "", &["id", "drug", "patient", "course"]),
+                    _ if matches!(value.value, Value::Null) => {}
+                    other => match super::REGIMEN_FIELDS.iter().find(|(n, _)| *n == other) {
+                        Some((_, field)) => b.field(*field, raw(value)),
+                        None => unknown(
+                            &mut b,
+                            key,
+                            "",
+                            &[
+                                "id",
+                                "drug",
+                                "product",
+                                "formulation",
+                                "route",
+                                "indication",
+                                "patient",
+                                "course",
+                            ],
+                        ),
+                    },
                 }
             }
         }

@@ -7,7 +7,10 @@ use rust_decimal::Decimal;
 use super::{Builder, Field, InputProblem, PhaseField, Raw, Regimen, Row, SpanRow, div};
 use crate::date::Date;
 use crate::diagnostic::excerpt;
-use crate::facts::{EnumDomain, FACT_COUNT, Fact, PREGNANCY_TEST, RENAL, SEVERITY, SEX, Val};
+use crate::facts::{
+    EnumDomain, FACT_COUNT, FORMULATION, Fact, INDICATION, PREGNANCY_TEST, RENAL, ROUTE, SEVERITY,
+    SEX, Val,
+};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest;
 use crate::units::{self, Dim, Family, Unit};
@@ -396,26 +399,30 @@ fn quantity(
 }
 
 /// Reads a frequency as administrations per day.
-fn frequency(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
-    let times = match &raw.value {
-        RawValue::Number(n) => units::parse_decimal(n),
+/// Reads a frequency as (administrations, period in days).
+fn frequency(
+    ctx: &mut Ctx,
+    field: &dyn std::fmt::Display,
+    raw: &Raw,
+) -> Option<(Decimal, Decimal)> {
+    let parsed = match &raw.value {
+        RawValue::Number(n) => units::parse_decimal(n).map(|n| (n, Decimal::ONE)),
         RawValue::Text(text) => parse_frequency(text),
         RawValue::Quantity { value, unit } if unit == "/d" || unit == "1/d" || unit == "/day" => {
-            units::parse_decimal(value)
+            units::parse_decimal(value).map(|n| (n, Decimal::ONE))
+        }
+        RawValue::Quantity { value, unit }
+            if unit == "/wk" || unit == "1/wk" || unit == "/week" =>
+        {
+            units::parse_decimal(value).map(|n| (n, Decimal::from(7)))
         }
         RawValue::Null => return None,
         _ => None,
     };
-    let Some(times) = times else {
+    let Some((times, period)) = parsed else {
         let shown = match &raw.value {
             RawValue::Text(t) => format!("`{}`", excerpt(t.trim())),
             other => describe(other),
-        };
-        let help = if shown.contains("week") {
-            "weekly schedules are not supported yet; give administrations per day".to_owned()
-        } else {
-            "write `1/day`, `2/day`, `once daily`, `twice daily`, `QD`, `BID`, `TID` or `QID`"
-                .to_owned()
         };
         ctx.problem(
             "input.invalid-frequency",
@@ -423,26 +430,38 @@ fn frequency(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<
             raw,
             format!("{shown} is not a frequency rxlint understands"),
             "unknown frequency",
-            Some(help),
+            Some("write `1/day`, `2/day`, `once daily`, `twice daily`, `QD`, `BID`, `TID`, `QID`, `1/week` or `once weekly`".into()),
         );
         return None;
     };
-    if times <= Decimal::ZERO || times > Decimal::from(24) {
+    let per_day_max = Decimal::from(24) * period;
+    if times <= Decimal::ZERO || times > per_day_max {
         ctx.problem(
             "input.out-of-range",
             field,
             raw,
-            format!("a frequency of {times} per day is not possible"),
+            format!(
+                "a frequency of {times} per {} is not possible",
+                if period == Decimal::ONE {
+                    "day"
+                } else {
+                    "week"
+                }
+            ),
             "must be 1-24 per day",
             None,
         );
         return None;
     }
-    Some(Val::Num(times.normalize()))
+    Some((times.normalize(), period))
 }
 
-fn parse_frequency(text: &str) -> Option<Decimal> {
+/// A frequency as (administrations, period in days): `2/day` is (2, 1),
+/// `once weekly` (1, 7).
+fn parse_frequency(text: &str) -> Option<(Decimal, Decimal)> {
     let lower = text.trim().to_lowercase();
+    let day = Decimal::ONE;
+    let week = Decimal::from(7);
     // Dots and hyphens belong to named forms (`b.i.d.`, `twice-daily`), never
     // to numbers: `-2/day` and `2./day` are refused, not read as 2/day.
     if lower.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+' || c == '.') {
@@ -451,56 +470,34 @@ fn parse_frequency(text: &str) -> Option<Decimal> {
             .unwrap_or(lower.len());
         let (number, rest) = lower.split_at(number_end);
         let times = units::parse_decimal(number)?;
-        let rest = rest.trim();
-        return matches!(
-            rest,
-            "/day"
-                | "/d"
-                | "per day"
-                | "times daily"
-                | "times a day"
-                | "times per day"
-                | "x daily"
-                | "x/day"
-        )
-        .then_some(times);
+        return match rest.trim() {
+            "/day" | "/d" | "per day" | "times daily" | "times a day" | "times per day"
+            | "x daily" | "x/day" => Some((times, day)),
+            "/week" | "/wk" | "/w" | "per week" | "times weekly" | "times a week"
+            | "times per week" | "x weekly" | "x/week" => Some((times, week)),
+            _ => None,
+        };
     }
     let t = lower.replace(['.', '-'], " ");
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    let named = match t.as_str() {
-        "once daily" | "once a day" | "daily" | "qd" | "od" | "once per day" | "q24h" => Some(1),
-        "twice daily" | "twice a day" | "bid" | "b i d" | "twice per day" | "q12h" => Some(2),
-        "three times daily" | "three times a day" | "tid" | "t i d" | "q8h" => Some(3),
-        "four times daily" | "four times a day" | "qid" | "q i d" | "q6h" => Some(4),
-        _ => None,
-    };
-    if let Some(n) = named {
-        return Some(Decimal::from(n));
-    }
-    for suffix in [
-        "/day",
-        "/d",
-        " per day",
-        " times daily",
-        " times a day",
-        " times per day",
-        "x daily",
-        " x daily",
-        "x/day",
-        " x/day",
-    ] {
-        if let Some(n) = t.strip_suffix(suffix) {
-            return units::parse_decimal(n.trim());
+    let (n, period) = match t.as_str() {
+        "once daily" | "once a day" | "daily" | "qd" | "od" | "once per day" | "q24h" => (1, day),
+        "twice daily" | "twice a day" | "bid" | "b i d" | "twice per day" | "q12h" => (2, day),
+        "three times daily" | "three times a day" | "tid" | "t i d" | "q8h" => (3, day),
+        "four times daily" | "four times a day" | "qid" | "q i d" | "q6h" => (4, day),
+        "once weekly" | "once a week" | "weekly" | "qw" | "q1w" | "once per week" => (1, week),
+        "twice weekly" | "twice a week" | "biw" => (2, week),
+        _ => {
+            let hours: u32 = t
+                .strip_prefix("every ")?
+                .strip_suffix(" hours")?
+                .trim()
+                .parse()
+                .ok()?;
+            return (hours > 0 && 24 % hours == 0).then(|| (Decimal::from(24 / hours), day));
         }
-    }
-    if let Some(hours) = t
-        .strip_prefix("every ")
-        .and_then(|r| r.strip_suffix(" hours"))
-    {
-        let h: u32 = hours.trim().parse().ok()?;
-        return (h > 0 && 24 % h == 0).then(|| Decimal::from(24 / h));
-    }
-    None
+    };
+    Some((Decimal::from(n), period))
 }
 
 fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
@@ -694,6 +691,10 @@ fn field_value(ctx: &mut Ctx, field: Field, path: &'static str, raw: &Raw) -> Op
         | Field::Scarring
         | Field::Truncal => boolean(ctx, path, raw),
         Field::Start | Field::PreviousCourseEnd => date(ctx, path, raw),
+        Field::Formulation => enumeration(ctx, path, raw, &FORMULATION),
+        Field::Route => enumeration(ctx, path, raw, &ROUTE),
+        Field::Indication => enumeration(ctx, path, raw, &INDICATION),
+        Field::Initiation => boolean(ctx, path, raw),
     }
 }
 
@@ -744,6 +745,7 @@ pub(super) fn finish(
             id,
             input,
             drug: None,
+            product: None,
             source,
             rows: Vec::new(),
             spans: Vec::new(),
@@ -821,6 +823,9 @@ pub(super) fn finish(
         });
     }
     let mut phase_rows: Vec<(Row, SpanRow)> = Vec::with_capacity(b.phases.len());
+    // (administrations, period in days) per phase, kept exact for the
+    // daily dose: dose x count / period, one division, as a unit literal.
+    let mut schedules: Vec<(Decimal, Decimal)> = Vec::with_capacity(b.phases.len());
     for (i, phase) in b.phases.iter().enumerate() {
         let index = i + 1;
         let anchor = b
@@ -846,7 +851,20 @@ pub(super) fn finish(
                     daily_raw = Some(raw);
                     (Fact::DailyDose, quantity(&mut ctx, &path, raw, &DAILY_DOSE))
                 }
-                PhaseField::Frequency => (Fact::TimesPerDay, frequency(&mut ctx, &path, raw)),
+                PhaseField::Frequency => {
+                    let schedule = frequency(&mut ctx, &path, raw);
+                    if let Some((count, period)) = schedule {
+                        schedules.push((count, period));
+                        row[Fact::Period as usize] = Some(Val::Num(period));
+                        spans[Fact::Period as usize] = raw.span;
+                    }
+                    (
+                        Fact::TimesPerDay,
+                        schedule
+                            .and_then(|(count, period)| div(count, period))
+                            .map(|t| Val::Num(t.normalize())),
+                    )
+                }
                 PhaseField::Duration => (Fact::Duration, quantity(&mut ctx, &path, raw, &DURATION)),
                 PhaseField::WithFood => (Fact::WithFood, boolean(&mut ctx, &path, raw)),
             };
@@ -890,10 +908,18 @@ pub(super) fn finish(
         phase_rows.push((row, spans));
     }
 
+    let product = b.product.as_ref().and_then(|raw| match &raw.value {
+        RawValue::Text(t) if !t.trim().is_empty() => Some(Spanned::new(
+            t.trim().to_owned(),
+            raw.span.unwrap_or_default(),
+        )),
+        _ => None,
+    });
     let mut regimen = Regimen {
         id,
         input,
         drug,
+        product,
         source,
         rows: Vec::new(),
         spans: Vec::new(),
@@ -905,6 +931,7 @@ pub(super) fn finish(
             &mut course,
             &mut course_spans,
             &mut phase_rows,
+            &schedules,
             &regimen.anchors,
         )
     {
@@ -958,6 +985,7 @@ fn derive(
     course: &mut Row,
     course_spans: &mut SpanRow,
     phases: &mut [(Row, SpanRow)],
+    schedules: &[(Decimal, Decimal)],
     anchors: &super::Anchors,
 ) -> Result<(), Box<InputProblem>> {
     let overflow = || {
@@ -975,12 +1003,15 @@ fn derive(
     let mut cumulative = Decimal::ZERO;
     let mut max_daily: Option<(Decimal, Option<Span>)> = None;
     for (i, (row, spans)) in phases.iter_mut().enumerate() {
-        let times = num(row, Fact::TimesPerDay).ok_or_else(overflow)?;
+        let &(count, period) = schedules.get(i).ok_or_else(overflow)?;
         let dose_span = spans[Fact::Dose as usize].or(spans[Fact::DailyDose as usize]);
         let daily = match (num(row, Fact::Dose), num(row, Fact::DailyDose)) {
-            (Some(dose), _) => dose.checked_mul(times).ok_or_else(overflow)?,
+            (Some(dose), _) => {
+                div(dose.checked_mul(count).ok_or_else(overflow)?, period).ok_or_else(overflow)?
+            }
             (None, Some(daily)) => {
-                row[Fact::Dose as usize] = div(daily, times).map(Val::Num);
+                row[Fact::Dose as usize] =
+                    div(daily.checked_mul(period).ok_or_else(overflow)?, count).map(Val::Num);
                 daily
             }
             (None, None) => return Err(overflow()),
@@ -1003,6 +1034,8 @@ fn derive(
             }));
         }
         row[Fact::DailyDose as usize] = Some(Val::Num(daily));
+        row[Fact::WeeklyDose as usize] = Some(Val::Num(daily));
+        spans[Fact::WeeklyDose as usize] = dose_span;
         spans[Fact::Dose as usize] = dose_span;
         spans[Fact::DailyDose as usize] = dose_span;
         spans[Fact::DailyDosePerKg as usize] = dose_span;
@@ -1074,9 +1107,26 @@ mod tests {
             ("every 12 hours", 2),
             ("1/d", 1),
         ] {
-            assert_eq!(parse_frequency(text), Some(Decimal::from(n)), "{text}");
+            assert_eq!(
+                parse_frequency(text),
+                Some((Decimal::from(n), Decimal::ONE)),
+                "{text}"
+            );
         }
-        for text in ["once weekly", "sometimes", "every 5 hours", ""] {
+        for (text, n) in [
+            ("once weekly", 1),
+            ("1/week", 1),
+            ("QW", 1),
+            ("2/wk", 2),
+            ("twice weekly", 2),
+        ] {
+            assert_eq!(
+                parse_frequency(text),
+                Some((Decimal::from(n), Decimal::from(7))),
+                "{text}"
+            );
+        }
+        for text in ["sometimes", "every 5 hours", "", "-1/week", "2/month"] {
             assert_eq!(parse_frequency(text), None, "{text}");
         }
     }
