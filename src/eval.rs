@@ -469,6 +469,9 @@ struct DrugRules<'r> {
     drug: &'r str,
     names: Vec<&'r str>,
     rules: Vec<&'r Rule>,
+    /// Product packs: the names that select each, and its rule list (the
+    /// generic rules with the product's overrides and removals applied).
+    products: Vec<(Vec<&'r str>, Vec<&'r Rule>)>,
 }
 
 impl<'r> Engine<'r> {
@@ -483,7 +486,7 @@ impl<'r> Engine<'r> {
             ));
         }
         let mut drugs: Vec<DrugRules<'r>> = Vec::new();
-        for pack in &set.packs {
+        for pack in set.packs.iter().filter(|p| p.products.is_empty()) {
             let entry = match drugs.iter_mut().position(|d| d.drug == pack.drug) {
                 Some(i) => &mut drugs[i],
                 None => {
@@ -491,6 +494,7 @@ impl<'r> Engine<'r> {
                         drug: &pack.drug,
                         names: vec![&pack.drug],
                         rules: Vec::new(),
+                        products: Vec::new(),
                     });
                     let last = drugs.len() - 1;
                     &mut drugs[last]
@@ -500,6 +504,29 @@ impl<'r> Engine<'r> {
             entry
                 .rules
                 .extend(pack.rules.iter().filter(|r| r.in_profile(profile)));
+        }
+        for pack in set.packs.iter().filter(|p| !p.products.is_empty()) {
+            let Some(entry) = drugs.iter_mut().find(|d| d.drug == pack.drug) else {
+                continue;
+            };
+            if !pack.profiles.is_empty() && !pack.profiles.iter().any(|p| p == profile) {
+                continue;
+            }
+            let own: Vec<&Rule> = pack
+                .rules
+                .iter()
+                .filter(|r| r.in_profile(profile))
+                .collect();
+            let mut rules: Vec<&Rule> = entry
+                .rules
+                .iter()
+                .copied()
+                .filter(|r| !pack.remove.contains(&r.id) && !own.iter().any(|o| o.id == r.id))
+                .collect();
+            rules.extend(own);
+            entry
+                .products
+                .push((pack.products.iter().map(String::as_str).collect(), rules));
         }
         Ok(Engine {
             profile: profile.to_owned(),
@@ -520,6 +547,7 @@ impl<'r> Engine<'r> {
             .drug
             .as_ref()
             .and_then(|d| self.drug_index(&d.value));
+        let variant = matched.map_or(0, |i| self.variant(i, &regimen));
         if let (Some(name), None) = (&regimen.drug, matched) {
             problems.push(self.unknown_drug(&regimen, &name.value.to_lowercase()));
         }
@@ -549,7 +577,7 @@ impl<'r> Engine<'r> {
         }
         let mut findings = Vec::new();
         let verdict = match matched {
-            Some(i) => self.assess(i, &regimen, &mut findings),
+            Some(i) => self.assess_variant(i, variant, &regimen, &mut findings),
             None => Verdict::Pass,
         };
         Outcome {
@@ -561,19 +589,39 @@ impl<'r> Engine<'r> {
         }
     }
 
-    /// The index of the drug a name (generic or brand, any case) stands for.
+    /// The index of the drug a name (generic, brand or product, any case)
+    /// stands for.
     pub fn drug_index(&self, name: &str) -> Option<usize> {
-        let name = name.trim();
-        if name.is_ascii() {
-            self.drugs
+        let lower = name.trim().to_lowercase();
+        self.drugs.iter().position(|d| {
+            d.names.contains(&lower.as_str())
+                || d.products
+                    .iter()
+                    .any(|(names, _)| names.contains(&lower.as_str()))
+        })
+    }
+
+    /// Which rule list applies to a regimen of drug `drug`: 0 for the
+    /// generic rules, or 1 + the product pack its `product` (or its drug
+    /// name) selects.
+    fn variant(&self, drug: usize, regimen: &Regimen) -> usize {
+        let Some(d) = self.drugs.get(drug) else {
+            return 0;
+        };
+        for name in [regimen.product.as_ref(), regimen.drug.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            let lower = name.value.trim().to_lowercase();
+            if let Some(i) = d
+                .products
                 .iter()
-                .position(|d| d.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
-        } else {
-            let lower = name.to_lowercase();
-            self.drugs
-                .iter()
-                .position(|d| d.names.contains(&lower.as_str()))
+                .position(|(names, _)| names.contains(&lower.as_str()))
+            {
+                return i + 1;
+            }
         }
+        0
     }
 
     /// Evaluates the rules of drug `drug` (from [`Engine::drug_index`]) on a
@@ -586,11 +634,26 @@ impl<'r> Engine<'r> {
         regimen: &Regimen,
         findings: &mut Vec<Finding<'r>>,
     ) -> Verdict {
+        let variant = self.variant(drug, regimen);
+        self.assess_variant(drug, variant, regimen, findings)
+    }
+
+    fn assess_variant(
+        &self,
+        drug: usize,
+        variant: usize,
+        regimen: &Regimen,
+        findings: &mut Vec<Finding<'r>>,
+    ) -> Verdict {
         let mut verdict = Verdict::Pass;
         let Some(d) = self.drugs.get(drug) else {
             return verdict;
         };
-        for rule in &d.rules {
+        let rules = match variant {
+            0 => &d.rules,
+            i => d.products.get(i - 1).map_or(&d.rules, |(_, rules)| rules),
+        };
+        for rule in rules {
             let before = findings.len();
             self.apply(rule, regimen, findings);
             for f in &findings[before..] {

@@ -153,6 +153,12 @@ pub struct Pack {
     pub aliases: Vec<String>,
     /// Profiles the pack belongs to (empty: all).
     pub profiles: Vec<String>,
+    /// For a product pack: the product names (lowercase) that select it.
+    pub products: Vec<String>,
+    /// For a product pack: the pack it extends.
+    pub extends: Option<String>,
+    /// For a product pack: ids of the extended pack's rules that do not apply.
+    pub remove: Vec<String>,
     /// The rules.
     pub rules: Vec<Rule>,
     /// The regimen every example starts from.

@@ -286,7 +286,7 @@ fn rules_commands() {
     let list = rxlint(&["rules", "list", "--profile", "eu"]);
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(text.contains("isotretinoin.course-duration"), "{text}");
-    assert_eq!(text.lines().count(), 12, "{text}");
+    assert_eq!(text.lines().count(), 20, "{text}");
     let explain = rxlint(&["rules", "explain", "isotretinoin.max-daily-dose"]);
     assert!(String::from_utf8_lossy(&explain.stdout).contains("up to 2 mg/kg/day"));
     let unknown = rxlint(&["rules", "explain", "isotretinoin.max-daily-dos"]);

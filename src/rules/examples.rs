@@ -435,10 +435,13 @@ fn with_fact(node: &Node, fact: Fact, value: Decimal) -> Option<Node> {
                     if let Value::Map(entries) = &mut first.value {
                         entries.retain(|(k, _)| k.value != "dose" && k.value != "daily_dose");
                     }
+                    // Written per week, which states daily and weekly bounds
+                    // alike exactly (7.5 mg/wk is 1.0714... mg/day).
+                    let weekly = (value * Decimal::from(7)).round_dp(12);
                     set(
                         first,
                         "daily_dose",
-                        text(format!("{} mg", number(value)), at),
+                        text(format!("{} mg/wk", number(weekly)), at),
                     );
                 }
                 set(

@@ -21,6 +21,9 @@ const PACK_KEYS: &[&str] = &[
     "rules",
     "base",
     "tests",
+    "extends",
+    "products",
+    "remove",
 ];
 const TEST_KEYS: &[&str] = &["name", "profile", "regimen", "expect"];
 const EXPECT_KEYS: &[&str] = &["rule", "severity", "kind", "phase"];
@@ -54,6 +57,7 @@ pub fn load_sources(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, Vec<Diagnost
         }
         problems.append(&mut loader.problems);
     }
+    check_extends(&packs, &mut problems);
     check_duplicates(&packs, &mut problems);
     check_aliases(&packs, &mut problems);
     if problems.is_empty() {
@@ -295,6 +299,20 @@ impl Loader {
                 .map(|a| a.value.to_lowercase())
                 .collect(),
             profiles: profile_names,
+            products: self
+                .string_list(doc.get("products"), "products")
+                .into_iter()
+                .map(|p| p.value.to_lowercase())
+                .collect(),
+            extends: doc
+                .get("extends")
+                .and_then(|n| n.as_str())
+                .map(str::to_owned),
+            remove: self
+                .string_list(doc.get("remove"), "remove")
+                .into_iter()
+                .map(|r| r.value)
+                .collect(),
             rules,
             base: doc.get("base").cloned(),
             examples: self.examples(doc.get("tests")),
@@ -863,8 +881,89 @@ fn overlap(a: &[String], b: &[String]) -> Option<String> {
     }
 }
 
+/// A product pack must extend a pack of the same drug that exists, and
+/// remove only rules that pack has.
+fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
+    for pack in packs.iter().filter(|p| !p.products.is_empty()) {
+        let Some(name) = &pack.extends else {
+            problems.push(
+                Diagnostic::new(
+                    "rules.product-without-base",
+                    DiagLevel::Error,
+                    format!(
+                        "product pack `{}` must say which pack it `extends`",
+                        pack.name
+                    ),
+                )
+                .at(&pack.file, Span::new(0, 0), "here"),
+            );
+            continue;
+        };
+        let Some(base) = packs.iter().find(|p| p.name == *name) else {
+            let names: Vec<&str> = packs.iter().map(|p| p.name.as_str()).collect();
+            problems.push(
+                Diagnostic::new(
+                    "rules.unknown-pack",
+                    DiagLevel::Error,
+                    format!(
+                        "pack `{}` extends `{name}`, which is not loaded{}",
+                        pack.name,
+                        suggest::did_you_mean(name, names)
+                    ),
+                )
+                .at(&pack.file, Span::new(0, 0), "here"),
+            );
+            continue;
+        };
+        if base.drug != pack.drug {
+            problems.push(
+                Diagnostic::new(
+                    "rules.extends-other-drug",
+                    DiagLevel::Error,
+                    format!(
+                        "pack `{}` ({}) extends `{name}` ({})",
+                        pack.name, pack.drug, base.drug
+                    ),
+                )
+                .at(&pack.file, Span::new(0, 0), "here"),
+            );
+        }
+        for id in &pack.remove {
+            if !packs
+                .iter()
+                .filter(|p| p.drug == pack.drug && p.products.is_empty())
+                .any(|p| p.rules.iter().any(|r| r.id == *id))
+            {
+                problems.push(
+                    Diagnostic::new(
+                        "rules.unknown-rule",
+                        DiagLevel::Error,
+                        format!(
+                            "pack `{}` removes `{id}`, which no {} pack defines",
+                            pack.name, pack.drug
+                        ),
+                    )
+                    .at(&pack.file, Span::new(0, 0), "here"),
+                );
+            }
+        }
+    }
+}
+
 fn check_duplicates(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
-    let rules: Vec<&Rule> = packs.iter().flat_map(|p| p.rules.iter()).collect();
+    // A product pack's rules replace the generic ones of the same id: only
+    // rules of the same kind of pack can clash.
+    for product in [false, true] {
+        let rules: Vec<&Rule> = packs
+            .iter()
+            .filter(|p| p.products.is_empty() != product)
+            .flat_map(|p| p.rules.iter())
+            .collect();
+        duplicates_among(&rules, problems);
+    }
+}
+
+fn duplicates_among(rules: &[&Rule], problems: &mut Vec<Diagnostic>) {
     for (i, rule) in rules.iter().enumerate() {
         if let Some((first, profile)) = rules[..i].iter().find_map(|r| {
             (r.id == rule.id)
