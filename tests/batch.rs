@@ -311,3 +311,20 @@ fn csv_on_standard_input() {
     assert_eq!(recs[0]["input"], "-:2");
     assert_eq!(recs[0]["verdict"], "pass");
 }
+
+#[test]
+fn csv_optional_columns_carry_weekly_schedules() {
+    let dir = temp_dir("weekly");
+    let csv = "id,drug,weight_kg,indication,initiation,dose_mg,frequency,duration_weeks,with_food\n\
+M1,methotrexate,70,rheumatoid_arthritis,true,7.5,once weekly,12,true\n\
+M2,methotrexate,70,rheumatoid_arthritis,false,7.5,once daily,12,true\n";
+    write(&dir, "mtx.csv", csv);
+    let out = rxlint(&dir, &["check", "--format", "json", "mtx.csv"], None);
+    let recs = records(&out);
+    assert_eq!(recs[0]["verdict"], "pass", "{:?}", recs[0]);
+    assert_eq!(recs[1]["verdict"], "fail");
+    assert_eq!(
+        recs[1]["findings"][0]["rule"],
+        "methotrexate.daily-schedule"
+    );
+}

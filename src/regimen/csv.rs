@@ -18,6 +18,7 @@ use crate::suggest;
 enum Column {
     Id,
     Drug,
+    Product,
     /// A patient or course field; `Some(unit)` for a quantity whose unit is in the name.
     Regimen(Field, Option<&'static str>),
     /// A phase field.
@@ -47,6 +48,14 @@ pub const COLUMNS: &[&str] = &[
     "frequency_per_day",
     "duration_weeks",
     "with_food",
+    // Optional extensions: the regimen-level facts of other drugs, and a
+    // frequency in words for schedules that are not per day (`once weekly`).
+    "product",
+    "formulation",
+    "route",
+    "indication",
+    "initiation",
+    "frequency",
 ];
 
 fn column(name: &str) -> Option<Column> {
@@ -72,6 +81,12 @@ fn column(name: &str) -> Option<Column> {
         "frequency_per_day" => Column::Phase(PhaseField::Frequency, None),
         "duration_weeks" => Column::Phase(PhaseField::Duration, Some("weeks")),
         "with_food" => Column::Phase(PhaseField::WithFood, None),
+        "product" => Column::Product,
+        "formulation" => Column::Regimen(Field::Formulation, None),
+        "route" => Column::Regimen(Field::Route, None),
+        "indication" => Column::Regimen(Field::Indication, None),
+        "initiation" => Column::Regimen(Field::Initiation, None),
+        "frequency" => Column::Phase(PhaseField::Frequency, Some("text")),
         _ => return None,
     })
 }
@@ -127,7 +142,22 @@ impl Header {
         }
         let has = |name: &str| columns.iter().any(|(n, _)| n == name);
         let whole = Span::new(0, source.text().len());
-        for required in ["drug", "frequency_per_day", "duration_weeks"] {
+        if has("frequency_per_day") && has("frequency") {
+            problems.push(
+                Diagnostic::new(
+                    "input.csv-duplicate-column",
+                    Level::Error,
+                    "give `frequency_per_day` or `frequency`, not both",
+                )
+                .at(&source, whole, "header"),
+            );
+        }
+        let frequency = if has("frequency") {
+            "frequency"
+        } else {
+            "frequency_per_day"
+        };
+        for required in ["drug", frequency, "duration_weeks"] {
             if !has(required) {
                 problems.push(
                     Diagnostic::new(
@@ -340,14 +370,20 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
                         }
                     }
                 }
+                Column::Product => {
+                    if r == 0 {
+                        b.product(raw(None));
+                    }
+                }
                 Column::Phase(field, unit) => {
-                    let value = if field == PhaseField::Frequency {
-                        Raw {
+                    let value = match (field, unit) {
+                        // `frequency` holds words (`once weekly`), `frequency_per_day` a number.
+                        (PhaseField::Frequency, Some("text")) => raw(None),
+                        (PhaseField::Frequency, _) => Raw {
                             value: RawValue::Number(cell.to_owned()),
                             span,
-                        }
-                    } else {
-                        raw(unit)
+                        },
+                        _ => raw(unit),
                     };
                     b.phase_field(index, field, value);
                 }
