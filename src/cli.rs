@@ -834,25 +834,37 @@ fn explain(dir: Option<&Path>, id: &str) -> Exit {
         };
         println!("  checks {scope}");
         if let Some(w) = &rule.when {
-            println!(
-                "  applies when: {}",
-                w.text.split_whitespace().collect::<Vec<_>>().join(" ")
-            );
+            println!("  applies when: {}", crate::docs::in_words(&w.text));
         }
         println!(
             "  fires when:   {}",
+            crate::docs::in_words(&rule.violation.text)
+        );
+        if let Some(u) = &rule.unless {
+            println!("  unless:       {}", crate::docs::in_words(&u.text));
+        }
+        println!(
+            "  as written:   {}",
             rule.violation
                 .text
                 .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        if let Some(u) = &rule.unless {
-            println!(
-                "  unless:       {}",
-                u.text.split_whitespace().collect::<Vec<_>>().join(" ")
-            );
-        }
+        let facts: Vec<&str> = rule.facts.iter().map(|f| f.info().path).collect();
+        println!(
+            "  reads:        {} (a missing one the answer depends on makes the finding unevaluated)",
+            facts.join(", ")
+        );
+        let template: String = rule
+            .message
+            .iter()
+            .map(|p| match p {
+                crate::rules::Part::Text(t) => t.clone(),
+                crate::rules::Part::Value(_) => "<value>".to_owned(),
+            })
+            .collect();
+        println!("  message:      {template}");
         println!("  help:         {}", rule.help);
         println!("  source:       {}", rule.citation.short());
         println!("                \"{}\"", rule.citation.quote);

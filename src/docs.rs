@@ -201,3 +201,100 @@ fn rule_page(pack: &crate::rules::Pack, rule: &crate::rules::Rule, profiles: &st
     }
     page
 }
+
+/// A condition in plain words, for `rules explain`: comparisons read as
+/// "is above", ranges as "is between ... and ... (inclusive)", defaults as
+/// "when not recorded, ...". Falls back to the expression text.
+pub fn in_words(text: &str) -> String {
+    match crate::syntax::parse_expression(text) {
+        Ok(expr) => words(&expr),
+        Err(_) => one_line(text),
+    }
+}
+
+fn words(expr: &crate::syntax::Expr) -> String {
+    use crate::syntax::{BinOp, ExprKind, UnOp};
+    match &expr.kind {
+        ExprKind::Quantity { value, unit } => match unit {
+            Some(u) => format!("{value} {}", u.value),
+            None => value.to_string(),
+        },
+        ExprKind::Date(d) => d.clone(),
+        ExprKind::Bool(b) => {
+            if *b {
+                "yes".into()
+            } else {
+                "no".into()
+            }
+        }
+        ExprKind::Name(n) => n.replace('_', " "),
+        ExprKind::Path(p) => fact_words(p),
+        ExprKind::Call { name, args } if name.value == "present" => {
+            format!(
+                "{} is recorded",
+                args.first().map(words).unwrap_or_default()
+            )
+        }
+        ExprKind::Call { name, args } => format!(
+            "{}({})",
+            name.value,
+            args.iter().map(words).collect::<Vec<_>>().join(", ")
+        ),
+        ExprKind::Unary(UnOp::Not, inner) => format!("not ({})", words(inner)),
+        ExprKind::Unary(UnOp::Neg, inner) => format!("-{}", words(inner)),
+        ExprKind::InRange(x, lo, hi) => format!(
+            "{} is between {} and {} (inclusive)",
+            words(x),
+            words(lo),
+            words(hi)
+        ),
+        ExprKind::Binary(BinOp::Default, a, b) => {
+            format!("{} (taken as {} when not recorded)", words(a), words(b))
+        }
+        ExprKind::Binary(op, a, b) => {
+            let verb = match op {
+                BinOp::Gt => "is above",
+                BinOp::Ge => "is at least",
+                BinOp::Lt => "is below",
+                BinOp::Le => "is at most",
+                BinOp::Eq => "is",
+                BinOp::Ne => "is not",
+                BinOp::And => "and",
+                BinOp::Or => "or",
+                other => other.symbol(),
+            };
+            let wrap = |e: &crate::syntax::Expr| match &e.kind {
+                ExprKind::Binary(BinOp::And | BinOp::Or, ..)
+                    if matches!(op, BinOp::And | BinOp::Or) =>
+                {
+                    format!("({})", words(e))
+                }
+                _ => words(e),
+            };
+            format!("{} {verb} {}", wrap(a), wrap(b))
+        }
+    }
+}
+
+/// `phase.daily_dose_per_kg` as "the phase's daily dose per kg of body weight".
+fn fact_words(path: &str) -> String {
+    match crate::facts::Fact::from_path(path) {
+        Some(fact) => {
+            let info = fact.info();
+            let owner = match info.path.split('.').next() {
+                Some("phase") => "the phase's",
+                Some("course") => "the course's",
+                Some("regimen") => "the regimen's",
+                _ => "the patient's",
+            };
+            let name = info
+                .path
+                .rsplit('.')
+                .next()
+                .unwrap_or(info.path)
+                .replace('_', " ");
+            format!("{owner} {name}")
+        }
+        None => path.to_owned(),
+    }
+}
