@@ -14,7 +14,7 @@
 //! | `drug` | `medicationCodeableConcept`, or the Medication of `medicationReference` (`#contained`, `Medication/<id>`, or a Bundle `fullUrl`) | RxNorm 6064 or SNOMED 387208003 anywhere in the code or the single ingredient -> `isotretinoin`; else the single ingredient's `text` or first `display`; else `code.text`; else the first coding `display` |
 //! | phases | `dosageInstruction[]` | one phase each, ordered by `sequence`; several without `sequence`, or two with the same, are refused (they may run together) |
 //! | `dose` | `doseAndRate[].doseQuantity`, or `doseRange.high` | the one `doseAndRate` with a dose (or the one typed `ordered`); `doseRange` gives its upper bound; a dose in units of presentation (`1 {Piece}`, `TAB`) is multiplied by the Medication's single `ingredient.strength` when its denominator is that unit |
-//! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day; no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
+//! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day, `N/week` when a whole number per week (durations then from bounds, not `count`); no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
 //! | `duration` | `timing.repeat.boundsDuration`, `boundsPeriod` (start..end, inclusive days), or `count` / frequency | bounds and a `count` that disagree are refused; an open `boundsPeriod` or `boundsRange` is refused |
 //! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` ("with food", "with meals", "empty stomach", ...) | absent when nothing says, or when they disagree |
 //! | `start` | the first phase's `timing.repeat.boundsPeriod.start`, else `authoredOn` | date part |
@@ -1272,11 +1272,30 @@ impl<'a> Mapper<'a, '_> {
                 Some(n)
             }
             _ => {
+                // A whole number a week (methotrexate once weekly) is a
+                // weekly schedule. Its per-day rate is no decimal, so a
+                // `count`-based duration is not derived from it.
+                let per_week = frequency
+                    .checked_mul(Decimal::from(per_unit.0 * 7))
+                    .zip(period.checked_mul(Decimal::from(per_unit.1)))
+                    .and_then(|(a, b)| a.checked_div(b))
+                    .map(|d| d.normalize());
+                if let Some(n) = per_week.filter(|n| *n >= Decimal::ONE && n.fract().is_zero()) {
+                    let element = here.to_owned();
+                    self.set_phase(
+                        phase,
+                        PhaseField::Frequency,
+                        repeat,
+                        RawValue::Text(format!("{n}/week")),
+                        &element,
+                    );
+                    return None;
+                }
                 self.unmapped(
                     &mr,
                     repeat,
                     here,
-                    format!("{shown} is not a whole number of doses a day"),
+                    format!("{shown} is not a whole number of doses a day or a week"),
                     cover,
                 );
                 None
