@@ -1,0 +1,10 @@
+//! Fuzz target `document`: see `rxlint_fuzz::document`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        rxlint_fuzz::document(text);
+    }
+});
