@@ -64,7 +64,14 @@ seed() {
             for f in "$root"/tests/fhir/*.json "$root"/tests/fhir/bulk/*.ndjson /work/shared/data/fhir/hl7-r4-core/*.json; do
                 [[ -f $f ]] && cp -n "$f" "$dir/$(basename "$f")"
             done
-            cat "$root"/tests/fhir/bulk/*.ndjson > "$dir/bulk-all.ndjson" ;;
+            cat "$root"/tests/fhir/bulk/*.ndjson > "$dir/bulk-all.ndjson"
+            # One-line copies: as Bulk Data each is one resource, and the
+            # fuzzer runs them far faster than the pretty-printed files
+            # (where every line is a broken record of its own).
+            for f in "$root"/tests/fhir/*.json /work/shared/data/fhir/hl7-r4-core/*.json; do
+                [[ -f $f ]] && python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1])), separators=(",", ":")))' \
+                    "$f" > "$dir/min-$(basename "$f")" 2>/dev/null || true
+            done ;;
     esac
 }
 

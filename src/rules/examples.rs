@@ -330,6 +330,38 @@ fn child<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
         .map(|(_, v)| v)
 }
 
+/// Rewrites each phase of a regimen node in place with `edit(index, phase)`.
+fn each_phase(n: &mut Node, edit: impl Fn(usize, &mut Node)) -> Option<()> {
+    let course = child(n, "course")?;
+    let Some(Node {
+        value: Value::Seq(items),
+        span,
+    }) = course.get("phases").cloned()
+    else {
+        return Some(());
+    };
+    let mut phases = items;
+    for (i, phase) in phases.iter_mut().enumerate() {
+        edit(i, phase);
+    }
+    set(
+        course,
+        "phases",
+        Node {
+            value: Value::Seq(phases),
+            span,
+        },
+    );
+    Some(())
+}
+
+/// Drops a phase's dose fields, before another is set.
+fn without_dose(phase: &mut Node) {
+    if let Value::Map(entries) = &mut phase.value {
+        entries.retain(|(k, _)| k.value != "dose" && k.value != "daily_dose");
+    }
+}
+
 /// Sets the regimen `node` so that `fact` is exactly `value` (canonical
 /// units); `None` for facts this check cannot set.
 fn with_fact(node: &Node, fact: Fact, value: Decimal) -> Option<Node> {
@@ -371,36 +403,11 @@ fn with_fact(node: &Node, fact: Fact, value: Decimal) -> Option<Node> {
             if let Some(patient) = child(&mut n, "patient") {
                 set(patient, "weight", text("100 kg".into(), at));
             }
-            let course = child(&mut n, "course")?;
-            if let Some(Node {
-                value: Value::Seq(items),
-                ..
-            }) = course.get("phases").cloned().as_ref()
-            {
-                let phases = items
-                    .iter()
-                    .map(|p| {
-                        let mut p = p.clone();
-                        if let Value::Map(entries) = &mut p.value {
-                            entries.retain(|(k, _)| k.value != "dose" && k.value != "daily_dose");
-                        }
-                        set(
-                            &mut p,
-                            "daily_dose",
-                            text(format!("{} mg", number(value * Decimal::from(100))), at),
-                        );
-                        p
-                    })
-                    .collect();
-                set(
-                    course,
-                    "phases",
-                    Node {
-                        value: Value::Seq(phases),
-                        span: at,
-                    },
-                );
-            }
+            let daily = format!("{} mg", number(value * Decimal::from(100)));
+            each_phase(&mut n, |_, p| {
+                without_dose(p);
+                set(p, "daily_dose", text(daily.clone(), at));
+            })?;
         }
         Fact::CumulativeDosePerKg => {
             if let Some(patient) = child(&mut n, "patient") {
@@ -424,35 +431,15 @@ fn with_fact(node: &Node, fact: Fact, value: Decimal) -> Option<Node> {
             );
         }
         Fact::StartDailyDose => {
-            let course = child(&mut n, "course")?;
-            if let Some(Node {
-                value: Value::Seq(items),
-                ..
-            }) = course.get("phases").cloned().as_ref()
-            {
-                let mut phases = items.clone();
-                if let Some(first) = phases.first_mut() {
-                    if let Value::Map(entries) = &mut first.value {
-                        entries.retain(|(k, _)| k.value != "dose" && k.value != "daily_dose");
-                    }
-                    // Written per week, which states daily and weekly bounds
-                    // alike exactly (7.5 mg/wk is 1.0714... mg/day).
-                    let weekly = (value * Decimal::from(7)).round_dp(12);
-                    set(
-                        first,
-                        "daily_dose",
-                        text(format!("{} mg/wk", number(weekly)), at),
-                    );
+            // Written per week, which states daily and weekly bounds alike
+            // exactly (7.5 mg/wk is 1.0714... mg/day).
+            let weekly = format!("{} mg/wk", number((value * Decimal::from(7)).round_dp(12)));
+            each_phase(&mut n, |i, p| {
+                if i == 0 {
+                    without_dose(p);
+                    set(p, "daily_dose", text(weekly.clone(), at));
                 }
-                set(
-                    course,
-                    "phases",
-                    Node {
-                        value: Value::Seq(phases),
-                        span: at,
-                    },
-                );
-            }
+            })?;
         }
         Fact::GapSincePreviousCourse => {
             let days = i64::try_from(value.trunc().mantissa())
@@ -493,33 +480,10 @@ fn with_fact(node: &Node, fact: Fact, value: Decimal) -> Option<Node> {
             text(format!("{} kg", number(value)), at),
         ),
         Fact::TimesPerDay => {
-            let course = child(&mut n, "course")?;
-            if let Some(Node {
-                value: Value::Seq(items),
-                ..
-            }) = course.get("phases").cloned().as_ref()
-            {
-                let phases = items
-                    .iter()
-                    .map(|p| {
-                        let mut p = p.clone();
-                        set(
-                            &mut p,
-                            "frequency",
-                            text(format!("{}/day", number(value)), at),
-                        );
-                        p
-                    })
-                    .collect();
-                set(
-                    course,
-                    "phases",
-                    Node {
-                        value: Value::Seq(phases),
-                        span: at,
-                    },
-                );
-            }
+            let frequency = format!("{}/day", number(value));
+            each_phase(&mut n, |_, p| {
+                set(p, "frequency", text(frequency.clone(), at))
+            })?;
         }
         _ => return None,
     }
