@@ -53,9 +53,16 @@ impl Date {
         self.0
     }
 
-    /// The date `days` days later, if within range.
+    /// The date `days` days later, if it falls in years 1 to 9999.
     pub fn add_days(self, days: i64) -> Option<Date> {
-        i32::try_from(i64::from(self.0) + days).ok().map(Date)
+        // 0001-01-01 and 9999-12-31, as days since 1970-01-01.
+        const FIRST: i64 = -719_162;
+        const LAST: i64 = 2_932_896;
+        let day = i64::from(self.0).checked_add(days)?;
+        if !(FIRST..=LAST).contains(&day) {
+            return None;
+        }
+        i32::try_from(day).ok().map(Date)
     }
 }
 

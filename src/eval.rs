@@ -129,9 +129,12 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
                     .ok()
                     .filter(|_| days.floor().scale() == 0)
                     .ok_or(ARITH)?;
-                date.add_days(if *negate { -days } else { days })
-                    .map(Val::Date)
-                    .ok_or(ARITH)
+                let days = if *negate {
+                    days.checked_neg().ok_or(ARITH)?
+                } else {
+                    days
+                };
+                date.add_days(days).map(Val::Date).ok_or(ARITH)
             }
             _ => Err(ARITH),
         },

@@ -76,11 +76,12 @@ fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, SyntaxError> {
         Some(b'{') => {
             let Entries(entries) = serde_json::from_str(text).map_err(nested)?;
             let mut out: Vec<(Spanned<String>, Node)> = Vec::with_capacity(entries.len());
+            let mut keys = std::collections::HashSet::with_capacity(entries.len());
             for (key, value) in entries {
                 let key_span = key.1.map_or(span, |k| span_in(base, k));
                 // Duplicate keys are refused, as in YAML: keeping either one
                 // silently could pass a regimen on the other's value.
-                if out.iter().any(|(k, _)| k.value == key.0) {
+                if !keys.insert(key.0.clone()) {
                     return Err(SyntaxError {
                         message: format!("duplicate key `{}`", crate::diagnostic::excerpt(&key.0)),
                         span: key_span,
@@ -338,8 +339,9 @@ impl<'de> Visitor<'de> for LeanVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
+        let mut keys = std::collections::HashSet::new();
         while let Some(key) = map.next_key::<String>()? {
-            if entries.iter().any(|(k, _)| k.value == key) {
+            if !keys.insert(key.clone()) {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{}`",
                     crate::diagnostic::excerpt(&key)

@@ -15,6 +15,9 @@ pub struct SourceFile {
     text: String,
     /// Lines before `text` in the file it was cut from (a batch record).
     first_line: usize,
+    /// Byte offsets where lines start, built on first use, so that finding
+    /// the line of each of many records is a binary search, not a rescan.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 impl SourceFile {
@@ -30,6 +33,7 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             first_line: line.saturating_sub(1),
+            line_starts: std::sync::OnceLock::new(),
         })
     }
 
@@ -51,11 +55,19 @@ impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or("");
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1 + self.first_line;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-        (line, column)
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let index = starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line_start = starts.get(index).copied().unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(0, |s| s.chars().count())
+            + 1;
+        (index + 1 + self.first_line, column)
     }
 }
 

@@ -473,7 +473,17 @@ impl Unit {
             let (base, atom_factor) = match atom_family {
                 Family::Mass if i > 0 => (
                     BODY,
-                    Factor::new(atom_factor.num, atom_factor.den * 1_000_000),
+                    // Checked: a UCUM atom such as `mu` has a factor that
+                    // overflows here; refuse it rather than wrap.
+                    Factor::new(
+                        atom_factor.num,
+                        atom_factor.den.checked_mul(1_000_000).ok_or_else(|| {
+                            UnitError::Unknown {
+                                atom: atom_text.to_owned(),
+                                suggestion: None,
+                            }
+                        })?,
+                    ),
                 ),
                 Family::Mass => (MASS, atom_factor),
                 Family::Volume => (VOLUME, atom_factor),
@@ -512,11 +522,14 @@ impl Unit {
     /// This unit read as a body mass: `kg`, `lb` and `g` name a body weight
     /// when the field or comparison calls for one.
     pub fn as_body_mass(&self) -> Option<Unit> {
-        (self.dim == Dim::MASS).then(|| Unit {
+        if self.dim != Dim::MASS {
+            return None;
+        }
+        let factor = Factor::reduce(self.factor.num, self.factor.den.checked_mul(1_000_000)?)?;
+        Some(Unit {
             text: self.text.clone(),
             dim: Dim::BODY_MASS,
-            factor: Factor::reduce(self.factor.num, self.factor.den * 1_000_000)
-                .unwrap_or(self.factor),
+            factor,
             family: self.family,
             annotated: self.annotated,
             calendar: self.calendar,

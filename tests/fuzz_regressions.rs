@@ -5,13 +5,20 @@
 //!
 //! Saved inputs are kept after their bug is fixed, so this test guards
 //! against the bug coming back.
+//!
+//! The `linear_*` tests cover the hangs that no small input shows: work that
+//! grows with the square of the input (a 64 MiB file would take hours). Each
+//! times a run on an input and on one 8 times larger (fastest of two runs
+//! each): linear work takes about 8 times as long, quadratic about 64 times;
+//! the test fails above 24.
 
 #[path = "../fuzz/src/lib.rs"]
 mod drive;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Far above what any of these inputs needs when the code is right (the fuzz
 /// targets run with a 10 s limit in an optimised build).
@@ -114,4 +121,133 @@ fn csv() {
 #[test]
 fn fhir() {
     replay("fhir", |d| text(drive::fhir)(d));
+}
+
+/// The fastest of two runs of `f`.
+fn fastest(f: &dyn Fn()) -> Duration {
+    (0..2)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+/// Fails when 8 times the input takes more than 24 times as long.
+fn assert_linear(what: &str, n: usize, make: fn(usize) -> String, run: fn(&str)) {
+    let small = make(n);
+    let large = make(8 * n);
+    run(&small); // the builtin rules and other lazy statics, once
+    let t1 = fastest(&|| run(&small));
+    let t8 = fastest(&|| run(&large));
+    let ratio = t8.as_secs_f64() / t1.as_secs_f64().max(1e-9);
+    assert!(
+        ratio < 24.0,
+        "{what}: 8 times the input ({} -> {} bytes) took {ratio:.0} times as long \
+         ({t1:.2?} -> {t8:.2?}); the work grows with the square of the input",
+        small.len(),
+        large.len()
+    );
+}
+
+/// One pretty-printed regimen (about 250 bytes, 11 lines).
+fn regimen_json(i: usize) -> String {
+    format!(
+        r#"{{"id": "R{i}", "drug": "isotretinoin",
+ "patient": {{"weight": "70 kg", "age": 24, "sex": "male"}},
+ "course": {{"phases": [
+   {{"dose": "35 mg", "frequency": "2/day", "duration": "20 weeks", "with_food": true}}
+ ]}}}}"#
+    )
+}
+
+/// `regimens:` with many entries: `document::read_node` numbers each entry's
+/// line with `SourceFile::line_col`, which counts from the start of the file.
+#[test]
+fn linear_regimen_list() {
+    assert_linear(
+        "reading a `regimens:` list",
+        500,
+        |n| {
+            let items: Vec<String> = (0..n).map(regimen_json).collect();
+            format!("{{\"regimens\": [\n{}\n]}}\n", items.join(",\n"))
+        },
+        |text| {
+            let source = rxlint::source::SourceFile::new("big.json", text);
+            std::hint::black_box(rxlint::regimen::document::read(
+                &source,
+                rxlint::regimen::document::Syntax::Json,
+            ));
+        },
+    );
+}
+
+/// Renders every outcome as a JSON line under the default profile.
+fn json_lines(regimens: Vec<rxlint::regimen::Regimen>) {
+    let set = drive::builtin();
+    let Ok(engine) = rxlint::eval::Engine::new(set, "us", false) else {
+        panic!("the builtin rules have no `us` profile");
+    };
+    for regimen in regimens {
+        let outcome = engine.evaluate(regimen);
+        std::hint::black_box(rxlint::report::json::line(&outcome, "us"));
+    }
+}
+
+/// One regimen with many unknown fields, one a line: each finding's line
+/// number in the JSON report (`report/json.rs`, `line_of`) is counted from
+/// the start of the file.
+#[test]
+fn linear_findings_in_one_document() {
+    assert_linear(
+        "reporting the findings of one document",
+        400,
+        |n| {
+            let keys: Vec<String> = (0..n).map(|i| format!(" \"extra{i}\": {i}")).collect();
+            format!("{{\"drug\": \"isotretinoin\",\n{}\n}}\n", keys.join(",\n"))
+        },
+        |text| {
+            let source = rxlint::source::SourceFile::new("keys.json", text);
+            json_lines(rxlint::regimen::document::read(
+                &source,
+                rxlint::regimen::document::Syntax::Json,
+            ));
+        },
+    );
+}
+
+/// Bulk Data ndjson with many lines that are not resources: each gives an
+/// invalid record whose source is the whole file, and its report line is
+/// counted from the start of the file.
+#[test]
+fn linear_fhir_ndjson_records() {
+    assert_linear(
+        "reading and reporting FHIR ndjson",
+        500,
+        |n| (0..n).map(|i| format!("{{\"line\": {i}}}\n")).collect(),
+        |text| {
+            let source: Arc<rxlint::source::SourceFile> =
+                rxlint::source::SourceFile::new("bulk.ndjson", text);
+            json_lines(rxlint::regimen::fhir::read_ndjson(&[source]));
+        },
+    );
+}
+
+/// One JSON object with many distinct keys: `json::node` compares each key
+/// with every key before it to refuse duplicates.
+#[test]
+fn linear_json_object_keys() {
+    assert_linear(
+        "parsing a JSON object with many keys",
+        2000,
+        |n| {
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\":{i}")).collect();
+            format!("{{{}}}", keys.join(","))
+        },
+        |text| {
+            std::hint::black_box(rxlint::json::parse(text).is_ok());
+        },
+    );
 }
