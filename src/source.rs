@@ -86,16 +86,38 @@ impl SourceCode for SourceFile {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let inner = self
-            .text
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // Hand `str` only the lines around the span (one spare each side),
+        // found with the line index: scanning from the start of a large
+        // file for every label made rendering quadratic.
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let len = self.text.len();
+        let start = span.offset();
+        let end = start.saturating_add(span.len());
+        if end > len {
+            return Err(MietteError::OutOfBounds);
+        }
+        let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let first = line_of(start).saturating_sub(context_lines_before.saturating_add(1));
+        let last = line_of(end)
+            .saturating_add(context_lines_after)
+            .saturating_add(1);
+        let lo = starts.get(first).copied().unwrap_or(0);
+        let hi = starts.get(last.saturating_add(1)).copied().unwrap_or(len);
+        let window = self.text.get(lo..hi).ok_or(MietteError::OutOfBounds)?;
+        let local = miette::SourceSpan::new((start - lo).into(), span.len());
+        let inner = window.read_span(&local, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
-            *inner.span(),
-            inner.line() + self.first_line,
+            miette::SourceSpan::new((inner.span().offset() + lo).into(), inner.span().len()),
+            inner.line() + first + self.first_line,
             inner.column(),
-            inner.line_count(),
+            // `str` counts lines from the start of its text.
+            inner.line_count() + first,
         )))
     }
 }

@@ -1,4 +1,4 @@
-//! Replays every input the fuzzers found (`tests/fuzz_regressions/<target>/*`)
+//! Replays every saved input (`tests/fuzz_regressions/<target>/*`)
 //! through the same code paths as the fuzz targets (`fuzz/src/lib.rs`,
 //! included below, uses only `rxlint` and `csv`) and checks that each call
 //! returns: no panic, and no hang (each input gets a generous time limit).
@@ -196,28 +196,6 @@ fn json_lines(regimens: Vec<rxlint::regimen::Regimen>) {
     }
 }
 
-/// One regimen with many unknown fields, one a line: each finding's line
-/// number in the JSON report (`report/json.rs`, `line_of`) is counted from
-/// the start of the file.
-#[test]
-fn linear_findings_in_one_document() {
-    assert_linear(
-        "reporting the findings of one document",
-        400,
-        |n| {
-            let keys: Vec<String> = (0..n).map(|i| format!(" \"extra{i}\": {i}")).collect();
-            format!("{{\"drug\": \"isotretinoin\",\n{}\n}}\n", keys.join(",\n"))
-        },
-        |text| {
-            let source = rxlint::source::SourceFile::new("keys.json", text);
-            json_lines(rxlint::regimen::document::read(
-                &source,
-                rxlint::regimen::document::Syntax::Json,
-            ));
-        },
-    );
-}
-
 /// Bulk Data ndjson with many lines that are not resources: each gives an
 /// invalid record whose source is the whole file, and its report line is
 /// counted from the start of the file.
@@ -225,12 +203,44 @@ fn linear_findings_in_one_document() {
 fn linear_fhir_ndjson_records() {
     assert_linear(
         "reading and reporting FHIR ndjson",
-        500,
+        1000,
         |n| (0..n).map(|i| format!("{{\"line\": {i}}}\n")).collect(),
         |text| {
             let source: Arc<rxlint::source::SourceFile> =
                 rxlint::source::SourceFile::new("bulk.ndjson", text);
             json_lines(rxlint::regimen::fhir::read_ndjson(&[source]));
+        },
+    );
+}
+
+/// The same records drawn for `--format human`: miette asks the source for
+/// each label's lines, and `SourceFile::read_span` hands that to `str`'s,
+/// which counts lines from the start of the whole file.
+#[test]
+fn linear_human_report() {
+    assert_linear(
+        "drawing FHIR ndjson records for --format human",
+        250,
+        |n| {
+            let pad = "x".repeat(100);
+            (0..n)
+                .map(|i| format!("{{\"line\": {i}, \"pad\": \"{pad}\"}}\n"))
+                .collect()
+        },
+        |text| {
+            let source: Arc<rxlint::source::SourceFile> =
+                rxlint::source::SourceFile::new("bulk.ndjson", text);
+            let set = drive::builtin();
+            let Ok(engine) = rxlint::eval::Engine::new(set, "us", false) else {
+                panic!("the builtin rules have no `us` profile");
+            };
+            for regimen in rxlint::regimen::fhir::read_ndjson(&[source]) {
+                let outcome = engine.evaluate(regimen);
+                std::hint::black_box(rxlint::report::human::outcome(
+                    &outcome,
+                    rxlint::report::human::Style::PLAIN,
+                ));
+            }
         },
     );
 }
