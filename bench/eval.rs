@@ -1,5 +1,11 @@
 //! Evaluation only: regimens already parsed, the shipped isotretinoin packs,
 //! one thread and then all cores. `cargo bench --bench eval`.
+//!
+//! `EVAL_BENCH_ROUNDS=N` (default 8000) sets the rounds over the batch, and
+//! `EVAL_BENCH_REGIMENS=N` (default 100000) the regimens built: small values
+//! make the bench quick enough for `valgrind --tool=callgrind
+//! --toggle-collect='*Engine::assess*'`, whose instruction counts per
+//! evaluation are repeatable on a shared machine where timings are not.
 
 use std::time::Instant;
 
@@ -61,10 +67,18 @@ fn report(label: &str, n: usize, secs: f64) {
     );
 }
 
+fn knob(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 fn main() {
+    let rounds = knob("EVAL_BENCH_ROUNDS", 8000);
     let set = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
     let engine = Engine::new(&set, "us", false).unwrap_or_else(|e| panic!("{e}"));
-    let parsed = regimens(100_000);
+    let parsed = regimens(knob("EVAL_BENCH_REGIMENS", 100_000) as u64);
     let all: Vec<(usize, Regimen)> = parsed
         .into_iter()
         .filter_map(|r| {
@@ -76,10 +90,10 @@ fn main() {
         .collect();
     // The pipeline evaluates each regimen of a 256-record batch right after
     // building it, so its facts are in cache: that is the per-thread figure.
-    let batch = &all[..256];
+    let batch = &all[..knob("EVAL_BENCH_BATCH", 256)];
     run(&engine, batch, 10);
     let start = Instant::now();
-    let (n, _) = run(&engine, batch, 8000);
+    let (n, _) = run(&engine, batch, rounds);
     report(
         "evaluation, 1 thread, a pipeline batch of 256 regimens",
         n,
@@ -91,8 +105,8 @@ fn main() {
     let total: usize = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
-                let slice = &all[t * 256..(t + 1) * 256];
-                s.spawn(move || run(engine_ref, slice, 8000).0)
+                let slice = all.chunks(256).nth(t).unwrap_or_default();
+                s.spawn(move || run(engine_ref, slice, rounds).0)
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()

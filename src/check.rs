@@ -141,9 +141,62 @@ fn specialise(code: Code) -> Code {
             value,
             if_missing,
         } => typed_cmp(op, fact, value, if_missing),
-        Code::Not(a) => Code::Not(b(a)),
+        Code::Not(a) => negate(specialise(*a)),
         Code::And(l, r) => Code::And(b(l), b(r)),
         Code::Or(l, r) => Code::Or(b(l), b(r)),
+        Code::Default(l, r) => Code::Default(b(l), b(r)),
+        other => other,
+    }
+}
+
+/// `not code`, folded into a comparison where one can say it: `not (x < c)`
+/// is `x >= c` (values of one type are totally ordered, and an unknown
+/// stays unknown), `not b` for a boolean fact is `b == false`, and a known
+/// result for a missing fact is negated with it.
+fn negate(code: Code) -> Code {
+    match code {
+        Code::NumCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        } => Code::NumCmp {
+            op: inverse(op),
+            fact,
+            value,
+            if_missing: if_missing.map(|b| !b),
+        },
+        Code::FactCmp {
+            op,
+            fact,
+            value,
+            if_missing,
+        } => Code::FactCmp {
+            op: inverse(op),
+            fact,
+            value,
+            if_missing: if_missing.map(|b| !b),
+        },
+        Code::Fact(fact) if fact.info().ty == Type::Bool => Code::FactCmp {
+            op: BinOp::Eq,
+            fact,
+            value: Val::Bool(false),
+            if_missing: None,
+        },
+        Code::Not(a) => *a,
+        other => Code::Not(Box::new(other)),
+    }
+}
+
+/// The comparison that holds exactly when `op` does not.
+fn inverse(op: BinOp) -> BinOp {
+    match op {
+        BinOp::Lt => BinOp::Ge,
+        BinOp::Le => BinOp::Gt,
+        BinOp::Gt => BinOp::Le,
+        BinOp::Ge => BinOp::Lt,
+        BinOp::Eq => BinOp::Ne,
+        BinOp::Ne => BinOp::Eq,
         other => other,
     }
 }
@@ -224,22 +277,32 @@ fn fuse_shapes(code: Code) -> Code {
 pub struct NumConst {
     /// The exact value.
     pub exact: rust_decimal::Decimal,
-    /// Its mantissa at scale `s`, for `s` in `0..=28`.
-    pub by_scale: [Option<i128>; 29],
+    /// Its mantissa at scale `s`, for `s` in `0..=28`, where bit `s` of
+    /// `exact_at` is set.
+    pub by_scale: [i128; 29],
+    /// The scales at which `by_scale` holds the exact mantissa.
+    pub exact_at: u32,
 }
 
 impl NumConst {
-    fn new(exact: rust_decimal::Decimal) -> NumConst {
-        let mut by_scale = [None; 29];
+    /// The constant `exact`, with its mantissa at every scale.
+    pub fn new(exact: rust_decimal::Decimal) -> NumConst {
+        let mut by_scale = [0; 29];
+        let mut exact_at = 0;
         let (m, s) = (exact.mantissa(), exact.scale() as usize);
         let mut scaled = Some(m);
         for (i, slot) in by_scale.iter_mut().enumerate().skip(s) {
-            *slot = scaled;
-            if i < 28 {
-                scaled = scaled.and_then(|x| x.checked_mul(10));
+            if let Some(x) = scaled {
+                *slot = x;
+                exact_at |= 1 << i;
             }
+            scaled = scaled.and_then(|x| x.checked_mul(10));
         }
-        NumConst { exact, by_scale }
+        NumConst {
+            exact,
+            by_scale,
+            exact_at,
+        }
     }
 }
 

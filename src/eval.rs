@@ -19,6 +19,10 @@ use crate::suggest;
 use crate::syntax::BinOp;
 use crate::units;
 
+mod program;
+
+pub use program::{Program, Tri};
+
 /// Why a value is unknown: the facts it lacks; bit 63 marks an arithmetic
 /// failure (overflow, division by zero).
 pub type Unknown = FactSet;
@@ -218,6 +222,16 @@ pub fn truth(code: &Code, row: &Row) -> Option<bool> {
         },
         Code::Not(a) => truth(a, row).map(|b| !b),
         Code::Present(f) => Some(row[*f as usize].is_some()),
+        Code::Fact(f) => match row[*f as usize] {
+            Some(Val::Bool(b)) => Some(b),
+            _ => None,
+        },
+        Code::FactInRange(f, lo, hi) => {
+            let v = row[*f as usize]?;
+            let above = compare(v, *lo)? != Ordering::Less;
+            let below = compare(v, *hi)? != Ordering::Greater;
+            Some(above && below)
+        }
         Code::FactOr(f, Val::Bool(d)) => match row[*f as usize] {
             Some(Val::Bool(b)) => Some(b),
             Some(_) => None,
@@ -272,10 +286,12 @@ fn test(op: BinOp, ord: Ordering) -> bool {
 
 /// A value against a precomputed constant: one `i128` compare when the
 /// constant is exact at the value's scale.
+#[inline]
 fn cmp_const(v: Decimal, c: &crate::check::NumConst) -> Ordering {
-    match c.by_scale.get(v.scale() as usize).copied().flatten() {
-        Some(m) => v.mantissa().cmp(&m),
-        None => cmp_decimal(v, c.exact),
+    let scale = v.scale();
+    match c.by_scale.get(scale as usize) {
+        Some(m) if c.exact_at & (1 << scale) != 0 => v.mantissa().cmp(m),
+        _ => cmp_decimal(v, c.exact),
     }
 }
 
@@ -471,10 +487,26 @@ pub struct Engine<'r> {
 struct DrugRules<'r> {
     drug: &'r str,
     names: Vec<&'r str>,
-    rules: Vec<&'r Rule>,
+    rules: Vec<Compiled<'r>>,
     /// Product packs: the names that select each, and its rule list (the
     /// generic rules with the product's overrides and removals applied).
-    products: Vec<(Vec<&'r str>, Vec<&'r Rule>)>,
+    products: Vec<(Vec<&'r str>, Vec<Compiled<'r>>)>,
+}
+
+/// A rule with its compiled program.
+#[derive(Debug)]
+struct Compiled<'r> {
+    rule: &'r Rule,
+    fires: Program,
+}
+
+impl<'r> Compiled<'r> {
+    fn new(rule: &'r Rule) -> Compiled<'r> {
+        Compiled {
+            rule,
+            fires: Program::fires(rule),
+        }
+    }
 }
 
 impl<'r> Engine<'r> {
@@ -504,9 +536,12 @@ impl<'r> Engine<'r> {
                 }
             };
             entry.names.extend(pack.aliases.iter().map(String::as_str));
-            entry
-                .rules
-                .extend(pack.rules.iter().filter(|r| r.in_profile(profile)));
+            entry.rules.extend(
+                pack.rules
+                    .iter()
+                    .filter(|r| r.in_profile(profile))
+                    .map(Compiled::new),
+            );
         }
         for pack in set.packs.iter().filter(|p| !p.products.is_empty()) {
             let Some(entry) = drugs.iter_mut().find(|d| d.drug == pack.drug) else {
@@ -520,13 +555,14 @@ impl<'r> Engine<'r> {
                 .iter()
                 .filter(|r| r.in_profile(profile))
                 .collect();
-            let mut rules: Vec<&Rule> = entry
+            let mut rules: Vec<Compiled<'r>> = entry
                 .rules
                 .iter()
-                .copied()
+                .map(|c| c.rule)
                 .filter(|r| !pack.remove.contains(&r.id) && !own.iter().any(|o| o.id == r.id))
+                .map(Compiled::new)
                 .collect();
-            rules.extend(own);
+            rules.extend(own.into_iter().map(Compiled::new));
             entry
                 .products
                 .push((pack.products.iter().map(String::as_str).collect(), rules));
@@ -595,12 +631,9 @@ impl<'r> Engine<'r> {
     /// The index of the drug a name (generic, brand or product, any case)
     /// stands for.
     pub fn drug_index(&self, name: &str) -> Option<usize> {
-        let lower = name.trim().to_lowercase();
+        let name = Name::new(name);
         self.drugs.iter().position(|d| {
-            d.names.contains(&lower.as_str())
-                || d.products
-                    .iter()
-                    .any(|(names, _)| names.contains(&lower.as_str()))
+            name.is_in(&d.names) || d.products.iter().any(|(names, _)| name.is_in(names))
         })
     }
 
@@ -615,12 +648,8 @@ impl<'r> Engine<'r> {
             .into_iter()
             .flatten()
         {
-            let lower = name.value.trim().to_lowercase();
-            if let Some(i) = d
-                .products
-                .iter()
-                .position(|(names, _)| names.contains(&lower.as_str()))
-            {
+            let name = Name::new(&name.value);
+            if let Some(i) = d.products.iter().position(|(names, _)| name.is_in(names)) {
                 return i + 1;
             }
         }
@@ -656,16 +685,16 @@ impl<'r> Engine<'r> {
             0 => &d.rules,
             i => d.products.get(i - 1).map_or(&d.rules, |(_, rules)| rules),
         };
+        let start = findings.len();
         for rule in rules {
-            let before = findings.len();
             self.apply(rule, regimen, findings);
-            for f in &findings[before..] {
-                verdict = verdict.max(match f.severity {
-                    Severity::Error => Verdict::Fail,
-                    Severity::Warning => Verdict::Warn,
-                    Severity::Info => Verdict::Pass,
-                });
-            }
+        }
+        for f in findings.get(start..).unwrap_or_default() {
+            verdict = verdict.max(match f.severity {
+                Severity::Error => Verdict::Fail,
+                Severity::Warning => Verdict::Warn,
+                Severity::Info => Verdict::Pass,
+            });
         }
         verdict
     }
@@ -702,16 +731,16 @@ impl<'r> Engine<'r> {
         }
     }
 
-    fn apply(&self, rule: &'r Rule, regimen: &Regimen, out: &mut Vec<Finding<'r>>) {
-        match rule.scope {
+    fn apply(&self, compiled: &Compiled<'r>, regimen: &Regimen, out: &mut Vec<Finding<'r>>) {
+        match compiled.rule.scope {
             Level::Course => {
-                if let Some(f) = self.judge(rule, regimen.course(), None) {
+                if let Some(f) = self.judge(compiled, regimen.course(), None) {
                     out.push(f);
                 }
             }
             Level::Phase => {
                 for (i, row) in regimen.rows.iter().enumerate().skip(1) {
-                    if let Some(f) = self.judge(rule, row, Some(i)) {
+                    if let Some(f) = self.judge(compiled, row, Some(i)) {
                         out.push(f);
                     }
                 }
@@ -720,35 +749,41 @@ impl<'r> Engine<'r> {
     }
 
     /// fires = when and violation and not unless, in Kleene logic.
-    fn judge(&self, rule: &'r Rule, row: &Row, phase: Option<usize>) -> Option<Finding<'r>> {
-        let when = rule
-            .when
-            .as_ref()
-            .map_or(Some(true), |c| truth(&c.code, row));
-        if when == Some(false) {
-            return None;
-        }
-        let violated = truth(&rule.violation.code, row);
-        if violated == Some(false) {
-            return None;
-        }
-        let excused = rule
-            .unless
-            .as_ref()
-            .map_or(Some(false), |c| truth(&c.code, row));
-        if excused == Some(true) {
-            return None;
-        }
-        if when == Some(true) && violated == Some(true) && excused == Some(false) {
-            return Some(Finding {
+    #[inline]
+    fn judge(
+        &self,
+        compiled: &Compiled<'r>,
+        row: &Row,
+        phase: Option<usize>,
+    ) -> Option<Finding<'r>> {
+        let rule = compiled.rule;
+        match compiled.fires.run(row) {
+            Tri::F => None,
+            Tri::T => Some(Finding {
                 rule,
                 kind: Kind::Violation,
                 severity: rule.severity,
                 phase,
                 missing: FactSet::EMPTY,
-            });
+            }),
+            _ => Some(self.unevaluated(rule, row, phase)),
         }
-        // Unknown: the slow evaluator says which facts were missing.
+    }
+
+    /// The finding for a rule whose verdict depends on missing facts: the
+    /// tree evaluator says which.
+    #[cold]
+    fn unevaluated(&self, rule: &'r Rule, row: &Row, phase: Option<usize>) -> Finding<'r> {
+        // Unknown: the tree evaluator says which facts were missing.
+        let when = rule
+            .when
+            .as_ref()
+            .map_or(Some(true), |c| truth(&c.code, row));
+        let violated = truth(&rule.violation.code, row);
+        let excused = rule
+            .unless
+            .as_ref()
+            .map_or(Some(false), |c| truth(&c.code, row));
         let mut missing = FactSet::EMPTY;
         let conditions = [
             rule.when.as_ref(),
@@ -767,13 +802,42 @@ impl<'r> Engine<'r> {
         } else {
             Severity::Warning
         };
-        Some(Finding {
+        Finding {
             rule,
             kind: Kind::Unevaluated,
             severity,
             phase,
             missing,
-        })
+        }
+    }
+}
+
+/// A drug or product name as written, matched against the lowercase names
+/// of the rule packs in any case. An ASCII name (nearly all) is compared in
+/// place; only a non-ASCII one is lowercased, into a new string.
+enum Name<'a> {
+    Ascii(&'a str),
+    Lowered(String),
+}
+
+impl<'a> Name<'a> {
+    fn new(written: &'a str) -> Name<'a> {
+        let trimmed = written.trim();
+        if trimmed.is_ascii() {
+            Name::Ascii(trimmed)
+        } else {
+            Name::Lowered(trimmed.to_lowercase())
+        }
+    }
+
+    /// Whether the name is one of `names` (all lowercase).
+    fn is_in(&self, names: &[&str]) -> bool {
+        match self {
+            // The lowercase of an ASCII name is ASCII, so it can only equal
+            // an ASCII name, which `eq_ignore_ascii_case` compares exactly.
+            Name::Ascii(n) => names.iter().any(|m| m.eq_ignore_ascii_case(n)),
+            Name::Lowered(n) => names.contains(&n.as_str()),
+        }
     }
 }
 
@@ -824,5 +888,34 @@ mod cmp_tests {
             ),
             Ordering::Equal
         );
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::Engine;
+    use crate::rules::RuleSet;
+
+    #[test]
+    fn drug_names_match_in_any_case_and_script() {
+        let set = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+        let engine = Engine::new(&set, "us", false).unwrap_or_else(|e| panic!("{e}"));
+        let iso = engine.drug_index("isotretinoin");
+        assert!(iso.is_some());
+        for name in [
+            "ISOTRETINOIN",
+            "  Isotretinoin ",
+            "accutane",
+            "ACCUTANE",
+            "Absorica LD",
+        ] {
+            assert_eq!(engine.drug_index(name), iso, "{name}");
+        }
+        // Non-ASCII input takes the lowercasing path, and matches nothing
+        // that only looks alike.
+        assert_eq!(engine.drug_index("ISOTRETİNOIN"), None);
+        assert_eq!(engine.drug_index("isotretinoin\u{301}"), None);
+        assert_eq!(engine.drug_index("isotretinoi"), None);
+        assert_eq!(engine.drug_index(""), None);
     }
 }

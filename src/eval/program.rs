@@ -1,0 +1,357 @@
+//! A rule compiled to a flat program: the form the engine runs per regimen.
+//!
+//! [`Code`] is a tree, good for type checking, messages and saying which
+//! facts are missing. Walking it costs a call and a dispatch per node, and a
+//! rule walks three trees (`when`, `violation`, `unless`) per row. Here a
+//! rule is one postfix program over three-valued truth, `when violation
+//! unless not and and`, whose leaves are the fused fact tests that nearly
+//! every rule is made of. Kleene logic on the encoding false < unknown <
+//! true is `min` for `and`, `max` for `or` and `2 - x` for `not`, so the
+//! program runs without branching on results and without short-circuits
+//! that would only save a load. A subtree of another shape runs through the
+//! tree evaluator. [`truth`] stays the reference: tests check that both
+//! agree on every shipped rule.
+
+use crate::check::{Code, NumConst};
+use crate::facts::{Fact, Type, Val};
+use crate::regimen::Row;
+use crate::rules::Rule;
+use crate::syntax::BinOp;
+
+use super::{cmp_const, compare, compare_values, test, truth};
+
+/// Three-valued truth: `F < U < T`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tri(u8);
+
+impl Tri {
+    /// False.
+    pub const F: Tri = Tri(0);
+    /// Unknown: depends on a missing fact.
+    pub const U: Tri = Tri(1);
+    /// True.
+    pub const T: Tri = Tri(2);
+
+    fn of(b: Option<bool>) -> Tri {
+        match b {
+            Some(true) => Tri::T,
+            Some(false) => Tri::F,
+            None => Tri::U,
+        }
+    }
+
+    fn bool(b: bool) -> Tri {
+        Tri(u8::from(b) * 2)
+    }
+
+    /// As `Some(bool)`, or `None` when unknown.
+    pub fn known(self) -> Option<bool> {
+        match self {
+            Tri::T => Some(true),
+            Tri::F => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// Deepest stack a program may need; deeper conditions (nested more than
+/// this many `and`/`or` operands deep on the right) run as one tree.
+const STACK: usize = 16;
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// Numeric `fact <op> constant` (the constant in `Program::consts`).
+    Num {
+        fact: Fact,
+        op: BinOp,
+        konst: usize,
+        if_missing: Tri,
+    },
+    /// `fact <op> value` for an enum, date or boolean value.
+    Cmp {
+        fact: Fact,
+        op: BinOp,
+        value: Val,
+        if_missing: Tri,
+    },
+    /// A boolean fact, with the result for a missing fact.
+    Bool {
+        fact: Fact,
+        if_missing: Tri,
+    },
+    /// `present(fact)`.
+    Present(Fact),
+    /// `fact in lo ..= hi` with constant bounds.
+    Range {
+        fact: Fact,
+        lo: Val,
+        hi: Val,
+    },
+    /// `fact in lo ..= hi` with numeric bounds (in `Program::consts`).
+    NumRange {
+        fact: Fact,
+        lo: usize,
+        hi: usize,
+    },
+    /// A known result.
+    Const(Tri),
+    /// Any other condition, by index into `Program::trees`.
+    Tree(usize),
+    /// `?? value`: an unknown top of stack becomes `value`.
+    Else(Tri),
+    /// Short-circuit: when the top of stack is this value, go to the op
+    /// at the index, leaving the value as the result of what is skipped.
+    JumpIf(Tri, usize),
+    Not,
+    And,
+    Or,
+}
+
+/// One rule's "fires" condition, compiled.
+#[derive(Clone, Debug)]
+pub struct Program {
+    ops: Vec<Op>,
+    consts: Vec<NumConst>,
+    trees: Vec<Code>,
+}
+
+impl Program {
+    /// Compiles `when and violation and not unless` for `rule`.
+    pub fn fires(rule: &Rule) -> Program {
+        let mut p = Program {
+            ops: Vec::new(),
+            consts: Vec::new(),
+            trees: Vec::new(),
+        };
+        // Each jump skips to the end: a false guard or violation is the answer.
+        let mut jumps = Vec::new();
+        if let Some(when) = &rule.when {
+            p.compile(&when.code, 0);
+            jumps.push(p.ops.len());
+            p.ops.push(Op::JumpIf(Tri::F, 0));
+            p.compile(&rule.violation.code, 1);
+            p.ops.push(Op::And);
+        } else {
+            p.compile(&rule.violation.code, 0);
+        }
+        if let Some(unless) = &rule.unless {
+            jumps.push(p.ops.len());
+            p.ops.push(Op::JumpIf(Tri::F, 0));
+            p.compile(&unless.code, 1);
+            p.ops.push(Op::Not);
+            p.ops.push(Op::And);
+        }
+        let end = p.ops.len();
+        for at in jumps {
+            if let Some(Op::JumpIf(_, target)) = p.ops.get_mut(at) {
+                *target = end;
+            }
+        }
+        p
+    }
+
+    /// Appends the ops of `code`, which runs with `below` values already on
+    /// the stack (`below < STACK`). A leaf takes one slot; an `and`/`or`
+    /// that would need more than `STACK` runs as one tree, so the stack
+    /// never overflows.
+    fn compile(&mut self, code: &Code, below: usize) {
+        let leaf = |p: &mut Program, op: Op| p.ops.push(op);
+        match code {
+            Code::NumCmp {
+                op,
+                fact,
+                value,
+                if_missing,
+            } => {
+                self.consts.push((**value).clone());
+                let op = Op::Num {
+                    fact: *fact,
+                    op: *op,
+                    konst: self.consts.len() - 1,
+                    if_missing: Tri::of(*if_missing),
+                };
+                leaf(self, op);
+            }
+            Code::FactCmp {
+                op,
+                fact,
+                value,
+                if_missing,
+            } => {
+                let op = Op::Cmp {
+                    fact: *fact,
+                    op: *op,
+                    value: *value,
+                    if_missing: Tri::of(*if_missing),
+                };
+                leaf(self, op);
+            }
+            Code::Fact(fact) if fact.info().ty == Type::Bool => {
+                let op = Op::Bool {
+                    fact: *fact,
+                    if_missing: Tri::U,
+                };
+                leaf(self, op);
+            }
+            Code::FactOr(fact, Val::Bool(d)) => {
+                let op = Op::Bool {
+                    fact: *fact,
+                    if_missing: Tri::bool(*d),
+                };
+                leaf(self, op);
+            }
+            Code::Present(fact) => leaf(self, Op::Present(*fact)),
+            Code::FactInRange(fact, Val::Num(lo), Val::Num(hi)) => {
+                self.consts.push(NumConst::new(*lo));
+                self.consts.push(NumConst::new(*hi));
+                let n = self.consts.len();
+                let op = Op::NumRange {
+                    fact: *fact,
+                    lo: n - 2,
+                    hi: n - 1,
+                };
+                leaf(self, op);
+            }
+            Code::FactInRange(fact, lo, hi) => {
+                let op = Op::Range {
+                    fact: *fact,
+                    lo: *lo,
+                    hi: *hi,
+                };
+                leaf(self, op);
+            }
+            Code::Const(Val::Bool(b)) => leaf(self, Op::Const(Tri::bool(*b))),
+            Code::Not(a) => {
+                self.compile(a, below);
+                self.ops.push(Op::Not);
+            }
+            Code::And(a, b) | Code::Or(a, b) if below + 2 <= STACK => {
+                let and = matches!(code, Code::And(..));
+                self.compile(a, below);
+                // `false and _` is false, `true or _` is true: skip the right side.
+                let jump = self.ops.len();
+                self.ops
+                    .push(Op::JumpIf(if and { Tri::F } else { Tri::T }, 0));
+                self.compile(b, below + 1);
+                self.ops.push(if and { Op::And } else { Op::Or });
+                let end = self.ops.len();
+                if let Some(Op::JumpIf(_, target)) = self.ops.get_mut(jump) {
+                    *target = end;
+                }
+            }
+            Code::Default(a, b) if matches!(**b, Code::Const(Val::Bool(_))) => {
+                self.compile(a, below);
+                if let Code::Const(Val::Bool(d)) = **b {
+                    self.ops.push(Op::Else(Tri::bool(d)));
+                }
+            }
+            other => {
+                self.trees.push(other.clone());
+                let op = Op::Tree(self.trees.len() - 1);
+                leaf(self, op);
+            }
+        }
+    }
+
+    /// Runs the program on one row of facts.
+    pub fn run(&self, row: &Row) -> Tri {
+        // Most rules are one test: no stack needed.
+        if let [op] = self.ops.as_slice()
+            && let Some(value) = self.leaf(op, row)
+        {
+            return value;
+        }
+        let mut stack = [Tri::U; STACK];
+        let mut sp: usize = 0;
+        let mut pc = 0;
+        while let Some(op) = self.ops.get(pc) {
+            pc += 1;
+            if let Some(value) = self.leaf(op, row) {
+                if let Some(slot) = stack.get_mut(sp) {
+                    *slot = value;
+                }
+                sp += 1;
+                continue;
+            }
+            let top = sp.checked_sub(1).and_then(|i| stack.get(i)).copied();
+            match op {
+                Op::Else(value) => {
+                    if top == Some(Tri::U)
+                        && let Some(slot) = stack.get_mut(sp - 1)
+                    {
+                        *slot = *value;
+                    }
+                }
+                Op::JumpIf(value, target) if top == Some(*value) => pc = *target,
+                Op::Not => {
+                    if let (Some(t), Some(slot)) = (top, stack.get_mut(sp.wrapping_sub(1))) {
+                        *slot = Tri(2 - t.0);
+                    }
+                }
+                Op::And | Op::Or => {
+                    sp = sp.saturating_sub(1);
+                    let right = top.unwrap_or(Tri::U);
+                    if let Some(left) = sp.checked_sub(1).and_then(|i| stack.get_mut(i)) {
+                        *left = if matches!(op, Op::And) {
+                            (*left).min(right)
+                        } else {
+                            (*left).max(right)
+                        };
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack[0]
+    }
+
+    /// The value of a test op; `None` for the control ops.
+    #[inline(always)]
+    fn leaf(&self, op: &Op, row: &Row) -> Option<Tri> {
+        let num = |i: usize| self.consts.get(i);
+        Some(match op {
+            Op::Num {
+                fact,
+                op,
+                konst,
+                if_missing,
+            } => match (row[*fact as usize], num(*konst)) {
+                (Some(Val::Num(v)), Some(c)) => Tri::bool(test(*op, cmp_const(v, c))),
+                (None, _) => *if_missing,
+                _ => Tri::U,
+            },
+            Op::Cmp {
+                fact,
+                op,
+                value,
+                if_missing,
+            } => match (row[*fact as usize], value) {
+                (Some(Val::Enum(a)), Val::Enum(b)) => Tri::bool(test(*op, a.cmp(b))),
+                (Some(v), _) => Tri::of(compare_values(*op, v, *value)),
+                (None, _) => *if_missing,
+            },
+            Op::Bool { fact, if_missing } => match row[*fact as usize] {
+                Some(Val::Bool(b)) => Tri::bool(b),
+                Some(_) => Tri::U,
+                None => *if_missing,
+            },
+            Op::Present(fact) => Tri::bool(row[*fact as usize].is_some()),
+            Op::NumRange { fact, lo, hi } => match (row[*fact as usize], num(*lo), num(*hi)) {
+                (Some(Val::Num(v)), Some(lo), Some(hi)) => {
+                    Tri::bool(cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le())
+                }
+                _ => Tri::U,
+            },
+            Op::Range { fact, lo, hi } => match row[*fact as usize] {
+                Some(v) => match (compare(v, *lo), compare(v, *hi)) {
+                    (Some(a), Some(b)) => Tri::bool(a.is_ge() && b.is_le()),
+                    _ => Tri::U,
+                },
+                None => Tri::U,
+            },
+            Op::Const(t) => *t,
+            Op::Tree(i) => Tri::of(self.trees.get(*i).and_then(|c| truth(c, row))),
+            Op::Else(_) | Op::JumpIf(..) | Op::Not | Op::And | Op::Or => return None,
+        })
+    }
+}
