@@ -76,12 +76,12 @@ fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, SyntaxError> {
         Some(b'{') => {
             let Entries(entries) = serde_json::from_str(text).map_err(nested)?;
             let mut out: Vec<(Spanned<String>, Node)> = Vec::with_capacity(entries.len());
-            let mut keys = std::collections::HashSet::with_capacity(entries.len());
+            let mut keys = None;
             for (key, value) in entries {
                 let key_span = key.1.map_or(span, |k| span_in(base, k));
                 // Duplicate keys are refused, as in YAML: keeping either one
                 // silently could pass a regimen on the other's value.
-                if !keys.insert(key.0.clone()) {
+                if is_duplicate(&key.0, &out, &mut keys) {
                     return Err(SyntaxError {
                         message: format!("duplicate key `{}`", crate::diagnostic::excerpt(&key.0)),
                         span: key_span,
@@ -247,6 +247,21 @@ pub fn parse_lean(text: &str) -> Result<Node, SyntaxError> {
 /// Whether JSON text has a number literal (outside strings) with more than
 /// 15 significant digits.
 fn has_long_number(text: &str) -> bool {
+    // A number with more than 15 significant digits is written with more
+    // than 15 digit or dot characters in a row; lines without such a run
+    // (nearly all) skip the exact scan.
+    let mut run = 0;
+    let has_long_run = text.bytes().any(|b| {
+        run = if b.is_ascii_digit() || b == b'.' {
+            run + 1
+        } else {
+            0
+        };
+        run > crate::units::MAX_SIGNIFICANT_DIGITS
+    });
+    if !has_long_run {
+        return false;
+    }
     let bytes = text.as_bytes();
     let (mut i, mut in_string) = (0, false);
     while i < bytes.len() {
@@ -339,9 +354,9 @@ impl<'de> Visitor<'de> for LeanVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
-        let mut keys = std::collections::HashSet::new();
+        let mut keys = None;
         while let Some(key) = map.next_key::<String>()? {
-            if !keys.insert(key.clone()) {
+            if is_duplicate(&key, &entries, &mut keys) {
                 return Err(de::Error::custom(format!(
                     "duplicate key `{}`",
                     crate::diagnostic::excerpt(&key)
@@ -352,6 +367,22 @@ impl<'de> Visitor<'de> for LeanVisitor {
         }
         Ok(Value::Map(entries))
     }
+}
+
+/// Whether `key` is among the keys of `earlier`, the entries of an object
+/// read so far. Small objects (nearly all) are scanned; from
+/// `SCAN_KEYS` entries on, a hash set of the keys keeps a huge object linear.
+fn is_duplicate(
+    key: &str,
+    earlier: &[(Spanned<String>, Node)],
+    set: &mut Option<std::collections::HashSet<String>>,
+) -> bool {
+    const SCAN_KEYS: usize = 16;
+    if earlier.len() < SCAN_KEYS {
+        return earlier.iter().any(|(k, _)| k.value == key);
+    }
+    let set = set.get_or_insert_with(|| earlier.iter().map(|(k, _)| k.value.clone()).collect());
+    !set.insert(key.to_owned())
 }
 
 #[cfg(test)]
@@ -388,5 +419,51 @@ mod lean_tests {
         let err = parse(r#"{"p": {"w": 1, "w": 2}}"#).err();
         assert_eq!(err.map(|e| e.span), Some(Span::new(16, 17)));
         assert!(parse_lean(&"[".repeat(1000)).is_err());
+    }
+
+    /// Numbers beyond 15 significant digits send a line to the exact
+    /// parser; digits in strings and leading or trailing zeros do not.
+    #[test]
+    fn long_numbers_are_found() {
+        let cases = [
+            (r#"{"w": 123456789012345}"#, false),
+            (r#"{"w": 1234567890123456}"#, true),
+            (r#"{"w": 1.000000000000001}"#, true),
+            (r#"{"w": 0.0000000000000001}"#, false),
+            // Trailing zeros of an integer count: the exact parser reads it.
+            (r#"{"w": 1000000000000000000}"#, true),
+            (r#"{"id": "12345678901234567890", "w": 70}"#, false),
+            (r#"{"id": "a\"12345678901234567890", "w": 70}"#, false),
+            (r#"{"w": [1, 70.00000000000000001]}"#, true),
+        ];
+        for (text, long) in cases {
+            assert_eq!(has_long_number(text), long, "{text}");
+        }
+        let text = r#"{"w": 70.00000000000000001}"#;
+        let lean = parse_lean(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let full = parse(text).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(strip(&lean), strip(&full));
+        assert!(
+            strip(&lean).contains("70.00000000000000001"),
+            "{}",
+            strip(&lean)
+        );
+    }
+
+    /// Duplicates are found whether the object is scanned (few keys) or
+    /// hashed (many), at the first key, the last, and across the switch.
+    #[test]
+    fn duplicate_keys_in_small_and_large_objects() {
+        for n in [1usize, 2, 15, 16, 17, 40] {
+            let keys: Vec<String> = (0..n).map(|i| format!("\"k{i}\": {i}")).collect();
+            let unique = format!("{{{}}}", keys.join(","));
+            assert!(parse(&unique).is_ok(), "{n} keys");
+            assert!(parse_lean(&unique).is_ok(), "{n} keys");
+            for dup in [0, n / 2, n - 1] {
+                let text = format!("{{{}, \"k{dup}\": 0}}", keys.join(","));
+                assert!(parse(&text).is_err(), "{n} keys, k{dup} twice");
+                assert!(parse_lean(&text).is_err(), "{n} keys, k{dup} twice");
+            }
+        }
     }
 }

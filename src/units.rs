@@ -659,6 +659,9 @@ pub fn display_in(value: Decimal, unit: &Unit) -> String {
 /// Formats a number for people (see [`display_in`]).
 pub fn display_number(value: Decimal) -> String {
     let exact = value.normalize();
+    if exact.scale() <= 2 {
+        return exact.to_string();
+    }
     for places in 2..=6 {
         let rounded = value.round_dp(places).normalize();
         if rounded == exact || rounded.scale() == places {

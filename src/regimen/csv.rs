@@ -280,8 +280,8 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
     let input = format!("{}:{first_line}", header.name);
     let source = SourceFile::at_line(header.name.clone(), text, first_line);
     let mut b = Builder::new(Span::new(0, source.text().len()));
-    let mut seen: Vec<(Field, String, usize)> = Vec::new();
-    let mut seen_drug: Option<(String, usize)> = None;
+    let mut seen: Vec<(Field, &str, usize)> = Vec::new();
+    let mut seen_drug: Option<(&str, usize)> = None;
     for (r, row) in rows.iter().enumerate() {
         let index = b.phase(row_spans[r]);
         if r == 0
@@ -332,7 +332,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
                 Column::Drug => {
                     if r == 0 {
                         b.drug(raw(None));
-                        seen_drug = Some((cell.to_owned(), row.line));
+                        seen_drug = Some((cell, row.line));
                     } else if let Some((first, line)) = &seen_drug
                         && !first.eq_ignore_ascii_case(cell)
                     {
@@ -350,7 +350,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
                     // Patient and course cells may repeat on every row of a
                     // regimen; they must then agree.
                     match seen.iter().find(|(f, _, _)| *f == field) {
-                        Some((_, first, line)) if first != cell => b.problem(InputProblem {
+                        Some((_, first, line)) if *first != cell => b.problem(InputProblem {
                             code: "input.conflicting-fields",
                             field: format!("row {}, column {name}", row.line),
                             message: format!(
@@ -365,7 +365,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
                         }),
                         Some(_) => {}
                         None => {
-                            seen.push((field, cell.to_owned(), row.line));
+                            seen.push((field, cell, row.line));
                             b.field(field, raw(unit));
                         }
                     }
