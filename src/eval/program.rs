@@ -18,7 +18,7 @@ use crate::regimen::Row;
 use crate::rules::Rule;
 use crate::syntax::BinOp;
 
-use super::{cmp_const, compare, compare_values, test, truth};
+use super::{cmp_const, compare, truth};
 
 /// Three-valued truth: `F < U < T`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -60,17 +60,17 @@ const STACK: usize = 16;
 
 #[derive(Clone, Debug)]
 enum Op {
-    /// Numeric `fact <op> constant` (the constant in `Program::consts`).
+    /// Numeric `fact <op> constant`.
     Num {
         fact: Fact,
-        op: BinOp,
-        konst: usize,
+        accept: Accept,
+        konst: Box<NumConst>,
         if_missing: Tri,
     },
     /// `fact <op> value` for an enum, date or boolean value.
     Cmp {
         fact: Fact,
-        op: BinOp,
+        accept: Accept,
         value: Val,
         if_missing: Tri,
     },
@@ -87,11 +87,11 @@ enum Op {
         lo: Val,
         hi: Val,
     },
-    /// `fact in lo ..= hi` with numeric bounds (in `Program::consts`).
+    /// `fact in lo ..= hi` with numeric bounds.
     NumRange {
         fact: Fact,
-        lo: usize,
-        hi: usize,
+        lo: Box<NumConst>,
+        hi: Box<NumConst>,
     },
     /// A known result.
     Const(Tri),
@@ -107,11 +107,35 @@ enum Op {
     Or,
 }
 
+/// A comparison operator as the set of orderings it accepts (bit 0: less,
+/// 1: equal, 2: greater), tested with a shift instead of a branch.
+#[derive(Clone, Copy, Debug)]
+struct Accept(u8);
+
+impl Accept {
+    fn of(op: BinOp) -> Accept {
+        Accept(match op {
+            BinOp::Eq => 0b010,
+            BinOp::Ne => 0b101,
+            BinOp::Lt => 0b001,
+            BinOp::Le => 0b011,
+            BinOp::Gt => 0b100,
+            // `>=`, the default arm of the evaluator's `test` too.
+            _ => 0b110,
+        })
+    }
+
+    #[inline(always)]
+    fn holds(self, ord: std::cmp::Ordering) -> Tri {
+        let bit = (ord as i8 + 1) as u8;
+        Tri(((self.0 >> bit) & 1) * 2)
+    }
+}
+
 /// One rule's "fires" condition, compiled.
 #[derive(Clone, Debug)]
 pub struct Program {
     ops: Vec<Op>,
-    consts: Vec<NumConst>,
     trees: Vec<Code>,
 }
 
@@ -120,7 +144,6 @@ impl Program {
     pub fn fires(rule: &Rule) -> Program {
         let mut p = Program {
             ops: Vec::new(),
-            consts: Vec::new(),
             trees: Vec::new(),
         };
         // Each jump skips to the end: a false guard or violation is the answer.
@@ -163,11 +186,10 @@ impl Program {
                 value,
                 if_missing,
             } => {
-                self.consts.push((**value).clone());
                 let op = Op::Num {
                     fact: *fact,
-                    op: *op,
-                    konst: self.consts.len() - 1,
+                    accept: Accept::of(*op),
+                    konst: value.clone(),
                     if_missing: Tri::of(*if_missing),
                 };
                 leaf(self, op);
@@ -180,7 +202,7 @@ impl Program {
             } => {
                 let op = Op::Cmp {
                     fact: *fact,
-                    op: *op,
+                    accept: Accept::of(*op),
                     value: *value,
                     if_missing: Tri::of(*if_missing),
                 };
@@ -202,13 +224,10 @@ impl Program {
             }
             Code::Present(fact) => leaf(self, Op::Present(*fact)),
             Code::FactInRange(fact, Val::Num(lo), Val::Num(hi)) => {
-                self.consts.push(NumConst::new(*lo));
-                self.consts.push(NumConst::new(*hi));
-                let n = self.consts.len();
                 let op = Op::NumRange {
                     fact: *fact,
-                    lo: n - 2,
-                    hi: n - 1,
+                    lo: Box::new(NumConst::new(*lo)),
+                    hi: Box::new(NumConst::new(*hi)),
                 };
                 leaf(self, op);
             }
@@ -254,6 +273,7 @@ impl Program {
     }
 
     /// Runs the program on one row of facts.
+    #[inline]
     pub fn run(&self, row: &Row) -> Tri {
         // Most rules are one test: no stack needed.
         if let [op] = self.ops.as_slice()
@@ -261,6 +281,12 @@ impl Program {
         {
             return value;
         }
+        self.run_stack(row)
+    }
+
+    /// Runs a program of several ops, on a stack.
+    #[inline(never)]
+    fn run_stack(&self, row: &Row) -> Tri {
         let mut stack = [Tri::U; STACK];
         let mut sp: usize = 0;
         let mut pc = 0;
@@ -308,26 +334,25 @@ impl Program {
     /// The value of a test op; `None` for the control ops.
     #[inline(always)]
     fn leaf(&self, op: &Op, row: &Row) -> Option<Tri> {
-        let num = |i: usize| self.consts.get(i);
         Some(match op {
             Op::Num {
                 fact,
-                op,
+                accept,
                 konst,
                 if_missing,
-            } => match (row[*fact as usize], num(*konst)) {
-                (Some(Val::Num(v)), Some(c)) => Tri::bool(test(*op, cmp_const(v, c))),
-                (None, _) => *if_missing,
+            } => match row[*fact as usize] {
+                Some(Val::Num(v)) => accept.holds(cmp_const(v, konst)),
+                None => *if_missing,
                 _ => Tri::U,
             },
             Op::Cmp {
                 fact,
-                op,
+                accept,
                 value,
                 if_missing,
             } => match (row[*fact as usize], value) {
-                (Some(Val::Enum(a)), Val::Enum(b)) => Tri::bool(test(*op, a.cmp(b))),
-                (Some(v), _) => Tri::of(compare_values(*op, v, *value)),
+                (Some(Val::Enum(a)), Val::Enum(b)) => accept.holds(a.cmp(b)),
+                (Some(v), _) => compare(v, *value).map_or(Tri::U, |o| accept.holds(o)),
                 (None, _) => *if_missing,
             },
             Op::Bool { fact, if_missing } => match row[*fact as usize] {
@@ -336,10 +361,8 @@ impl Program {
                 None => *if_missing,
             },
             Op::Present(fact) => Tri::bool(row[*fact as usize].is_some()),
-            Op::NumRange { fact, lo, hi } => match (row[*fact as usize], num(*lo), num(*hi)) {
-                (Some(Val::Num(v)), Some(lo), Some(hi)) => {
-                    Tri::bool(cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le())
-                }
+            Op::NumRange { fact, lo, hi } => match row[*fact as usize] {
+                Some(Val::Num(v)) => Tri::bool(cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le()),
                 _ => Tri::U,
             },
             Op::Range { fact, lo, hi } => match row[*fact as usize] {
