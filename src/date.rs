@@ -15,15 +15,17 @@ impl Date {
     ///
     /// Errors: `2026-02-30`, `2026-13-01`, `02/03/2026`, `2026-3-2`.
     pub fn parse(text: &str) -> Result<Date, String> {
-        let full = text.trim();
-        let shown = crate::diagnostic::excerpt(full);
-        let text = full;
-        let parts: Vec<&str> = text.split('-').collect();
-        let [y, m, d] = parts.as_slice() else {
-            return Err(format!("`{shown}` is not a date; write it as YYYY-MM-DD"));
+        let text = text.trim();
+        let shown = || crate::diagnostic::excerpt(text);
+        let not_a_date = || format!("`{}` is not a date; write it as YYYY-MM-DD", shown());
+        let mut parts = text.split('-');
+        let (Some(y), Some(m), Some(d), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(not_a_date());
         };
         if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return Err(format!("`{shown}` is not a date; write it as YYYY-MM-DD"));
+            return Err(not_a_date());
         }
         let num = |s: &str| {
             s.parse::<u32>()
@@ -31,13 +33,13 @@ impl Date {
                 .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
         };
         let (Some(y), Some(m), Some(d)) = (num(y), num(m), num(d)) else {
-            return Err(format!("`{shown}` is not a date; write it as YYYY-MM-DD"));
+            return Err(not_a_date());
         };
         if !(1900..=2200).contains(&y) {
             return Err(format!("year {y} is outside 1900-2200"));
         }
         if !(1..=12).contains(&m) {
-            return Err(format!("`{shown}` has no month {m}"));
+            return Err(format!("`{}` has no month {m}", shown()));
         }
         let last = days_in_month(y, m);
         if d == 0 || d > last {

@@ -158,13 +158,27 @@ impl Factor {
     /// result is a terminating decimal, as it is for every shipped unit but
     /// minutes and hours used as numerators).
     pub fn to_canonical(self, value: Decimal) -> Option<Decimal> {
+        if self.den == 1 {
+            return self.times(value, self.num);
+        }
         let num = Decimal::try_from_i128_with_scale(self.num, 0).ok()?;
         let den = Decimal::try_from_i128_with_scale(self.den, 0).ok()?;
         value.checked_mul(num)?.checked_div(den)
     }
 
+    /// `value` times a whole factor: no division, and none of its rounding.
+    fn times(self, value: Decimal, factor: i128) -> Option<Decimal> {
+        if factor == 1 {
+            return Some(value);
+        }
+        value.checked_mul(Decimal::try_from_i128_with_scale(factor, 0).ok()?)
+    }
+
     /// A canonical `value` expressed in this unit.
     pub fn from_canonical(self, value: Decimal) -> Option<Decimal> {
+        if self.num == 1 {
+            return self.times(value, self.den);
+        }
         let num = Decimal::try_from_i128_with_scale(self.num, 0).ok()?;
         let den = Decimal::try_from_i128_with_scale(self.den, 0).ok()?;
         value.checked_mul(den)?.checked_div(num)
@@ -614,16 +628,23 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 /// rust_decimal's 28 digits) onto a limit it is not equal to.
 pub const MAX_SIGNIFICANT_DIGITS: usize = 15;
 
-/// The significant digits of a decimal literal (`0.0350` has 3).
+/// The significant digits a decimal literal needs: `0.0350` needs 2 (35),
+/// `120` needs 3, `120.0` needs 2.
 pub fn significant_digits(text: &str) -> usize {
-    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-    let trimmed = digits.trim_start_matches('0');
-    let trimmed = if text.contains('.') {
-        trimmed.trim_end_matches('0')
-    } else {
-        trimmed
-    };
-    trimmed.len().max(1)
+    // The digits without leading zeros, and without trailing zeros after
+    // a decimal point.
+    let (mut count, mut trailing_zeros) = (0, 0);
+    for b in text.bytes().filter(u8::is_ascii_digit) {
+        if count == 0 && b == b'0' {
+            continue;
+        }
+        count += 1;
+        trailing_zeros = if b == b'0' { trailing_zeros + 1 } else { 0 };
+    }
+    if text.contains('.') {
+        count -= trailing_zeros;
+    }
+    count.max(1)
 }
 
 /// Parses `"70 kg"` into a quantity in canonical units.
@@ -650,10 +671,20 @@ pub fn parse_quantity(text: &str) -> Result<(Quantity, Unit), QuantityError> {
 /// more only when rounding would make an inexact value look exact (so 2.001
 /// is never shown as "2").
 pub fn display_in(value: Decimal, unit: &Unit) -> String {
+    let mut text;
     match unit.factor.from_canonical(value) {
-        Some(v) => format!("{} {}", display_number(v), unit.text),
-        None => format!("{} {}", display_number(value), unit.dim.canonical_unit()),
+        Some(v) => {
+            text = display_number(v);
+            text.push(' ');
+            text.push_str(&unit.text);
+        }
+        None => {
+            text = display_number(value);
+            text.push(' ');
+            text.push_str(&unit.dim.canonical_unit());
+        }
     }
+    text
 }
 
 /// Formats a number for people (see [`display_in`]).
@@ -678,6 +709,40 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn significant_digits_count_what_a_float_must_hold() {
+        // The plain definition: the digits, less leading zeros, and less
+        // trailing zeros when there is a decimal point.
+        fn reference(text: &str) -> usize {
+            let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+            let trimmed = digits.trim_start_matches('0');
+            let trimmed = if text.contains('.') {
+                trimmed.trim_end_matches('0')
+            } else {
+                trimmed
+            };
+            trimmed.len().max(1)
+        }
+        let cases = [
+            ("0", 1),
+            ("0.0350", 2),
+            ("120", 3),
+            ("120.0", 2),
+            ("-0.000100", 1),
+            ("1.000000000000001", 16),
+            ("1000000000000000000", 19),
+            ("0.0000000000000001", 1),
+            ("10.01", 4),
+            ("", 1),
+            ("1e5", 2),
+            ("00012300.00450", 9),
+        ];
+        for (text, want) in cases {
+            assert_eq!(significant_digits(text), want, "{text}");
+            assert_eq!(significant_digits(text), reference(text), "{text}");
+        }
     }
 
     #[test]

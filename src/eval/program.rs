@@ -362,7 +362,9 @@ impl Program {
             },
             Op::Present(fact) => Tri::bool(row[*fact as usize].is_some()),
             Op::NumRange { fact, lo, hi } => match row[*fact as usize] {
-                Some(Val::Num(v)) => Tri::bool(cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le()),
+                Some(Val::Num(v)) => {
+                    Tri::bool(cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le())
+                }
                 _ => Tri::U,
             },
             Op::Range { fact, lo, hi } => match row[*fact as usize] {
