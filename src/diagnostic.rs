@@ -77,7 +77,7 @@ impl Diagnostic {
     pub fn line_col(&self) -> Option<(usize, usize)> {
         let source = self.source.as_ref()?;
         let label = self.labels.first()?;
-        Some(source.line_col(label.span.start))
+        Some(source.line_col(label.span.start()))
     }
 }
 
@@ -116,8 +116,8 @@ impl miette::Diagnostic for Diagnostic {
         let text_len = self.source.as_ref().map_or(0, |s| s.text().len());
         let labels = self.labels.iter().enumerate().map(move |(i, label)| {
             // Clamp so that a stale span can never make the renderer fail.
-            let start = label.span.start.min(text_len);
-            let end = label.span.end.clamp(start, text_len);
+            let start = label.span.start().min(text_len);
+            let end = label.span.end().clamp(start, text_len);
             let span = (start, end - start);
             if i == 0 {
                 miette::LabeledSpan::new_primary_with_span(Some(label.text.clone()), span)

@@ -63,13 +63,13 @@ fn node(base: &str, raw: &RawValue, depth: usize) -> Result<Node, SyntaxError> {
     // A nested parse reports positions within `text`; place them in `base`.
     let nested = |e: serde_json::Error| {
         let mut err = error(text, &e);
-        err.span = err.span.offset(span.start);
+        err.span = err.span.offset(span.start());
         err
     };
     if depth > MAX_DEPTH && text.starts_with(['{', '[']) {
         return Err(SyntaxError {
             message: format!("nested deeper than {MAX_DEPTH} levels"),
-            span: Span::new(span.start, span.start),
+            span: Span::new(span.start(), span.start()),
         });
     }
     let value = match text.as_bytes().first() {
@@ -212,7 +212,7 @@ mod tests {
     #[test]
     fn errors_have_positions() {
         let text = "{\"a\": 1,\n \"b\": }";
-        let err = parse(text).err().map(|e| e.span.start);
+        let err = parse(text).err().map(|e| e.span.start());
         assert_eq!(err, Some(15));
         assert!(parse(&"[".repeat(100_000)).is_err());
         assert!(parse("").is_err());

@@ -123,42 +123,61 @@ impl SourceCode for SourceFile {
 }
 
 /// A half-open byte range `[start, end)` in a [`SourceFile`].
+///
+/// Offsets are kept in 32 bits: a regimen carries a span for every fact,
+/// and every text rxlint reads whole is at most 64 MiB (a batch streams by
+/// record). An offset past 4 GiB saturates, pointing at the end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Span {
-    /// First byte.
-    pub start: usize,
-    /// One past the last byte.
-    pub end: usize,
+    start: u32,
+    end: u32,
 }
 
 impl Span {
     /// A span from `start` to `end`; a reversed pair is normalised.
     pub fn new(start: usize, end: usize) -> Self {
+        let narrow = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
         Self {
-            start: start.min(end),
-            end: end.max(start),
+            start: narrow(start.min(end)),
+            end: narrow(end.max(start)),
         }
+    }
+
+    /// First byte.
+    pub fn start(self) -> usize {
+        self.start as usize
+    }
+
+    /// One past the last byte.
+    pub fn end(self) -> usize {
+        self.end as usize
     }
 
     /// The smallest span covering both.
     pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
     }
 
     /// This span moved `by` bytes to the right (for text embedded in a larger file).
     pub fn offset(self, by: usize) -> Span {
-        Span::new(self.start + by, self.end + by)
+        Span::new(
+            self.start().saturating_add(by),
+            self.end().saturating_add(by),
+        )
     }
 
     /// The byte range.
     pub fn range(self) -> std::ops::Range<usize> {
-        self.start..self.end
+        self.start()..self.end()
     }
 }
 
 impl From<Span> for miette::SourceSpan {
     fn from(span: Span) -> Self {
-        (span.start, span.end - span.start).into()
+        (span.start(), span.end() - span.start()).into()
     }
 }
 
@@ -187,5 +206,22 @@ impl<T> Spanned<T> {
 impl<T: PartialEq> PartialEq for Spanned<T> {
     fn eq(&self, other: &Self) -> bool {
         self.value == other.value
+    }
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::Span;
+
+    #[test]
+    fn offsets_past_32_bits_saturate_in_order() {
+        let s = Span::new(7, 3);
+        assert_eq!((s.start(), s.end()), (3, 7));
+        let far = Span::new(5, usize::MAX);
+        assert_eq!((far.start(), far.end()), (5, u32::MAX as usize));
+        let moved = Span::new(1, 2).offset(usize::MAX);
+        assert!(moved.start() <= moved.end());
+        assert_eq!(moved.end(), u32::MAX as usize);
+        assert_eq!(Span::new(2, 4).to(Span::new(3, 9)).range(), 2..9);
     }
 }

@@ -479,7 +479,7 @@ mod tests {
     #[test]
     fn errors_say_what_was_expected() {
         let err = parse_expression("phase.dose >").err();
-        assert_eq!(err.as_ref().map(|e| e.span.start), Some(12));
+        assert_eq!(err.as_ref().map(|e| e.span.start()), Some(12));
         assert!(err.is_some_and(|e| e.message.contains("expected")));
         assert!(parse_expression("5 mg/kg/").is_err());
         assert!(parse_expression("(a.b and c.d").is_err());

@@ -199,8 +199,8 @@ impl<'de> Deserialize<'de> for Raw {
                 _ => None,
             };
             span = first.unwrap_or(span).to(last);
-            if span.start > span_of(&spanned.referenced).start {
-                span = Span::new(span_of(&spanned.referenced).start, span.end);
+            if span.start() > span_of(&spanned.referenced).start() {
+                span = Span::new(span_of(&spanned.referenced).start(), span.end());
             }
         }
         Ok(Raw(Node { value, span }))
@@ -325,7 +325,7 @@ mod tests {
         let src = SourceFile::new("t.yaml", "a: [1, 2\nb: 3\n");
         assert!(parse(&src).is_err());
         let src = SourceFile::new("t.json", "{\"a\": 1,\n \"b\": }");
-        let err = parse_json(&src).err().map(|e| src.line_col(e.span.start));
+        let err = parse_json(&src).err().map(|e| src.line_col(e.span.start()));
         assert_eq!(err, Some((2, 7)));
     }
 

@@ -400,7 +400,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
 fn name_cells(regimen: &mut Regimen, header: &Header, rows: &[Row], source: &Arc<SourceFile>) {
     for p in &mut regimen.problems {
         let Some(span) = p.span else { continue };
-        let line = source.line_col(span.start).0;
+        let line = source.line_col(span.start()).0;
         let Some(row) = rows.iter().find(|r| r.line == line).or(rows.first()) else {
             continue;
         };
@@ -480,7 +480,7 @@ mod tests {
                             p.message.clone(),
                             p.span
                                 .zip(r.source.as_ref())
-                                .map(|(s, f)| f.line_col(s.start).0),
+                                .map(|(s, f)| f.line_col(s.start()).0),
                         )
                     })
                     .collect()
@@ -550,6 +550,9 @@ mod tests {
         );
         let span = r.problems[0].span.unwrap_or_default();
         assert_eq!(r.source.as_ref().map(|s| s.slice(span)), Some("7O"));
-        assert_eq!(r.source.as_ref().map(|s| s.line_col(span.start).0), Some(7));
+        assert_eq!(
+            r.source.as_ref().map(|s| s.line_col(span.start()).0),
+            Some(7)
+        );
     }
 }

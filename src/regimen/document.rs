@@ -44,7 +44,7 @@ pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
                 label: "here".into(),
                 help: None,
             });
-            let (line, _) = source.line_col(err.span.start);
+            let (line, _) = source.line_col(err.span.start());
             vec![b.finish(
                 stem,
                 format!("{}:{line}", source.name()),
@@ -70,13 +70,13 @@ pub fn read_node(doc: &Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regime
         Some(items) => items
             .iter()
             .map(|item| {
-                let (line, _) = source.line_col(item.span.start);
+                let (line, _) = source.line_col(item.span.start());
                 let input = format!("{}:{line}", source.name());
                 read_regimen(item, source, input.clone(), input)
             })
             .collect(),
         None => {
-            let (line, _) = source.line_col(doc.span.start);
+            let (line, _) = source.line_col(doc.span.start());
             vec![read_regimen(
                 doc,
                 source,

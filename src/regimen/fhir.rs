@@ -214,7 +214,7 @@ fn unreadable(
     span: Span,
 ) -> Regimen {
     let line = if line == 0 {
-        source.line_col(span.start).0
+        source.line_col(span.start()).0
     } else {
         line
     };
@@ -337,7 +337,7 @@ impl<'a> Index<'a> {
             kind,
             id,
             file,
-            line: line(node.span.start),
+            line: line(node.span.start()),
             contained: false,
         });
         if let Some(url) = full_url {

@@ -56,7 +56,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
         r.source
             .as_ref()
             .zip(span)
-            .map(|(s, span)| s.line_col(span.start).0)
+            .map(|(s, span)| s.line_col(span.start()).0)
     };
     let mut findings = Vec::new();
     for p in &outcome.problems {

@@ -80,7 +80,7 @@ fn regimen(pack: &Pack, node: &Node, name: &str) -> Regimen {
     let input = format!(
         "{}:{}",
         pack.file.name(),
-        pack.file.line_col(node.span.start).0
+        pack.file.line_col(node.span.start()).0
     );
     let mut all = document::read_one(&merged, &pack.file, name.to_owned(), input);
     all.pop().unwrap_or_else(|| {

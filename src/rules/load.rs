@@ -110,23 +110,23 @@ impl Loader {
     fn head(&self, span: Span) -> Span {
         let text = self.file.slice(span);
         Span::new(
-            span.start,
-            span.start + text.find('\n').unwrap_or(text.len()),
+            span.start(),
+            span.start() + text.find('\n').unwrap_or(text.len()),
         )
     }
 
     fn locate(&self, node: &Node, text: &str) -> Locator {
         let raw = self.file.slice(node.span);
         if raw == text {
-            return Locator::At(node.span.start);
+            return Locator::At(node.span.start());
         }
         for quote in ['"', '\''] {
             if raw.starts_with(quote) && raw.get(1..).is_some_and(|r| r.starts_with(text)) {
-                return Locator::At(node.span.start + 1);
+                return Locator::At(node.span.start() + 1);
             }
         }
         match raw.find(text) {
-            Some(i) if !text.is_empty() => Locator::At(node.span.start + i),
+            Some(i) if !text.is_empty() => Locator::At(node.span.start() + i),
             _ => Locator::Whole(node.span),
         }
     }
@@ -970,7 +970,7 @@ fn duplicates_among(rules: &[&Rule], problems: &mut Vec<Diagnostic>) {
                 .then(|| overlap(&r.profiles, &rule.profiles).map(|p| (r, p)))
                 .flatten()
         }) {
-            let (line, _) = first.file.line_col(first.span.start);
+            let (line, _) = first.file.line_col(first.span.start());
             problems.push(
                 Diagnostic::new(
                     "rules.duplicate-id",
