@@ -691,15 +691,66 @@ pub fn display_in(value: Decimal, unit: &Unit) -> String {
 pub fn display_number(value: Decimal) -> String {
     let exact = value.normalize();
     if exact.scale() <= 2 {
-        return exact.to_string();
+        return plain(exact);
     }
     for places in 2..=6 {
         let rounded = value.round_dp(places).normalize();
         if rounded == exact || rounded.scale() == places {
-            return rounded.to_string();
+            return plain(rounded);
         }
     }
-    value.round_dp(6).normalize().to_string()
+    plain(value.round_dp(6).normalize())
+}
+
+/// A decimal as plain digits, as its `Display` writes it, without the
+/// formatting machinery (this runs for every value of every finding).
+fn plain(d: Decimal) -> String {
+    let scale = d.scale() as usize;
+    let mantissa = d.mantissa();
+    // Digits are written from the end of `buf` back to `at`.
+    fn push(buf: &mut [u8; 64], at: &mut usize, digit: u8) {
+        *at -= 1;
+        if let Some(slot) = buf.get_mut(*at) {
+            *slot = b'0' + digit;
+        }
+    }
+    let mut buf = [0u8; 64];
+    let mut at = buf.len();
+    match u64::try_from(mantissa.unsigned_abs()) {
+        Ok(mut n) => loop {
+            push(&mut buf, &mut at, (n % 10) as u8);
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        },
+        Err(_) => {
+            let mut n = mantissa.unsigned_abs();
+            loop {
+                push(&mut buf, &mut at, (n % 10) as u8);
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    // At least one digit before the point: 0.05 has digits "005".
+    while buf.len() - at <= scale {
+        push(&mut buf, &mut at, 0);
+    }
+    let digits = buf.get(at..).unwrap_or_default();
+    let (whole, fraction) = digits.split_at(digits.len() - scale);
+    let mut out = String::with_capacity(digits.len() + 2);
+    if d.is_sign_negative() {
+        out.push('-');
+    }
+    out.extend(whole.iter().map(|&b| char::from(b)));
+    if scale > 0 {
+        out.push('.');
+        out.extend(fraction.iter().map(|&b| char::from(b)));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -709,6 +760,40 @@ mod tests {
 
     fn d(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap_or_default()
+    }
+
+    #[test]
+    fn plain_digits_match_display() {
+        let mut values = vec![
+            Decimal::ZERO,
+            Decimal::new(-0, 3),
+            Decimal::new(5, 2),
+            Decimal::new(-5, 2),
+            Decimal::new(12_000, 3),
+            Decimal::new(7616, 2),
+            Decimal::MAX,
+            Decimal::MIN,
+            Decimal::new(1, 28),
+            Decimal::new(-1, 28),
+            Decimal::from_i128_with_scale(i128::from(u64::MAX) + 1, 5),
+        ];
+        for scale in [0, 3] {
+            let mut negative_zero = Decimal::new(0, scale);
+            negative_zero.set_sign_negative(true);
+            values.push(negative_zero);
+        }
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let m = i128::from(x as i64) * i128::from((x >> 40) as i64 + 1);
+            values.push(Decimal::from_i128_with_scale(m, (x % 29) as u32));
+            values.push(Decimal::new((x >> 3) as i64 % 100_000, (x % 7) as u32));
+        }
+        for v in values {
+            assert_eq!(plain(v), v.to_string(), "{v:?}");
+        }
     }
 
     #[test]
