@@ -1,11 +1,19 @@
 //! "Did you mean" suggestions, shared by every diagnostic that names a choice.
 
+/// Longest input, in bytes, that is compared with the candidates.
+const MAX_INPUT: usize = 256;
+
 /// The candidate closest to `input`, if it is close enough to be a likely typo.
 ///
 /// Case is ignored. A candidate qualifies when a few edits (transpositions
 /// count as one) turn the input into it, or when it shares a long prefix;
 /// the fewest edits win.
 pub fn closest<'a>(input: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    // Edit distance is quadratic; no name, field or unit is this long, so a
+    // longer input is not a typo of one and gets no suggestion.
+    if input.len() > MAX_INPUT {
+        return None;
+    }
     let needle = input.to_lowercase();
     let budget = (needle.chars().count() / 3).max(1);
     let mut best: Option<(usize, f64, &'a str)> = None;
@@ -59,5 +67,16 @@ mod tests {
         assert_eq!(closest("wieght", ["weight", "age", "sex"]), Some("weight"));
         assert_eq!(closest("Mg", ["mg", "g", "kg"]), Some("mg"));
         assert_eq!(closest("xyz", ["us", "eu"]), None);
+    }
+
+    #[test]
+    fn long_inputs_get_no_suggestion() {
+        // A 4 MB drug name took 22 s to compare; now it is not compared.
+        let long = format!("isotretinoin{}", "x".repeat(4 << 20));
+        assert_eq!(closest(&long, ["isotretinoin"]), None);
+        let name = "a".repeat(257);
+        let typo = |n: usize| format!("{}b", "a".repeat(n - 1));
+        assert_eq!(closest(&typo(256), [name.as_str()]), Some(name.as_str()));
+        assert_eq!(closest(&typo(257), [name.as_str()]), None);
     }
 }
