@@ -272,8 +272,6 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
         let start = text.len();
         if spans {
             cell_spans.push(render(row, &mut text));
-        } else {
-            cell_spans.push(vec![Span::new(start, start); row.cells.len()]);
         }
         row_spans.push(Span::new(start, text.len()));
     }
@@ -316,7 +314,11 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
             if cell.is_empty() {
                 continue;
             }
-            let span = cell_spans[r].get(c).copied();
+            // Without cell spans, a cell points at the start of its row.
+            let span = match cell_spans.get(r) {
+                Some(cells) => cells.get(c).copied(),
+                None => Some(Span::new(row_spans[r].start(), row_spans[r].start())),
+            };
             let raw = |unit: Option<&str>| Raw {
                 value: match unit {
                     Some(unit) => RawValue::Quantity {
