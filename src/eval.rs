@@ -493,6 +493,13 @@ struct DrugRules<'r> {
     products: Vec<(Vec<&'r str>, Vec<Compiled<'r>>)>,
 }
 
+/// Which rules apply to a regimen (from [`Engine::select`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Selection {
+    drug: usize,
+    variant: usize,
+}
+
 /// A rule with its compiled program.
 #[derive(Debug)]
 struct Compiled<'r> {
@@ -656,18 +663,29 @@ impl<'r> Engine<'r> {
         0
     }
 
-    /// Evaluates the rules of drug `drug` (from [`Engine::drug_index`]) on a
-    /// valid regimen, appending the findings to `findings`; returns the
-    /// verdict. Reads facts by index and allocates nothing once `findings`
-    /// has room, which is what lets one thread check millions of regimens.
+    /// The rule list a regimen selects: its drug (generic, brand or product
+    /// name, any case) and, within it, the product pack if one applies.
+    /// `None` for a drug without rules. This is the only step that reads a
+    /// name; [`Engine::assess`] then reads facts by index alone.
+    pub fn select(&self, regimen: &Regimen) -> Option<Selection> {
+        let drug = self.drug_index(&regimen.drug.as_ref()?.value)?;
+        Some(Selection {
+            drug,
+            variant: self.variant(drug, regimen),
+        })
+    }
+
+    /// Evaluates the selected rules on a valid regimen, appending the
+    /// findings to `findings`; returns the verdict. Reads facts by index and
+    /// allocates nothing once `findings` has room, which is what lets one
+    /// thread check millions of regimens.
     pub fn assess(
         &self,
-        drug: usize,
+        selection: Selection,
         regimen: &Regimen,
         findings: &mut Vec<Finding<'r>>,
     ) -> Verdict {
-        let variant = self.variant(drug, regimen);
-        self.assess_variant(drug, variant, regimen, findings)
+        self.assess_variant(selection.drug, selection.variant, regimen, findings)
     }
 
     fn assess_variant(

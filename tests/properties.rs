@@ -250,3 +250,57 @@ proptest! {
         }
     }
 }
+
+/// A random condition in the rule language, from the tests rule authors
+/// write, with `not`, `and`, `or` and `??` around them.
+fn condition_text() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("patient.weight > 70 kg".to_owned()),
+        Just("patient.weight <= 154 lb".to_owned()),
+        Just("phase.daily_dose_per_kg < 0.5 mg/kg/day".to_owned()),
+        Just("phase.daily_dose_per_kg >= 1 mg/kg/day".to_owned()),
+        Just("course.total_duration in 15 weeks ..= 20 weeks".to_owned()),
+        Just("patient.sex == female".to_owned()),
+        Just("patient.sex != male".to_owned()),
+        Just("patient.pregnant".to_owned()),
+        Just("(patient.contraception ?? false)".to_owned()),
+        Just("present(course.start)".to_owned()),
+        Just("(patient.egfr < 30 mL/min/1.73m2) ?? false".to_owned()),
+        Just("phase.times_per_day != 2".to_owned()),
+        Just("patient.age >= 18 years".to_owned()),
+        Just("(patient.renal_impairment ?? none) == severe".to_owned()),
+        Just("course.gap_since_previous_course < 8 weeks".to_owned()),
+        Just("phase.daily_dose_per_kg * 2 > 1 mg/kg/day".to_owned()),
+        Just("true".to_owned()),
+    ];
+    leaf.prop_recursive(5, 32, 2, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|a| format!("not ({a})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) and ({b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}) or ({b})")),
+            (inner, any::<bool>()).prop_map(|(a, d)| format!("({a}) ?? {d}")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Any condition a rule file can say, compiled, agrees with the tree
+    /// evaluator on any row of facts.
+    #[test]
+    fn compiled_conditions_agree_with_the_tree_evaluator(
+        text in condition_text(),
+        row in row_strategy(),
+    ) {
+        use rxlint::check::{Scope, check_condition};
+        use rxlint::eval::{Program, truth};
+        let expr = rxlint::syntax::parse_expression(&text)
+            .unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let mut problems = Vec::new();
+        let typed = check_condition(&expr, Scope { phase: true }, &mut problems)
+            .unwrap_or_else(|| panic!("{text}: {problems:?}"));
+        let got = Program::condition(&typed.code).run(&row).known();
+        prop_assert_eq!(got, truth(&typed.code, &row), "{} on {:?}", text, row);
+    }
+}

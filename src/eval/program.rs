@@ -87,11 +87,13 @@ enum Op {
         lo: Val,
         hi: Val,
     },
-    /// `fact in lo ..= hi` with numeric bounds.
+    /// `fact in lo ..= hi` with numeric bounds, or `not (...)` of it when
+    /// `outside` is set.
     NumRange {
         fact: Fact,
         lo: Box<NumConst>,
         hi: Box<NumConst>,
+        outside: bool,
     },
     /// A known result.
     Const(Tri),
@@ -105,6 +107,35 @@ enum Op {
     Not,
     And,
     Or,
+}
+
+impl Op {
+    /// Turns a test into its negation in Kleene logic (an unknown result
+    /// stays unknown); false for the ops that cannot be negated in place.
+    fn negate(&mut self) -> bool {
+        let not = |t: Tri| Tri(2 - t.0);
+        match self {
+            Op::Num {
+                accept, if_missing, ..
+            }
+            | Op::Cmp {
+                accept, if_missing, ..
+            } => {
+                *accept = Accept(accept.0 ^ 0b111);
+                *if_missing = not(*if_missing);
+                true
+            }
+            Op::NumRange { outside, .. } => {
+                *outside = !*outside;
+                true
+            }
+            Op::Const(t) => {
+                *t = not(*t);
+                true
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A comparison operator as the set of orderings it accepts (bit 0: less,
@@ -173,6 +204,16 @@ impl Program {
         p
     }
 
+    /// Compiles one condition on its own (the evaluator's `truth` of it).
+    pub fn condition(code: &Code) -> Program {
+        let mut p = Program {
+            ops: Vec::new(),
+            trees: Vec::new(),
+        };
+        p.compile(code, 0);
+        p
+    }
+
     /// Appends the ops of `code`, which runs with `below` values already on
     /// the stack (`below < STACK`). A leaf takes one slot; an `and`/`or`
     /// that would need more than `STACK` runs as one tree, so the stack
@@ -228,6 +269,7 @@ impl Program {
                     fact: *fact,
                     lo: Box::new(NumConst::new(*lo)),
                     hi: Box::new(NumConst::new(*hi)),
+                    outside: false,
                 };
                 leaf(self, op);
             }
@@ -241,7 +283,15 @@ impl Program {
             }
             Code::Const(Val::Bool(b)) => leaf(self, Op::Const(Tri::bool(*b))),
             Code::Not(a) => {
+                let start = self.ops.len();
                 self.compile(a, below);
+                // `not` of a single test is the opposite test.
+                if self.ops.len() == start + 1
+                    && let Some(last) = self.ops.last_mut()
+                    && last.negate()
+                {
+                    return;
+                }
                 self.ops.push(Op::Not);
             }
             Code::And(a, b) | Code::Or(a, b) if below + 2 <= STACK => {
@@ -361,9 +411,15 @@ impl Program {
                 None => *if_missing,
             },
             Op::Present(fact) => Tri::bool(row[*fact as usize].is_some()),
-            Op::NumRange { fact, lo, hi } => match row[*fact as usize] {
+            Op::NumRange {
+                fact,
+                lo,
+                hi,
+                outside,
+            } => match row[*fact as usize] {
                 Some(Val::Num(v)) => {
-                    Tri::bool(cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le())
+                    let inside = cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le();
+                    Tri::bool(inside != *outside)
                 }
                 _ => Tri::U,
             },
@@ -378,5 +434,121 @@ impl Program {
             Op::Tree(i) => Tri::of(self.trees.get(*i).and_then(|c| truth(c, row))),
             Op::Else(_) | Op::JumpIf(..) | Op::Not | Op::And | Op::Or => return None,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::NumConst;
+    use crate::facts::FACT_COUNT;
+    use rust_decimal::Decimal;
+
+    fn num(fact: Fact, op: BinOp, value: i64, if_missing: Option<bool>) -> Code {
+        Code::NumCmp {
+            op,
+            fact,
+            value: Box::new(NumConst::new(Decimal::from(value))),
+            if_missing,
+        }
+    }
+
+    fn not(code: Code) -> Code {
+        Code::Not(Box::new(code))
+    }
+
+    /// Shapes the checker never hands over (it folds `not` into
+    /// comparisons itself) still compile to the tree's answers: negated
+    /// leaves, a `not` over a range, a constant, deep nesting past the
+    /// stack, and a subtree the program leaves to the tree evaluator.
+    #[test]
+    fn every_op_agrees_with_the_tree() {
+        let weight = || num(Fact::Weight, BinOp::Gt, 70, None);
+        let sex = Code::FactCmp {
+            op: BinOp::Eq,
+            fact: Fact::Sex,
+            value: Val::Enum(1),
+            if_missing: Some(false),
+        };
+        let range = Code::FactInRange(
+            Fact::TotalDuration,
+            Val::Num(Decimal::from(105)),
+            Val::Num(Decimal::from(140)),
+        );
+        let arith = Code::Cmp(
+            BinOp::Lt,
+            Box::new(Code::Arith(
+                BinOp::Mul,
+                Box::new(Code::Fact(Fact::Age)),
+                Box::new(Code::Const(Val::Num(Decimal::from(2)))),
+            )),
+            Box::new(Code::Const(Val::Num(Decimal::from(40)))),
+        );
+        let mut deep = weight();
+        for i in 0..40 {
+            deep = if i % 2 == 0 {
+                Code::And(Box::new(sex.clone()), Box::new(deep))
+            } else {
+                Code::Or(Box::new(not(weight())), Box::new(deep))
+            };
+        }
+        let codes = [
+            not(weight()),
+            not(num(Fact::Weight, BinOp::Le, 70, Some(true))),
+            not(sex.clone()),
+            not(range.clone()),
+            not(not(range.clone())),
+            not(Code::Const(Val::Bool(true))),
+            Code::Default(
+                Box::new(Code::And(Box::new(weight()), Box::new(range.clone()))),
+                Box::new(Code::Const(Val::Bool(true))),
+            ),
+            not(Code::Or(Box::new(sex.clone()), Box::new(arith.clone()))),
+            Code::And(Box::new(Code::Present(Fact::Start)), Box::new(arith)),
+            deep,
+        ];
+        let weights = [
+            None,
+            Some(Val::Num(Decimal::new(6999, 2))),
+            Some(Val::Num(Decimal::from(70))),
+            Some(Val::Num(Decimal::new(7001, 2))),
+        ];
+        let sexes = [
+            None,
+            Some(Val::Enum(0)),
+            Some(Val::Enum(1)),
+            Some(Val::Enum(2)),
+        ];
+        let durations = [
+            None,
+            Some(Val::Num(Decimal::from(105))),
+            Some(Val::Num(Decimal::from(141))),
+        ];
+        let ages = [
+            None,
+            Some(Val::Num(Decimal::from(19))),
+            Some(Val::Num(Decimal::from(20))),
+        ];
+        for code in &codes {
+            let program = Program::condition(code);
+            for w in weights {
+                for s in sexes {
+                    for d in durations {
+                        for a in ages {
+                            let mut row = [None; FACT_COUNT];
+                            row[Fact::Weight as usize] = w;
+                            row[Fact::Sex as usize] = s;
+                            row[Fact::TotalDuration as usize] = d;
+                            row[Fact::Age as usize] = a;
+                            assert_eq!(
+                                program.run(&row).known(),
+                                truth(code, &row),
+                                "{code:?} on {w:?} {s:?} {d:?} {a:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }
