@@ -300,7 +300,10 @@ impl Builder {
 
     /// Starts a new phase (1-based index returned) written at `span`.
     pub fn phase(&mut self, span: Span) -> usize {
-        self.phases.push(PhaseRaw::default());
+        // A phase has up to six fields: room for them, so no regrowth.
+        self.phases.push(PhaseRaw {
+            fields: Vec::with_capacity(6),
+        });
         self.anchors.phases.push(span);
         self.phases.len()
     }

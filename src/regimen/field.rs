@@ -822,7 +822,13 @@ pub(super) fn finish(
             ),
         });
     }
-    let mut phase_rows: Vec<(Row, SpanRow)> = Vec::with_capacity(b.phases.len());
+    // The regimen's rows, built in place: the course at 0, then a row per
+    // phase (a row is ~700 bytes and its spans ~400: copying them per
+    // record showed in profiles).
+    let mut rows: Vec<Row> = Vec::with_capacity(b.phases.len() + 1);
+    let mut span_rows: Vec<SpanRow> = Vec::with_capacity(b.phases.len() + 1);
+    rows.push(course);
+    span_rows.push(course_spans);
     // (administrations, period in days) per phase, kept exact for the
     // daily dose: dose x count / period, one division, as a unit literal.
     let mut schedules: Vec<(Decimal, Decimal)> = Vec::with_capacity(b.phases.len());
@@ -834,8 +840,11 @@ pub(super) fn finish(
             .get(i)
             .copied()
             .unwrap_or(b.anchors.document);
-        let mut row: Row = [None; FACT_COUNT];
-        let mut spans: SpanRow = [None; FACT_COUNT];
+        rows.push([None; FACT_COUNT]);
+        span_rows.push([None; FACT_COUNT]);
+        let (Some(row), Some(spans)) = (rows.last_mut(), span_rows.last_mut()) else {
+            continue;
+        };
         row[Fact::PhaseIndex as usize] = Some(Val::Num(Decimal::from(index)));
         spans[Fact::PhaseIndex as usize] = Some(anchor);
         let mut dose_raw: Option<&Raw> = None;
@@ -905,7 +914,6 @@ pub(super) fn finish(
             ctx.problems
                 .push(here("duration", "add e.g. `duration: 16 weeks`"));
         }
-        phase_rows.push((row, spans));
     }
 
     let product = b.product.as_ref().and_then(|raw| match &raw.value {
@@ -927,10 +935,13 @@ pub(super) fn finish(
         problems: Vec::new(),
     };
     if ctx.problems.is_empty()
+        && let (Some((course, phases)), Some((course_spans, phase_spans))) =
+            (rows.split_first_mut(), span_rows.split_first_mut())
         && let Err(problem) = derive(
-            &mut course,
-            &mut course_spans,
-            &mut phase_rows,
+            course,
+            course_spans,
+            phases,
+            phase_spans,
             &schedules,
             &regimen.anchors,
         )
@@ -938,21 +949,21 @@ pub(super) fn finish(
         ctx.problems.push(*problem);
     }
     regimen.problems = ctx.problems;
-    if regimen.problems.is_empty() {
-        regimen.rows.reserve_exact(phase_rows.len() + 1);
-        regimen.spans.reserve_exact(phase_rows.len() + 1);
-        regimen.rows.push(course);
-        regimen.spans.push(course_spans);
-        for (mut row, mut spans) in phase_rows {
+    if regimen.problems.is_empty()
+        && let (Some((course, phases)), Some((course_spans, phase_spans))) =
+            (rows.split_first_mut(), span_rows.split_first_mut())
+    {
+        // A phase row holds the course facts too, so phase rules read both.
+        for (row, spans) in phases.iter_mut().zip(phase_spans.iter_mut()) {
             for i in 0..FACT_COUNT {
                 if row[i].is_none() {
                     row[i] = course[i];
                     spans[i] = spans[i].or(course_spans[i]);
                 }
             }
-            regimen.rows.push(row);
-            regimen.spans.push(spans);
         }
+        regimen.rows = rows;
+        regimen.spans = span_rows;
     }
     regimen
 }
@@ -984,7 +995,8 @@ fn num(row: &Row, fact: Fact) -> Option<Decimal> {
 fn derive(
     course: &mut Row,
     course_spans: &mut SpanRow,
-    phases: &mut [(Row, SpanRow)],
+    phases: &mut [Row],
+    phase_spans: &mut [SpanRow],
     schedules: &[(Decimal, Decimal)],
     anchors: &super::Anchors,
 ) -> Result<(), Box<InputProblem>> {
@@ -1002,7 +1014,7 @@ fn derive(
     let mut total_days = Decimal::ZERO;
     let mut cumulative = Decimal::ZERO;
     let mut max_daily: Option<(Decimal, Option<Span>)> = None;
-    for (i, (row, spans)) in phases.iter_mut().enumerate() {
+    for (i, (row, spans)) in phases.iter_mut().zip(phase_spans.iter_mut()).enumerate() {
         let &(count, period) = schedules.get(i).ok_or_else(overflow)?;
         let dose_span = spans[Fact::Dose as usize].or(spans[Fact::DailyDose as usize]);
         let daily = match (num(row, Fact::Dose), num(row, Fact::DailyDose)) {
