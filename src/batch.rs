@@ -586,14 +586,14 @@ fn read_csv(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
 )]
-pub fn run<R: Send>(
+pub fn run<'r, R: Send>(
     inputs: &[Input],
     spans: bool,
     headers: &[Option<Arc<Header>>],
-    engine: &Engine<'_>,
+    engine: &Engine<'r>,
     jobs: usize,
     progress: &Progress,
-    render: &(dyn Fn(&Outcome<'_>) -> R + Sync),
+    render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
     sink: &mut dyn FnMut(R),
 ) -> Result<(), Trouble> {
     let jobs = jobs.max(1);
@@ -623,12 +623,12 @@ pub fn run<R: Send>(
     })
 }
 
-fn work<R>(
+fn work<'r, R>(
     rx: &Mutex<Receiver<(u64, Vec<Task>)>>,
     tx: &SyncSender<(u64, Vec<R>)>,
-    engine: &Engine<'_>,
+    engine: &Engine<'r>,
     spans: bool,
-    render: &(dyn Fn(&Outcome<'_>) -> R + Sync),
+    render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
 ) {
     loop {
         let next = match rx.lock() {

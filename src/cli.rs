@@ -219,11 +219,39 @@ fn fail(message: impl std::fmt::Display) -> Exit {
 }
 
 /// What a worker renders for one regimen.
-struct Rendered {
+struct Rendered<'r> {
     verdict: Verdict,
     text: String,
     entry: Option<Entry>,
-    rules: Vec<(String, bool)>,
+    /// The rule of each finding, and whether it was unevaluated.
+    rules: Vec<(&'r str, bool)>,
+}
+
+/// Renders one outcome in `format`, on a worker thread.
+fn renderer<'r>(
+    format: Format,
+    profile: &str,
+    style: Style,
+) -> impl Fn(&Outcome<'r>) -> Rendered<'r> + Sync + '_ {
+    move |outcome: &Outcome<'r>| {
+        let rules = outcome
+            .findings
+            .iter()
+            .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated))
+            .collect();
+        let (text, entry) = match format {
+            Format::Json => (json::line(outcome, profile), None),
+            Format::Human => (human::outcome(outcome, style), None),
+            Format::Github => (github::lines(&report::entry(outcome)), None),
+            Format::Sarif | Format::Junit => (String::new(), Some(report::entry(outcome))),
+        };
+        Rendered {
+            verdict: outcome.verdict,
+            text,
+            entry,
+            rules,
+        }
+    }
 }
 
 fn check(args: &CheckArgs) -> Exit {
@@ -270,25 +298,7 @@ fn check(args: &CheckArgs) -> Exit {
     let bar = progress_bar(&inputs, args.quiet);
     let format = args.format;
     let profile = engine.profile().to_owned();
-    let render = |outcome: &Outcome<'_>| -> Rendered {
-        let rules = outcome
-            .findings
-            .iter()
-            .map(|f| (f.rule.id.clone(), f.kind == Kind::Unevaluated))
-            .collect();
-        let (text, entry) = match format {
-            Format::Json => (json::line(outcome, &profile) + "\n", None),
-            Format::Human => (human::outcome(outcome, style), None),
-            Format::Github => (github::lines(&report::entry(outcome)), None),
-            Format::Sarif | Format::Junit => (String::new(), Some(report::entry(outcome))),
-        };
-        Rendered {
-            verdict: outcome.verdict,
-            text,
-            entry,
-            rules,
-        }
-    };
+    let render = renderer(format, &profile, style);
     let mut summary = Summary::default();
     let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut sarif_log = sarif::Log::default();
@@ -298,7 +308,11 @@ fn check(args: &CheckArgs) -> Exit {
     let mut sink = |r: Rendered| {
         summary.add(r.verdict);
         for (rule, unevaluated) in r.rules {
-            let counts = per_rule.entry(rule).or_default();
+            // The rule's name is copied once, when first counted.
+            let counts = match per_rule.get_mut(rule) {
+                Some(counts) => counts,
+                None => per_rule.entry(rule.to_owned()).or_default(),
+            };
             if unevaluated {
                 counts.1 += 1
             } else {

@@ -49,7 +49,7 @@ fn phase_of(field: &str) -> Option<usize> {
     rest.split(']').next()?.parse().ok()
 }
 
-/// One regimen's JSON line (without the newline).
+/// One regimen's JSON line, with its newline.
 pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
     let r = &outcome.regimen;
     let line_of = |span: Option<crate::source::Span>| {
@@ -99,6 +99,8 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
         verdict: outcome.verdict.as_str(),
         findings,
     };
-    serde_json::to_string(&record)
-        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise record: {e}\"}}"))
+    let mut text = serde_json::to_string(&record)
+        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise record: {e}\"}}"));
+    text.push('\n');
+    text
 }
