@@ -29,6 +29,10 @@ pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 const MAX_GROUP_ROWS: usize = crate::regimen::MAX_PHASES;
 /// Tasks per batch sent to a worker.
 const BATCH: usize = 256;
+/// Input bytes per batch: a batch closes at `BATCH` tasks or this many
+/// bytes, so that memory in flight stays bounded when records are large
+/// (256 JSON lines of 1 MiB would otherwise be 256 MiB per batch).
+const BATCH_BYTES: usize = 4 << 20;
 
 /// How an input is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +101,16 @@ enum Task {
 }
 
 impl Task {
+    /// About how many bytes of input the task holds.
+    fn bytes(&self) -> usize {
+        match self {
+            Task::Document(source, _) => source.text().len(),
+            Task::JsonLine { text, .. } => text.len(),
+            Task::Csv(_, rows) => rows.iter().map(|r| r.cells.as_slice().len()).sum(),
+            Task::Ready(_) => 0,
+        }
+    }
+
     /// The regimens of the task; with `spans` unset, JSON and CSV records
     /// are read without byte spans (every finding keeps its line).
     fn regimens(self, spans: bool) -> Vec<Regimen> {
@@ -223,6 +237,7 @@ fn read_all(
     let mut batcher = Batcher {
         tx,
         seq: 0,
+        bytes: 0,
         tasks: Vec::with_capacity(BATCH),
     };
     // A Bulk Data export's files reference each other, so they are read
@@ -316,12 +331,15 @@ struct Batcher<'a> {
     tx: &'a SyncSender<(u64, Vec<Task>)>,
     seq: u64,
     tasks: Vec<Task>,
+    /// Input bytes of `tasks`.
+    bytes: usize,
 }
 
 impl Batcher<'_> {
     fn push(&mut self, task: Task) {
+        self.bytes += task.bytes();
         self.tasks.push(task);
-        if self.tasks.len() >= BATCH {
+        if self.tasks.len() >= BATCH || self.bytes >= BATCH_BYTES {
             self.flush();
         }
     }
@@ -330,6 +348,7 @@ impl Batcher<'_> {
         if self.tasks.is_empty() {
             return;
         }
+        self.bytes = 0;
         let tasks = std::mem::replace(&mut self.tasks, Vec::with_capacity(BATCH));
         // A closed channel means the writer stopped; there is no one to tell.
         let _ = self.tx.send((self.seq, tasks));
@@ -666,4 +685,43 @@ fn fhir_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
 
 fn fhir_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
     crate::regimen::fhir::read_ndjson(sources)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(bytes: usize) -> Task {
+        Task::JsonLine {
+            name: Arc::from("t.jsonl"),
+            line: 1,
+            text: "x".repeat(bytes),
+        }
+    }
+
+    /// A batch closes at `BATCH` tasks or `BATCH_BYTES` of input, whichever
+    /// comes first, so large records cannot pile up in flight.
+    #[test]
+    fn batches_close_on_count_or_bytes() {
+        let (tx, rx) = sync_channel(16);
+        let mut batcher = Batcher {
+            tx: &tx,
+            seq: 0,
+            bytes: 0,
+            tasks: Vec::new(),
+        };
+        for _ in 0..5 {
+            batcher.push(line(1 << 20));
+        }
+        let sizes: Vec<usize> = rx.try_iter().map(|(_, tasks)| tasks.len()).collect();
+        assert_eq!(sizes, [4], "4 MiB of 1 MiB lines makes a batch");
+        for _ in 0..BATCH {
+            batcher.push(line(10));
+        }
+        batcher.flush();
+        let sizes: Vec<usize> = rx.try_iter().map(|(_, tasks)| tasks.len()).collect();
+        assert_eq!(sizes, [BATCH, 1], "small records batch by count");
+        let seqs = (batcher.seq, batcher.bytes);
+        assert_eq!(seqs, (3, 0));
+    }
 }
