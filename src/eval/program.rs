@@ -6,11 +6,13 @@
 //! rule is one postfix program over three-valued truth, `when violation
 //! unless not and and`, whose leaves are the fused fact tests that nearly
 //! every rule is made of. Kleene logic on the encoding false < unknown <
-//! true is `min` for `and`, `max` for `or` and `2 - x` for `not`, so the
-//! program runs without branching on results and without short-circuits
-//! that would only save a load. A subtree of another shape runs through the
-//! tree evaluator. [`truth`] stays the reference: tests check that both
-//! agree on every shipped rule.
+//! true is `min` for `and`, `max` for `or` and `2 - x` for `not`, so
+//! combining results takes no branch; a jump skips the right side of an
+//! `and` once the left is false (of an `or` once it is true), and the rest
+//! of the rule once its guard or violation is false, since what is skipped
+//! is often a whole `unless` clause. A subtree of another shape runs
+//! through the tree evaluator. [`truth`] stays the reference: tests check
+//! that both agree on every shipped rule and on random conditions.
 
 use crate::check::{Code, NumConst};
 use crate::facts::{Fact, Type, Val};
