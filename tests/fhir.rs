@@ -1211,3 +1211,111 @@ fn leaves(v: &Value, at: String, out: &mut Vec<String>) {
         _ => out.push(at),
     }
 }
+
+// -- indication from reasonCode -----------------------------------------------
+
+const ICD10: &str = "http://hl7.org/fhir/sid/icd-10";
+
+/// `regimen.indication` read from a request with these `reasonCode`s.
+fn indication(reasons: Value) -> Option<&'static str> {
+    let mut mr = request(json!([dosage(bid_20_weeks(), mg(20.0))]));
+    mr["reasonCode"] = reasons;
+    let r = one(&[mr, patient()]);
+    let course = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.problems));
+    course[Fact::Indication as usize].map(|v| match v {
+        Val::Enum(i) => rxlint::facts::INDICATION.name_of(i),
+        other => panic!("{other:?}"),
+    })
+}
+
+#[test]
+fn reason_codes_give_the_indication_and_nothing_is_guessed() {
+    let coded =
+        |system: &str, code: &str| json!([{ "coding": [{ "system": system, "code": code }] }]);
+    let cases: Vec<(Value, Option<&str>)> = vec![
+        (coded(SNOMED, "69896004"), Some("rheumatoid_arthritis")),
+        (coded(SNOMED, "11381005"), Some("acne")),
+        (coded(SNOMED, "9014002"), Some("psoriasis")),
+        (coded(SNOMED, "44054006"), Some("type_2_diabetes")),
+        (coded(ICD10, "M06.9"), Some("rheumatoid_arthritis")),
+        (
+            coded("http://hl7.org/fhir/sid/icd-10-cm", "L70.0"),
+            Some("acne"),
+        ),
+        (coded(ICD10, "L40.0"), Some("psoriasis")),
+        // Psoriatic arthritis is neither psoriasis nor rheumatoid arthritis.
+        (coded(ICD10, "L40.50"), None),
+        (json!([{ "text": "psoriatic arthritis" }]), None),
+        // A code rxlint does not know, in a known system: nothing.
+        (coded(SNOMED, "73211009"), None),
+        (coded("http://example.org/local", "M06.9"), None),
+        (
+            json!([{ "text": "Severe nodular acne with scarring" }]),
+            Some("acne"),
+        ),
+        (
+            json!([{ "coding": [{ "system": "http://example.org", "code": "x", "display": "Rheumatoid arthritis" }] }]),
+            Some("rheumatoid_arthritis"),
+        ),
+        (
+            json!([{ "text": "Type II diabetes mellitus" }]),
+            Some("type_2_diabetes"),
+        ),
+        // Two reasons naming the same indication agree; different ones leave it out.
+        (
+            json!([{ "text": "acne" }, { "coding": [{ "system": SNOMED, "code": "11381005" }] }]),
+            Some("acne"),
+        ),
+        (
+            json!([{ "text": "acne" }, { "coding": [{ "system": SNOMED, "code": "9014002" }] }]),
+            None,
+        ),
+        (json!([]), None),
+    ];
+    for (reasons, want) in cases {
+        assert_eq!(indication(reasons.clone()), want, "{reasons}");
+    }
+}
+
+/// Methotrexate's rules need the indication: from `reasonCode` they now
+/// run on FHIR input instead of being unevaluated.
+#[test]
+fn methotrexate_rules_run_on_a_coded_reason() {
+    let mtx = |reasons: Value| {
+        json!({
+            "resourceType": "MedicationRequest",
+            "id": "mtx",
+            "medicationCodeableConcept": {
+                "coding": [{ "system": RXNORM, "code": "6851", "display": "methotrexate" }]
+            },
+            "subject": { "reference": "Patient/p" },
+            "authoredOn": "2026-03-02",
+            "reasonCode": reasons,
+            "dosageInstruction": [dosage(
+                json!({ "frequency": 1, "period": 1, "periodUnit": "d", "boundsDuration": weeks(4) }),
+                mg(2.5),
+            )]
+        })
+    };
+    let set = rules();
+    let engine = Engine::new(&set, "us", false).unwrap();
+    let daily = "methotrexate.daily-schedule";
+    let ra = engine.evaluate(one(&[
+        mtx(json!([{ "coding": [{ "system": SNOMED, "code": "69896004" }] }])),
+        patient(),
+    ]));
+    assert!(
+        findings(&ra).contains(&v(daily, Some(1))),
+        "{:?}",
+        findings(&ra)
+    );
+    let unknown = engine.evaluate(one(&[mtx(json!([{ "text": "off-label" }])), patient()]));
+    assert!(
+        findings(&unknown)
+            .iter()
+            .any(|(rule, kind, _)| rule == daily && *kind == Kind::Unevaluated),
+        "{:?}",
+        findings(&unknown)
+    );
+    assert_ne!(unknown.verdict, Verdict::Pass);
+}

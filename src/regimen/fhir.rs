@@ -17,6 +17,7 @@
 //! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day, `N/week` when a whole number per week (durations then from bounds, not `count`); no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
 //! | `duration` | `timing.repeat.boundsDuration`, `boundsPeriod` (start..end, inclusive days), or `count` / frequency | bounds and a `count` that disagree are refused; an open `boundsPeriod` or `boundsRange` is refused |
 //! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` ("with food", "with meals", "empty stomach", ...) | absent when nothing says, or when they disagree |
+//! | `indication` | `reasonCode[]` | SNOMED CT 11381005 acne, 69896004 rheumatoid arthritis, 9014002 psoriasis, 44054006 type 2 diabetes; ICD-10 L70, M05/M06, L40 (not L40.5, psoriatic arthritis), E11; else the words of `text` or a `display`; absent when no reason names one, or reasons name different ones |
 //! | `start` | the first phase's `timing.repeat.boundsPeriod.start`, else `authoredOn` | date part |
 //! | `sex` | `Patient.gender` of `subject` | |
 //! | `age` | `Patient.birthDate` | whole years completed at `start`; a `YYYY-MM` birth date only when that is unambiguous |
@@ -36,7 +37,7 @@ use rust_decimal::Decimal;
 
 use super::{
     Builder, COURSE_FIELDS, Field, InputProblem, MAX_PHASES, PATIENT_FIELDS, PHASE_FIELDS,
-    PhaseField, Raw, RawValue, Regimen,
+    PhaseField, REGIMEN_FIELDS, Raw, RawValue, Regimen,
 };
 use crate::date::Date;
 use crate::source::{SourceFile, Span};
@@ -442,6 +443,70 @@ fn coded<'n>(concept: Option<&'n Node>, system: &str, codes: &[&str]) -> Option<
         .map(|(n, _, _)| n)
 }
 
+/// The indication a `reasonCode` concept names: by SNOMED CT code, by
+/// ICD-10 category, else by the words of its `text` or codings' displays.
+fn indication_of(concept: &Node) -> Option<&'static str> {
+    const SNOMED: &str = "http://snomed.info/sct";
+    const SNOMED_CODES: &[(&str, &str)] = &[
+        ("11381005", "acne"),
+        ("69896004", "rheumatoid_arthritis"),
+        ("9014002", "psoriasis"),
+        ("44054006", "type_2_diabetes"),
+    ];
+    // ICD-10 categories (any subcode): L70 acne, M05/M06 rheumatoid
+    // arthritis, L40 psoriasis, E11 type 2 diabetes. Psoriatic arthritis
+    // (L40.5) is neither psoriasis nor rheumatoid arthritis here.
+    const ICD10: &[(&str, &str)] = &[
+        ("L70", "acne"),
+        ("M05", "rheumatoid_arthritis"),
+        ("M06", "rheumatoid_arthritis"),
+        ("L40", "psoriasis"),
+        ("E11", "type_2_diabetes"),
+    ];
+    for (_, system, code) in codings(Some(concept)) {
+        let (Some(system), Some(code)) = (system, code) else {
+            continue;
+        };
+        if system == SNOMED
+            && let Some((_, name)) = SNOMED_CODES.iter().find(|(c, _)| *c == code)
+        {
+            return Some(name);
+        }
+        if system.starts_with("http://hl7.org/fhir/sid/icd-10")
+            && !code.starts_with("L40.5")
+            && let Some((_, name)) = ICD10.iter().find(|(c, _)| code.starts_with(c))
+        {
+            return Some(name);
+        }
+    }
+    let words = std::iter::once(text(concept.get("text")))
+        .chain(codings(Some(concept)).map(|(c, _, _)| text(c.get("display"))))
+        .flatten()
+        .map(str::to_lowercase);
+    let mut named: Option<&'static str> = None;
+    for w in words {
+        let says = if w.contains("acne") {
+            Some("acne")
+        } else if w.contains("rheumatoid arthritis") {
+            Some("rheumatoid_arthritis")
+        } else if w.contains("psoriatic arthritis") || w.contains("arthropathic") {
+            return None;
+        } else if w.contains("psoriasis") {
+            Some("psoriasis")
+        } else if w.contains("type 2 diabetes") || w.contains("type ii diabetes") {
+            Some("type_2_diabetes")
+        } else {
+            None
+        };
+        match (named, says) {
+            (None, Some(s)) => named = Some(s),
+            (Some(n), Some(s)) if n != s => return None,
+            _ => {}
+        }
+    }
+    named
+}
+
 /// The date part of a FHIR date or dateTime, if it is a full date.
 fn date_of(node: Option<&Node>) -> Option<Date> {
     let t = text(node)?;
@@ -648,6 +713,7 @@ fn map<'a>(index: &Index<'a>, mr: Resource<'a>) -> Regimen {
         m.b.patient_block(subject.span);
     }
     m.drug();
+    m.indication();
     let start = m.course();
     m.patient(start);
     m.finish(input)
@@ -801,6 +867,12 @@ impl<'a> Mapper<'a, '_> {
                     .iter()
                     .find(|(_, f)| *f == field)
                     .map(|(n, _)| format!("course.{n}"))
+            })
+            .or_else(|| {
+                REGIMEN_FIELDS
+                    .iter()
+                    .find(|(_, f)| *f == field)
+                    .map(|(n, _)| (*n).to_owned())
             })
             .unwrap_or_default();
         let span = self.span(res, node);
@@ -1007,6 +1079,37 @@ impl<'a> Mapper<'a, '_> {
                 );
                 None
             }
+        }
+    }
+
+    // -- indication -------------------------------------------------------
+
+    /// `indication` from `reasonCode`: the SNOMED CT or ICD-10 code of an
+    /// indication the rule language knows, else the words of the concept's
+    /// text or displays. Reasons that name none of them, or name different
+    /// ones, leave it absent: rules that need it are then unevaluated.
+    fn indication(&mut self) {
+        let mr = self.mr;
+        let mut found: Option<(&'static str, &Node, usize)> = None;
+        for (i, reason) in seq(mr.node.get("reasonCode")).iter().enumerate() {
+            let Some(name) = indication_of(reason) else {
+                continue;
+            };
+            match found {
+                None => found = Some((name, reason, i)),
+                Some((first, ..)) if first != name => return,
+                Some(_) => {}
+            }
+        }
+        if let Some((name, node, i)) = found {
+            let element = format!("reasonCode[{i}]");
+            self.set(
+                Field::Indication,
+                &mr,
+                node,
+                RawValue::Text(name.into()),
+                &element,
+            );
         }
     }
 
