@@ -1319,3 +1319,41 @@ fn methotrexate_rules_run_on_a_coded_reason() {
     );
     assert_ne!(unknown.verdict, Verdict::Pass);
 }
+
+/// A weekly schedule's `count` gives its duration: count x 7 / doses a
+/// week, in whole days, and must agree with any bounds.
+#[test]
+fn weekly_counts_give_whole_day_durations() {
+    let weekly = |repeat: Value| {
+        let mut mr = request(json!([dosage(repeat, mg(7.5))]));
+        mr["medicationCodeableConcept"] =
+            json!({ "coding": [{ "system": RXNORM, "code": "6851", "display": "methotrexate" }] });
+        one(&[mr, patient()])
+    };
+    let duration = |r: &Regimen| r.rows.get(1).and_then(|row| row[Fact::Duration as usize]);
+    // Once a week, 12 doses: 84 days.
+    let r = weekly(json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "count": 12 }));
+    assert_eq!(duration(&r), num("84"), "{:?}", r.problems);
+    // Twice a week, 6 doses: 21 days.
+    let r = weekly(json!({ "frequency": 2, "period": 1, "periodUnit": "wk", "count": 6 }));
+    assert_eq!(duration(&r), num("21"), "{:?}", r.problems);
+    // Twice a week, 5 doses: 17.5 days is no whole number of days.
+    let r = weekly(json!({ "frequency": 2, "period": 1, "periodUnit": "wk", "count": 5 }));
+    assert!(r.rows.is_empty());
+    assert!(
+        problems(&r)
+            .iter()
+            .any(|(code, field)| *code == "input.fhir-unmapped" && field.contains("count")),
+        "{:?}",
+        problems(&r)
+    );
+    // Bounds and count agree (12 weeks, 12 doses), or disagree (10 doses).
+    let r = weekly(
+        json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "count": 12, "boundsDuration": weeks(12) }),
+    );
+    assert_eq!(duration(&r), num("84"), "{:?}", r.problems);
+    let r = weekly(
+        json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "count": 10, "boundsDuration": weeks(12) }),
+    );
+    assert!(r.rows.is_empty(), "{:?}", r.rows);
+}

@@ -14,7 +14,7 @@
 //! | `drug` | `medicationCodeableConcept`, or the Medication of `medicationReference` (`#contained`, `Medication/<id>`, or a Bundle `fullUrl`) | RxNorm 6064 or SNOMED 387208003 anywhere in the code or the single ingredient -> `isotretinoin`; else the single ingredient's `text` or first `display`; else `code.text`; else the first coding `display` |
 //! | phases | `dosageInstruction[]` | one phase each, ordered by `sequence`; several without `sequence`, or two with the same, are refused (they may run together) |
 //! | `dose` | `doseAndRate[].doseQuantity`, or `doseRange.high` | the one `doseAndRate` with a dose (or the one typed `ordered`); `doseRange` gives its upper bound; a dose in units of presentation (`1 {Piece}`, `TAB`) is multiplied by the Medication's single `ingredient.strength` when its denominator is that unit |
-//! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day, `N/week` when a whole number per week (durations then from bounds, not `count`); no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
+//! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day, `N/week` when a whole number per week; no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
 //! | `duration` | `timing.repeat.boundsDuration`, `boundsPeriod` (start..end, inclusive days), or `count` / frequency | bounds and a `count` that disagree are refused; an open `boundsPeriod` or `boundsRange` is refused |
 //! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` ("with food", "with meals", "empty stomach", ...) | absent when nothing says, or when they disagree |
 //! | `indication` | `reasonCode[]` | SNOMED CT 11381005 acne, 69896004 rheumatoid arthritis, 9014002 psoriasis, 44054006 type 2 diabetes; ICD-10 L70, M05/M06, L40 (not L40.5, psoriatic arthritis), E11; else the words of `text` or a `display`; absent when no reason names one, or reasons name different ones |
@@ -441,6 +441,23 @@ fn coded<'n>(concept: Option<&'n Node>, system: &str, codes: &[&str]) -> Option<
     codings(concept)
         .find(|(_, s, c)| *s == Some(system) && c.is_some_and(|c| codes.contains(&c)))
         .map(|(n, _, _)| n)
+}
+
+/// A schedule's rate: `doses` every `days` days (2 every 1 for 2/day, 1
+/// every 7 for once weekly), kept apart so that a weekly rate stays exact.
+#[derive(Clone, Copy, Debug)]
+struct Rate {
+    doses: Decimal,
+    days: Decimal,
+}
+
+impl Rate {
+    fn per_day(doses: Decimal) -> Rate {
+        Rate {
+            doses,
+            days: Decimal::ONE,
+        }
+    }
 }
 
 /// The indication a `reasonCode` concept names: by SNOMED CT code, by
@@ -1216,14 +1233,14 @@ impl<'a> Mapper<'a, '_> {
     fn phase(&mut self, i: usize, d: &Node) {
         let phase = self.b.phase(d.span);
         let at = format!("dosageInstruction[{i}]");
-        let per_day = self.frequency(phase, &at, d);
+        let rate = self.frequency(phase, &at, d);
         self.dose(phase, &at, d);
-        self.duration(phase, &at, d, per_day);
+        self.duration(phase, &at, d, rate);
         self.with_food(phase, &at, d);
     }
 
-    /// Sets the frequency; gives the administrations per day.
-    fn frequency(&mut self, phase: usize, at: &str, d: &Node) -> Option<Decimal> {
+    /// Sets the frequency; gives the schedule's rate.
+    fn frequency(&mut self, phase: usize, at: &str, d: &Node) -> Option<Rate> {
         let mr = self.mr;
         let cover = Some(format!("course.phases[{phase}].frequency"));
         let Some(timing) = d.get("timing") else {
@@ -1268,7 +1285,9 @@ impl<'a> Mapper<'a, '_> {
             let when = seq(repeat.get("when"));
             let times = seq(repeat.get("timeOfDay"));
             if !when.is_empty() || !times.is_empty() {
-                return self.daily_events(phase, &here, repeat, cover);
+                return self
+                    .daily_events(phase, &here, repeat, cover)
+                    .map(Rate::per_day);
             }
         }
         if let Some(code) = timing.get("code") {
@@ -1291,7 +1310,7 @@ impl<'a> Mapper<'a, '_> {
                     RawValue::Text(format!("{n}/day")),
                     &element,
                 );
-                return Some(Decimal::from(n));
+                return Some(Rate::per_day(Decimal::from(n)));
             }
         }
         self.unmapped(
@@ -1311,7 +1330,7 @@ impl<'a> Mapper<'a, '_> {
         here: &str,
         repeat: &Node,
         cover: Option<String>,
-    ) -> Option<Decimal> {
+    ) -> Option<Rate> {
         let mr = self.mr;
         // FHIR R4 Timing: with no frequency the event occurs once per period.
         let frequency = match repeat.get("frequency") {
@@ -1372,12 +1391,12 @@ impl<'a> Mapper<'a, '_> {
                     RawValue::Text(format!("{n}/day")),
                     &element,
                 );
-                Some(n)
+                Some(Rate::per_day(n))
             }
             _ => {
                 // A whole number a week (methotrexate once weekly) is a
-                // weekly schedule. Its per-day rate is no decimal, so a
-                // `count`-based duration is not derived from it.
+                // weekly schedule, kept as doses per 7 days (its per-day
+                // rate is no decimal).
                 let per_week = frequency
                     .checked_mul(Decimal::from(per_unit.0 * 7))
                     .zip(period.checked_mul(Decimal::from(per_unit.1)))
@@ -1392,7 +1411,10 @@ impl<'a> Mapper<'a, '_> {
                         RawValue::Text(format!("{n}/week")),
                         &element,
                     );
-                    return None;
+                    return Some(Rate {
+                        doses: n,
+                        days: Decimal::from(7),
+                    });
                 }
                 self.unmapped(
                     &mr,
@@ -1653,7 +1675,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// Sets the duration from bounds or count.
-    fn duration(&mut self, phase: usize, at: &str, d: &Node, per_day: Option<Decimal>) {
+    fn duration(&mut self, phase: usize, at: &str, d: &Node, rate: Option<Rate>) {
         let mr = self.mr;
         let cover = Some(format!("course.phases[{phase}].duration"));
         let here = format!("{at}.timing.repeat");
@@ -1745,8 +1767,8 @@ impl<'a> Mapper<'a, '_> {
         }
         let count = repeat.get("count").map(|node| {
             let days = number(Some(node))
-                .zip(per_day)
-                .and_then(|(n, per)| n.checked_div(per))
+                .zip(rate)
+                .and_then(|(n, rate)| n.checked_mul(rate.days)?.checked_div(rate.doses))
                 .map(|d| d.normalize());
             (node, days)
         });
@@ -1779,7 +1801,7 @@ impl<'a> Mapper<'a, '_> {
                         cover,
                     ),
                     // The frequency's problem is reported already.
-                    None if per_day.is_none() => self.covered.extend(cover),
+                    None if rate.is_none() => self.covered.extend(cover),
                     None => self.unmapped(&mr, node, &element, "is not a number".into(), cover),
                 }
             }
