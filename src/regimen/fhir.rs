@@ -1797,7 +1797,7 @@ impl<'a> Mapper<'a, '_> {
                         &mr,
                         node,
                         &element,
-                        format!("`count` at the frequency given is {} days, not a whole number", units::display_number(n)),
+                        format!("`count` at the frequency given is {} days, not a whole number of days from 1 up", units::display_number(n)),
                         cover,
                     ),
                     // The frequency's problem is reported already.
