@@ -183,6 +183,7 @@ fn negate(code: Code) -> Code {
             value: Val::Bool(false),
             if_missing: None,
         },
+        Code::Const(Val::Bool(b)) => Code::Const(Val::Bool(!b)),
         Code::Not(a) => *a,
         other => Code::Not(Box::new(other)),
     }

@@ -222,16 +222,6 @@ pub fn truth(code: &Code, row: &Row) -> Option<bool> {
         },
         Code::Not(a) => truth(a, row).map(|b| !b),
         Code::Present(f) => Some(row[*f as usize].is_some()),
-        Code::Fact(f) => match row[*f as usize] {
-            Some(Val::Bool(b)) => Some(b),
-            _ => None,
-        },
-        Code::FactInRange(f, lo, hi) => {
-            let v = row[*f as usize]?;
-            let above = compare(v, *lo)? != Ordering::Less;
-            let below = compare(v, *hi)? != Ordering::Greater;
-            Some(above && below)
-        }
         Code::FactOr(f, Val::Bool(d)) => match row[*f as usize] {
             Some(Val::Bool(b)) => Some(b),
             Some(_) => None,
@@ -589,11 +579,8 @@ impl<'r> Engine<'r> {
     /// Evaluates one regimen.
     pub fn evaluate(&self, mut regimen: Regimen) -> Outcome<'r> {
         let mut problems = std::mem::take(&mut regimen.problems);
-        let matched = regimen
-            .drug
-            .as_ref()
-            .and_then(|d| self.drug_index(&d.value));
-        let variant = matched.map_or(0, |i| self.variant(i, &regimen));
+        let selection = self.select(&regimen);
+        let matched = selection.map(|s| s.drug);
         if let (Some(name), None) = (&regimen.drug, matched) {
             problems.push(self.unknown_drug(&regimen, &name.value.to_lowercase()));
         }
@@ -622,8 +609,8 @@ impl<'r> Engine<'r> {
             };
         }
         let mut findings = Vec::new();
-        let verdict = match matched {
-            Some(i) => self.assess_variant(i, variant, &regimen, &mut findings),
+        let verdict = match selection {
+            Some(selection) => self.assess(selection, &regimen, &mut findings),
             None => Verdict::Pass,
         };
         Outcome {
@@ -685,21 +672,11 @@ impl<'r> Engine<'r> {
         regimen: &Regimen,
         findings: &mut Vec<Finding<'r>>,
     ) -> Verdict {
-        self.assess_variant(selection.drug, selection.variant, regimen, findings)
-    }
-
-    fn assess_variant(
-        &self,
-        drug: usize,
-        variant: usize,
-        regimen: &Regimen,
-        findings: &mut Vec<Finding<'r>>,
-    ) -> Verdict {
         let mut verdict = Verdict::Pass;
-        let Some(d) = self.drugs.get(drug) else {
+        let Some(d) = self.drugs.get(selection.drug) else {
             return verdict;
         };
-        let rules = match variant {
+        let rules = match selection.variant {
             0 => &d.rules,
             i => d.products.get(i - 1).map_or(&d.rules, |(_, rules)| rules),
         };

@@ -19,6 +19,7 @@ use crate::facts::{Fact, Type, Val};
 use crate::regimen::Row;
 use crate::rules::Rule;
 use crate::syntax::BinOp;
+use rust_decimal::Decimal;
 
 use super::{cmp_const, compare, truth};
 
@@ -111,35 +112,6 @@ enum Op {
     Or,
 }
 
-impl Op {
-    /// Turns a test into its negation in Kleene logic (an unknown result
-    /// stays unknown); false for the ops that cannot be negated in place.
-    fn negate(&mut self) -> bool {
-        let not = |t: Tri| Tri(2 - t.0);
-        match self {
-            Op::Num {
-                accept, if_missing, ..
-            }
-            | Op::Cmp {
-                accept, if_missing, ..
-            } => {
-                *accept = Accept(accept.0 ^ 0b111);
-                *if_missing = not(*if_missing);
-                true
-            }
-            Op::NumRange { outside, .. } => {
-                *outside = !*outside;
-                true
-            }
-            Op::Const(t) => {
-                *t = not(*t);
-                true
-            }
-            _ => false,
-        }
-    }
-}
-
 /// A comparison operator as the set of orderings it accepts (bit 0: less,
 /// 1: equal, 2: greater), tested with a shift instead of a branch.
 #[derive(Clone, Copy, Debug)]
@@ -166,7 +138,7 @@ impl Accept {
 }
 
 /// One rule's "fires" condition, compiled.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Program {
     ops: Vec<Op>,
     trees: Vec<Code>,
@@ -175,10 +147,7 @@ pub struct Program {
 impl Program {
     /// Compiles `when and violation and not unless` for `rule`.
     pub fn fires(rule: &Rule) -> Program {
-        let mut p = Program {
-            ops: Vec::new(),
-            trees: Vec::new(),
-        };
+        let mut p = Program::default();
         // Each jump skips to the end: a false guard or violation is the answer.
         let mut jumps = Vec::new();
         if let Some(when) = &rule.when {
@@ -208,10 +177,7 @@ impl Program {
 
     /// Compiles one condition on its own (the evaluator's `truth` of it).
     pub fn condition(code: &Code) -> Program {
-        let mut p = Program {
-            ops: Vec::new(),
-            trees: Vec::new(),
-        };
+        let mut p = Program::default();
         p.compile(code, 0);
         p
     }
@@ -267,13 +233,7 @@ impl Program {
             }
             Code::Present(fact) => leaf(self, Op::Present(*fact)),
             Code::FactInRange(fact, Val::Num(lo), Val::Num(hi)) => {
-                let op = Op::NumRange {
-                    fact: *fact,
-                    lo: Box::new(NumConst::new(*lo)),
-                    hi: Box::new(NumConst::new(*hi)),
-                    outside: false,
-                };
-                leaf(self, op);
+                self.num_range(*fact, *lo, *hi, true);
             }
             Code::FactInRange(fact, lo, hi) => {
                 let op = Op::Range {
@@ -284,18 +244,17 @@ impl Program {
                 leaf(self, op);
             }
             Code::Const(Val::Bool(b)) => leaf(self, Op::Const(Tri::bool(*b))),
-            Code::Not(a) => {
-                let start = self.ops.len();
-                self.compile(a, below);
-                // `not` of a single test is the opposite test.
-                if self.ops.len() == start + 1
-                    && let Some(last) = self.ops.last_mut()
-                    && last.negate()
-                {
-                    return;
+            // The checker folds `not` into comparisons; a range it cannot
+            // express negated, so that is done here.
+            Code::Not(a) => match &**a {
+                Code::FactInRange(fact, Val::Num(lo), Val::Num(hi)) => {
+                    self.num_range(*fact, *lo, *hi, false);
                 }
-                self.ops.push(Op::Not);
-            }
+                _ => {
+                    self.compile(a, below);
+                    self.ops.push(Op::Not);
+                }
+            },
             Code::And(a, b) | Code::Or(a, b) if below + 2 <= STACK => {
                 let and = matches!(code, Code::And(..));
                 self.compile(a, below);
@@ -322,6 +281,16 @@ impl Program {
                 leaf(self, op);
             }
         }
+    }
+
+    /// `fact in lo ..= hi`, or its negation when `outside`.
+    fn num_range(&mut self, fact: Fact, lo: Decimal, hi: Decimal, outside: bool) {
+        self.ops.push(Op::NumRange {
+            fact,
+            lo: Box::new(NumConst::new(lo)),
+            hi: Box::new(NumConst::new(hi)),
+            outside,
+        });
     }
 
     /// Runs the program on one row of facts.
