@@ -1261,6 +1261,13 @@ fn reason_codes_give_the_indication_and_nothing_is_guessed() {
             json!([{ "text": "Type II diabetes mellitus" }]),
             Some("type_2_diabetes"),
         ),
+        // Whole words and whole names only: these are other conditions.
+        (json!([{ "text": "acneiform drug eruption" }]), None),
+        (json!([{ "text": "Juvenile rheumatoid arthritis" }]), None),
+        (
+            json!([{ "text": "Acne/rosacea clinic referral" }]),
+            Some("acne"),
+        ),
         // Two reasons naming the same indication agree; different ones leave it out.
         (
             json!([{ "text": "acne" }, { "coding": [{ "system": SNOMED, "code": "11381005" }] }]),
@@ -1277,26 +1284,22 @@ fn reason_codes_give_the_indication_and_nothing_is_guessed() {
     }
 }
 
+/// A methotrexate request (RxNorm 6851) with `reasonCode`s and one dosage.
+fn methotrexate(reasons: Value, repeat: Value) -> Value {
+    let mut mr = request(json!([dosage(repeat, mg(7.5))]));
+    mr["medicationCodeableConcept"] =
+        json!({ "coding": [{ "system": RXNORM, "code": "6851", "display": "methotrexate" }] });
+    mr["reasonCode"] = reasons;
+    mr
+}
+
 /// Methotrexate's rules need the indication: from `reasonCode` they now
 /// run on FHIR input instead of being unevaluated.
 #[test]
 fn methotrexate_rules_run_on_a_coded_reason() {
-    let mtx = |reasons: Value| {
-        json!({
-            "resourceType": "MedicationRequest",
-            "id": "mtx",
-            "medicationCodeableConcept": {
-                "coding": [{ "system": RXNORM, "code": "6851", "display": "methotrexate" }]
-            },
-            "subject": { "reference": "Patient/p" },
-            "authoredOn": "2026-03-02",
-            "reasonCode": reasons,
-            "dosageInstruction": [dosage(
-                json!({ "frequency": 1, "period": 1, "periodUnit": "d", "boundsDuration": weeks(4) }),
-                mg(2.5),
-            )]
-        })
-    };
+    let daily_for_4_weeks =
+        || json!({ "frequency": 1, "period": 1, "periodUnit": "d", "boundsDuration": weeks(4) });
+    let mtx = |reasons: Value| methotrexate(reasons, daily_for_4_weeks());
     let set = rules();
     let engine = Engine::new(&set, "us", false).unwrap();
     let daily = "methotrexate.daily-schedule";
@@ -1324,12 +1327,7 @@ fn methotrexate_rules_run_on_a_coded_reason() {
 /// week, in whole days, and must agree with any bounds.
 #[test]
 fn weekly_counts_give_whole_day_durations() {
-    let weekly = |repeat: Value| {
-        let mut mr = request(json!([dosage(repeat, mg(7.5))]));
-        mr["medicationCodeableConcept"] =
-            json!({ "coding": [{ "system": RXNORM, "code": "6851", "display": "methotrexate" }] });
-        one(&[mr, patient()])
-    };
+    let weekly = |repeat: Value| one(&[methotrexate(json!([]), repeat), patient()]);
     let duration = |r: &Regimen| r.rows.get(1).and_then(|row| row[Fact::Duration as usize]);
     // Once a week, 12 doses: 84 days.
     let r = weekly(json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "count": 12 }));

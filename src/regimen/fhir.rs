@@ -496,29 +496,39 @@ fn indication_of(concept: &Node) -> Option<&'static str> {
             return Some(name);
         }
     }
-    let words = std::iter::once(text(concept.get("text")))
+    // Whole words only: "acneiform eruption" is not acne. Conditions that
+    // merely contain a known name are another indication, never a guess.
+    const NAMES: &[(&str, &str)] = &[
+        ("acne", "acne"),
+        ("rheumatoid arthritis", "rheumatoid_arthritis"),
+        ("psoriasis", "psoriasis"),
+        ("type 2 diabetes", "type_2_diabetes"),
+        ("type ii diabetes", "type_2_diabetes"),
+    ];
+    const OTHER: &[&str] = &["psoriatic arthritis", "juvenile rheumatoid arthritis"];
+    let texts = std::iter::once(text(concept.get("text")))
         .chain(codings(Some(concept)).map(|(c, _, _)| text(c.get("display"))))
-        .flatten()
-        .map(str::to_lowercase);
+        .flatten();
     let mut named: Option<&'static str> = None;
-    for w in words {
-        let says = if w.contains("acne") {
-            Some("acne")
-        } else if w.contains("rheumatoid arthritis") {
-            Some("rheumatoid_arthritis")
-        } else if w.contains("psoriatic arthritis") || w.contains("arthropathic") {
+    for t in texts {
+        let words = format!(
+            " {} ",
+            t.to_lowercase()
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        let has = |phrase: &str| words.contains(&format!(" {phrase} "));
+        if OTHER.iter().any(|p| has(p)) {
             return None;
-        } else if w.contains("psoriasis") {
-            Some("psoriasis")
-        } else if w.contains("type 2 diabetes") || w.contains("type ii diabetes") {
-            Some("type_2_diabetes")
-        } else {
-            None
-        };
-        match (named, says) {
-            (None, Some(s)) => named = Some(s),
-            (Some(n), Some(s)) if n != s => return None,
-            _ => {}
+        }
+        for (_, name) in NAMES.iter().filter(|(p, _)| has(p)) {
+            match named {
+                None => named = Some(name),
+                Some(n) if n != *name => return None,
+                Some(_) => {}
+            }
         }
     }
     named
@@ -1797,7 +1807,7 @@ impl<'a> Mapper<'a, '_> {
                         &mr,
                         node,
                         &element,
-                        format!("`count` at the frequency given is {} days, not a whole number of days from 1 up", units::display_number(n)),
+                        format!("`count` at this frequency makes the course {} days long; it must be a whole number of days, at least 1", units::display_number(n)),
                         cover,
                     ),
                     // The frequency's problem is reported already.
