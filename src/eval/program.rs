@@ -233,7 +233,7 @@ impl Program {
             }
             Code::Present(fact) => leaf(self, Op::Present(*fact)),
             Code::FactInRange(fact, Val::Num(lo), Val::Num(hi)) => {
-                self.num_range(*fact, *lo, *hi, true);
+                self.num_range(*fact, *lo, *hi, false);
             }
             Code::FactInRange(fact, lo, hi) => {
                 let op = Op::Range {
@@ -248,7 +248,7 @@ impl Program {
             // express negated, so that is done here.
             Code::Not(a) => match &**a {
                 Code::FactInRange(fact, Val::Num(lo), Val::Num(hi)) => {
-                    self.num_range(*fact, *lo, *hi, false);
+                    self.num_range(*fact, *lo, *hi, true);
                 }
                 _ => {
                     self.compile(a, below);
