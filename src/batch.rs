@@ -6,6 +6,11 @@
 //! each batch; the caller's thread writes the batches back in input order.
 //! The channels are bounded, so memory stays flat however large the input,
 //! and output is byte-identical for any number of workers.
+//!
+//! With one job there is no pipeline: the caller's thread reads, works and
+//! writes each batch in turn, so `--jobs 1` uses one core (as `make -j1`
+//! or `rg -j1` do), which is what a one-CPU container or a shared CI
+//! runner wants.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -231,12 +236,11 @@ pub type Progress = Arc<AtomicU64>;
 fn read_all(
     inputs: &[Input],
     headers: &[Option<Arc<Header>>],
-    tx: &SyncSender<(u64, Vec<Task>)>,
+    emit: &mut dyn FnMut(Vec<Task>),
     progress: &Progress,
 ) -> Result<(), Trouble> {
     let mut batcher = Batcher {
-        tx,
-        seq: 0,
+        emit,
         bytes: 0,
         tasks: Vec::with_capacity(BATCH),
     };
@@ -328,8 +332,9 @@ fn looks_like_ndjson(name: &str, text: &str) -> bool {
 }
 
 struct Batcher<'a> {
-    tx: &'a SyncSender<(u64, Vec<Task>)>,
-    seq: u64,
+    /// Where a full batch goes: a channel to the workers, or straight to
+    /// work on this thread.
+    emit: &'a mut dyn FnMut(Vec<Task>),
     tasks: Vec<Task>,
     /// Input bytes of `tasks`.
     bytes: usize,
@@ -350,9 +355,7 @@ impl Batcher<'_> {
         }
         self.bytes = 0;
         let tasks = std::mem::replace(&mut self.tasks, Vec::with_capacity(BATCH));
-        // A closed channel means the writer stopped; there is no one to tell.
-        let _ = self.tx.send((self.seq, tasks));
-        self.seq += 1;
+        (self.emit)(tasks);
     }
 }
 
@@ -615,14 +618,32 @@ pub fn run<'r, R: Send>(
     render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
     sink: &mut dyn FnMut(R),
 ) -> Result<(), Trouble> {
-    let jobs = jobs.max(1);
+    if jobs <= 1 {
+        let mut emit = |tasks: Vec<Task>| {
+            for task in tasks {
+                for regimen in task.regimens(spans) {
+                    sink(render(&engine.evaluate(regimen)));
+                }
+            }
+        };
+        return read_all(inputs, headers, &mut emit, progress);
+    }
     let (task_tx, task_rx) = sync_channel::<(u64, Vec<Task>)>(jobs * 2);
     let (out_tx, out_rx) = sync_channel::<(u64, Vec<R>)>(jobs * 2);
     let task_rx = Arc::new(Mutex::new(task_rx));
     std::thread::scope(|scope| {
         let reader = std::thread::Builder::new()
             .name("rxlint-read".into())
-            .spawn_scoped(scope, move || read_all(inputs, headers, &task_tx, progress));
+            .spawn_scoped(scope, move || {
+                let mut seq = 0u64;
+                let mut emit = |tasks: Vec<Task>| {
+                    // A closed channel means the writer stopped; there is
+                    // no one to tell.
+                    let _ = task_tx.send((seq, tasks));
+                    seq += 1;
+                };
+                read_all(inputs, headers, &mut emit, progress)
+            });
         for _ in 0..jobs {
             let rx = task_rx.clone();
             let tx = out_tx.clone();
@@ -703,25 +724,26 @@ mod tests {
     /// comes first, so large records cannot pile up in flight.
     #[test]
     fn batches_close_on_count_or_bytes() {
-        let (tx, rx) = sync_channel(16);
+        let mut sizes = Vec::new();
+        let mut emit = |tasks: Vec<Task>| sizes.push(tasks.len());
         let mut batcher = Batcher {
-            tx: &tx,
-            seq: 0,
+            emit: &mut emit,
             bytes: 0,
             tasks: Vec::new(),
         };
         for _ in 0..5 {
             batcher.push(line(1 << 20));
         }
-        let sizes: Vec<usize> = rx.try_iter().map(|(_, tasks)| tasks.len()).collect();
-        assert_eq!(sizes, [4], "4 MiB of 1 MiB lines makes a batch");
+        assert_eq!(batcher.bytes, 1 << 20, "the fifth line waits");
         for _ in 0..BATCH {
             batcher.push(line(10));
         }
         batcher.flush();
-        let sizes: Vec<usize> = rx.try_iter().map(|(_, tasks)| tasks.len()).collect();
-        assert_eq!(sizes, [BATCH, 1], "small records batch by count");
-        let seqs = (batcher.seq, batcher.bytes);
-        assert_eq!(seqs, (3, 0));
+        assert_eq!(batcher.bytes, 0);
+        assert_eq!(
+            sizes,
+            [4, BATCH, 1],
+            "4 MiB of 1 MiB lines makes a batch; small records batch by count"
+        );
     }
 }
