@@ -12,6 +12,7 @@
 //! or `rg -j1` do), which is what a one-CPU container or a shared CI
 //! runner wants.
 
+use crate::text::Trim;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -564,7 +565,7 @@ fn read_csv(
             }
         }
         let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.iter().all(|c| c.trim().is_empty()) {
+        if record.iter().all(|c| c.trimmed().is_empty()) {
             continue;
         }
         let size: usize = record.iter().map(str::len).sum();

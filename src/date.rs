@@ -4,6 +4,7 @@
 //! conversion is Howard Hinnant's `days_from_civil`, which is exact for every
 //! date rxlint accepts (years 1900 to 2200).
 
+use crate::text::Trim;
 use std::fmt;
 
 /// A calendar date.
@@ -15,7 +16,7 @@ impl Date {
     ///
     /// Errors: `2026-02-30`, `2026-13-01`, `02/03/2026`, `2026-3-2`.
     pub fn parse(text: &str) -> Result<Date, String> {
-        let text = text.trim();
+        let text = text.trimmed();
         let shown = || crate::diagnostic::excerpt(text);
         let not_a_date = || format!("`{}` is not a date; write it as YYYY-MM-DD", shown());
         let mut parts = text.split('-');

@@ -7,6 +7,7 @@
 //! finding naming them, never a silent pass. Evaluation reads facts by index
 //! and does exact decimal arithmetic; it allocates only for findings.
 
+use crate::text::Trim;
 use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
@@ -341,12 +342,12 @@ impl Finding<'_> {
             return unevaluated_message(self.rule, self.missing);
         }
         let row = regimen.rows.get(self.row()).or(regimen.rows.first());
-        let mut out = String::new();
+        let mut out = String::with_capacity(128);
         for part in &self.rule.message {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Value(typed) => match row.map(|r| eval(&typed.code, r)) {
-                    Some(Ok(v)) => out.push_str(&show(v, typed.ty, typed.unit.as_ref())),
+                    Some(Ok(v)) => show_into(v, typed.ty, typed.unit.as_ref(), &mut out),
                     _ => out.push_str("unknown"),
                 },
             }
@@ -413,15 +414,22 @@ pub fn show_fact(fact: Fact, v: Val) -> String {
 }
 
 fn show(v: Val, ty: Type, unit: Option<&units::Unit>) -> String {
+    let mut out = String::with_capacity(24);
+    show_into(v, ty, unit, &mut out);
+    out
+}
+
+/// Appends a value, in `unit` when it has one, to `out`.
+fn show_into(v: Val, ty: Type, unit: Option<&units::Unit>, out: &mut String) {
     match (v, ty) {
         (Val::Num(n), _) => match unit {
-            Some(u) => units::display_in(n, u),
-            None => units::display_number(n),
+            Some(u) => units::write_in(n, u, out),
+            None => units::write_number(n, out),
         },
-        (Val::Bool(b), _) => b.to_string(),
-        (Val::Enum(i), Type::Enum(domain)) => domain.name_of(i).to_owned(),
-        (Val::Enum(i), _) => i.to_string(),
-        (Val::Date(d), _) => d.to_string(),
+        (Val::Bool(b), _) => out.push_str(if b { "true" } else { "false" }),
+        (Val::Enum(i), Type::Enum(domain)) => out.push_str(domain.name_of(i)),
+        (Val::Enum(i), _) => out.push_str(&i.to_string()),
+        (Val::Date(d), _) => out.push_str(&d.to_string()),
     }
 }
 
@@ -817,7 +825,7 @@ enum Name<'a> {
 
 impl<'a> Name<'a> {
     fn new(written: &'a str) -> Name<'a> {
-        let trimmed = written.trim();
+        let trimmed = written.trimmed();
         if trimmed.is_ascii() {
             Name::Ascii(trimmed)
         } else {

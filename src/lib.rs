@@ -21,5 +21,6 @@ pub mod rules;
 pub mod source;
 pub mod suggest;
 pub mod syntax;
+pub mod text;
 pub mod units;
 pub mod yaml;

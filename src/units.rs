@@ -11,6 +11,7 @@
 //! error while `mg/kg * kg` is a dose. A plain mass literal (`40 kg`) takes
 //! whichever of the two it is compared with.
 
+use crate::text::Trim;
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -432,7 +433,7 @@ impl Unit {
     ///
     /// Errors: `Mg` (unknown, did you mean `mg`), `mg/` (empty atom).
     pub fn parse(text: &str) -> Result<Unit, UnitError> {
-        let text = text.trim();
+        let text = text.trimmed();
         // Every catalogue spelling and fact unit, parsed once: batch input
         // parses the same few units millions of times.
         static COMMON: std::sync::OnceLock<Vec<Unit>> = std::sync::OnceLock::new();
@@ -456,7 +457,7 @@ impl Unit {
     }
 
     fn parse_uncached(text: &str) -> Result<Unit, UnitError> {
-        let text = text.trim();
+        let text = text.trimmed();
         if text.is_empty() {
             return Err(UnitError::Empty);
         }
@@ -465,7 +466,7 @@ impl Unit {
         let mut family = None;
         let (mut annotated, mut calendar) = (false, false);
         for (i, atom_text) in text.split('/').enumerate() {
-            let atom_text = atom_text.trim();
+            let atom_text = atom_text.trimmed();
             if atom_text.is_empty() {
                 // `1/day`: a leading `1` numerator is allowed.
                 return Err(UnitError::Empty);
@@ -578,7 +579,7 @@ pub enum QuantityError {
 /// Errors: `seventy kg` (not a number), `7O mg` (letter O for zero), `1,5 mg`
 /// (decimal comma) and `1e400 mg` (beyond exact range).
 pub fn split_quantity(text: &str) -> Result<(Decimal, &str), QuantityError> {
-    let text = text.trim();
+    let text = text.trimmed();
     let end = text
         .char_indices()
         .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
@@ -671,40 +672,52 @@ pub fn parse_quantity(text: &str) -> Result<(Quantity, Unit), QuantityError> {
 /// more only when rounding would make an inexact value look exact (so 2.001
 /// is never shown as "2").
 pub fn display_in(value: Decimal, unit: &Unit) -> String {
-    let mut text;
+    let mut text = String::with_capacity(24);
+    write_in(value, unit, &mut text);
+    text
+}
+
+/// Appends `value` shown in `unit` to `out` (see [`display_in`]).
+pub fn write_in(value: Decimal, unit: &Unit, out: &mut String) {
     match unit.factor.from_canonical(value) {
         Some(v) => {
-            text = display_number(v);
-            text.push(' ');
-            text.push_str(&unit.text);
+            write_number(v, out);
+            out.push(' ');
+            out.push_str(&unit.text);
         }
         None => {
-            text = display_number(value);
-            text.push(' ');
-            text.push_str(&unit.dim.canonical_unit());
+            write_number(value, out);
+            out.push(' ');
+            out.push_str(&unit.dim.canonical_unit());
         }
     }
-    text
 }
 
 /// Formats a number for people (see [`display_in`]).
 pub fn display_number(value: Decimal) -> String {
+    let mut text = String::with_capacity(16);
+    write_number(value, &mut text);
+    text
+}
+
+/// Appends `value` formatted for people to `out` (see [`display_in`]).
+pub fn write_number(value: Decimal, out: &mut String) {
     let exact = value.normalize();
     if exact.scale() <= 2 {
-        return plain(exact);
+        return push_plain(exact, out);
     }
     for places in 2..=6 {
         let rounded = value.round_dp(places).normalize();
         if rounded == exact || rounded.scale() == places {
-            return plain(rounded);
+            return push_plain(rounded, out);
         }
     }
-    plain(value.round_dp(6).normalize())
+    push_plain(value.round_dp(6).normalize(), out)
 }
 
-/// A decimal as plain digits, as its `Display` writes it, without the
-/// formatting machinery (this runs for every value of every finding).
-fn plain(d: Decimal) -> String {
+/// Appends a decimal as plain digits, as its `Display` writes it, without
+/// the formatting machinery (this runs for every value of every finding).
+fn push_plain(d: Decimal, out: &mut String) {
     let scale = d.scale() as usize;
     let mantissa = d.mantissa();
     // Digits are written from the end of `buf` back to `at`.
@@ -741,16 +754,16 @@ fn plain(d: Decimal) -> String {
     }
     let digits = buf.get(at..).unwrap_or_default();
     let (whole, fraction) = digits.split_at(digits.len() - scale);
-    let mut out = String::with_capacity(digits.len() + 2);
+    // The digits are ASCII, so they are always UTF-8.
+    let ascii = |bytes| std::str::from_utf8(bytes).unwrap_or_default();
     if d.is_sign_negative() {
         out.push('-');
     }
-    out.extend(whole.iter().map(|&b| char::from(b)));
+    out.push_str(ascii(whole));
     if scale > 0 {
         out.push('.');
-        out.extend(fraction.iter().map(|&b| char::from(b)));
+        out.push_str(ascii(fraction));
     }
-    out
 }
 
 #[cfg(test)]
@@ -792,7 +805,9 @@ mod tests {
             values.push(Decimal::new((x >> 3) as i64 % 100_000, (x % 7) as u32));
         }
         for v in values {
-            assert_eq!(plain(v), v.to_string(), "{v:?}");
+            let mut plain = String::new();
+            push_plain(v, &mut plain);
+            assert_eq!(plain, v.to_string(), "{v:?}");
         }
     }
 

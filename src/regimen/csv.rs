@@ -6,6 +6,7 @@
 //! for missing. The header is checked before any row is read; a bad cell
 //! makes only its own regimen `invalid`, naming the row, column and value.
 
+use crate::text::Trim;
 use std::sync::Arc;
 
 use super::{Builder, Field, InputProblem, PhaseField, Raw, RawValue, Regimen};
@@ -194,7 +195,7 @@ impl Header {
     pub fn id_of<'a>(&self, cells: &'a ::csv::StringRecord) -> Option<&'a str> {
         self.id
             .and_then(|i| cells.get(i))
-            .map(|s| s.trim())
+            .map(|s| s.trimmed())
             .filter(|s| !s.is_empty())
     }
 
@@ -310,7 +311,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
             continue;
         }
         for (c, (name, col)) in header.columns.iter().enumerate() {
-            let cell = row.cells.get(c).unwrap_or("").trim();
+            let cell = row.cells.get(c).unwrap_or("").trimmed();
             if cell.is_empty() {
                 continue;
             }

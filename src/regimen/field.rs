@@ -1,5 +1,6 @@
 //! Field validation and derived facts for [`Builder::finish`].
 
+use crate::text::Trim;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
@@ -163,15 +164,15 @@ fn quantity(
     let (number, unit_text): (&str, &str) = match &raw.value {
         RawValue::Text(text) => match units::split_quantity(text) {
             Ok((_, unit)) => {
-                let number = text.trim();
-                (number[..number.len() - unit.len()].trim(), unit)
+                let number = text.trimmed();
+                (number[..number.len() - unit.len()].trimmed(), unit)
             }
             Err(_) => {
                 ctx.problem(
                     "input.invalid-number",
                     field,
                     raw,
-                    format!("`{}` is not a number with a unit", excerpt(text.trim())),
+                    format!("`{}` is not a number with a unit", excerpt(text.trimmed())),
                     "not a quantity",
                     Some(format!(
                         "write a number and a unit, e.g. `{}`",
@@ -218,14 +219,14 @@ fn quantity(
             return None;
         }
     };
-    if units::significant_digits(number.trim()) > units::MAX_SIGNIFICANT_DIGITS {
+    if units::significant_digits(number.trimmed()) > units::MAX_SIGNIFICANT_DIGITS {
         ctx.problem(
             "input.invalid-number",
             field,
             raw,
             format!(
                 "`{}` has more than {} significant digits",
-                excerpt(number.trim()),
+                excerpt(number.trimmed()),
                 units::MAX_SIGNIFICANT_DIGITS
             ),
             "implausibly precise",
@@ -233,18 +234,18 @@ fn quantity(
         );
         return None;
     }
-    let Some(value) = units::parse_decimal(number.trim()) else {
+    let Some(value) = units::parse_decimal(number.trimmed()) else {
         ctx.problem(
             "input.invalid-number",
             field,
             raw,
-            format!("`{}` is not a decimal number", excerpt(number.trim())),
+            format!("`{}` is not a decimal number", excerpt(number.trimmed())),
             "not a number",
             Some(format!("e.g. `{}`", spec.example)),
         );
         return None;
     };
-    let unit_text = if unit_text.trim().is_empty() {
+    let unit_text = if unit_text.trimmed().is_empty() {
         match spec.bare {
             Some(unit) => unit,
             None => {
@@ -421,7 +422,7 @@ fn frequency(
     };
     let Some((times, period)) = parsed else {
         let shown = match &raw.value {
-            RawValue::Text(t) => format!("`{}`", excerpt(t.trim())),
+            RawValue::Text(t) => format!("`{}`", excerpt(t.trimmed())),
             other => describe(other),
         };
         ctx.problem(
@@ -459,7 +460,7 @@ fn frequency(
 /// A frequency as (administrations, period in days): `2/day` is (2, 1),
 /// `once weekly` (1, 7).
 fn parse_frequency(text: &str) -> Option<(Decimal, Decimal)> {
-    let lower = text.trim().to_lowercase();
+    let lower = text.trimmed().to_lowercase();
     let day = Decimal::ONE;
     let week = Decimal::from(7);
     // Dots and hyphens belong to named forms (`b.i.d.`, `twice-daily`), never
@@ -470,7 +471,7 @@ fn parse_frequency(text: &str) -> Option<(Decimal, Decimal)> {
             .unwrap_or(lower.len());
         let (number, rest) = lower.split_at(number_end);
         let times = units::parse_decimal(number)?;
-        return match rest.trim() {
+        return match rest.trimmed() {
             "/day" | "/d" | "per day" | "times daily" | "times a day" | "times per day"
             | "x daily" | "x/day" => Some((times, day)),
             "/week" | "/wk" | "/w" | "per week" | "times weekly" | "times a week"
@@ -491,7 +492,7 @@ fn parse_frequency(text: &str) -> Option<(Decimal, Decimal)> {
             let hours: u32 = t
                 .strip_prefix("every ")?
                 .strip_suffix(" hours")?
-                .trim()
+                .trimmed()
                 .parse()
                 .ok()?;
             return (hours > 0 && 24 % hours == 0).then(|| (Decimal::from(24 / hours), day));
@@ -504,7 +505,7 @@ fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Va
     match &raw.value {
         RawValue::Bool(b) => Some(Val::Bool(*b)),
         RawValue::Null => None,
-        RawValue::Text(t) => match t.trim() {
+        RawValue::Text(t) => match t.trimmed() {
             v if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes") => {
                 Some(Val::Bool(true))
             }
@@ -518,7 +519,7 @@ fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Va
                     raw,
                     format!(
                         "`{field}` must be true or false, not `{}`",
-                        excerpt(t.trim())
+                        excerpt(t.trimmed())
                     ),
                     "not true/false",
                     None,
@@ -560,12 +561,12 @@ fn enumeration(
 ) -> Option<Val> {
     // The exact spelling needs no copy; others are normalised first.
     if let RawValue::Text(t) = &raw.value
-        && let Some(i) = domain.index(t.trim())
+        && let Some(i) = domain.index(t.trimmed())
     {
         return Some(Val::Enum(i));
     }
     let text = match &raw.value {
-        RawValue::Text(t) => t.trim().to_lowercase().replace([' ', '-'], "_"),
+        RawValue::Text(t) => t.trimmed().to_lowercase().replace([' ', '-'], "_"),
         RawValue::Null => return None,
         other => {
             ctx.problem(
@@ -602,7 +603,7 @@ fn enumeration(
         format!(
             "`{}` is not a {}; {help}",
             match &raw.value {
-                RawValue::Text(t) => excerpt(t.trim()),
+                RawValue::Text(t) => excerpt(t.trimmed()),
                 _ => String::new(),
             },
             domain.name
@@ -615,7 +616,7 @@ fn enumeration(
 
 fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
     let text = match &raw.value {
-        RawValue::Text(t) => t.trim(),
+        RawValue::Text(t) => t.trimmed(),
         RawValue::Null => return None,
         other => {
             ctx.problem(
@@ -700,7 +701,7 @@ fn field_value(ctx: &mut Ctx, field: Field, path: &'static str, raw: &Raw) -> Op
 
 fn text_of(raw: &Raw) -> Option<String> {
     match &raw.value {
-        RawValue::Text(t) => Some(t.trim().to_owned()),
+        RawValue::Text(t) => Some(t.trimmed().to_owned()),
         RawValue::Number(n) => Some(n.clone()),
         _ => None,
     }
@@ -763,8 +764,8 @@ pub(super) fn finish(
             .unwrap_or(default_id);
     let drug = match &b.drug {
         Some(raw) => match &raw.value {
-            RawValue::Text(t) if !t.trim().is_empty() => Some(Spanned::new(
-                t.trim().to_owned(),
+            RawValue::Text(t) if !t.trimmed().is_empty() => Some(Spanned::new(
+                t.trimmed().to_owned(),
                 raw.span.unwrap_or_default(),
             )),
             _ => {
@@ -917,8 +918,8 @@ pub(super) fn finish(
     }
 
     let product = b.product.as_ref().and_then(|raw| match &raw.value {
-        RawValue::Text(t) if !t.trim().is_empty() => Some(Spanned::new(
-            t.trim().to_owned(),
+        RawValue::Text(t) if !t.trimmed().is_empty() => Some(Spanned::new(
+            t.trimmed().to_owned(),
             raw.span.unwrap_or_default(),
         )),
         _ => None,

@@ -99,8 +99,12 @@ pub fn line(outcome: &Outcome<'_>, profile: &str) -> String {
         verdict: outcome.verdict.as_str(),
         findings,
     };
-    let mut text = serde_json::to_string(&record)
-        .unwrap_or_else(|e| format!("{{\"error\":\"cannot serialise record: {e}\"}}"));
-    text.push('\n');
-    text
+    // Sized for the record, so that the line is not regrown as it is written.
+    let mut bytes = Vec::with_capacity(256 + 320 * record.findings.len());
+    let text = match serde_json::to_writer(&mut bytes, &record) {
+        // serde_json writes UTF-8 only.
+        Ok(()) => String::from_utf8(bytes).unwrap_or_default(),
+        Err(e) => format!("{{\"error\":\"cannot serialise record: {e}\"}}"),
+    };
+    text + "\n"
 }
