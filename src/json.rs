@@ -250,16 +250,7 @@ fn has_long_number(text: &str) -> bool {
     // A number with more than 15 significant digits is written with more
     // than 15 digit or dot characters in a row; lines without such a run
     // (nearly all) skip the exact scan.
-    let mut run = 0;
-    let has_long_run = text.bytes().any(|b| {
-        run = if b.is_ascii_digit() || b == b'.' {
-            run + 1
-        } else {
-            0
-        };
-        run > crate::units::MAX_SIGNIFICANT_DIGITS
-    });
-    if !has_long_run {
+    if !has_run(text.as_bytes(), crate::units::MAX_SIGNIFICANT_DIGITS + 1) {
         return false;
     }
     let bytes = text.as_bytes();
@@ -293,6 +284,33 @@ fn has_long_number(text: &str) -> bool {
             continue;
         }
         i += 1;
+    }
+    false
+}
+
+/// Whether `bytes` has `min` or more digits and dots in a row.
+///
+/// Looks at every `min`-th byte only, which any such run must cover, and
+/// measures the run around a probe that hits one: about one look per
+/// `min` bytes of JSON instead of one per byte.
+fn has_run(bytes: &[u8], min: usize) -> bool {
+    let numeric = |b: &&u8| b.is_ascii_digit() || **b == b'.';
+    let min = min.max(1);
+    let mut probe = min - 1;
+    while let Some(b) = bytes.get(probe) {
+        if !numeric(&b) {
+            probe += min;
+            continue;
+        }
+        let before = bytes[..probe].iter().rev().take_while(numeric).count();
+        let after = bytes[probe + 1..].iter().take_while(numeric).count();
+        if before + 1 + after >= min {
+            return true;
+        }
+        // The byte after this run is not numeric, so the next run starts
+        // two past its end at the earliest; a probe `min` past that byte
+        // still lands inside any run of `min` bytes.
+        probe += after + 1 + min;
     }
     false
 }
@@ -419,6 +437,38 @@ mod lean_tests {
         let err = parse(r#"{"p": {"w": 1, "w": 2}}"#).err();
         assert_eq!(err.map(|e| e.span), Some(Span::new(16, 17)));
         assert!(parse_lean(&"[".repeat(1000)).is_err());
+    }
+
+    /// The probing scan finds exactly the runs a byte-by-byte scan finds.
+    #[test]
+    fn probing_finds_every_run() {
+        let naive = |bytes: &[u8], min: usize| {
+            let mut run = 0;
+            bytes.iter().any(|b| {
+                run = if b.is_ascii_digit() || *b == b'.' {
+                    run + 1
+                } else {
+                    0
+                };
+                run >= min
+            })
+        };
+        // Every string over {digit, dot, letter} up to length 9, runs of 1-5.
+        let alphabet = [b'7', b'.', b'x'];
+        let mut text = Vec::new();
+        for len in 0..=9u32 {
+            for code in 0..3usize.pow(len) {
+                text.clear();
+                let mut c = code;
+                for _ in 0..len {
+                    text.push(alphabet[c % 3]);
+                    c /= 3;
+                }
+                for min in 1..=5 {
+                    assert_eq!(has_run(&text, min), naive(&text, min), "{text:?} {min}");
+                }
+            }
+        }
     }
 
     /// Numbers beyond 15 significant digits send a line to the exact

@@ -580,10 +580,15 @@ pub enum QuantityError {
 /// (decimal comma) and `1e400 mg` (beyond exact range).
 pub fn split_quantity(text: &str) -> Result<(Decimal, &str), QuantityError> {
     let text = text.trimmed();
+    // The number ends at the first byte that cannot be in it; that byte
+    // is ASCII or starts a character, so the split is on a boundary.
     let end = text
-        .char_indices()
-        .find(|&(i, c)| !(c.is_ascii_digit() || c == '.' || (i == 0 && (c == '-' || c == '+'))))
-        .map_or(text.len(), |(i, _)| i);
+        .bytes()
+        .enumerate()
+        .position(|(i, b)| {
+            !(b.is_ascii_digit() || b == b'.' || (i == 0 && (b == b'-' || b == b'+')))
+        })
+        .unwrap_or(text.len());
     let (number, rest) = text.split_at(end);
     if number.is_empty() || number == "-" || number == "+" || number == "." {
         return Err(QuantityError::NotANumber(text.to_owned()));
@@ -613,11 +618,18 @@ pub fn split_quantity(text: &str) -> Result<(Decimal, &str), QuantityError> {
 pub fn parse_decimal(text: &str) -> Option<Decimal> {
     let text = text.strip_prefix('+').unwrap_or(text);
     let digits = text.strip_prefix('-').unwrap_or(text);
-    let valid = !digits.is_empty()
-        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && digits.matches('.').count() <= 1
-        && !digits.starts_with('.')
-        && !digits.ends_with('.');
+    // Digits with at most one point, and a digit at each end.
+    let mut points = 0;
+    for b in digits.bytes() {
+        match b {
+            b'.' => points += 1,
+            b'0'..=b'9' => {}
+            _ => return None,
+        }
+    }
+    let valid = points <= 1
+        && digits.ends_with(|c: char| c.is_ascii_digit())
+        && digits.starts_with(|c: char| c.is_ascii_digit());
     if !valid {
         return None;
     }

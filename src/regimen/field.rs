@@ -161,11 +161,16 @@ fn quantity(
     raw: &Raw,
     spec: &QuantitySpec,
 ) -> Option<Val> {
-    let (number, unit_text): (&str, &str) = match &raw.value {
+    // The number as written, its unit, and its value when already read.
+    let (number, unit_text, read): (&str, &str, Option<Decimal>) = match &raw.value {
         RawValue::Text(text) => match units::split_quantity(text) {
-            Ok((_, unit)) => {
+            Ok((value, unit)) => {
                 let number = text.trimmed();
-                (number[..number.len() - unit.len()].trimmed(), unit)
+                (
+                    number[..number.len() - unit.len()].trimmed(),
+                    unit,
+                    Some(value),
+                )
             }
             Err(_) => {
                 ctx.problem(
@@ -182,8 +187,8 @@ fn quantity(
                 return None;
             }
         },
-        RawValue::Number(n) => (n.as_str(), ""),
-        RawValue::Quantity { value, unit } => (value.as_str(), unit.as_str()),
+        RawValue::Number(n) => (n.as_str(), "", None),
+        RawValue::Quantity { value, unit } => (value.as_str(), unit.as_str(), None),
         RawValue::NonFinite(n) => {
             ctx.problem(
                 "input.invalid-number",
@@ -234,7 +239,7 @@ fn quantity(
         );
         return None;
     }
-    let Some(value) = units::parse_decimal(number.trimmed()) else {
+    let Some(value) = read.or_else(|| units::parse_decimal(number.trimmed())) else {
         ctx.problem(
             "input.invalid-number",
             field,
@@ -460,7 +465,16 @@ fn frequency(
 /// A frequency as (administrations, period in days): `2/day` is (2, 1),
 /// `once weekly` (1, 7).
 fn parse_frequency(text: &str) -> Option<(Decimal, Decimal)> {
-    let lower = text.trimmed().to_lowercase();
+    let text = text.trimmed();
+    // Lower-cased, copied only when that changes it.
+    let lower = if text
+        .bytes()
+        .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+    {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(text.to_lowercase())
+    };
     let day = Decimal::ONE;
     let week = Decimal::from(7);
     // Dots and hyphens belong to named forms (`b.i.d.`, `twice-daily`), never
