@@ -1,24 +1,22 @@
 //! Inputs to ordered output, streaming and in parallel.
 //!
-//! A reader thread cuts the inputs into tasks (a document file, one JSON
-//! line, the rows of one CSV regimen) and sends them in numbered batches
-//! through a bounded channel; `jobs` workers parse, evaluate and render
-//! each batch; the caller's thread writes the batches back in input order.
-//! The channels are bounded, so memory stays flat however large the input,
-//! and output is byte-identical for any number of workers.
-//!
-//! With one job there is no pipeline: the caller's thread reads, works and
-//! writes each batch in turn, so `--jobs 1` uses one core (as `make -j1`
-//! or `rg -j1` do), which is what a one-CPU container or a shared CI
-//! runner wants.
+//! The inputs are cut into tasks (a document file, one JSON line, the rows
+//! of one CSV regimen) and numbered batches of tasks. Each of `jobs`
+//! workers in turn takes the next batch from the reader, parses, evaluates
+//! and renders it, and writes it when every earlier batch has been written.
+//! A batch thus stays on one core from input to output, and no thread sits
+//! between workers: `--jobs 1` is the caller's thread alone (as `make -j1`
+//! or `rg -j1`, what a one-CPU container or a shared CI runner wants).
+//! Workers run at most a few batches ahead of the output, so memory stays
+//! flat however large the input, and the output is byte-identical for any
+//! number of workers.
 
 use crate::text::Trim;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Engine, Outcome};
@@ -232,64 +230,158 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Option<Arc<Header>>>, Trouble> {
 /// Bytes read so far, for a progress bar.
 pub type Progress = Arc<AtomicU64>;
 
-/// Reads every input and sends numbered batches of tasks. Returns the first
-/// I/O error, after sending everything read before it.
-fn read_all(
-    inputs: &[Input],
-    headers: &[Option<Arc<Header>>],
-    emit: &mut dyn FnMut(Vec<Task>),
-    progress: &Progress,
-) -> Result<(), Trouble> {
-    let mut batcher = Batcher {
-        emit,
-        bytes: 0,
-        tasks: Vec::with_capacity(BATCH),
-    };
-    // A Bulk Data export's files reference each other, so they are read
-    // together, and their records take the place of the export's first file.
-    let is_bulk_file = |i: &Input| {
-        i.format == Format::Fhir && matches!(&i.origin, Origin::File(_)) && {
-            let name = i.origin.name();
-            name.ends_with(".ndjson") || name.ends_with(".jsonl")
+/// An input being read record by record.
+enum Open {
+    /// JSON Lines.
+    Lines {
+        name: Arc<str>,
+        reader: BufReader<Counting<Box<dyn Read + Send>>>,
+        buf: Vec<u8>,
+        line: usize,
+    },
+    /// CSV, with the rows of the regimen being gathered.
+    Csv {
+        name: String,
+        csv: ::csv::Reader<Counting<Box<dyn Read + Send>>>,
+        record: ::csv::StringRecord,
+        header: Arc<Header>,
+        group: Vec<csv::Row>,
+        group_id: Option<String>,
+    },
+}
+
+/// The inputs, read on demand a batch at a time by whichever worker is free
+/// (under a lock), so that a batch is read, worked and written on one core.
+struct Reader<'a> {
+    inputs: &'a [Input],
+    headers: &'a [Option<Arc<Header>>],
+    progress: &'a Progress,
+    /// The next input to open.
+    next_input: usize,
+    /// The input being read record by record.
+    open: Option<Open>,
+    /// Tasks read but not yet handed out (a whole document, an export).
+    pending: VecDeque<Task>,
+    /// Whether the Bulk Data files have been read (all at once).
+    bulk_done: bool,
+    /// The next batch's number.
+    seq: u64,
+    /// The first I/O error; reading stops at it.
+    failed: Option<Trouble>,
+}
+
+/// Tasks for one worker: up to `BATCH` of them or `BATCH_BYTES` of input.
+struct Batch {
+    tasks: Vec<Task>,
+    bytes: usize,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            tasks: Vec::with_capacity(BATCH),
+            bytes: 0,
         }
-    };
-    let mut bulk_done = false;
-    for (input, header) in inputs.iter().zip(headers) {
-        let name = input.origin.name();
-        if is_bulk_file(input) {
-            if bulk_done {
+    }
+
+    fn push(&mut self, task: Task) {
+        self.bytes += task.bytes();
+        self.tasks.push(task);
+    }
+
+    fn is_full(&self) -> bool {
+        self.tasks.len() >= BATCH || self.bytes >= BATCH_BYTES
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn new(
+        inputs: &'a [Input],
+        headers: &'a [Option<Arc<Header>>],
+        progress: &'a Progress,
+    ) -> Self {
+        Reader {
+            inputs,
+            headers,
+            progress,
+            next_input: 0,
+            open: None,
+            pending: VecDeque::new(),
+            bulk_done: false,
+            seq: 0,
+            failed: None,
+        }
+    }
+
+    /// The next numbered batch, or `None` when every input is read or
+    /// reading failed (everything read before the failure is handed out).
+    fn next_batch(&mut self) -> Option<(u64, Vec<Task>)> {
+        let mut batch = Batch::new();
+        while !batch.is_full() {
+            if let Some(task) = self.pending.pop_front() {
+                batch.push(task);
                 continue;
             }
-            bulk_done = true;
-            let mut sources = Vec::new();
-            for bulk in inputs.iter().filter(|i| is_bulk_file(i)) {
-                let bulk_name = bulk.origin.name();
-                let reader = bulk
-                    .origin
-                    .open()
-                    .map_err(|e| Trouble::Io(format!("cannot read {bulk_name}: {e}")))?;
-                let reader = Counting {
-                    inner: reader,
-                    progress: progress.clone(),
-                };
-                match read_whole(reader, &bulk_name)? {
-                    Ok(source) => sources.push(source),
-                    Err(task) => batcher.push(task),
+            let step = match &mut self.open {
+                Some(open) => open.fill(&mut batch).map(|more| {
+                    if !more {
+                        self.open = None;
+                    }
+                    true
+                }),
+                None => self.open_next(),
+            };
+            match step {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(trouble) => {
+                    self.failed.get_or_insert(trouble);
+                    self.open = None;
+                    self.pending.clear();
+                    self.next_input = self.inputs.len();
+                    break;
                 }
             }
-            for r in fhir_ndjson(&sources) {
-                batcher.push(Task::Ready(Box::new(r)));
-            }
-            continue;
         }
-        let reader = input
-            .origin
-            .open()
-            .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
-        let reader = Counting {
-            inner: reader,
-            progress: progress.clone(),
+        if batch.tasks.is_empty() {
+            return None;
+        }
+        self.seq += 1;
+        Some((self.seq - 1, batch.tasks))
+    }
+
+    /// Opens the next input: a whole file becomes pending tasks, a stream
+    /// becomes `open`. `Ok(false)` when there is none left.
+    fn open_next(&mut self) -> Result<bool, Trouble> {
+        let Some((input, header)) = self
+            .inputs
+            .get(self.next_input)
+            .zip(self.headers.get(self.next_input))
+        else {
+            return Ok(false);
         };
+        self.next_input += 1;
+        let name = input.origin.name();
+        if is_bulk_file(input) {
+            // A Bulk Data export's files reference each other, so they are
+            // read together, and their records take the place of the
+            // export's first file.
+            if !self.bulk_done {
+                self.bulk_done = true;
+                let mut sources = Vec::new();
+                for bulk in self.inputs.iter().filter(|i| is_bulk_file(i)) {
+                    match read_whole(self.open_input(bulk)?, &bulk.origin.name())? {
+                        Ok(source) => sources.push(source),
+                        Err(task) => self.pending.push_back(task),
+                    }
+                }
+                let regimens = fhir_ndjson(&sources);
+                self.pending
+                    .extend(regimens.into_iter().map(|r| Task::Ready(Box::new(r))));
+            }
+            return Ok(true);
+        }
+        let reader = self.open_input(input)?;
         match input.format {
             Format::Yaml | Format::Json => {
                 let syntax = if input.format == Format::Json {
@@ -297,27 +389,54 @@ fn read_all(
                 } else {
                     Syntax::Yaml
                 };
-                batcher.push(read_document(reader, &name, syntax)?);
+                self.pending
+                    .push_back(read_document(reader, &name, syntax)?);
             }
-            Format::JsonLines => read_lines(reader, &name, &mut batcher)?,
-            Format::Csv => read_csv(reader, &name, header.clone(), &mut batcher)?,
-            Format::Fhir => match read_whole(reader, &name)? {
-                Ok(source) if looks_like_ndjson(&name, source.text()) => {
-                    for r in fhir_ndjson(std::slice::from_ref(&source)) {
-                        batcher.push(Task::Ready(Box::new(r)));
+            Format::JsonLines => {
+                self.open = Some(Open::Lines {
+                    name: Arc::from(name),
+                    reader: BufReader::with_capacity(1 << 16, reader),
+                    buf: Vec::new(),
+                    line: 0,
+                });
+            }
+            Format::Csv => self.open = Some(open_csv(reader, name, header.clone())?),
+            Format::Fhir => {
+                let regimens = match read_whole(reader, &name)? {
+                    Ok(source) if looks_like_ndjson(&name, source.text()) => {
+                        fhir_ndjson(std::slice::from_ref(&source))
                     }
-                }
-                Ok(source) => {
-                    for r in fhir_bundle(&source) {
-                        batcher.push(Task::Ready(Box::new(r)));
+                    Ok(source) => fhir_bundle(&source),
+                    Err(task) => {
+                        self.pending.push_back(task);
+                        Vec::new()
                     }
-                }
-                Err(task) => batcher.push(task),
-            },
+                };
+                self.pending
+                    .extend(regimens.into_iter().map(|r| Task::Ready(Box::new(r))));
+            }
         }
+        Ok(true)
     }
-    batcher.flush();
-    Ok(())
+
+    fn open_input(&self, input: &Input) -> Result<Counting<Box<dyn Read + Send>>, Trouble> {
+        let inner = input
+            .origin
+            .open()
+            .map_err(|e| Trouble::Io(format!("cannot read {}: {e}", input.origin.name())))?;
+        Ok(Counting {
+            inner,
+            progress: self.progress.clone(),
+        })
+    }
+}
+
+/// A file of a Bulk Data export (FHIR ndjson named as such).
+fn is_bulk_file(input: &Input) -> bool {
+    input.format == Format::Fhir && matches!(&input.origin, Origin::File(_)) && {
+        let name = input.origin.name();
+        name.ends_with(".ndjson") || name.ends_with(".jsonl")
+    }
 }
 
 /// Whether FHIR text is Bulk Data ndjson rather than one resource: by
@@ -330,34 +449,6 @@ fn looks_like_ndjson(name: &str, text: &str) -> bool {
         return false;
     }
     serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
-}
-
-struct Batcher<'a> {
-    /// Where a full batch goes: a channel to the workers, or straight to
-    /// work on this thread.
-    emit: &'a mut dyn FnMut(Vec<Task>),
-    tasks: Vec<Task>,
-    /// Input bytes of `tasks`.
-    bytes: usize,
-}
-
-impl Batcher<'_> {
-    fn push(&mut self, task: Task) {
-        self.bytes += task.bytes();
-        self.tasks.push(task);
-        if self.tasks.len() >= BATCH || self.bytes >= BATCH_BYTES {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.tasks.is_empty() {
-            return;
-        }
-        self.bytes = 0;
-        let tasks = std::mem::replace(&mut self.tasks, Vec::with_capacity(BATCH));
-        (self.emit)(tasks);
-    }
 }
 
 /// Counts bytes read for the progress bar.
@@ -426,23 +517,49 @@ fn read_document(reader: impl Read, name: &str, syntax: Syntax) -> Result<Task, 
     })
 }
 
-fn read_lines(reader: impl Read, name: &str, batcher: &mut Batcher<'_>) -> Result<(), Trouble> {
-    let name: Arc<str> = Arc::from(name);
-    let mut reader = BufReader::with_capacity(1 << 16, reader);
-    let mut buf = Vec::new();
-    let mut line = 0usize;
-    loop {
+impl Open {
+    /// Reads records into `batch` until it is full (`Ok(true)`) or the
+    /// input ends (`Ok(false)`).
+    fn fill(&mut self, batch: &mut Batch) -> Result<bool, Trouble> {
+        match self {
+            Open::Lines {
+                name,
+                reader,
+                buf,
+                line,
+            } => fill_lines(name, reader, buf, line, batch),
+            Open::Csv {
+                name,
+                csv,
+                record,
+                header,
+                group,
+                group_id,
+            } => fill_csv(name, csv, record, header, group, group_id, batch),
+        }
+    }
+}
+
+fn fill_lines(
+    name: &Arc<str>,
+    reader: &mut impl BufRead,
+    buf: &mut Vec<u8>,
+    line: &mut usize,
+    batch: &mut Batch,
+) -> Result<bool, Trouble> {
+    while !batch.is_full() {
         buf.clear();
-        line += 1;
-        let n = read_line_bounded(&mut reader, &mut buf)
+        *line += 1;
+        let line = *line;
+        let n = read_line_bounded(reader, buf)
             .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
         if n == 0 {
-            return Ok(());
+            return Ok(false);
         }
         if buf.len() > MAX_RECORD_BYTES {
             let source = SourceFile::at_line(name.to_string(), String::new(), line);
             let message = format!("line {line} is longer than {} KiB", MAX_RECORD_BYTES >> 10);
-            batcher.push(Task::Ready(Box::new(unreadable(
+            batch.push(Task::Ready(Box::new(unreadable(
                 &source,
                 format!("{name}:{line}"),
                 "input.too-large",
@@ -457,8 +574,8 @@ fn read_lines(reader: impl Read, name: &str, batcher: &mut Batcher<'_>) -> Resul
         if buf.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        match std::str::from_utf8(&buf) {
-            Ok(text) => batcher.push(Task::JsonLine {
+        match std::str::from_utf8(buf) {
+            Ok(text) => batch.push(Task::JsonLine {
                 name: name.clone(),
                 line,
                 text: text.to_owned(),
@@ -469,7 +586,7 @@ fn read_lines(reader: impl Read, name: &str, batcher: &mut Batcher<'_>) -> Resul
                     "line {line} is not UTF-8 text (invalid byte at column {})",
                     e.valid_up_to() + 1
                 );
-                batcher.push(Task::Ready(Box::new(unreadable(
+                batch.push(Task::Ready(Box::new(unreadable(
                     &source,
                     format!("{name}:{line}"),
                     "input.not-utf8",
@@ -479,6 +596,7 @@ fn read_lines(reader: impl Read, name: &str, batcher: &mut Batcher<'_>) -> Resul
             }
         }
     }
+    Ok(true)
 }
 
 /// Reads one line into `buf`, keeping at most a little more than
@@ -507,12 +625,12 @@ fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::R
     }
 }
 
-fn read_csv(
-    reader: impl Read,
-    name: &str,
+/// Opens a CSV input: reads (and, for standard input, checks) its header.
+fn open_csv(
+    reader: Counting<Box<dyn Read + Send>>,
+    name: String,
     header: Option<Arc<Header>>,
-    batcher: &mut Batcher<'_>,
-) -> Result<(), Trouble> {
+) -> Result<Open, Trouble> {
     let mut csv = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -534,24 +652,49 @@ fn read_csv(
                 )]));
             }
             let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-            Arc::new(Header::check(name, &cells).map_err(Trouble::Header)?)
+            Arc::new(Header::check(&name, &cells).map_err(Trouble::Header)?)
         }
     };
-    let mut group: Vec<csv::Row> = Vec::new();
-    let mut group_id: Option<String> = None;
-    loop {
-        match csv.read_record(&mut record) {
+    Ok(Open::Csv {
+        name,
+        csv,
+        record,
+        header,
+        group: Vec::new(),
+        group_id: None,
+    })
+}
+
+/// Reads CSV rows into `batch`, a task per regimen (consecutive rows with
+/// the same id), until it is full or the input ends.
+fn fill_csv(
+    name: &str,
+    csv: &mut ::csv::Reader<impl Read>,
+    record: &mut ::csv::StringRecord,
+    header: &Arc<Header>,
+    group: &mut Vec<csv::Row>,
+    group_id: &mut Option<String>,
+    batch: &mut Batch,
+) -> Result<bool, Trouble> {
+    let io = |e: ::csv::Error| Trouble::Io(format!("cannot read {name}: {e}"));
+    while !batch.is_full() {
+        match csv.read_record(record) {
             Ok(true) => {}
-            Ok(false) => break,
+            Ok(false) => {
+                if !group.is_empty() {
+                    batch.push(Task::Csv(header.clone(), std::mem::take(group)));
+                }
+                return Ok(false);
+            }
             Err(e) => {
                 // A malformed record (bad UTF-8, say) is one invalid record.
                 let line = e.position().map_or(0, |p| p.line() as usize);
                 let source = SourceFile::at_line(name, String::new(), line.max(1));
                 if !group.is_empty() {
-                    batcher.push(Task::Csv(header.clone(), std::mem::take(&mut group)));
-                    group_id = None;
+                    batch.push(Task::Csv(header.clone(), std::mem::take(group)));
+                    *group_id = None;
                 }
-                batcher.push(Task::Ready(Box::new(unreadable(
+                batch.push(Task::Ready(Box::new(unreadable(
                     &source,
                     format!("{name}:{line}"),
                     "input.csv-bad-record",
@@ -571,7 +714,7 @@ fn read_csv(
         let size: usize = record.iter().map(str::len).sum();
         if size > MAX_RECORD_BYTES {
             let source = SourceFile::at_line(name, String::new(), line);
-            batcher.push(Task::Ready(Box::new(unreadable(
+            batch.push(Task::Ready(Box::new(unreadable(
                 &source,
                 format!("{name}:{line}"),
                 "input.too-large",
@@ -580,31 +723,37 @@ fn read_csv(
             ))));
             continue;
         }
-        let id = header.id_of(&record).map(str::to_owned);
-        let same = id.is_some() && id == group_id;
+        let id = header.id_of(record);
+        let same = id.is_some() && id == group_id.as_deref();
         if same && group.len() > MAX_GROUP_ROWS {
             // Past the limit, keep only the count: the regimen is refused
             // whole (never split into parts that each pass).
             continue;
         }
-        if !same && !group.is_empty() {
-            batcher.push(Task::Csv(header.clone(), std::mem::take(&mut group)));
+        if !same {
+            if !group.is_empty() {
+                batch.push(Task::Csv(header.clone(), std::mem::take(group)));
+            }
+            *group_id = id.map(str::to_owned);
         }
-        group_id = id;
         group.push(csv::Row {
             line,
             cells: record.clone(),
         });
     }
-    if !group.is_empty() {
-        batcher.push(Task::Csv(header, group));
-    }
-    Ok(())
+    Ok(true)
 }
 
-/// Runs the pipeline: `render` turns each outcome into an output record (in
-/// a worker), `sink` receives the records in input order (in the caller's
-/// thread). Returns the first I/O error of the reader, if any.
+/// Runs the pipeline: `render` turns each outcome into an output record,
+/// and `sink` receives the records in input order.
+///
+/// `jobs` workers (the caller's thread and `jobs - 1` more) each take the
+/// next batch from the reader under a lock, parse, evaluate and render it,
+/// and hand it to the sink under another lock once every earlier batch has
+/// been: a batch is read, worked and written on one core, with no thread
+/// between. A worker runs at most `2 x jobs` batches ahead of the output,
+/// so memory stays bounded however slow one batch is. Returns the first
+/// I/O error of the reader, if any.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
@@ -617,87 +766,130 @@ pub fn run<'r, R: Send>(
     jobs: usize,
     progress: &Progress,
     render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
-    sink: &mut dyn FnMut(R),
+    sink: &mut (dyn FnMut(R) + Send),
 ) -> Result<(), Trouble> {
-    if jobs <= 1 {
-        let mut emit = |tasks: Vec<Task>| {
-            for task in tasks {
-                for regimen in task.regimens(spans) {
-                    sink(render(&engine.evaluate(regimen)));
+    let jobs = jobs.max(1);
+    let pool = Pool {
+        reader: Mutex::new(Reader::new(inputs, headers, progress)),
+        out: Mutex::new(Out {
+            next: 0,
+            waiting: BTreeMap::new(),
+            sink,
+        }),
+        turn: Condvar::new(),
+        window: 2 * jobs as u64,
+        stopped: AtomicBool::new(false),
+    };
+    let lost = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..jobs)
+            // A worker that cannot start leaves its share to the others.
+            .filter_map(|_| {
+                std::thread::Builder::new()
+                    .name("rxlint-work".into())
+                    .spawn_scoped(scope, || pool.work(engine, spans, render))
+                    .ok()
+            })
+            .collect();
+        pool.work(engine, spans, render);
+        helpers
+            .into_iter()
+            .map(|h| h.join())
+            .filter(Result::is_err)
+            .count()
+    });
+    let failed = match pool.reader.into_inner() {
+        Ok(reader) => reader.failed,
+        Err(_) => Some(Trouble::Io("the input reader stopped unexpectedly".into())),
+    };
+    match failed {
+        Some(trouble) => Err(trouble),
+        None if lost > 0 => Err(Trouble::Io("a worker stopped unexpectedly".into())),
+        None => Ok(()),
+    }
+}
+
+/// What the workers share.
+struct Pool<'a, R> {
+    reader: Mutex<Reader<'a>>,
+    out: Mutex<Out<'a, R>>,
+    /// Signalled when the output moves on (or a worker stops).
+    turn: Condvar,
+    /// Most batches taken but not yet written.
+    window: u64,
+    /// Set when a worker stops unexpectedly, so that none waits for it.
+    stopped: AtomicBool,
+}
+
+/// The output side: batches finished early wait here for their turn.
+struct Out<'a, R> {
+    /// The number of the next batch to write.
+    next: u64,
+    waiting: BTreeMap<u64, Vec<R>>,
+    sink: &'a mut (dyn FnMut(R) + Send),
+}
+
+impl<R: Send> Pool<'_, R> {
+    fn work<'r>(
+        &self,
+        engine: &Engine<'r>,
+        spans: bool,
+        render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
+    ) {
+        // A worker that panics stops the others from waiting for its batch.
+        struct Stop<'s>(&'s AtomicBool, &'s Condvar);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.store(true, Ordering::SeqCst);
+                    self.1.notify_all();
                 }
             }
-        };
-        return read_all(inputs, headers, &mut emit, progress);
-    }
-    let (task_tx, task_rx) = sync_channel::<(u64, Vec<Task>)>(jobs * 2);
-    let (out_tx, out_rx) = sync_channel::<(u64, Vec<R>)>(jobs * 2);
-    let task_rx = Arc::new(Mutex::new(task_rx));
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("rxlint-read".into())
-            .spawn_scoped(scope, move || {
-                let mut seq = 0u64;
-                let mut emit = |tasks: Vec<Task>| {
-                    // A closed channel means the writer stopped; there is
-                    // no one to tell.
-                    let _ = task_tx.send((seq, tasks));
-                    seq += 1;
-                };
-                read_all(inputs, headers, &mut emit, progress)
-            });
-        for _ in 0..jobs {
-            let rx = task_rx.clone();
-            let tx = out_tx.clone();
-            // A worker that cannot start leaves its share to the others.
-            let _ = std::thread::Builder::new()
-                .name("rxlint-work".into())
-                .spawn_scoped(scope, move || work(&rx, &tx, engine, spans, render));
         }
-        drop(out_tx);
-        write_in_order(&out_rx, sink);
-        match reader {
-            Ok(handle) => handle.join().unwrap_or_else(|_| {
-                Err(Trouble::Io("the input reader stopped unexpectedly".into()))
-            }),
-            Err(e) => Err(Trouble::Io(format!("cannot start the input reader: {e}"))),
-        }
-    })
-}
-
-fn work<'r, R>(
-    rx: &Mutex<Receiver<(u64, Vec<Task>)>>,
-    tx: &SyncSender<(u64, Vec<R>)>,
-    engine: &Engine<'r>,
-    spans: bool,
-    render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
-) {
-    loop {
-        let next = match rx.lock() {
-            Ok(guard) => guard.recv(),
-            Err(_) => return,
-        };
-        let Ok((seq, tasks)) = next else { return };
-        let mut out = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            for regimen in task.regimens(spans) {
-                out.push(render(&engine.evaluate(regimen)));
+        let _stop = Stop(&self.stopped, &self.turn);
+        while let Some((seq, tasks)) = self.take() {
+            let mut records = Vec::with_capacity(tasks.len());
+            for task in tasks {
+                for regimen in task.regimens(spans) {
+                    records.push(render(&engine.evaluate(regimen)));
+                }
             }
-        }
-        if tx.send((seq, out)).is_err() {
-            return;
+            self.deliver(seq, records);
         }
     }
-}
 
-fn write_in_order<R>(rx: &Receiver<(u64, Vec<R>)>, sink: &mut dyn FnMut(R)) {
-    let mut next = 0u64;
-    let mut waiting: BTreeMap<u64, Vec<R>> = BTreeMap::new();
-    for (seq, records) in rx {
-        waiting.insert(seq, records);
-        while let Some(records) = waiting.remove(&next) {
-            records.into_iter().for_each(&mut *sink);
-            next += 1;
+    /// The next batch to work, once the output is close enough behind.
+    fn take(&self) -> Option<(u64, Vec<Task>)> {
+        let mut reader = self.reader.lock().ok()?;
+        let mut out = self.out.lock().ok()?;
+        // The batch the output waits for is being worked by another worker,
+        // which takes the reader only after writing it and signalling.
+        while reader.seq >= out.next + self.window {
+            if self.stopped.load(Ordering::SeqCst) {
+                return None;
+            }
+            out = self.turn.wait(out).ok()?;
         }
+        drop(out);
+        reader.next_batch()
+    }
+
+    /// Hands a worked batch to the sink with every batch now due after it.
+    fn deliver(&self, seq: u64, records: Vec<R>) {
+        let Ok(mut out) = self.out.lock() else {
+            return;
+        };
+        let Out {
+            next,
+            waiting,
+            sink,
+        } = &mut *out;
+        waiting.insert(seq, records);
+        while let Some(records) = waiting.remove(next) {
+            records.into_iter().for_each(&mut **sink);
+            *next += 1;
+        }
+        drop(out);
+        self.turn.notify_all();
     }
 }
 
@@ -725,26 +917,19 @@ mod tests {
     /// comes first, so large records cannot pile up in flight.
     #[test]
     fn batches_close_on_count_or_bytes() {
-        let mut sizes = Vec::new();
-        let mut emit = |tasks: Vec<Task>| sizes.push(tasks.len());
-        let mut batcher = Batcher {
-            emit: &mut emit,
-            bytes: 0,
-            tasks: Vec::new(),
-        };
-        for _ in 0..5 {
-            batcher.push(line(1 << 20));
+        let mut batch = Batch::new();
+        for _ in 0..3 {
+            batch.push(line(1 << 20));
         }
-        assert_eq!(batcher.bytes, 1 << 20, "the fifth line waits");
-        for _ in 0..BATCH {
-            batcher.push(line(10));
+        assert!(!batch.is_full(), "3 MiB of 1 MiB lines");
+        batch.push(line(1 << 20));
+        assert!(batch.is_full(), "4 MiB of 1 MiB lines makes a batch");
+        let mut batch = Batch::new();
+        for _ in 1..BATCH {
+            batch.push(line(10));
         }
-        batcher.flush();
-        assert_eq!(batcher.bytes, 0);
-        assert_eq!(
-            sizes,
-            [4, BATCH, 1],
-            "4 MiB of 1 MiB lines makes a batch; small records batch by count"
-        );
+        assert!(!batch.is_full());
+        batch.push(line(10));
+        assert!(batch.is_full(), "small records batch by count");
     }
 }

@@ -276,14 +276,14 @@ fn check(args: &CheckArgs) -> Exit {
         Ok(h) => h,
         Err(trouble) => return report_trouble(trouble),
     };
-    let mut out: Box<dyn Write> = match &args.output {
+    let mut out: Box<dyn Write + Send> = match &args.output {
         Some(path) => match std::fs::File::create(path) {
             Ok(f) => Box::new(std::io::BufWriter::with_capacity(1 << 16, f)),
             Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
         },
         None => Box::new(std::io::BufWriter::with_capacity(
             1 << 16,
-            std::io::stdout().lock(),
+            std::io::stdout(),
         )),
     };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
