@@ -744,8 +744,9 @@ fn fill_csv(
     Ok(true)
 }
 
-/// Runs the pipeline: `render` turns each outcome into an output record,
-/// and `sink` receives the records in input order.
+/// Runs the pipeline: `render` adds each outcome to its batch's output
+/// (`B`, which starts empty), and `sink` receives the batches' outputs in
+/// input order.
 ///
 /// `jobs` workers (the caller's thread and `jobs - 1` more) each take the
 /// next batch from the reader under a lock, parse, evaluate and render it,
@@ -758,15 +759,15 @@ fn fill_csv(
     clippy::too_many_arguments,
     reason = "one call site; a struct would only rename them"
 )]
-pub fn run<'r, R: Send>(
+pub fn run<'r, B: Default + Send>(
     inputs: &[Input],
     spans: bool,
     headers: &[Option<Arc<Header>>],
     engine: &Engine<'r>,
     jobs: usize,
     progress: &Progress,
-    render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
-    sink: &mut (dyn FnMut(R) + Send),
+    render: &(dyn Fn(&Outcome<'r>, &mut B) + Sync),
+    sink: &mut (dyn FnMut(B) + Send),
 ) -> Result<(), Trouble> {
     let jobs = jobs.max(1);
     let pool = Pool {
@@ -809,9 +810,9 @@ pub fn run<'r, R: Send>(
 }
 
 /// What the workers share.
-struct Pool<'a, R> {
+struct Pool<'a, B> {
     reader: Mutex<Reader<'a>>,
-    out: Mutex<Out<'a, R>>,
+    out: Mutex<Out<'a, B>>,
     /// Signalled when the output moves on (or a worker stops).
     turn: Condvar,
     /// Most batches taken but not yet written.
@@ -821,19 +822,19 @@ struct Pool<'a, R> {
 }
 
 /// The output side: batches finished early wait here for their turn.
-struct Out<'a, R> {
+struct Out<'a, B> {
     /// The number of the next batch to write.
     next: u64,
-    waiting: BTreeMap<u64, Vec<R>>,
-    sink: &'a mut (dyn FnMut(R) + Send),
+    waiting: BTreeMap<u64, B>,
+    sink: &'a mut (dyn FnMut(B) + Send),
 }
 
-impl<R: Send> Pool<'_, R> {
+impl<B: Default + Send> Pool<'_, B> {
     fn work<'r>(
         &self,
         engine: &Engine<'r>,
         spans: bool,
-        render: &(dyn Fn(&Outcome<'r>) -> R + Sync),
+        render: &(dyn Fn(&Outcome<'r>, &mut B) + Sync),
     ) {
         // A worker that panics stops the others from waiting for its batch.
         struct Stop<'s>(&'s AtomicBool, &'s Condvar);
@@ -847,13 +848,13 @@ impl<R: Send> Pool<'_, R> {
         }
         let _stop = Stop(&self.stopped, &self.turn);
         while let Some((seq, tasks)) = self.take() {
-            let mut records = Vec::with_capacity(tasks.len());
+            let mut output = B::default();
             for task in tasks {
                 for regimen in task.regimens(spans) {
-                    records.push(render(&engine.evaluate(regimen)));
+                    render(&engine.evaluate(regimen), &mut output);
                 }
             }
-            self.deliver(seq, records);
+            self.deliver(seq, output);
         }
     }
 
@@ -874,7 +875,7 @@ impl<R: Send> Pool<'_, R> {
     }
 
     /// Hands a worked batch to the sink with every batch now due after it.
-    fn deliver(&self, seq: u64, records: Vec<R>) {
+    fn deliver(&self, seq: u64, output: B) {
         let Ok(mut out) = self.out.lock() else {
             return;
         };
@@ -883,9 +884,9 @@ impl<R: Send> Pool<'_, R> {
             waiting,
             sink,
         } = &mut *out;
-        waiting.insert(seq, records);
-        while let Some(records) = waiting.remove(next) {
-            records.into_iter().for_each(&mut **sink);
+        waiting.insert(seq, output);
+        while let Some(output) = waiting.remove(next) {
+            sink(output);
             *next += 1;
         }
         drop(out);

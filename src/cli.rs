@@ -218,38 +218,42 @@ fn fail(message: impl std::fmt::Display) -> Exit {
     Exit::Trouble
 }
 
-/// What a worker renders for one regimen.
+/// What a worker renders for one batch of regimens: their output text in
+/// one buffer, and what the summary needs of each.
+#[derive(Default)]
 struct Rendered<'r> {
-    verdict: Verdict,
-    text: String,
-    entry: Option<Entry>,
+    verdicts: Vec<Verdict>,
+    /// UTF-8 text.
+    text: Vec<u8>,
+    /// Per regimen, for SARIF and JUnit (written whole at the end).
+    entries: Vec<Entry>,
     /// The rule of each finding, and whether it was unevaluated.
     rules: Vec<(&'r str, bool)>,
 }
 
-/// Renders one outcome in `format`, on a worker thread.
+/// Renders one outcome in `format` into its batch, on a worker thread.
 fn renderer<'r>(
     format: Format,
     profile: &str,
     style: Style,
-) -> impl Fn(&Outcome<'r>) -> Rendered<'r> + Sync + '_ {
-    move |outcome: &Outcome<'r>| {
-        let rules = outcome
-            .findings
-            .iter()
-            .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated))
-            .collect();
-        let (text, entry) = match format {
-            Format::Json => (json::line(outcome, profile), None),
-            Format::Human => (human::outcome(outcome, style), None),
-            Format::Github => (github::lines(&report::entry(outcome)), None),
-            Format::Sarif | Format::Junit => (String::new(), Some(report::entry(outcome))),
-        };
-        Rendered {
-            verdict: outcome.verdict,
-            text,
-            entry,
-            rules,
+) -> impl Fn(&Outcome<'r>, &mut Rendered<'r>) + Sync + '_ {
+    move |outcome: &Outcome<'r>, batch: &mut Rendered<'r>| {
+        batch.verdicts.push(outcome.verdict);
+        batch.rules.extend(
+            outcome
+                .findings
+                .iter()
+                .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated)),
+        );
+        match format {
+            Format::Json => json::line(outcome, profile, &mut batch.text),
+            Format::Human => batch
+                .text
+                .extend_from_slice(human::outcome(outcome, style).as_bytes()),
+            Format::Github => batch
+                .text
+                .extend_from_slice(github::lines(&report::entry(outcome)).as_bytes()),
+            Format::Sarif | Format::Junit => batch.entries.push(report::entry(outcome)),
         }
     }
 }
@@ -304,9 +308,10 @@ fn check(args: &CheckArgs) -> Exit {
     let mut sarif_log = sarif::Log::default();
     let mut junit_report = junit::Junit::default();
     let mut write_error: Option<std::io::Error> = None;
-    let mut count = 0u64;
     let mut sink = |r: Rendered| {
-        summary.add(r.verdict);
+        for verdict in &r.verdicts {
+            summary.add(*verdict);
+        }
         for (rule, unevaluated) in r.rules {
             // The rule's name is copied once, when first counted.
             let counts = match per_rule.get_mut(rule) {
@@ -319,7 +324,7 @@ fn check(args: &CheckArgs) -> Exit {
                 counts.0 += 1
             }
         }
-        if let Some(entry) = &r.entry {
+        for entry in &r.entries {
             if format == Format::Sarif {
                 sarif_log.add(entry)
             } else {
@@ -328,14 +333,11 @@ fn check(args: &CheckArgs) -> Exit {
         }
         if write_error.is_none()
             && !r.text.is_empty()
-            && let Err(e) = out.write_all(r.text.as_bytes())
+            && let Err(e) = out.write_all(&r.text)
         {
             write_error = Some(e);
         }
-        count += 1;
-        if let Some(bar) = &bar
-            && count.is_multiple_of(1024)
-        {
+        if let Some(bar) = &bar {
             bar.set_position(progress.load(std::sync::atomic::Ordering::Relaxed));
         }
     };
@@ -648,23 +650,25 @@ fn run_quietly(
     let engine = Engine::new(set, profile, false).map_err(fail)?;
     let headers = batch::prepare(inputs).map_err(report_trouble)?;
     let progress = batch::Progress::default();
-    let render = |o: &Outcome<'_>| Verdicts {
-        input: o.regimen.input.clone(),
-        id: o.regimen.id.clone(),
-        verdict: o.verdict,
-        findings: o
-            .problems
-            .iter()
-            .map(|p| p.code.to_owned())
-            .chain(o.findings.iter().map(|f| {
-                format!(
-                    "{} ({}{})",
-                    f.rule.id,
-                    f.kind.as_str(),
-                    f.phase.map_or_else(String::new, |p| format!(", phase {p}"))
-                )
-            }))
-            .collect(),
+    let render = |o: &Outcome<'_>, batch: &mut Vec<Verdicts>| {
+        batch.push(Verdicts {
+            input: o.regimen.input.clone(),
+            id: o.regimen.id.clone(),
+            verdict: o.verdict,
+            findings: o
+                .problems
+                .iter()
+                .map(|p| p.code.to_owned())
+                .chain(o.findings.iter().map(|f| {
+                    format!(
+                        "{} ({}{})",
+                        f.rule.id,
+                        f.kind.as_str(),
+                        f.phase.map_or_else(String::new, |p| format!(", phase {p}"))
+                    )
+                }))
+                .collect(),
+        })
     };
     let mut all = Vec::new();
     let jobs = std::thread::available_parallelism().map_or(1, usize::from);
@@ -676,7 +680,7 @@ fn run_quietly(
         jobs,
         &progress,
         &render,
-        &mut |v| all.push(v),
+        &mut |mut batch| all.append(&mut batch),
     )
     .map_err(report_trouble)?;
     Ok(all)

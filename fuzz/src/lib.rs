@@ -103,7 +103,7 @@ pub fn evaluate_and_render(regimens: Vec<Regimen>) {
             // the same under every engine: draw them once (miette rendering
             // dominates the cost of a run otherwise).
             if outcome.verdict == rxlint::eval::Verdict::Invalid {
-                std::hint::black_box(json::line(&outcome, engine.profile()));
+                std::hint::black_box(json_line(&outcome, engine.profile()));
                 if !rendered_invalid {
                     std::hint::black_box(human::outcome(&outcome, human::Style::PLAIN));
                     rendered_invalid = true;
@@ -115,8 +115,14 @@ pub fn evaluate_and_render(regimens: Vec<Regimen>) {
     }
 }
 
+fn json_line(outcome: &rxlint::eval::Outcome<'_>, profile: &str) -> Vec<u8> {
+    let mut line = Vec::new();
+    json::line(outcome, profile, &mut line);
+    line
+}
+
 fn render(outcome: &rxlint::eval::Outcome<'_>, profile: &str) {
-    std::hint::black_box(json::line(outcome, profile));
+    std::hint::black_box(json_line(outcome, profile));
     std::hint::black_box(human::outcome(outcome, human::Style::PLAIN));
 }
 
