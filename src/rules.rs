@@ -94,6 +94,27 @@ impl Citation {
     }
 }
 
+/// A rule's constant strings, already JSON.
+#[derive(Clone, Debug)]
+pub struct RuleJson {
+    /// The id.
+    pub id: Box<serde_json::value::RawValue>,
+    /// The short citation.
+    pub citation: Box<serde_json::value::RawValue>,
+}
+
+impl RuleJson {
+    /// Escapes `id` and `citation` as JSON strings.
+    pub fn new(id: &str, citation: &str) -> Self {
+        // A string always serialises; the fallback (`null`) is never used.
+        let json = |text: &str| serde_json::value::to_raw_value(text).unwrap_or_default();
+        RuleJson {
+            id: json(id),
+            citation: json(citation),
+        }
+    }
+}
+
 /// One checked rule.
 #[derive(Clone, Debug)]
 pub struct Rule {
@@ -119,6 +140,9 @@ pub struct Rule {
     pub citation: Citation,
     /// [`Citation::short`], computed once.
     pub citation_short: String,
+    /// The id and the short citation as JSON strings, escaped once: JSON
+    /// Lines output writes them for every finding.
+    pub json: RuleJson,
     /// The fact whose field a finding underlines.
     pub primary: Option<Fact>,
     /// Every fact the conditions read.
@@ -306,4 +330,26 @@ fn collect_yaml_once(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RuleJson;
+
+    /// The pre-escaped strings are exactly what serde_json writes for them.
+    #[test]
+    fn rule_json_escapes_like_serde_json() {
+        for text in [
+            "isotretinoin.dose",
+            "a \"quoted\" \\ path",
+            "line\nnext\ttab",
+            "µg, ≥ 2",
+            "",
+        ] {
+            let json = RuleJson::new(text, text);
+            let expected = serde_json::to_string(text).unwrap_or_default();
+            assert_eq!(json.id.get(), expected);
+            assert_eq!(json.citation.get(), expected);
+        }
+    }
 }

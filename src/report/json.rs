@@ -2,6 +2,7 @@
 //! contract in `shared/spec/cli-contract.md`).
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::eval::{Kind, Outcome};
 
@@ -17,13 +18,13 @@ struct Record<'a> {
 
 #[derive(Serialize)]
 struct FindingRecord<'a> {
-    rule: &'a str,
+    rule: Str<'a>,
     severity: &'static str,
     kind: &'static str,
     phase: Option<usize>,
     message: String,
     values: Values,
-    citation: Option<&'a str>,
+    citation: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     missing: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -32,6 +33,22 @@ struct FindingRecord<'a> {
     line: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
+}
+
+/// A string: text to escape, or a rule's constant already escaped once
+/// (a finding's rule id and citation are most of its bytes).
+enum Str<'a> {
+    Text(&'a str),
+    Json(&'a RawValue),
+}
+
+impl Serialize for Str<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Str::Text(text) => s.serialize_str(text),
+            Str::Json(json) => json.serialize(s),
+        }
+    }
 }
 
 /// A finding's values, written as a JSON object in fact order.
@@ -61,7 +78,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
     let mut findings = Vec::new();
     for p in &outcome.problems {
         findings.push(FindingRecord {
-            rule: p.code,
+            rule: Str::Text(p.code),
             severity: "error",
             kind: Kind::Violation.as_str(),
             phase: phase_of(&p.field),
@@ -78,13 +95,13 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
         let values = Values(f.values(r));
         let primary = f.rule.primary.or_else(|| f.missing.iter().next());
         findings.push(FindingRecord {
-            rule: &f.rule.id,
+            rule: Str::Json(&f.rule.json.id),
             severity: f.severity.as_str(),
             kind: f.kind.as_str(),
             phase: f.phase,
             message: f.message(r),
             values,
-            citation: Some(&f.rule.citation_short),
+            citation: Some(&f.rule.json.citation),
             missing: f.missing.iter().map(|m| m.info().path).collect(),
             field: None,
             line: line_of(primary.and_then(|p| r.span_of(f.row(), p))),

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Citation, Condition, Example, Expected, Pack, Part, Rule, RuleSet, Severity};
+use super::{
+    Citation, Condition, Example, Expected, Pack, Part, Rule, RuleJson, RuleSet, Severity,
+};
 use crate::check::{self, Code, Problem, Scope};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
 use crate::facts::{Fact, FactSet, Level};
@@ -773,7 +775,9 @@ impl Loader {
             .union(when.as_ref().map_or(FactSet::EMPTY, |c| c.facts))
             .union(unless.as_ref().map_or(FactSet::EMPTY, |c| c.facts));
         let primary = primary.or_else(|| first_fact(&violation.code));
+        let citation_short = citation.short();
         Some(Rule {
+            json: RuleJson::new(&id.value, &citation_short),
             id: id.value,
             title: title.value,
             severity,
@@ -783,7 +787,7 @@ impl Loader {
             unless,
             message,
             help: help.value,
-            citation_short: citation.short(),
+            citation_short,
             citation,
             primary,
             facts,
