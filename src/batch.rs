@@ -129,7 +129,7 @@ impl Task {
                     crate::json::parse_lean(source.text())
                 };
                 match parsed {
-                    Ok(node) => document::read_one(&node, &source, input.clone(), input),
+                    Ok(node) => document::read_one(node, &source, input.clone(), input),
                     Err(err) => vec![unreadable(
                         &source,
                         input,

@@ -33,7 +33,7 @@ pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
     };
     let stem = stem_of(source.name());
     match parsed {
-        Ok(doc) => read_node(&doc, source, &stem),
+        Ok(doc) => read_node(doc, source, &stem),
         Err(err) => {
             let mut b = Builder::new(Span::new(0, source.text().len()));
             b.problem(InputProblem {
@@ -55,41 +55,56 @@ pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
 }
 
 /// Reads the regimens of an already parsed document.
-pub fn read_node(doc: &Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regimen> {
-    let list = match &doc.value {
-        Value::Seq(items) => Some(items.as_slice()),
-        Value::Map(entries) if entries.len() == 1 && entries[0].0.value == "regimens" => {
-            match &entries[0].1.value {
-                Value::Seq(items) => Some(items.as_slice()),
-                _ => None,
+pub fn read_node(doc: Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regimen> {
+    let doc = match doc.value {
+        Value::Seq(items) => return read_list(items, source),
+        Value::Map(mut entries) if entries.len() == 1 && entries[0].0.value == "regimens" => {
+            match entries.pop() {
+                Some((
+                    _,
+                    Node {
+                        value: Value::Seq(items),
+                        ..
+                    },
+                )) => return read_list(items, source),
+                Some(entry) => Node {
+                    value: Value::Map(vec![entry]),
+                    span: doc.span,
+                },
+                None => Node {
+                    value: Value::Map(entries),
+                    span: doc.span,
+                },
             }
         }
-        _ => None,
+        value => Node {
+            value,
+            span: doc.span,
+        },
     };
-    match list {
-        Some(items) => items
-            .iter()
-            .map(|item| {
-                let (line, _) = source.line_col(item.span.start());
-                let input = format!("{}:{line}", source.name());
-                read_regimen(item, source, input.clone(), input)
-            })
-            .collect(),
-        None => {
-            let (line, _) = source.line_col(doc.span.start());
-            vec![read_regimen(
-                doc,
-                source,
-                stem.to_owned(),
-                format!("{}:{line}", source.name()),
-            )]
-        }
-    }
+    let (line, _) = source.line_col(doc.span.start());
+    vec![read_regimen(
+        doc,
+        source,
+        stem.to_owned(),
+        format!("{}:{line}", source.name()),
+    )]
 }
 
-/// Reads a node that must be exactly one regimen (a JSON Lines record).
+/// The regimens of a list, each named by its line.
+fn read_list(items: Vec<Node>, source: &Arc<SourceFile>) -> Vec<Regimen> {
+    items
+        .into_iter()
+        .map(|item| {
+            let (line, _) = source.line_col(item.span.start());
+            let input = format!("{}:{line}", source.name());
+            read_regimen(item, source, input.clone(), input)
+        })
+        .collect()
+}
+
 pub fn read_one(
-    doc: &Node,
+    doc: Node,
     source: &Arc<SourceFile>,
     default_id: String,
     input: String,
@@ -104,13 +119,14 @@ fn stem_of(name: &str) -> String {
         .to_owned()
 }
 
-fn raw(node: &Node) -> Raw {
-    let value = match &node.value {
+/// A field's value as the builder takes it; the tree's strings move.
+fn raw(node: Node) -> Raw {
+    let value = match node.value {
         Value::Null => RawValue::Null,
-        Value::Bool(b) => RawValue::Bool(*b),
-        Value::Number(n) => RawValue::Number(n.clone()),
-        Value::NonFinite(n) => RawValue::NonFinite(n.clone()),
-        Value::Str(s) => RawValue::Text(s.clone()),
+        Value::Bool(b) => RawValue::Bool(b),
+        Value::Number(n) => RawValue::Number(n),
+        Value::NonFinite(n) => RawValue::NonFinite(n),
+        Value::Str(s) => RawValue::Text(s),
         Value::Seq(_) => RawValue::Other("a list"),
         Value::Map(entries) => quantity_object(entries).unwrap_or(RawValue::Other("a mapping")),
     };
@@ -121,16 +137,15 @@ fn raw(node: &Node) -> Raw {
 }
 
 /// A FHIR-style quantity `{value: 70, unit: kg}` (`code` also accepted).
-fn quantity_object(entries: &[(crate::source::Spanned<String>, Node)]) -> Option<RawValue> {
+fn quantity_object(entries: Vec<(crate::source::Spanned<String>, Node)>) -> Option<RawValue> {
     let mut value = None;
     let mut unit: Option<String> = None;
     let mut code: Option<String> = None;
     for (k, v) in entries {
-        match (k.value.as_str(), &v.value) {
-            ("value", Value::Number(n)) => value = Some(n.clone()),
-            ("value", Value::Str(s)) => value = Some(s.clone()),
-            ("unit", Value::Str(s)) => unit = Some(s.clone()),
-            ("code", Value::Str(s)) => code = Some(s.clone()),
+        match (k.value.as_str(), v.value) {
+            ("value", Value::Number(n) | Value::Str(n)) => value = Some(n),
+            ("unit", Value::Str(s)) => unit = Some(s),
+            ("code", Value::Str(s)) => code = Some(s),
             // A comparator makes the number a bound (`<50 kg`), not a value:
             // reading it as the value could pass what it should not.
             ("comparator", _) => {
@@ -196,14 +211,14 @@ fn wrong_shape(b: &mut Builder, field: &str, node: &Node, want: &str) {
 }
 
 fn read_regimen(
-    node: &Node,
+    node: Node,
     source: &Arc<SourceFile>,
     default_id: String,
     input: String,
 ) -> Regimen {
     let mut b = Builder::new(node.span);
-    match node.as_map() {
-        Some(entries) => {
+    match node.value {
+        Value::Map(entries) => {
             for (key, value) in entries {
                 match key.value.as_str() {
                     "id" => b.id(raw(value)),
@@ -216,7 +231,7 @@ fn read_regimen(
                         Some((_, field)) => b.field(*field, raw(value)),
                         None => unknown(
                             &mut b,
-                            key,
+                            &key,
                             "",
                             &[
                                 "id",
@@ -233,12 +248,12 @@ fn read_regimen(
                 }
             }
         }
-        None => {
+        other => {
             let want = "a regimen (a mapping with `drug`, `patient` and `course`)";
             b.problem(InputProblem {
                 code: "input.not-a-regimen",
                 field: String::new(),
-                message: format!("expected {want}, found {}", node.value.kind()),
+                message: format!("expected {want}, found {}", other.kind()),
                 span: Some(node.span),
                 label: "not a regimen".into(),
                 help: Some("see the regimen format in README.md".into()),
@@ -248,14 +263,29 @@ fn read_regimen(
     b.finish(default_id, input, Some(source.clone()))
 }
 
-fn read_patient(b: &mut Builder, node: &Node) {
-    let Some(entries) = node.as_map() else {
-        if !matches!(node.value, Value::Null) {
-            wrong_shape(b, "patient", node, "a mapping of patient fields");
+/// The entries of a mapping, or the node itself when it is something else.
+fn entries_of(node: Node) -> Result<Vec<(crate::source::Spanned<String>, Node)>, Node> {
+    match node.value {
+        Value::Map(entries) => Ok(entries),
+        value => Err(Node {
+            value,
+            span: node.span,
+        }),
+    }
+}
+
+fn read_patient(b: &mut Builder, node: Node) {
+    let span = node.span;
+    let entries = match entries_of(node) {
+        Ok(entries) => entries,
+        Err(node) => {
+            if !matches!(node.value, Value::Null) {
+                wrong_shape(b, "patient", &node, "a mapping of patient fields");
+            }
+            return;
         }
-        return;
     };
-    b.patient_block(node.span);
+    b.patient_block(span);
     let names: Vec<&str> = PATIENT_FIELDS.iter().map(|(n, _)| *n).collect();
     for (key, value) in entries {
         // `field: ~` is the same as leaving the field out.
@@ -264,17 +294,18 @@ fn read_patient(b: &mut Builder, node: &Node) {
         }
         match PATIENT_FIELDS.iter().find(|(n, _)| *n == key.value) {
             Some((_, field)) => b.field(*field, raw(value)),
-            None => unknown(b, key, "patient", &names),
+            None => unknown(b, &key, "patient", &names),
         }
     }
 }
 
-fn read_course(b: &mut Builder, node: &Node) {
-    let Some(entries) = node.as_map() else {
-        wrong_shape(b, "course", node, "a mapping with `phases`");
-        return;
+fn read_course(b: &mut Builder, node: Node) {
+    let span = node.span;
+    let entries = match entries_of(node) {
+        Ok(entries) => entries,
+        Err(node) => return wrong_shape(b, "course", &node, "a mapping with `phases`"),
     };
-    b.course_block(node.span);
+    b.course_block(span);
     let mut names: Vec<&str> = COURSE_FIELDS.iter().map(|(n, _)| *n).collect();
     names.push("phases");
     for (key, value) in entries {
@@ -284,15 +315,21 @@ fn read_course(b: &mut Builder, node: &Node) {
         }
         match COURSE_FIELDS.iter().find(|(n, _)| *n == key.value) {
             Some((_, field)) => b.field(*field, raw(value)),
-            None => unknown(b, key, "course", &names),
+            None => unknown(b, &key, "course", &names),
         }
     }
 }
 
-fn read_phases(b: &mut Builder, node: &Node) {
-    let Value::Seq(items) = &node.value else {
-        wrong_shape(b, "course.phases", node, "a list of phases");
-        return;
+fn read_phases(b: &mut Builder, node: Node) {
+    let items = match node.value {
+        Value::Seq(items) => items,
+        value => {
+            let node = Node {
+                value,
+                span: node.span,
+            };
+            return wrong_shape(b, "course.phases", &node, "a list of phases");
+        }
     };
     if items.len() > super::MAX_PHASES {
         b.problem(InputProblem {
@@ -312,14 +349,17 @@ fn read_phases(b: &mut Builder, node: &Node) {
     let names: Vec<&str> = PHASE_FIELDS.iter().map(|(n, _)| *n).collect();
     for item in items {
         let index = b.phase(item.span);
-        let Some(entries) = item.as_map() else {
-            wrong_shape(
-                b,
-                &format!("course.phases[{index}]"),
-                item,
-                "a mapping with dose, frequency and duration",
-            );
-            continue;
+        let entries = match entries_of(item) {
+            Ok(entries) => entries,
+            Err(item) => {
+                wrong_shape(
+                    b,
+                    &format!("course.phases[{index}]"),
+                    &item,
+                    "a mapping with dose, frequency and duration",
+                );
+                continue;
+            }
         };
         for (key, value) in entries {
             if matches!(value.value, Value::Null) {
@@ -327,7 +367,7 @@ fn read_phases(b: &mut Builder, node: &Node) {
             }
             match PHASE_FIELDS.iter().find(|(n, _)| *n == key.value) {
                 Some((_, field)) => b.phase_field(index, *field, raw(value)),
-                None => unknown(b, key, &format!("course.phases[{index}]"), &names),
+                None => unknown(b, &key, &format!("course.phases[{index}]"), &names),
             }
         }
     }

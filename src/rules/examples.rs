@@ -82,7 +82,7 @@ fn regimen(pack: &Pack, node: &Node, name: &str) -> Regimen {
         pack.file.name(),
         pack.file.line_col(node.span.start()).0
     );
-    let mut all = document::read_one(&merged, &pack.file, name.to_owned(), input);
+    let mut all = document::read_one(merged, &pack.file, name.to_owned(), input);
     all.pop().unwrap_or_else(|| {
         crate::batch::unreadable(
             &pack.file,
@@ -552,7 +552,7 @@ fn check_bounds(
                     break;
                 };
                 let mut regimens =
-                    document::read_one(&node, &pack.file, rule.id.clone(), rule.id.clone());
+                    document::read_one(node, &pack.file, rule.id.clone(), rule.id.clone());
                 let Some(r) = regimens.pop() else { break };
                 let outcome = engine.evaluate(r);
                 got.push(outcome.findings.iter().any(|f| {
