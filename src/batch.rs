@@ -121,8 +121,8 @@ impl Task {
         match self {
             Task::Document(source, syntax) => document::read(&source, syntax),
             Task::JsonLine { name, line, text } => {
-                let source = SourceFile::at_line(name.to_string(), text, line);
-                let input = format!("{name}:{line}");
+                let input = crate::source::position(&name, line);
+                let source = SourceFile::at_line(name, text, line);
                 let parsed = if spans {
                     crate::json::parse(source.text())
                 } else {
@@ -243,10 +243,8 @@ enum Open {
     Csv {
         name: String,
         csv: ::csv::Reader<Counting<Box<dyn Read + Send>>>,
-        record: ::csv::StringRecord,
         header: Arc<Header>,
-        group: Vec<csv::Row>,
-        group_id: Option<String>,
+        group: Group,
     },
 }
 
@@ -531,11 +529,9 @@ impl Open {
             Open::Csv {
                 name,
                 csv,
-                record,
                 header,
                 group,
-                group_id,
-            } => fill_csv(name, csv, record, header, group, group_id, batch),
+            } => fill_csv(name, csv, header, group, batch),
         }
     }
 }
@@ -561,7 +557,7 @@ fn fill_lines(
             let message = format!("line {line} is longer than {} KiB", MAX_RECORD_BYTES >> 10);
             batch.push(Task::Ready(Box::new(unreadable(
                 &source,
-                format!("{name}:{line}"),
+                crate::source::position(name, line),
                 "input.too-large",
                 message,
                 None,
@@ -588,7 +584,7 @@ fn fill_lines(
                 );
                 batch.push(Task::Ready(Box::new(unreadable(
                     &source,
-                    format!("{name}:{line}"),
+                    crate::source::position(name, line),
                     "input.not-utf8",
                     message,
                     None,
@@ -599,30 +595,17 @@ fn fill_lines(
     Ok(true)
 }
 
-/// Reads one line into `buf`, keeping at most a little more than
-/// [`MAX_RECORD_BYTES`] of it (the rest is skipped), so that a file with no
-/// newline cannot exhaust memory. Returns the bytes consumed.
+/// Reads one line into `buf`, keeping at most [`MAX_RECORD_BYTES`] + 1
+/// bytes of it (the rest is skipped), so that a file with no newline cannot
+/// exhaust memory. Returns the bytes consumed. (`read_until` finds the
+/// newline with `memchr`, not a byte at a time.)
 fn read_line_bounded(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<usize> {
-    let mut consumed = 0;
-    loop {
-        let available = reader.fill_buf()?;
-        if available.is_empty() {
-            return Ok(consumed);
-        }
-        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
-            Some(i) => (&available[..=i], true),
-            None => (available, false),
-        };
-        let len = chunk.len();
-        if buf.len() <= MAX_RECORD_BYTES {
-            buf.extend_from_slice(chunk);
-        }
-        reader.consume(len);
-        consumed += len;
-        if done {
-            return Ok(consumed);
-        }
+    let limit = MAX_RECORD_BYTES as u64 + 1;
+    let kept = reader.by_ref().take(limit).read_until(b'\n', buf)?;
+    if kept as u64 == limit && buf.last() != Some(&b'\n') {
+        return Ok(kept + reader.skip_until(b'\n')?);
     }
+    Ok(kept)
 }
 
 /// Opens a CSV input: reads (and, for standard input, checks) its header.
@@ -658,11 +641,46 @@ fn open_csv(
     Ok(Open::Csv {
         name,
         csv,
-        record,
         header,
-        group: Vec::new(),
-        group_id: None,
+        group: Group::default(),
     })
+}
+
+/// The rows of the CSV regimen being read: consecutive rows with its id.
+#[derive(Default)]
+struct Group {
+    id: Option<String>,
+    rows: Vec<csv::Row>,
+    /// Why the regimen cannot be read (a row too long or not UTF-8), and the
+    /// line it starts on: it is then one invalid record, never checked on
+    /// the rows that could be read (which might pass without the others).
+    unusable: Option<(usize, &'static str, String)>,
+}
+
+impl Group {
+    /// Hands the regimen to `batch` and starts an empty one.
+    fn flush(&mut self, name: &str, header: &Arc<Header>, batch: &mut Batch) {
+        let id = self.id.take();
+        let rows = std::mem::take(&mut self.rows);
+        match self.unusable.take() {
+            Some((first, code, message)) => {
+                let source = SourceFile::at_line(name, String::new(), first);
+                let mut regimen = unreadable(
+                    &source,
+                    crate::source::position(name, first),
+                    code,
+                    message,
+                    None,
+                );
+                if let Some(id) = id {
+                    regimen.id = id;
+                }
+                batch.push(Task::Ready(Box::new(regimen)));
+            }
+            None if !rows.is_empty() => batch.push(Task::Csv(header.clone(), rows)),
+            None => {}
+        }
+    }
 }
 
 /// Reads CSV rows into `batch`, a task per regimen (consecutive rows with
@@ -670,76 +688,73 @@ fn open_csv(
 fn fill_csv(
     name: &str,
     csv: &mut ::csv::Reader<impl Read>,
-    record: &mut ::csv::StringRecord,
     header: &Arc<Header>,
-    group: &mut Vec<csv::Row>,
-    group_id: &mut Option<String>,
+    group: &mut Group,
     batch: &mut Batch,
 ) -> Result<bool, Trouble> {
-    let io = |e: ::csv::Error| Trouble::Io(format!("cannot read {name}: {e}"));
+    let mut raw = ::csv::ByteRecord::new();
     while !batch.is_full() {
-        match csv.read_record(record) {
+        match csv.read_byte_record(&mut raw) {
             Ok(true) => {}
             Ok(false) => {
-                if !group.is_empty() {
-                    batch.push(Task::Csv(header.clone(), std::mem::take(group)));
-                }
+                group.flush(name, header, batch);
                 return Ok(false);
             }
+            // Rows are read as bytes and flexible, so only I/O fails here.
             Err(e) => {
-                // A malformed record (bad UTF-8, say) is one invalid record.
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                let source = SourceFile::at_line(name, String::new(), line.max(1));
-                if !group.is_empty() {
-                    batch.push(Task::Csv(header.clone(), std::mem::take(group)));
-                    *group_id = None;
-                }
-                batch.push(Task::Ready(Box::new(unreadable(
-                    &source,
-                    format!("{name}:{line}"),
-                    "input.csv-bad-record",
-                    format!("row {line} cannot be read: {e}"),
-                    None,
-                ))));
-                if matches!(e.kind(), ::csv::ErrorKind::Io(_)) {
-                    return Err(io(e));
-                }
-                continue;
+                group.flush(name, header, batch);
+                return Err(Trouble::Io(format!("cannot read {name}: {e}")));
             }
         }
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        if record.iter().all(|c| c.trimmed().is_empty()) {
+        let line = raw.position().map_or(0, |p| p.line() as usize);
+        let blank = |cell: &[u8]| std::str::from_utf8(cell).is_ok_and(|t| t.trimmed().is_empty());
+        if raw.iter().all(blank) {
             continue;
         }
-        let size: usize = record.iter().map(str::len).sum();
-        if size > MAX_RECORD_BYTES {
-            let source = SourceFile::at_line(name, String::new(), line);
-            batch.push(Task::Ready(Box::new(unreadable(
-                &source,
-                format!("{name}:{line}"),
+        // The id is read even from a row that cannot be used, so that the
+        // row spoils its own regimen and no other.
+        let id = header.id_of_bytes(&raw);
+        let same = id.is_some() && id == group.id.as_deref();
+        if !same {
+            group.flush(name, header, batch);
+            group.id = id.map(str::to_owned);
+        }
+        let problem = if raw.as_slice().len() > MAX_RECORD_BYTES {
+            Some((
                 "input.too-large",
                 format!("row {line} is longer than {} KiB", MAX_RECORD_BYTES >> 10),
-                None,
-            ))));
-            continue;
-        }
-        let id = header.id_of(record);
-        let same = id.is_some() && id == group_id.as_deref();
-        if same && group.len() > MAX_GROUP_ROWS {
-            // Past the limit, keep only the count: the regimen is refused
-            // whole (never split into parts that each pass).
-            continue;
-        }
-        if !same {
-            if !group.is_empty() {
-                batch.push(Task::Csv(header.clone(), std::mem::take(group)));
+            ))
+        } else {
+            match ::csv::StringRecord::from_byte_record(raw.clone()) {
+                Ok(cells) => {
+                    // Past the limit, keep only the count: the regimen is
+                    // refused whole (never split into parts that each pass).
+                    if group.unusable.is_none() && group.rows.len() <= MAX_GROUP_ROWS {
+                        group.rows.push(csv::Row { line, cells });
+                    }
+                    None
+                }
+                Err(e) => Some((
+                    "input.csv-bad-record",
+                    format!(
+                        "row {line} cannot be read: it is not UTF-8 text (invalid byte in column {})",
+                        e.utf8_error().field() + 1
+                    ),
+                )),
             }
-            *group_id = id.map(str::to_owned);
+        };
+        if let Some((code, message)) = problem
+            && group.unusable.is_none()
+        {
+            let first = group.rows.first().map_or(line, |r| r.line);
+            let message = if first == line {
+                message
+            } else {
+                format!("{message}, so the regimen starting on row {first} is not checked")
+            };
+            group.rows.clear();
+            group.unusable = Some((first, code, message));
         }
-        group.push(csv::Row {
-            line,
-            cells: record.clone(),
-        });
     }
     Ok(true)
 }

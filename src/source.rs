@@ -8,6 +8,28 @@ use std::sync::Arc;
 
 use miette::{MietteError, SourceCode, SpanContents};
 
+/// `name:line`, how output names where a record is (built for every
+/// record of a batch, so without the formatting machinery).
+pub fn position(name: &str, line: usize) -> String {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = line;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut out = String::with_capacity(name.len() + 1 + digits.len() - at);
+    out.push_str(name);
+    out.push(':');
+    // ASCII digits are UTF-8.
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+    out
+}
+
 /// A named text that diagnostics can quote: a rule file, a regimen file, or
 /// the text of one batch record.
 pub struct SourceFile {
@@ -212,6 +234,14 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
 #[cfg(test)]
 mod span_tests {
     use super::Span;
+
+    #[test]
+    fn positions_are_name_colon_line() {
+        for line in [0, 1, 9, 10, 99, 100, 123_456, usize::MAX] {
+            assert_eq!(super::position("in.csv", line), format!("in.csv:{line}"));
+        }
+        assert_eq!(super::position("", 7), ":7");
+    }
 
     #[test]
     fn offsets_past_32_bits_saturate_in_order() {

@@ -328,3 +328,130 @@ M2,methotrexate,70,rheumatoid_arthritis,false,7.5,once daily,12,true\n";
         "methotrexate.daily-schedule"
     );
 }
+
+/// A JSON line or CSV row over 1 MiB is one invalid record, the records
+/// around it are read, and line numbers stay right after it, also when the
+/// file ends inside the long line and for any `--jobs`.
+#[test]
+fn records_over_one_mib_are_one_invalid_record_each() {
+    let dir = temp_dir("long-records");
+    let good = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","drug":"isotretinoin","patient":{{"weight":"70 kg","age":24,"sex":"male"}},"course":{{"phases":[{{"dose":"35 mg","frequency":"2/day","duration":"20 weeks","with_food":true}}]}}}}"#
+        )
+    };
+    let long = format!(r#"{{"id":"L","note":"{}"}}"#, "x".repeat(1 << 21));
+    let jsonl = [good("A"), long.clone(), good("B"), long.clone()].join("\n");
+    write(&dir, "p.jsonl", &jsonl);
+    let csv = [
+        HEADER.to_owned(),
+        row("A", "70", "35", "20"),
+        row("L", &"7".repeat(1 << 21), "35", "20"),
+        row("B", "70", "35", "20"),
+    ]
+    .join("\n");
+    write(&dir, "p.csv", &csv);
+    for jobs in ["1", "2"] {
+        for (file, long_line) in [("p.jsonl", 2), ("p.csv", 3)] {
+            let out = rxlint(
+                &dir,
+                &["check", "--format", "json", "--jobs", jobs, file],
+                None,
+            );
+            let recs = records(&out);
+            let got: Vec<(&str, &str, &str)> = recs
+                .iter()
+                .map(|r| {
+                    (
+                        r["input"].as_str().unwrap_or(""),
+                        r["verdict"].as_str().unwrap_or(""),
+                        r["findings"][0]["rule"].as_str().unwrap_or(""),
+                    )
+                })
+                .collect();
+            let too_large = format!("{file}:{long_line}");
+            let after = format!("{file}:{}", long_line + 1);
+            let mut want = vec![
+                (format!("{file}:{}", long_line - 1), "pass", ""),
+                (too_large, "invalid", "input.too-large"),
+                (after, "pass", ""),
+            ];
+            if file == "p.jsonl" {
+                want.push(("p.jsonl:4".into(), "invalid", "input.too-large"));
+            }
+            let want: Vec<(&str, &str, &str)> =
+                want.iter().map(|(a, b, c)| (a.as_str(), *b, *c)).collect();
+            assert_eq!(got, want, "{file} --jobs {jobs}");
+            let message = recs[1]["findings"][0]["message"].as_str().unwrap_or("");
+            assert!(message.contains("longer than 1024 KiB"), "{message}");
+        }
+    }
+}
+
+/// A CSV row that cannot be used (over 1 MiB, or not UTF-8) makes its whole
+/// regimen one invalid record, found by its id: the regimen is never
+/// checked on its other rows, which might pass without it. Other regimens
+/// around it are checked.
+#[test]
+fn an_unusable_csv_row_spoils_its_regimen_and_no_other() {
+    let dir = temp_dir("csv-unusable-rows");
+    let mut bytes = Vec::new();
+    for line in [
+        HEADER.to_owned(),
+        row("A", "70", "35", "20"),
+        row("A", &"7".repeat(1 << 21), "35", "4"),
+        row("A", "70", "35", "4"),
+        row("B", "70", "35", "20"),
+        row("C", "70", "35", "20"),
+    ] {
+        bytes.extend_from_slice(line.as_bytes());
+        bytes.push(b'\n');
+    }
+    // Row 7 is C's second phase with a Latin-1 byte; row 8 is D, alone.
+    bytes.extend_from_slice(b"C,isotretinoin,70,24,male,,,,,,,,,,,,35,,2,4,caf\xe9\n");
+    bytes.extend_from_slice(row("D", "70", "35", "20").as_bytes());
+    std::fs::write(dir.join("u.csv"), &bytes).unwrap_or_else(|e| panic!("{e}"));
+    for jobs in ["1", "2"] {
+        let out = rxlint(
+            &dir,
+            &["check", "--format", "json", "--jobs", jobs, "u.csv"],
+            None,
+        );
+        let recs = records(&out);
+        let got: Vec<(&str, &str, &str, &str)> = recs
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap_or(""),
+                    r["input"].as_str().unwrap_or(""),
+                    r["verdict"].as_str().unwrap_or(""),
+                    r["findings"][0]["rule"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A", "u.csv:2", "invalid", "input.too-large"),
+                ("B", "u.csv:5", "pass", ""),
+                ("C", "u.csv:6", "invalid", "input.csv-bad-record"),
+                ("D", "u.csv:8", "pass", ""),
+            ],
+            "--jobs {jobs}"
+        );
+        let message = |i: usize| recs[i]["findings"][0]["message"].as_str().unwrap_or("");
+        assert!(
+            message(0).contains("row 3 is longer than 1024 KiB")
+                && message(0).contains("regimen starting on row 2"),
+            "{}",
+            message(0)
+        );
+        assert!(
+            message(2).contains("row 7 cannot be read")
+                && message(2).contains("regimen starting on row 6"),
+            "{}",
+            message(2)
+        );
+        assert!(stderr(&out).contains("4 regimens: 2 pass, 0 warn, 0 fail, 2 invalid"));
+    }
+}

@@ -199,6 +199,16 @@ impl Header {
             .filter(|s| !s.is_empty())
     }
 
+    /// The id cell of a row read as bytes, as [`Header::id_of`]; `None`
+    /// also when the cell is not UTF-8.
+    pub fn id_of_bytes<'a>(&self, cells: &'a ::csv::ByteRecord) -> Option<&'a str> {
+        self.id
+            .and_then(|i| cells.get(i))
+            .and_then(|cell| std::str::from_utf8(cell).ok())
+            .map(|s| s.trimmed())
+            .filter(|s| !s.is_empty())
+    }
+
     /// Number of columns.
     pub fn width(&self) -> usize {
         self.columns.len()
@@ -276,7 +286,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
         }
         row_spans.push(Span::new(start, text.len()));
     }
-    let input = format!("{}:{first_line}", header.name);
+    let input = crate::source::position(&header.name, first_line);
     let source = SourceFile::at_line(header.name.clone(), text, first_line);
     let mut b = Builder::new(Span::new(0, source.text().len()));
     let mut seen: Vec<(Field, &str, usize)> = Vec::new();

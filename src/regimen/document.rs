@@ -47,7 +47,7 @@ pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
             let (line, _) = source.line_col(err.span.start());
             vec![b.finish(
                 stem,
-                format!("{}:{line}", source.name()),
+                crate::source::position(source.name(), line),
                 Some(source.clone()),
             )]
         }
@@ -87,7 +87,7 @@ pub fn read_node(doc: Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regimen
         doc,
         source,
         stem.to_owned(),
-        format!("{}:{line}", source.name()),
+        crate::source::position(source.name(), line),
     )]
 }
 
@@ -97,7 +97,7 @@ fn read_list(items: Vec<Node>, source: &Arc<SourceFile>) -> Vec<Regimen> {
         .into_iter()
         .map(|item| {
             let (line, _) = source.line_col(item.span.start());
-            let input = format!("{}:{line}", source.name());
+            let input = crate::source::position(source.name(), line);
             read_regimen(item, source, input.clone(), input)
         })
         .collect()

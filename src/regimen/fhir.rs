@@ -219,7 +219,7 @@ fn unreadable(
     } else {
         line
     };
-    let input = format!("{}:{line}", source.name());
+    let input = crate::source::position(source.name(), line);
     let mut b = Builder::new(document);
     b.problem(InputProblem {
         code,
