@@ -332,10 +332,11 @@ impl<'a> Reader<'a> {
             match step {
                 Ok(true) => {}
                 Ok(false) => break,
+                // Reading stops at the first failure; what was read before
+                // it (this batch, and any pending tasks) is still handed out.
                 Err(trouble) => {
                     self.failed.get_or_insert(trouble);
                     self.open = None;
-                    self.pending.clear();
                     self.next_input = self.inputs.len();
                     break;
                 }
@@ -876,6 +877,9 @@ impl<B: Default + Send> Pool<'_, B> {
     /// The next batch to work, once the output is close enough behind.
     fn take(&self) -> Option<(u64, Vec<Task>)> {
         let mut reader = self.reader.lock().ok()?;
+        if self.stopped.load(Ordering::SeqCst) {
+            return None;
+        }
         let mut out = self.out.lock().ok()?;
         // The batch the output waits for is being worked by another worker,
         // which takes the reader only after writing it and signalling.
