@@ -16,7 +16,7 @@
 //! | `dose` | `doseAndRate[].doseQuantity`, or `doseRange.high` | the one `doseAndRate` with a dose (or the one typed `ordered`); `doseRange` gives its upper bound; a dose in units of presentation (`1 {Piece}`, `TAB`) is multiplied by the Medication's single `ingredient.strength` when its denominator is that unit |
 //! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day, `N/week` when a whole number per week; no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
 //! | `duration` | `timing.repeat.boundsDuration`, `boundsPeriod` (start..end, inclusive days), or `count` / frequency | bounds and a `count` that disagree are refused; an open `boundsPeriod` or `boundsRange` is refused |
-//! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` ("with food", "with meals", "empty stomach", ...) | absent when nothing says, or when they disagree |
+//! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` (whole words; "not", "avoid", ... before a "with" phrase in its clause reverses it) | absent when nothing says, or when they disagree |
 //! | `indication` | `reasonCode[]` | SNOMED CT 11381005 acne, 69896004 rheumatoid arthritis, 9014002 psoriasis, 44054006 type 2 diabetes; ICD-10 L70, M05/M06, L40 (not L40.5, psoriatic arthritis), E11; else the words of `text` or a `display`; absent when no reason names one, or reasons name different ones |
 //! | `start` | the first phase's `timing.repeat.boundsPeriod.start`, else `authoredOn` | date part |
 //! | `sex` | `Patient.gender` of `subject` | |
@@ -614,11 +614,9 @@ fn same_unit(dose: &Node, per: &Node) -> bool {
 /// food (`Some(false)`), or neither or both (`None`).
 fn food_words(text: &str) -> Option<bool> {
     const AWAY: &[&str] = &[
-        "not take with food",
-        "not with food",
-        "not with meals",
         "without food",
         "without meals",
+        "without a meal",
         "empty stomach",
         "before food",
         "before meals",
@@ -638,16 +636,51 @@ fn food_words(text: &str) -> Option<bool> {
         "with dinner",
         "with supper",
     ];
-    let mut t = text.to_lowercase();
-    let mut away = false;
-    for phrase in AWAY {
-        if t.contains(phrase) {
+    // A "with" phrase after one of these in its clause says the opposite:
+    // "do not take it with food", "avoid taking with meals".
+    const NEGATIONS: &[&str] = &[
+        "not",
+        "no",
+        "never",
+        "avoid",
+        "don't",
+        "dont",
+        "cannot",
+        "can't",
+        "shouldn't",
+    ];
+    let lower = text.to_lowercase();
+    let (mut with, mut away) = (false, false);
+    // Clauses, then whole words (an apostrophe stays in its word).
+    for clause in lower.split(['.', ',', ';', ':', '!', '?', '\n', '(', ')']) {
+        let words: Vec<&str> = clause
+            .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        // Where a phrase starts in the clause, word by word.
+        let words = &words;
+        let at = |phrase: &str| -> Vec<usize> {
+            let phrase: Vec<&str> = phrase.split(' ').collect();
+            (0..words.len())
+                .filter(|&i| words[i..].starts_with(&phrase))
+                .collect()
+        };
+        if AWAY.iter().any(|p| !at(p).is_empty()) {
             away = true;
-            // So that "do not take with food" is not also read as "with food".
-            t = t.replace(phrase, " ");
+        }
+        for phrase in WITH {
+            for i in at(phrase) {
+                let negated = words[..i]
+                    .iter()
+                    .any(|w| NEGATIONS.contains(&w.replace('\u{2019}', "'").as_str()));
+                if negated {
+                    away = true;
+                } else {
+                    with = true;
+                }
+            }
         }
     }
-    let with = WITH.iter().any(|p| t.contains(p));
     match (with, away) {
         (true, false) => Some(true),
         (false, true) => Some(false),
@@ -2281,6 +2314,18 @@ mod tests {
         assert_eq!(food_words("on an empty stomach"), Some(false));
         assert_eq!(food_words("7mg once daily"), None);
         assert_eq!(food_words("with food, or on an empty stomach"), None);
+        // Negations anywhere before the phrase in its clause.
+        assert_eq!(food_words("Do not take it with food"), Some(false));
+        assert_eq!(food_words("Avoid taking with meals"), Some(false));
+        assert_eq!(food_words("Don\u{2019}t take with a meal"), Some(false));
+        assert_eq!(food_words("Never with or after food"), Some(false));
+        // A negation in another clause or sentence says nothing of the phrase.
+        assert_eq!(food_words("Take with food. Do not crush"), Some(true));
+        assert_eq!(food_words("Do not crush; take with breakfast"), Some(true));
+        // Whole words only.
+        assert_eq!(food_words("Take with foodstuffs"), None);
+        assert_eq!(food_words("Swallow whole after mealtime prayers"), None);
+        assert_eq!(food_words("TAKE WITH FOOD"), Some(true));
     }
 
     #[test]
