@@ -795,7 +795,7 @@ fn list(dir: Option<&Path>, profile: &str) -> Exit {
                 r.severity.as_str().into(),
                 scope.into(),
                 r.title.clone(),
-                r.citation.short(),
+                r.cited(profile).short.to_owned(),
             ]
         })
         .collect();
@@ -886,6 +886,10 @@ fn explain(dir: Option<&Path>, id: &str) -> Exit {
         println!("  help:         {}", rule.help);
         println!("  source:       {}", rule.citation.short());
         println!("                \"{}\"", rule.citation.quote);
+        for p in &rule.profile_citations {
+            println!("  {:<14}{}", format!("source ({}):", p.profile), p.short);
+            println!("                \"{}\"", p.citation.quote);
+        }
         println!("  defined in:   {}", rule.file.name());
         println!();
     }

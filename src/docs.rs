@@ -49,13 +49,17 @@ pub fn rules_table(set: &RuleSet) -> String {
         } else {
             "course"
         };
+        // A citation for one profile follows the rule's own: "...; eu: ...".
+        let mut source = rule.citation.short();
+        for p in &rule.profile_citations {
+            let _ = write!(source, "; {}: {}", p.profile, p.short);
+        }
         let _ = writeln!(
             out,
-            "| `{}` | {} | {profiles} | {scope} | {} | {} |",
+            "| `{}` | {} | {profiles} | {scope} | {} | {source} |",
             rule.id,
             rule.severity.as_str(),
             rule.title,
-            rule.citation.short()
         );
     }
     out
@@ -198,6 +202,16 @@ fn rule_page(pack: &crate::rules::Pack, rule: &crate::rules::Rule, profiles: &st
     );
     if let Some(location) = &rule.citation.location {
         let _ = writeln!(page, "Document: `{location}`\n");
+    }
+    for p in &rule.profile_citations {
+        let _ = writeln!(
+            page,
+            "Under the `{}` profile, {}:\n\n> {}\n",
+            p.profile, p.short, p.citation.quote
+        );
+        if let Some(location) = &p.citation.location {
+            let _ = writeln!(page, "Document: `{location}`\n");
+        }
     }
     page
 }

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use crate::check::Code;
 use crate::facts::{Fact, FactSet, Level, Type, Val};
 use crate::regimen::{InputProblem, Regimen, Row};
-use crate::rules::{Part, Rule, RuleSet, Severity};
+use crate::rules::{Cited, Part, Rule, RuleSet, Severity};
 use crate::suggest;
 use crate::syntax::BinOp;
 use crate::units;
@@ -320,6 +320,8 @@ impl Kind {
 pub struct Finding<'r> {
     /// The rule.
     pub rule: &'r Rule,
+    /// The rule's citation under the profile checked.
+    pub cited: Cited<'r>,
     /// Violation or unevaluated.
     pub kind: Kind,
     /// Effective severity (an unevaluated finding is a warning, an error under `--strict`).
@@ -503,13 +505,16 @@ pub struct Selection {
 struct Compiled<'r> {
     rule: &'r Rule,
     fires: Program,
+    /// Its citation under the engine's profile.
+    cited: Cited<'r>,
 }
 
 impl<'r> Compiled<'r> {
-    fn new(rule: &'r Rule) -> Compiled<'r> {
+    fn new(rule: &'r Rule, profile: &str) -> Compiled<'r> {
         Compiled {
             rule,
             fires: Program::fires(rule),
+            cited: rule.cited(profile),
         }
     }
 }
@@ -545,7 +550,7 @@ impl<'r> Engine<'r> {
                 pack.rules
                     .iter()
                     .filter(|r| r.in_profile(profile))
-                    .map(Compiled::new),
+                    .map(|r| Compiled::new(r, profile)),
             );
         }
         for pack in set.packs.iter().filter(|p| !p.products.is_empty()) {
@@ -565,9 +570,9 @@ impl<'r> Engine<'r> {
                 .iter()
                 .map(|c| c.rule)
                 .filter(|r| !pack.remove.contains(&r.id) && !own.iter().any(|o| o.id == r.id))
-                .map(Compiled::new)
+                .map(|r| Compiled::new(r, profile))
                 .collect();
-            rules.extend(own.into_iter().map(Compiled::new));
+            rules.extend(own.into_iter().map(|r| Compiled::new(r, profile)));
             entry
                 .products
                 .push((pack.products.iter().map(String::as_str).collect(), rules));
@@ -764,19 +769,21 @@ impl<'r> Engine<'r> {
             Tri::F => None,
             Tri::T => Some(Finding {
                 rule,
+                cited: compiled.cited,
                 kind: Kind::Violation,
                 severity: rule.severity,
                 phase,
                 missing: FactSet::EMPTY,
             }),
-            _ => Some(self.unevaluated(rule, row, phase)),
+            _ => Some(self.unevaluated(compiled, row, phase)),
         }
     }
 
     /// The finding for a rule whose verdict depends on missing facts: the
     /// tree evaluator says which.
     #[cold]
-    fn unevaluated(&self, rule: &'r Rule, row: &Row, phase: Option<usize>) -> Finding<'r> {
+    fn unevaluated(&self, compiled: &Compiled<'r>, row: &Row, phase: Option<usize>) -> Finding<'r> {
+        let rule = compiled.rule;
         // Unknown: the tree evaluator says which facts were missing.
         let when = rule
             .when
@@ -807,6 +814,7 @@ impl<'r> Engine<'r> {
         };
         Finding {
             rule,
+            cited: compiled.cited,
             kind: Kind::Unevaluated,
             severity,
             phase,

@@ -116,12 +116,10 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
         d.source = Some(source.clone());
         d.labels = labels;
     }
-    let c = &rule.citation;
+    let c = finding.cited;
     d.help = Some(format!(
         "{}\nsource: {}: \"{}\"",
-        rule.help,
-        c.short(),
-        c.quote
+        rule.help, c.short, c.citation.quote
     ));
     d
 }

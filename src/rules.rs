@@ -94,6 +94,31 @@ impl Citation {
     }
 }
 
+/// A rule's citation under one profile, in place of its own.
+#[derive(Clone, Debug)]
+pub struct ProfileCitation {
+    /// The profile.
+    pub profile: String,
+    /// The citation.
+    pub citation: Citation,
+    /// [`Citation::short`], computed once.
+    pub short: String,
+    /// `short` as a JSON string.
+    pub json: Box<serde_json::value::RawValue>,
+}
+
+/// The citation a rule carries under one profile, with its short form and
+/// its JSON string.
+#[derive(Clone, Copy, Debug)]
+pub struct Cited<'a> {
+    /// The citation.
+    pub citation: &'a Citation,
+    /// [`Citation::short`].
+    pub short: &'a str,
+    /// `short` as a JSON string.
+    pub json: &'a serde_json::value::RawValue,
+}
+
 /// A rule's constant strings, already JSON.
 #[derive(Clone, Debug)]
 pub struct RuleJson {
@@ -106,13 +131,17 @@ pub struct RuleJson {
 impl RuleJson {
     /// Escapes `id` and `citation` as JSON strings.
     pub fn new(id: &str, citation: &str) -> Self {
-        // A string always serialises; the fallback (`null`) is never used.
-        let json = |text: &str| serde_json::value::to_raw_value(text).unwrap_or_default();
         RuleJson {
-            id: json(id),
-            citation: json(citation),
+            id: json_string(id),
+            citation: json_string(citation),
         }
     }
+}
+
+/// `text` as a JSON string.
+pub fn json_string(text: &str) -> Box<serde_json::value::RawValue> {
+    // A string always serialises; the fallback (`null`) is never used.
+    serde_json::value::to_raw_value(text).unwrap_or_default()
 }
 
 /// One checked rule.
@@ -143,6 +172,9 @@ pub struct Rule {
     /// The id and the short citation as JSON strings, escaped once: JSON
     /// Lines output writes them for every finding.
     pub json: RuleJson,
+    /// Citations that replace `citation` under a profile (`citation_for`):
+    /// a rule of a common pack rests on a different document in each.
+    pub profile_citations: Vec<ProfileCitation>,
     /// The fact whose field a finding underlines.
     pub primary: Option<Fact>,
     /// Every fact the conditions read.
@@ -160,6 +192,23 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The citation in force under `profile`: the one `citation_for`
+    /// gives for it, else the rule's own.
+    pub fn cited(&self, profile: &str) -> Cited<'_> {
+        match self.profile_citations.iter().find(|p| p.profile == profile) {
+            Some(p) => Cited {
+                citation: &p.citation,
+                short: &p.short,
+                json: &p.json,
+            },
+            None => Cited {
+                citation: &self.citation,
+                short: &self.citation_short,
+                json: &self.json.citation,
+            },
+        }
+    }
+
     /// True when the rule is in force under `profile`.
     pub fn in_profile(&self, profile: &str) -> bool {
         self.profiles.is_empty() || self.profiles.iter().any(|p| p == profile)

@@ -216,6 +216,46 @@ fn profiles_change_the_rules() {
     assert_eq!(eu[0]["verdict"], "pass");
 }
 
+/// A common-pack rule cites the document of the profile checked: the EU
+/// leaflet under `eu`, the US label under `us`, in JSON, human and SARIF.
+#[test]
+fn citations_follow_the_profile() {
+    let dir = temp_dir("citations");
+    let without_food = PASSING.replace("with_food: true", "with_food: false");
+    std::fs::write(dir.join("r.yaml"), without_food).unwrap_or_else(|e| panic!("{e}"));
+    let citation = |profile: &str| {
+        let recs = records(&rxlint_in(
+            &dir,
+            &["check", "--format", "json", "--profile", profile, "r.yaml"],
+            None,
+        ));
+        assert_eq!(recs[0]["findings"][0]["rule"], "isotretinoin.with-food");
+        recs[0]["findings"][0]["citation"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(
+        citation("us"),
+        "US prescribing information, Dosage and Administration"
+    );
+    assert!(
+        citation("eu").starts_with("EU patient leaflet"),
+        "{}",
+        citation("eu")
+    );
+    let human = rxlint_in(&dir, &["check", "--profile", "eu", "r.yaml"], None);
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("on a full stomach"), "{text}");
+    let sarif = rxlint_in(
+        &dir,
+        &["check", "--format", "sarif", "--profile", "eu", "r.yaml"],
+        None,
+    );
+    let text = String::from_utf8_lossy(&sarif.stdout);
+    assert!(text.contains("on a full stomach"), "{text}");
+}
+
 #[test]
 fn strict_turns_unevaluated_into_errors() {
     let dir = temp_dir("strict");

@@ -188,3 +188,41 @@ fn inclusive_bounds_stay_in() {
         assert_eq!(outcome.verdict, expected);
     }
 }
+
+/// Every citation of the shipped rules, under every profile, quotes its
+/// source document word for word (`...` marks an omission; whitespace is
+/// not significant): a citation is the sentence a rule rests on, never a
+/// paraphrase of it.
+#[test]
+fn every_shipped_quote_is_in_its_document() {
+    let set = rxlint::rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut checked = 0;
+    for rule in set.rules() {
+        let citations = std::iter::once(&rule.citation)
+            .chain(rule.profile_citations.iter().map(|p| &p.citation));
+        for citation in citations {
+            let Some(document) = &citation.location else {
+                panic!("{}: its source names no document", rule.id);
+            };
+            let text = std::fs::read_to_string(root.join(document))
+                .unwrap_or_else(|e| panic!("{}: cannot read {document}: {e}", rule.id));
+            let text = words(&text);
+            for part in citation
+                .quote
+                .split("...")
+                .map(words)
+                .filter(|p| !p.is_empty())
+            {
+                assert!(
+                    text.contains(&part),
+                    "{}: \"{part}\" is not in {document}",
+                    rule.id
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 27, "only {checked} citations checked");
+}

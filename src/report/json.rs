@@ -101,7 +101,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
             phase: f.phase,
             message: f.message(r),
             values,
-            citation: Some(&f.rule.json.citation),
+            citation: Some(f.cited.json),
             missing: f.missing.iter().map(|m| m.info().path).collect(),
             field: None,
             line: line_of(primary.and_then(|p| r.span_of(f.row(), p))),

@@ -63,11 +63,10 @@ impl Log {
     pub fn finish(self, set: &RuleSet, profile: &str, docs_base: Option<&str>) -> String {
         let mut descriptors: BTreeMap<&str, sarif::ReportingDescriptor> = BTreeMap::new();
         for rule in set.rules().filter(|r| r.in_profile(profile)) {
+            let cited = rule.cited(profile);
             let help = format!(
                 "{}\n\nSource: {}: \"{}\"",
-                rule.help,
-                rule.citation.short(),
-                rule.citation.quote
+                rule.help, cited.short, cited.citation.quote
             );
             let default_level = match rule.severity {
                 crate::rules::Severity::Error => sarif::ReportingConfigurationLevel::Error,

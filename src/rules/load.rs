@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use super::{
-    Citation, Condition, Example, Expected, Pack, Part, Rule, RuleJson, RuleSet, Severity,
+    Citation, Condition, Example, Expected, Pack, Part, ProfileCitation, Rule, RuleJson, RuleSet,
+    Severity,
 };
 use crate::check::{self, Code, Problem, Scope};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
@@ -40,6 +41,7 @@ const RULE_KEYS: &[&str] = &[
     "message",
     "help",
     "citation",
+    "citation_for",
     "at",
 ];
 const SOURCE_KEYS: &[&str] = &["title", "document", "url"];
@@ -744,6 +746,7 @@ impl Loader {
             }
         };
         let citation = self.citation(node, sources);
+        let profile_citations = self.profile_citations(node, sources, profiles);
         let primary = match node.get("at") {
             None => None,
             Some(n) => match n.as_str().and_then(Fact::from_path) {
@@ -768,6 +771,7 @@ impl Loader {
         let (id, title, help, severity, scope, violation, message, citation) = (
             id?, title?, help?, severity?, scope?, violation?, message?, citation?,
         );
+        let profile_citations = profile_citations?;
         let when = when.map(|c| c.ok_or(())).transpose().ok()?;
         let unless = unless.map(|c| c.ok_or(())).transpose().ok()?;
         let facts = violation
@@ -789,6 +793,7 @@ impl Loader {
             help: help.value,
             citation_short,
             citation,
+            profile_citations,
             primary,
             facts,
             drug: drug.to_owned(),
@@ -797,6 +802,64 @@ impl Loader {
             file: self.file.clone(),
             span: id.span,
         })
+    }
+
+    /// `citation_for`: a citation per profile, each replacing the rule's own
+    /// under that profile. `None` when one is wrong (reported).
+    fn profile_citations(
+        &mut self,
+        rule: &Node,
+        sources: &[(String, Citation)],
+        profiles: &[String],
+    ) -> Option<Vec<ProfileCitation>> {
+        let Some(node) = rule.get("citation_for") else {
+            return Some(Vec::new());
+        };
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`citation_for` must map profiles to citations",
+                "expected a mapping",
+                Some(
+                    "e.g. `citation_for: {eu: {source: ..., section: ..., quote: \"...\"}}`".into(),
+                ),
+            );
+            return None;
+        };
+        let mut out = Vec::with_capacity(entries.len());
+        let mut ok = true;
+        for (profile, value) in entries {
+            if !profiles.is_empty() && !profiles.contains(&profile.value) {
+                let help = suggest::closest(&profile.value, profiles.iter().map(String::as_str))
+                    .map_or_else(
+                        || format!("the pack's profiles: {}", profiles.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
+                self.error(
+                    "unknown-profile",
+                    profile.span,
+                    format!("`{}` is not a profile of this pack", profile.value),
+                    "unknown profile",
+                    Some(help),
+                );
+                ok = false;
+                continue;
+            }
+            match self.citation_of(value, sources) {
+                Some(citation) => {
+                    let short = citation.short();
+                    out.push(ProfileCitation {
+                        profile: profile.value.clone(),
+                        json: super::json_string(&short),
+                        short,
+                        citation,
+                    });
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
     }
 
     fn citation(&mut self, rule: &Node, sources: &[(String, Citation)]) -> Option<Citation> {
@@ -813,6 +876,11 @@ impl Loader {
             );
             return None;
         };
+        self.citation_of(node, sources)
+    }
+
+    /// A citation mapping: `source` (a key of `sources`), `section`, `quote`.
+    fn citation_of(&mut self, node: &Node, sources: &[(String, Citation)]) -> Option<Citation> {
         let Some(entries) = node.as_map() else {
             self.error(
                 "wrong-type",
