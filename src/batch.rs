@@ -11,7 +11,6 @@
 //! flat however large the input, and the output is byte-identical for any
 //! number of workers.
 
-use crate::text::Trim;
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -24,6 +23,7 @@ use crate::regimen::csv::{self, Header};
 use crate::regimen::document::{self, Syntax};
 use crate::regimen::{Builder, InputProblem, Regimen};
 use crate::source::{SourceFile, Span};
+use crate::text::Trim;
 
 /// Largest document file read whole.
 pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -100,7 +100,10 @@ enum Task {
     },
     /// The rows of one CSV regimen.
     Csv(Arc<Header>, Vec<csv::Row>),
-    /// A regimen already read (FHIR, or an input that could not be read).
+    /// FHIR read whole: a Bundle or an ndjson file, or the files of a Bulk
+    /// Data export together (their resources reference each other).
+    Fhir(Vec<Arc<SourceFile>>),
+    /// An input that could not be read, as its invalid regimen.
     Ready(Box<Regimen>),
 }
 
@@ -109,6 +112,7 @@ impl Task {
     fn bytes(&self) -> usize {
         match self {
             Task::Document(source, _) => source.text().len(),
+            Task::Fhir(sources) => sources.iter().map(|s| s.text().len()).sum(),
             Task::JsonLine { text, .. } => text.len(),
             Task::Csv(_, rows) => rows.iter().map(|r| r.cells.as_slice().len()).sum(),
             Task::Ready(_) => 0,
@@ -140,6 +144,12 @@ impl Task {
                 }
             }
             Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans)],
+            Task::Fhir(sources) => match sources.as_slice() {
+                [one] if !looks_like_ndjson(one.name(), one.text()) => {
+                    crate::regimen::fhir::read_bundle(one)
+                }
+                all => crate::regimen::fhir::read_ndjson(all),
+            },
             Task::Ready(regimen) => vec![*regimen],
         }
     }
@@ -374,9 +384,9 @@ impl<'a> Reader<'a> {
                         Err(task) => self.pending.push_back(task),
                     }
                 }
-                let regimens = fhir_ndjson(&sources);
-                self.pending
-                    .extend(regimens.into_iter().map(|r| Task::Ready(Box::new(r))));
+                if !sources.is_empty() {
+                    self.pending.push_back(Task::Fhir(sources));
+                }
             }
             return Ok(true);
         }
@@ -400,20 +410,12 @@ impl<'a> Reader<'a> {
                 });
             }
             Format::Csv => self.open = Some(open_csv(reader, name, header.clone())?),
-            Format::Fhir => {
-                let regimens = match read_whole(reader, &name)? {
-                    Ok(source) if looks_like_ndjson(&name, source.text()) => {
-                        fhir_ndjson(std::slice::from_ref(&source))
-                    }
-                    Ok(source) => fhir_bundle(&source),
-                    Err(task) => {
-                        self.pending.push_back(task);
-                        Vec::new()
-                    }
-                };
-                self.pending
-                    .extend(regimens.into_iter().map(|r| Task::Ready(Box::new(r))));
-            }
+            // Mapped to regimens by the worker that takes the task, not
+            // here under the reader's lock.
+            Format::Fhir => self.pending.push_back(match read_whole(reader, &name)? {
+                Ok(source) => Task::Fhir(vec![source]),
+                Err(task) => task,
+            }),
         }
         Ok(true)
     }
@@ -911,14 +913,6 @@ impl<B: Default + Send> Pool<'_, B> {
         drop(out);
         self.turn.notify_all();
     }
-}
-
-fn fhir_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
-    crate::regimen::fhir::read_bundle(source)
-}
-
-fn fhir_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
-    crate::regimen::fhir::read_ndjson(sources)
 }
 
 #[cfg(test)]
