@@ -1246,8 +1246,20 @@ fn reason_codes_give_the_indication_and_nothing_is_guessed() {
         // Psoriatic arthritis is neither psoriasis nor rheumatoid arthritis.
         (coded(ICD10, "L40.50"), None),
         (json!([{ "text": "psoriatic arthritis" }]), None),
-        // A code rxlint does not know, in a known system: nothing.
+        // A code rxlint does not know, in a known system: nothing, even
+        // when its display has a known name in it.
         (coded(SNOMED, "73211009"), None),
+        (
+            json!([{ "coding": [{ "system": ICD10, "code": "L40.50", "display": "Arthropathic psoriasis, unspecified" }] }]),
+            None,
+        ),
+        (
+            json!([{ "coding": [{ "system": SNOMED, "code": "33339001", "display": "Psoriasis with arthropathy" }], "text": "psoriasis with arthropathy" }]),
+            None,
+        ),
+        (coded(ICD10, "M06.1"), None),
+        (coded(ICD10, "M064"), None),
+        (coded(ICD10, "M0690"), Some("rheumatoid_arthritis")),
         (coded("http://example.org/local", "M06.9"), None),
         (
             json!([{ "text": "Severe nodular acne with scarring" }]),

@@ -17,7 +17,7 @@
 //! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day, `N/week` when a whole number per week; no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
 //! | `duration` | `timing.repeat.boundsDuration`, `boundsPeriod` (start..end, inclusive days), or `count` / frequency | bounds and a `count` that disagree are refused; an open `boundsPeriod` or `boundsRange` is refused |
 //! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` (whole words; "not", "avoid", ... before a "with" phrase in its clause reverses it) | absent when nothing says, or when they disagree |
-//! | `indication` | `reasonCode[]` | SNOMED CT 11381005 acne, 69896004 rheumatoid arthritis, 9014002 psoriasis, 44054006 type 2 diabetes; ICD-10 L70, M05/M06, L40 (not L40.5, psoriatic arthritis), E11; else the words of `text` or a `display`; absent when no reason names one, or reasons name different ones |
+//! | `indication` | `reasonCode[]` | SNOMED CT 11381005 acne, 69896004 rheumatoid arthritis, 9014002 psoriasis, 44054006 type 2 diabetes; ICD-10 L70, M05/M06 (not M06.1 or M06.4), L40 (not L40.5, psoriatic arthritis), E11; any other SNOMED CT or ICD-10 code is another condition; only a concept coded in neither is read by the words of its `text` or a `display`; absent when no reason names one, or reasons name different ones |
 //! | `start` | the first phase's `timing.repeat.boundsPeriod.start`, else `authoredOn` | date part |
 //! | `sex` | `Patient.gender` of `subject` | |
 //! | `age` | `Patient.birthDate` | whole years completed at `start`; a `YYYY-MM` birth date only when that is unambiguous |
@@ -461,7 +461,8 @@ impl Rate {
 }
 
 /// The indication a `reasonCode` concept names: by SNOMED CT code, by
-/// ICD-10 category, else by the words of its `text` or codings' displays.
+/// ICD-10 category, else (a concept coded in neither) by the words of its
+/// `text` or codings' displays.
 fn indication_of(concept: &Node) -> Option<&'static str> {
     const SNOMED: &str = "http://snomed.info/sct";
     const SNOMED_CODES: &[(&str, &str)] = &[
@@ -470,9 +471,10 @@ fn indication_of(concept: &Node) -> Option<&'static str> {
         ("9014002", "psoriasis"),
         ("44054006", "type_2_diabetes"),
     ];
-    // ICD-10 categories (any subcode): L70 acne, M05/M06 rheumatoid
-    // arthritis, L40 psoriasis, E11 type 2 diabetes. Psoriatic arthritis
-    // (L40.5) is neither psoriasis nor rheumatoid arthritis here.
+    // ICD-10 categories (any subcode, with or without the dot): L70 acne,
+    // M05/M06 rheumatoid arthritis, L40 psoriasis, E11 type 2 diabetes;
+    // except psoriatic arthritis (L40.5), adult-onset Still's disease
+    // (M06.1) and inflammatory polyarthropathy (M06.4), which are none of them.
     const ICD10: &[(&str, &str)] = &[
         ("L70", "acne"),
         ("M05", "rheumatoid_arthritis"),
@@ -480,21 +482,33 @@ fn indication_of(concept: &Node) -> Option<&'static str> {
         ("L40", "psoriasis"),
         ("E11", "type_2_diabetes"),
     ];
+    const ICD10_OTHER: &[&str] = &["L405", "M061", "M064"];
+    // A concept coded in SNOMED CT or ICD-10 is what its code says: a code
+    // not listed here is another condition, whatever its display's words.
+    let mut coded_otherwise = false;
     for (_, system, code) in codings(Some(concept)) {
         let (Some(system), Some(code)) = (system, code) else {
             continue;
         };
-        if system == SNOMED
-            && let Some((_, name)) = SNOMED_CODES.iter().find(|(c, _)| *c == code)
-        {
-            return Some(name);
+        if system == SNOMED {
+            match SNOMED_CODES.iter().find(|(c, _)| *c == code) {
+                Some((_, name)) => return Some(name),
+                None => coded_otherwise = true,
+            }
+        } else if system.starts_with("http://hl7.org/fhir/sid/icd-10") {
+            let code = code.replace('.', "");
+            let name = ICD10
+                .iter()
+                .find(|(c, _)| code.starts_with(c))
+                .filter(|_| !ICD10_OTHER.iter().any(|o| code.starts_with(o)));
+            match name {
+                Some((_, name)) => return Some(name),
+                None => coded_otherwise = true,
+            }
         }
-        if system.starts_with("http://hl7.org/fhir/sid/icd-10")
-            && !code.starts_with("L40.5")
-            && let Some((_, name)) = ICD10.iter().find(|(c, _)| code.starts_with(c))
-        {
-            return Some(name);
-        }
+    }
+    if coded_otherwise {
+        return None;
     }
     // Whole words only: "acneiform eruption" is not acne. Conditions that
     // merely contain a known name are another indication, never a guess.
