@@ -16,7 +16,7 @@
 //! | `dose` | `doseAndRate[].doseQuantity`, or `doseRange.high` | the one `doseAndRate` with a dose (or the one typed `ordered`); `doseRange` gives its upper bound; a dose in units of presentation (`1 {Piece}`, `TAB`) is multiplied by the Medication's single `ingredient.strength` when its denominator is that unit |
 //! | `frequency` | `timing.repeat` `frequency` / `period` / `periodUnit` (s, min, h, d, wk) | `N/day` when a whole number per day, `N/week` when a whole number per week; no `frequency` means once per period (FHIR R4); else one dose at each `when` (MORN, CV, ...) or `timeOfDay`; else `timing.code` QD, BID, TID, QID, AM, PM; ranges (`frequencyMax`, `periodMax`), `dayOfWeek`, months and years are refused |
 //! | `duration` | `timing.repeat.boundsDuration`, `boundsPeriod` (start..end, inclusive days), or `count` / frequency | bounds and a `count` that disagree are refused; an open `boundsPeriod` or `boundsRange` is refused |
-//! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` (whole words; "not", "avoid", ... before a "with" phrase in its clause reverses it) | absent when nothing says, or when they disagree |
+//! | `with_food` | `additionalInstruction` (SNOMED 311504000 with or after food: true; 311501008 before food: false), `when` (C, CM, CD, CV, PC*: true; AC*: false), and the words of `additionalInstruction.text`, `text`, `patientInstruction` (whole words; "not", "avoid", ... up to four words before a phrase reverses it; "with or without food" says neither) | absent when nothing says, or when they disagree |
 //! | `indication` | `reasonCode[]` | SNOMED CT 11381005 acne, 69896004 rheumatoid arthritis, 9014002 psoriasis, 44054006 type 2 diabetes; ICD-10 L70, M05/M06 (not M06.1 or M06.4), L40 (not L40.5, psoriatic arthritis), E11; any other SNOMED CT or ICD-10 code is another condition; only a concept coded in neither is read by the words of its `text` or a `display`; absent when no reason names one, or reasons name different ones |
 //! | `start` | the first phase's `timing.repeat.boundsPeriod.start`, else `authoredOn` | date part |
 //! | `sex` | `Patient.gender` of `subject` | |
@@ -525,15 +525,8 @@ fn indication_of(concept: &Node) -> Option<&'static str> {
         .flatten();
     let mut named: Option<&'static str> = None;
     for t in texts {
-        let words = format!(
-            " {} ",
-            t.to_lowercase()
-                .split(|c: char| !c.is_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        let has = |phrase: &str| words.contains(&format!(" {phrase} "));
+        let words = Words::of(t);
+        let has = |phrase: &str| words.find(phrase).next().is_some();
         if OTHER.iter().any(|p| has(p)) {
             return None;
         }
@@ -650,8 +643,10 @@ fn food_words(text: &str) -> Option<bool> {
         "with dinner",
         "with supper",
     ];
-    // A "with" phrase after one of these in its clause says the opposite:
-    // "do not take it with food", "avoid taking with meals".
+    // Say nothing either way: their words are not read as the phrases above.
+    const EITHER: &[&str] = &["with or without food", "with or without meals"];
+    // A negation up to four words before a phrase reverses it: "do not
+    // take it with food", "avoid taking with meals", "not on an empty stomach".
     const NEGATIONS: &[&str] = &[
         "not",
         "no",
@@ -663,34 +658,27 @@ fn food_words(text: &str) -> Option<bool> {
         "can't",
         "shouldn't",
     ];
-    let lower = text.to_lowercase();
     let (mut with, mut away) = (false, false);
-    // Clauses, then whole words (an apostrophe stays in its word).
-    for clause in lower.split(['.', ',', ';', ':', '!', '?', '\n', '(', ')']) {
-        let words: Vec<&str> = clause
-            .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
-            .filter(|w| !w.is_empty())
+    for clause in text.split(['.', ',', ';', ':', '!', '?', '\n', '(', ')']) {
+        let words = Words::of(clause);
+        let neutral: Vec<(usize, usize)> = EITHER
+            .iter()
+            .flat_map(|p| words.find(p).map(move |i| (i, i + p.split(' ').count())))
             .collect();
-        // Where a phrase starts in the clause, word by word.
-        let words = &words;
-        let at = |phrase: &str| -> Vec<usize> {
-            let phrase: Vec<&str> = phrase.split(' ').collect();
-            (0..words.len())
-                .filter(|&i| words[i..].starts_with(&phrase))
-                .collect()
-        };
-        if AWAY.iter().any(|p| !at(p).is_empty()) {
-            away = true;
-        }
-        for phrase in WITH {
-            for i in at(phrase) {
-                let negated = words[..i]
-                    .iter()
-                    .any(|w| NEGATIONS.contains(&w.replace('\u{2019}', "'").as_str()));
-                if negated {
-                    away = true;
-                } else {
-                    with = true;
+        for (phrases, says_with) in [(WITH, true), (AWAY, false)] {
+            for phrase in phrases {
+                for i in words.find(phrase) {
+                    if neutral.iter().any(|(a, b)| (*a..*b).contains(&i)) {
+                        continue;
+                    }
+                    let negated = words.0[i.saturating_sub(4)..i]
+                        .iter()
+                        .any(|w| NEGATIONS.contains(&w.as_str()));
+                    if says_with != negated {
+                        with = true;
+                    } else {
+                        away = true;
+                    }
                 }
             }
         }
@@ -699,6 +687,34 @@ fn food_words(text: &str) -> Option<bool> {
         (true, false) => Some(true),
         (false, true) => Some(false),
         _ => None,
+    }
+}
+
+/// A text's words, lower-cased, for matching whole-word phrases: split at
+/// anything but letters, digits and apostrophes (a typographic one is read
+/// as `'`), so "acneiform" is not "acne" and "don't" stays one word.
+struct Words(Vec<String>);
+
+impl Words {
+    fn of(text: &str) -> Words {
+        Words(
+            text.to_lowercase()
+                .replace('\u{2019}', "'")
+                .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    /// Where `phrase` (words separated by single spaces) starts, each time.
+    fn find<'a>(&'a self, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
+        let len = phrase.split(' ').count();
+        (0..self.0.len()).filter(move |&i| {
+            self.0
+                .get(i..i + len)
+                .is_some_and(|w| w.iter().map(String::as_str).eq(phrase.split(' ')))
+        })
     }
 }
 
@@ -2333,6 +2349,17 @@ mod tests {
         assert_eq!(food_words("Avoid taking with meals"), Some(false));
         assert_eq!(food_words("Don\u{2019}t take with a meal"), Some(false));
         assert_eq!(food_words("Never with or after food"), Some(false));
+        // A negation reverses an away phrase too, and only within four words.
+        assert_eq!(food_words("Do not take on an empty stomach"), Some(true));
+        assert_eq!(
+            food_words("Take with food, not on an empty stomach"),
+            Some(true)
+        );
+        assert_eq!(
+            food_words("Take no more than 2 tablets a day with meals"),
+            Some(true)
+        );
+        assert_eq!(food_words("Take with or without food"), None);
         // A negation in another clause or sentence says nothing of the phrase.
         assert_eq!(food_words("Take with food. Do not crush"), Some(true));
         assert_eq!(food_words("Do not crush; take with breakfast"), Some(true));
