@@ -202,8 +202,26 @@ fn value_of(ty: rxlint::facts::Type) -> BoxedStrategy<rxlint::facts::Val> {
         let base = rxlint::date::Date::parse("2026-03-02").unwrap_or_else(|e| panic!("{e}"));
         Val::Date(base.add_days(d).unwrap_or(base))
     });
+    // The limits the conditions below compare with, in canonical units, so
+    // that inclusive and exclusive bounds are told apart (70 kg, 154 lb,
+    // 0.5 and 1 mg/kg/day, 2 a day, 8, 15 and 20 weeks in days, 30
+    // mL/min/1.73m2 in mL/day, 18 years in days).
+    let limits = [
+        "70",
+        "69.85322498",
+        "0.5",
+        "1",
+        "2",
+        "56",
+        "105",
+        "140",
+        "43200",
+        "6574.5",
+    ];
+    let limit = proptest::sample::select(limits.to_vec())
+        .prop_map(|t| Val::Num(t.parse::<Decimal>().unwrap_or_default()));
     let typed = match ty {
-        Type::Quantity(_) => number.boxed(),
+        Type::Quantity(_) => prop_oneof![4 => number, 1 => limit].boxed(),
         Type::Bool => any::<bool>().prop_map(Val::Bool).boxed(),
         Type::Enum(domain) => (0..=domain.values.len() as u8).prop_map(Val::Enum).boxed(),
         Type::Date => date.boxed(),
@@ -301,6 +319,54 @@ proptest! {
         let typed = check_condition(&expr, Scope { phase: true }, &mut problems)
             .unwrap_or_else(|| panic!("{text}: {problems:?}"));
         let got = Program::condition(&typed.code).run(&row).known();
-        prop_assert_eq!(got, truth(&typed.code, &row), "{} on {:?}", text, row);
+        let want = truth(&typed.code, &row);
+        prop_assert_eq!(got, want, "{} on {:?}", text, row);
+        // `not` is folded into comparisons when the rules load (`not (x < c)`
+        // becomes `x >= c`): the folded condition must be the negation of
+        // the one above, in the tree evaluator and compiled.
+        let negated = format!("not ({text})");
+        let expr = rxlint::syntax::parse_expression(&negated)
+            .unwrap_or_else(|e| panic!("{negated}: {e:?}"));
+        let typed = check_condition(&expr, Scope { phase: true }, &mut problems)
+            .unwrap_or_else(|| panic!("{negated}: {problems:?}"));
+        let not_want = want.map(|b| !b);
+        prop_assert_eq!(truth(&typed.code, &row), not_want, "{} on {:?}", negated, row);
+        let got = Program::condition(&typed.code).run(&row).known();
+        prop_assert_eq!(got, not_want, "{} on {:?}", negated, row);
+    }
+}
+
+/// `not` folded into a comparison (`not (x < c)` read as `x >= c`) is the
+/// negation of the comparison, for every operator, below, at and above the
+/// limit, and for a missing value with and without a default.
+#[test]
+fn a_folded_not_is_the_negation_at_every_bound() {
+    use rxlint::check::{Scope, check_condition};
+    use rxlint::eval::{Program, truth};
+    use rxlint::facts::{FACT_COUNT, Fact, Val};
+    let typed = |text: &str| {
+        let expr = rxlint::syntax::parse_expression(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut problems = Vec::new();
+        check_condition(&expr, Scope { phase: true }, &mut problems)
+            .unwrap_or_else(|| panic!("{text}: {problems:?}"))
+    };
+    for op in ["<", "<=", ">", ">=", "==", "!="] {
+        for default in ["", " ?? true", " ?? false"] {
+            let text = format!("(patient.weight {op} 70 kg){default}");
+            let (plain, negated) = (typed(&text), typed(&format!("not ({text})")));
+            for weight in [None, Some("69.99"), Some("70"), Some("70.01")] {
+                let mut row: rxlint::regimen::Row = [None; FACT_COUNT];
+                row[Fact::Weight as usize] =
+                    weight.map(|w| Val::Num(w.parse().unwrap_or_default()));
+                let want = truth(&plain.code, &row).map(|b| !b);
+                assert_eq!(
+                    truth(&negated.code, &row),
+                    want,
+                    "not ({text}) at {weight:?}"
+                );
+                let got = Program::condition(&negated.code).run(&row).known();
+                assert_eq!(got, want, "compiled not ({text}) at {weight:?}");
+            }
+        }
     }
 }
