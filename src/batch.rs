@@ -716,7 +716,7 @@ fn fill_csv(
         }
         // The id is read even from a row that cannot be used, so that the
         // row spoils its own regimen and no other.
-        let id = header.id_of_bytes(&raw);
+        let id = header.id_of(&raw);
         let same = id.is_some() && id == group.id.as_deref();
         if !same {
             group.flush(name, header, batch);
@@ -737,13 +737,16 @@ fn fill_csv(
                     }
                     None
                 }
-                Err(e) => Some((
-                    "input.csv-bad-record",
-                    format!(
-                        "row {line} cannot be read: it is not UTF-8 text (invalid byte in column {})",
-                        e.utf8_error().field() + 1
-                    ),
-                )),
+                Err(e) => {
+                    let field = e.utf8_error().field();
+                    let column = header
+                        .column_name(field)
+                        .map_or_else(|| format!("cell {}", field + 1), |c| format!("column {c}"));
+                    Some((
+                        "input.csv-bad-record",
+                        format!("row {line}, {column}: not UTF-8 text (save the file as UTF-8)"),
+                    ))
+                }
             }
         };
         if let Some((code, message)) = problem

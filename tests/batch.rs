@@ -447,7 +447,7 @@ fn an_unusable_csv_row_spoils_its_regimen_and_no_other() {
             message(0)
         );
         assert!(
-            message(2).contains("row 7 cannot be read")
+            message(2).contains("row 7, column with_food: not UTF-8 text")
                 && message(2).contains("regimen starting on row 6"),
             "{}",
             message(2)

@@ -191,22 +191,19 @@ impl Header {
         })
     }
 
-    /// The id cell of a row, if the file has an id column and the cell is not empty.
-    pub fn id_of<'a>(&self, cells: &'a ::csv::StringRecord) -> Option<&'a str> {
-        self.id
-            .and_then(|i| cells.get(i))
-            .map(|s| s.trimmed())
-            .filter(|s| !s.is_empty())
-    }
-
-    /// The id cell of a row read as bytes, as [`Header::id_of`]; `None`
-    /// also when the cell is not UTF-8.
-    pub fn id_of_bytes<'a>(&self, cells: &'a ::csv::ByteRecord) -> Option<&'a str> {
+    /// The id cell of a row, if the file has an id column and the cell is
+    /// neither empty nor other than UTF-8.
+    pub fn id_of<'a>(&self, cells: &'a ::csv::ByteRecord) -> Option<&'a str> {
         self.id
             .and_then(|i| cells.get(i))
             .and_then(|cell| std::str::from_utf8(cell).ok())
             .map(|s| s.trimmed())
             .filter(|s| !s.is_empty())
+    }
+
+    /// The name of column `index` as the header writes it, if there is one.
+    pub fn column_name(&self, index: usize) -> Option<&str> {
+        self.columns.get(index).map(|(name, _)| name.as_str())
     }
 
     /// Number of columns.
@@ -294,7 +291,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
     for (r, row) in rows.iter().enumerate() {
         let index = b.phase(row_spans[r]);
         if r == 0
-            && let Some(id) = header.id_of(&row.cells)
+            && let Some(id) = header.id_of(row.cells.as_byte_record())
         {
             b.id(Raw {
                 value: RawValue::Text(id.to_owned()),
