@@ -245,7 +245,7 @@ pub fn csv(data: &[u8]) {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let id = header.id_of(&record).map(str::to_owned);
+        let id = header.id_of(record.as_byte_record()).map(str::to_owned);
         let same = id.is_some() && id == group_id && group.len() < rxlint::regimen::MAX_PHASES;
         if !same && !group.is_empty() {
             groups.push(std::mem::take(&mut group));
