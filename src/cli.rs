@@ -795,7 +795,7 @@ fn list(dir: Option<&Path>, profile: &str) -> Exit {
                 r.severity.as_str().into(),
                 scope.into(),
                 r.title.clone(),
-                r.cited(profile).short.to_owned(),
+                r.citation_in(profile).short.clone(),
             ]
         })
         .collect();
@@ -884,11 +884,11 @@ fn explain(dir: Option<&Path>, id: &str) -> Exit {
             .collect();
         println!("  message:      {template}");
         println!("  help:         {}", rule.help);
-        println!("  source:       {}", rule.citation.short());
+        println!("  source:       {}", rule.citation.short);
         println!("                \"{}\"", rule.citation.quote);
-        for p in &rule.profile_citations {
-            println!("  {:<14}{}", format!("source ({}):", p.profile), p.short);
-            println!("                \"{}\"", p.citation.quote);
+        for (profile, c) in &rule.citation_for {
+            println!("  {:<14}{}", format!("source ({profile}):"), c.short);
+            println!("                \"{}\"", c.quote);
         }
         println!("  defined in:   {}", rule.file.name());
         println!();

@@ -50,9 +50,9 @@ pub fn rules_table(set: &RuleSet) -> String {
             "course"
         };
         // A citation for one profile follows the rule's own: "...; eu: ...".
-        let mut source = rule.citation.short();
-        for p in &rule.profile_citations {
-            let _ = write!(source, "; {}: {}", p.profile, p.short);
+        let mut source = rule.citation.short.clone();
+        for (profile, c) in &rule.citation_for {
+            let _ = write!(source, "; {profile}: {}", c.short);
         }
         let _ = writeln!(
             out,
@@ -194,22 +194,14 @@ fn rule_page(pack: &crate::rules::Pack, rule: &crate::rules::Rule, profiles: &st
         }
     }
     page.push_str("## Source\n\n");
-    let _ = writeln!(
-        page,
-        "{}:\n\n> {}\n",
-        rule.citation.short(),
-        rule.citation.quote
-    );
-    if let Some(location) = &rule.citation.location {
-        let _ = writeln!(page, "Document: `{location}`\n");
-    }
-    for p in &rule.profile_citations {
-        let _ = writeln!(
-            page,
-            "Under the `{}` profile, {}:\n\n> {}\n",
-            p.profile, p.short, p.citation.quote
-        );
-        if let Some(location) = &p.citation.location {
+    let sources = std::iter::once((None, &rule.citation))
+        .chain(rule.citation_for.iter().map(|(p, c)| (Some(p), c)));
+    for (profile, c) in sources {
+        if let Some(profile) = profile {
+            let _ = write!(page, "Under the `{profile}` profile, ");
+        }
+        let _ = writeln!(page, "{}:\n\n> {}\n", c.short, c.quote);
+        if let Some(location) = &c.location {
             let _ = writeln!(page, "Document: `{location}`\n");
         }
     }

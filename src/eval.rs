@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use crate::check::Code;
 use crate::facts::{Fact, FactSet, Level, Type, Val};
 use crate::regimen::{InputProblem, Regimen, Row};
-use crate::rules::{Cited, Part, Rule, RuleSet, Severity};
+use crate::rules::{Citation, Part, Rule, RuleSet, Severity};
 use crate::suggest;
 use crate::syntax::BinOp;
 use crate::units;
@@ -321,7 +321,7 @@ pub struct Finding<'r> {
     /// The rule.
     pub rule: &'r Rule,
     /// The rule's citation under the profile checked.
-    pub cited: Cited<'r>,
+    pub citation: &'r Citation,
     /// Violation or unevaluated.
     pub kind: Kind,
     /// Effective severity (an unevaluated finding is a warning, an error under `--strict`).
@@ -506,7 +506,7 @@ struct Compiled<'r> {
     rule: &'r Rule,
     fires: Program,
     /// Its citation under the engine's profile.
-    cited: Cited<'r>,
+    citation: &'r Citation,
 }
 
 impl<'r> Compiled<'r> {
@@ -514,7 +514,7 @@ impl<'r> Compiled<'r> {
         Compiled {
             rule,
             fires: Program::fires(rule),
-            cited: rule.cited(profile),
+            citation: rule.citation_in(profile),
         }
     }
 }
@@ -769,7 +769,7 @@ impl<'r> Engine<'r> {
             Tri::F => None,
             Tri::T => Some(Finding {
                 rule,
-                cited: compiled.cited,
+                citation: compiled.citation,
                 kind: Kind::Violation,
                 severity: rule.severity,
                 phase,
@@ -814,7 +814,7 @@ impl<'r> Engine<'r> {
         };
         Finding {
             rule,
-            cited: compiled.cited,
+            citation: compiled.citation,
             kind: Kind::Unevaluated,
             severity,
             phase,

@@ -116,10 +116,10 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
         d.source = Some(source.clone());
         d.labels = labels;
     }
-    let c = finding.cited;
+    let c = finding.citation;
     d.help = Some(format!(
         "{}\nsource: {}: \"{}\"",
-        rule.help, c.short, c.citation.quote
+        rule.help, c.short, c.quote
     ));
     d
 }

@@ -81,59 +81,28 @@ pub struct Citation {
     pub quote: String,
     /// Where the document can be read, if given.
     pub location: Option<String>,
-}
-
-impl Citation {
     /// `source, section`, the form used in JSON output.
-    pub fn short(&self) -> String {
-        if self.section.is_empty() {
-            self.source.clone()
-        } else {
-            format!("{}, {}", self.source, self.section)
-        }
-    }
-}
-
-/// A rule's citation under one profile, in place of its own.
-#[derive(Clone, Debug)]
-pub struct ProfileCitation {
-    /// The profile.
-    pub profile: String,
-    /// The citation.
-    pub citation: Citation,
-    /// [`Citation::short`], computed once.
     pub short: String,
-    /// `short` as a JSON string.
+    /// `short` as a JSON string, escaped once: JSON Lines output writes it
+    /// for every finding.
     pub json: Box<serde_json::value::RawValue>,
 }
 
-/// The citation a rule carries under one profile, with its short form and
-/// its JSON string.
-#[derive(Clone, Copy, Debug)]
-pub struct Cited<'a> {
-    /// The citation.
-    pub citation: &'a Citation,
-    /// [`Citation::short`].
-    pub short: &'a str,
-    /// `short` as a JSON string.
-    pub json: &'a serde_json::value::RawValue,
-}
-
-/// A rule's constant strings, already JSON.
-#[derive(Clone, Debug)]
-pub struct RuleJson {
-    /// The id.
-    pub id: Box<serde_json::value::RawValue>,
-    /// The short citation.
-    pub citation: Box<serde_json::value::RawValue>,
-}
-
-impl RuleJson {
-    /// Escapes `id` and `citation` as JSON strings.
-    pub fn new(id: &str, citation: &str) -> Self {
-        RuleJson {
-            id: json_string(id),
-            citation: json_string(citation),
+impl Citation {
+    /// A citation, with its short form and JSON string.
+    pub fn new(source: String, section: String, quote: String, location: Option<String>) -> Self {
+        let short = if section.is_empty() {
+            source.clone()
+        } else {
+            format!("{source}, {section}")
+        };
+        Citation {
+            json: json_string(&short),
+            source,
+            section,
+            quote,
+            location,
+            short,
         }
     }
 }
@@ -167,14 +136,11 @@ pub struct Rule {
     pub help: String,
     /// Where the rule comes from.
     pub citation: Citation,
-    /// [`Citation::short`], computed once.
-    pub citation_short: String,
-    /// The id and the short citation as JSON strings, escaped once: JSON
-    /// Lines output writes them for every finding.
-    pub json: RuleJson,
     /// Citations that replace `citation` under a profile (`citation_for`):
     /// a rule of a common pack rests on a different document in each.
-    pub profile_citations: Vec<ProfileCitation>,
+    pub citation_for: Vec<(String, Citation)>,
+    /// The id as a JSON string, escaped once (see [`Citation::json`]).
+    pub json_id: Box<serde_json::value::RawValue>,
     /// The fact whose field a finding underlines.
     pub primary: Option<Fact>,
     /// Every fact the conditions read.
@@ -194,19 +160,11 @@ pub struct Rule {
 impl Rule {
     /// The citation in force under `profile`: the one `citation_for`
     /// gives for it, else the rule's own.
-    pub fn cited(&self, profile: &str) -> Cited<'_> {
-        match self.profile_citations.iter().find(|p| p.profile == profile) {
-            Some(p) => Cited {
-                citation: &p.citation,
-                short: &p.short,
-                json: &p.json,
-            },
-            None => Cited {
-                citation: &self.citation,
-                short: &self.citation_short,
-                json: &self.json.citation,
-            },
-        }
+    pub fn citation_in(&self, profile: &str) -> &Citation {
+        self.citation_for
+            .iter()
+            .find(|(p, _)| p == profile)
+            .map_or(&self.citation, |(_, c)| c)
     }
 
     /// True when the rule is in force under `profile`.
@@ -383,11 +341,10 @@ fn collect_yaml_once(
 
 #[cfg(test)]
 mod tests {
-    use super::RuleJson;
 
     /// The pre-escaped strings are exactly what serde_json writes for them.
     #[test]
-    fn rule_json_escapes_like_serde_json() {
+    fn json_strings_escape_like_serde_json() {
         for text in [
             "isotretinoin.dose",
             "a \"quoted\" \\ path",
@@ -395,10 +352,11 @@ mod tests {
             "µg, ≥ 2",
             "",
         ] {
-            let json = RuleJson::new(text, text);
             let expected = serde_json::to_string(text).unwrap_or_default();
-            assert_eq!(json.id.get(), expected);
-            assert_eq!(json.citation.get(), expected);
+            assert_eq!(super::json_string(text).get(), expected);
         }
+        let c = super::Citation::new("a \"label\"".into(), "2.1".into(), "q".into(), None);
+        assert_eq!(c.short, "a \"label\", 2.1");
+        assert_eq!(c.json.get(), r#""a \"label\", 2.1""#);
     }
 }

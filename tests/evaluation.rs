@@ -200,8 +200,8 @@ fn every_shipped_quote_is_in_its_document() {
     let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut checked = 0;
     for rule in set.rules() {
-        let citations = std::iter::once(&rule.citation)
-            .chain(rule.profile_citations.iter().map(|p| &p.citation));
+        let citations =
+            std::iter::once(&rule.citation).chain(rule.citation_for.iter().map(|(_, c)| c));
         for citation in citations {
             let Some(document) = &citation.location else {
                 panic!("{}: its source names no document", rule.id);

@@ -95,13 +95,13 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
         let values = Values(f.values(r));
         let primary = f.rule.primary.or_else(|| f.missing.iter().next());
         findings.push(FindingRecord {
-            rule: Str::Json(&f.rule.json.id),
+            rule: Str::Json(&f.rule.json_id),
             severity: f.severity.as_str(),
             kind: f.kind.as_str(),
             phase: f.phase,
             message: f.message(r),
             values,
-            citation: Some(f.cited.json),
+            citation: Some(&f.citation.json),
             missing: f.missing.iter().map(|m| m.info().path).collect(),
             field: None,
             line: line_of(primary.and_then(|p| r.span_of(f.row(), p))),

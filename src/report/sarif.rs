@@ -63,11 +63,8 @@ impl Log {
     pub fn finish(self, set: &RuleSet, profile: &str, docs_base: Option<&str>) -> String {
         let mut descriptors: BTreeMap<&str, sarif::ReportingDescriptor> = BTreeMap::new();
         for rule in set.rules().filter(|r| r.in_profile(profile)) {
-            let cited = rule.cited(profile);
-            let help = format!(
-                "{}\n\nSource: {}: \"{}\"",
-                rule.help, cited.short, cited.citation.quote
-            );
+            let c = rule.citation_in(profile);
+            let help = format!("{}\n\nSource: {}: \"{}\"", rule.help, c.short, c.quote);
             let default_level = match rule.severity {
                 crate::rules::Severity::Error => sarif::ReportingConfigurationLevel::Error,
                 crate::rules::Severity::Warning => sarif::ReportingConfigurationLevel::Warning,

@@ -2,10 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{
-    Citation, Condition, Example, Expected, Pack, Part, ProfileCitation, Rule, RuleJson, RuleSet,
-    Severity,
-};
+use super::{Citation, Condition, Example, Expected, Pack, Part, Rule, RuleSet, Severity};
 use crate::check::{self, Code, Problem, Scope};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
 use crate::facts::{Fact, FactSet, Level};
@@ -496,12 +493,7 @@ impl Loader {
             if let Some(title) = title {
                 out.push((
                     key.value.clone(),
-                    Citation {
-                        source: title.value,
-                        section: String::new(),
-                        quote: String::new(),
-                        location,
-                    },
+                    Citation::new(title.value, String::new(), String::new(), location),
                 ));
             }
         }
@@ -746,7 +738,7 @@ impl Loader {
             }
         };
         let citation = self.citation(node, sources);
-        let profile_citations = self.profile_citations(node, sources, profiles);
+        let citation_for = self.citation_for(node, sources, profiles);
         let primary = match node.get("at") {
             None => None,
             Some(n) => match n.as_str().and_then(Fact::from_path) {
@@ -771,7 +763,7 @@ impl Loader {
         let (id, title, help, severity, scope, violation, message, citation) = (
             id?, title?, help?, severity?, scope?, violation?, message?, citation?,
         );
-        let profile_citations = profile_citations?;
+        let citation_for = citation_for?;
         let when = when.map(|c| c.ok_or(())).transpose().ok()?;
         let unless = unless.map(|c| c.ok_or(())).transpose().ok()?;
         let facts = violation
@@ -779,9 +771,8 @@ impl Loader {
             .union(when.as_ref().map_or(FactSet::EMPTY, |c| c.facts))
             .union(unless.as_ref().map_or(FactSet::EMPTY, |c| c.facts));
         let primary = primary.or_else(|| first_fact(&violation.code));
-        let citation_short = citation.short();
         Some(Rule {
-            json: RuleJson::new(&id.value, &citation_short),
+            json_id: super::json_string(&id.value),
             id: id.value,
             title: title.value,
             severity,
@@ -791,9 +782,8 @@ impl Loader {
             unless,
             message,
             help: help.value,
-            citation_short,
             citation,
-            profile_citations,
+            citation_for,
             primary,
             facts,
             drug: drug.to_owned(),
@@ -806,12 +796,12 @@ impl Loader {
 
     /// `citation_for`: a citation per profile, each replacing the rule's own
     /// under that profile. `None` when one is wrong (reported).
-    fn profile_citations(
+    fn citation_for(
         &mut self,
         rule: &Node,
         sources: &[(String, Citation)],
         profiles: &[String],
-    ) -> Option<Vec<ProfileCitation>> {
+    ) -> Option<Vec<(String, Citation)>> {
         let Some(node) = rule.get("citation_for") else {
             return Some(Vec::new());
         };
@@ -847,15 +837,7 @@ impl Loader {
                 continue;
             }
             match self.citation_of(value, sources) {
-                Some(citation) => {
-                    let short = citation.short();
-                    out.push(ProfileCitation {
-                        profile: profile.value.clone(),
-                        json: super::json_string(&short),
-                        short,
-                        citation,
-                    });
-                }
+                Some(citation) => out.push((profile.value.clone(), citation)),
                 None => ok = false,
             }
         }
@@ -911,12 +893,12 @@ impl Loader {
             );
             return None;
         };
-        Some(Citation {
-            source: doc.source.clone(),
-            section: section?.value,
-            quote: quote?.value,
-            location: doc.location.clone(),
-        })
+        Some(Citation::new(
+            doc.source.clone(),
+            section?.value,
+            quote?.value,
+            doc.location.clone(),
+        ))
     }
 }
 
