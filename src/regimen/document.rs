@@ -199,12 +199,12 @@ fn unknown(b: &mut Builder, key: &crate::source::Spanned<String>, parent: &str, 
     });
 }
 
-fn wrong_shape(b: &mut Builder, field: &str, node: &Node, want: &str) {
+fn wrong_shape(b: &mut Builder, field: &str, value: &Value, span: Span, want: &str) {
     b.problem(InputProblem {
         code: "input.wrong-type",
         field: field.to_owned(),
-        message: format!("`{field}` must be {want}, not {}", node.value.kind()),
-        span: Some(node.span),
+        message: format!("`{field}` must be {want}, not {}", value.kind()),
+        span: Some(span),
         label: format!("expected {want}"),
         help: None,
     });
@@ -263,29 +263,15 @@ fn read_regimen(
     b.finish(default_id, input, Some(source.clone()))
 }
 
-/// The entries of a mapping, or the node itself when it is something else.
-fn entries_of(node: Node) -> Result<Vec<(crate::source::Spanned<String>, Node)>, Node> {
-    match node.value {
-        Value::Map(entries) => Ok(entries),
-        value => Err(Node {
-            value,
-            span: node.span,
-        }),
-    }
-}
-
 fn read_patient(b: &mut Builder, node: Node) {
-    let span = node.span;
-    let entries = match entries_of(node) {
-        Ok(entries) => entries,
-        Err(node) => {
-            if !matches!(node.value, Value::Null) {
-                wrong_shape(b, "patient", &node, "a mapping of patient fields");
-            }
-            return;
+    let Value::Map(entries) = node.value else {
+        if !matches!(node.value, Value::Null) {
+            let want = "a mapping of patient fields";
+            wrong_shape(b, "patient", &node.value, node.span, want);
         }
+        return;
     };
-    b.patient_block(span);
+    b.patient_block(node.span);
     let names: Vec<&str> = PATIENT_FIELDS.iter().map(|(n, _)| *n).collect();
     for (key, value) in entries {
         // `field: ~` is the same as leaving the field out.
@@ -300,12 +286,11 @@ fn read_patient(b: &mut Builder, node: Node) {
 }
 
 fn read_course(b: &mut Builder, node: Node) {
-    let span = node.span;
-    let entries = match entries_of(node) {
-        Ok(entries) => entries,
-        Err(node) => return wrong_shape(b, "course", &node, "a mapping with `phases`"),
+    let Value::Map(entries) = node.value else {
+        let want = "a mapping with `phases`";
+        return wrong_shape(b, "course", &node.value, node.span, want);
     };
-    b.course_block(span);
+    b.course_block(node.span);
     let mut names: Vec<&str> = COURSE_FIELDS.iter().map(|(n, _)| *n).collect();
     names.push("phases");
     for (key, value) in entries {
@@ -321,15 +306,14 @@ fn read_course(b: &mut Builder, node: Node) {
 }
 
 fn read_phases(b: &mut Builder, node: Node) {
-    let items = match node.value {
-        Value::Seq(items) => items,
-        value => {
-            let node = Node {
-                value,
-                span: node.span,
-            };
-            return wrong_shape(b, "course.phases", &node, "a list of phases");
-        }
+    let Value::Seq(items) = node.value else {
+        return wrong_shape(
+            b,
+            "course.phases",
+            &node.value,
+            node.span,
+            "a list of phases",
+        );
     };
     if items.len() > super::MAX_PHASES {
         b.problem(InputProblem {
@@ -349,17 +333,11 @@ fn read_phases(b: &mut Builder, node: Node) {
     let names: Vec<&str> = PHASE_FIELDS.iter().map(|(n, _)| *n).collect();
     for item in items {
         let index = b.phase(item.span);
-        let entries = match entries_of(item) {
-            Ok(entries) => entries,
-            Err(item) => {
-                wrong_shape(
-                    b,
-                    &format!("course.phases[{index}]"),
-                    &item,
-                    "a mapping with dose, frequency and duration",
-                );
-                continue;
-            }
+        let Value::Map(entries) = item.value else {
+            let field = format!("course.phases[{index}]");
+            let want = "a mapping with dose, frequency and duration";
+            wrong_shape(b, &field, &item.value, item.span, want);
+            continue;
         };
         for (key, value) in entries {
             if matches!(value.value, Value::Null) {
