@@ -1,11 +1,14 @@
 //! Evaluation only: regimens already parsed, the shipped isotretinoin packs,
 //! one thread and then all cores. `cargo bench --bench eval`.
 //!
-//! `EVAL_BENCH_ROUNDS=N` (default 8000) sets the rounds over the batch, and
-//! `EVAL_BENCH_REGIMENS=N` (default 100000) the regimens built: small values
-//! make the bench quick enough for `valgrind --tool=callgrind
-//! --toggle-collect='*Engine::assess*'`, whose instruction counts per
-//! evaluation are repeatable on a shared machine where timings are not.
+//! Settings, from the environment: `EVAL_BENCH_ROUNDS` (default 8000)
+//! rounds over the batch, `EVAL_BENCH_BATCH` (default 256) regimens per
+//! batch and per thread, `EVAL_BENCH_REPEATS` (default 7) timed runs of
+//! which the best and the median are reported, and `EVAL_BENCH_REGIMENS`
+//! (default 100000) regimens built. Small values make the bench quick
+//! enough for `valgrind --tool=callgrind --toggle-collect='*Engine::assess*'`,
+//! whose instruction counts per evaluation are repeatable on a shared
+//! machine where timings are not.
 
 use std::time::Instant;
 
@@ -125,7 +128,7 @@ fn main() {
             std::thread::scope(|s| {
                 let handles: Vec<_> = (0..threads)
                     .map(|t| {
-                        let slice = all.chunks(256).nth(t).unwrap_or_default();
+                        let slice = all.chunks(batch.len().max(1)).nth(t).unwrap_or_default();
                         s.spawn(move || run(engine_ref, slice, rounds).0)
                     })
                     .collect();

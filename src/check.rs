@@ -272,8 +272,9 @@ fn fuse_shapes(code: Code) -> Code {
 
 /// A decimal constant with its mantissa precomputed at each scale a fact's
 /// value can have, so that comparing it with a value of scale `s` is one
-/// `i128` comparison; `None` where that mantissa would not be exact or
-/// would overflow (the evaluator then compares the decimals themselves).
+/// `i128` comparison; at a scale where that mantissa would not be exact or
+/// would overflow (bit `s` of `exact_at` unset), the evaluator compares the
+/// decimals themselves.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NumConst {
     /// The exact value.

@@ -784,26 +784,16 @@ impl<'r> Engine<'r> {
     #[cold]
     fn unevaluated(&self, compiled: &Compiled<'r>, row: &Row, phase: Option<usize>) -> Finding<'r> {
         let rule = compiled.rule;
-        // Unknown: the tree evaluator says which facts were missing.
-        let when = rule
-            .when
-            .as_ref()
-            .map_or(Some(true), |c| truth(&c.code, row));
-        let violated = truth(&rule.violation.code, row);
-        let excused = rule
-            .unless
-            .as_ref()
-            .map_or(Some(false), |c| truth(&c.code, row));
+        // The facts missing from each condition whose truth is unknown (the
+        // tree evaluator fails exactly where `truth` is unknown).
         let mut missing = FactSet::EMPTY;
         let conditions = [
             rule.when.as_ref(),
             Some(&rule.violation),
             rule.unless.as_ref(),
         ];
-        for (c, result) in conditions.into_iter().zip([when, violated, excused]) {
-            if let (Some(c), None) = (c, result)
-                && let Err(m) = eval(&c.code, row)
-            {
+        for c in conditions.into_iter().flatten() {
+            if let Err(m) = eval(&c.code, row) {
                 missing = missing.union(m);
             }
         }
