@@ -224,14 +224,15 @@ fn quantity(
             return None;
         }
     };
-    if units::significant_digits(number.trimmed()) > units::MAX_SIGNIFICANT_DIGITS {
+    let number = number.trimmed();
+    if units::significant_digits(number) > units::MAX_SIGNIFICANT_DIGITS {
         ctx.problem(
             "input.invalid-number",
             field,
             raw,
             format!(
                 "`{}` has more than {} significant digits",
-                excerpt(number.trimmed()),
+                excerpt(number),
                 units::MAX_SIGNIFICANT_DIGITS
             ),
             "implausibly precise",
@@ -239,12 +240,12 @@ fn quantity(
         );
         return None;
     }
-    let Some(value) = read.or_else(|| units::parse_decimal(number.trimmed())) else {
+    let Some(value) = read.or_else(|| units::parse_decimal(number)) else {
         ctx.problem(
             "input.invalid-number",
             field,
             raw,
-            format!("`{}` is not a decimal number", excerpt(number.trimmed())),
+            format!("`{}` is not a decimal number", excerpt(number)),
             "not a number",
             Some(format!("e.g. `{}`", spec.example)),
         );
@@ -857,9 +858,7 @@ pub(super) fn finish(
             .unwrap_or(b.anchors.document);
         rows.push([None; FACT_COUNT]);
         span_rows.push([None; FACT_COUNT]);
-        let (Some(row), Some(spans)) = (rows.last_mut(), span_rows.last_mut()) else {
-            continue;
-        };
+        let (row, spans) = (&mut rows[index], &mut span_rows[index]);
         row[Fact::PhaseIndex as usize] = Some(Val::Num(Decimal::from(index)));
         spans[Fact::PhaseIndex as usize] = Some(anchor);
         let mut dose_raw: Option<&Raw> = None;
