@@ -160,22 +160,38 @@ fn negate(code: Code) -> Code {
             fact,
             value,
             if_missing,
-        } => Code::NumCmp {
-            op: inverse(op),
-            fact,
-            value,
-            if_missing: if_missing.map(|b| !b),
+        } => match inverse(op) {
+            Some(inverse) => Code::NumCmp {
+                op: inverse,
+                fact,
+                value,
+                if_missing: if_missing.map(|b| !b),
+            },
+            None => Code::Not(Box::new(Code::NumCmp {
+                op,
+                fact,
+                value,
+                if_missing,
+            })),
         },
         Code::FactCmp {
             op,
             fact,
             value,
             if_missing,
-        } => Code::FactCmp {
-            op: inverse(op),
-            fact,
-            value,
-            if_missing: if_missing.map(|b| !b),
+        } => match inverse(op) {
+            Some(inverse) => Code::FactCmp {
+                op: inverse,
+                fact,
+                value,
+                if_missing: if_missing.map(|b| !b),
+            },
+            None => Code::Not(Box::new(Code::FactCmp {
+                op,
+                fact,
+                value,
+                if_missing,
+            })),
         },
         Code::Fact(fact) if fact.info().ty == Type::Bool => Code::FactCmp {
             op: BinOp::Eq,
@@ -189,17 +205,18 @@ fn negate(code: Code) -> Code {
     }
 }
 
-/// The comparison that holds exactly when `op` does not.
-fn inverse(op: BinOp) -> BinOp {
-    match op {
+/// The comparison that holds exactly when `op` does not; `None` for an
+/// operator that is not a comparison, which is then left under its `not`.
+fn inverse(op: BinOp) -> Option<BinOp> {
+    Some(match op {
         BinOp::Lt => BinOp::Ge,
         BinOp::Le => BinOp::Gt,
         BinOp::Gt => BinOp::Le,
         BinOp::Ge => BinOp::Lt,
         BinOp::Eq => BinOp::Ne,
         BinOp::Ne => BinOp::Eq,
-        other => other,
-    }
+        _ => return None,
+    })
 }
 
 fn fuse_shapes(code: Code) -> Code {

@@ -103,6 +103,7 @@ fn read_list(items: Vec<Node>, source: &Arc<SourceFile>) -> Vec<Regimen> {
         .collect()
 }
 
+/// Reads a node that must be exactly one regimen (a JSON Lines record).
 pub fn read_one(
     doc: Node,
     source: &Arc<SourceFile>,
