@@ -120,8 +120,10 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
     // per record once the buffer has grown.
     let start = out.len();
     if let Err(e) = serde_json::to_writer(&mut *out, &record) {
+        // Still one line for the record, its message escaped like any other.
         out.truncate(start);
-        out.extend_from_slice(format!("{{\"error\":\"cannot serialise record: {e}\"}}").as_bytes());
+        let error = serde_json::json!({ "error": format!("cannot serialise record: {e}") });
+        let _ = serde_json::to_writer(&mut *out, &error);
     }
     out.push(b'\n');
 }
