@@ -38,7 +38,7 @@ type Problem<'a> = (&'a str, &'a str);
 type Hl7Case<'a> = (&'a str, &'a str, &'a str, Vec<Problem<'a>>);
 
 fn hl7_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data/fhir/hl7-r4-core")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/fhir/hl7-r4-core")
 }
 
 fn file(path: &str) -> Arc<SourceFile> {

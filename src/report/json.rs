@@ -1,5 +1,5 @@
 //! `--format json`: one JSON object per regimen, in input order (the
-//! contract in `shared/spec/cli-contract.md`).
+//! contract in the README, "Command line").
 
 use serde::Serialize;
 use serde_json::value::RawValue;
