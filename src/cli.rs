@@ -575,6 +575,15 @@ fn lint(dir: Option<&Path>) -> Exit {
         Ok(set) => {
             let rules = set.rules().count();
             println!("{} rule files, {rules} rules: no problems", set.packs.len());
+            for pack in &set.packs {
+                println!(
+                    "  {} ({}; profiles: {}): covers {}",
+                    pack.name,
+                    pack.file.name(),
+                    crate::docs::pack_profiles(pack),
+                    crate::docs::pack_covers(pack)
+                );
+            }
             Exit::Clean
         }
         Err(problems) => {
@@ -781,7 +790,22 @@ fn list(dir: Option<&Path>, profile: &str) -> Exit {
     if let Err(why) = Engine::new(&set, profile, false) {
         return fail(why);
     }
-    let rows: Vec<[String; 5]> = set
+    println!("packs in force under profile `{profile}`:");
+    for pack in set
+        .packs
+        .iter()
+        .filter(|p| p.profiles.is_empty() || p.profiles.iter().any(|x| x == profile))
+    {
+        println!(
+            "  {} ({}): covers {}; products: {}",
+            pack.name,
+            pack.drug,
+            crate::docs::pack_covers(pack),
+            crate::docs::pack_products(pack)
+        );
+    }
+    println!();
+    let rows: Vec<[String; 6]> = set
         .rules()
         .filter(|r| r.in_profile(profile))
         .map(|r| {
@@ -795,12 +819,13 @@ fn list(dir: Option<&Path>, profile: &str) -> Exit {
                 r.severity.as_str().into(),
                 scope.into(),
                 r.title.clone(),
+                r.pack.clone(),
                 r.citation_in(profile).short.clone(),
             ]
         })
         .collect();
-    let header = ["id", "severity", "scope", "title", "source"].map(String::from);
-    let mut widths = [0usize; 5];
+    let header = ["id", "severity", "scope", "title", "pack", "source"].map(String::from);
+    let mut widths = [0usize; 6];
     for row in std::iter::once(&header).chain(&rows) {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());

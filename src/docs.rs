@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::facts::{FACTS, Level, Type};
-use crate::rules::RuleSet;
+use crate::rules::{Pack, RuleSet};
 
 /// The facts rules can name, as a Markdown table.
 pub fn facts_table() -> String {
@@ -31,6 +31,72 @@ pub fn facts_table() -> String {
         );
     }
     out
+}
+
+/// Every pack, with its drug, profiles, products and what it covers, as a
+/// Markdown table.
+pub fn packs_table(set: &RuleSet) -> String {
+    let mut out =
+        String::from("| pack | drug | profiles | products | covers |\n|---|---|---|---|---|\n");
+    for pack in &set.packs {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} |",
+            pack.name,
+            pack.drug,
+            pack_profiles(pack),
+            pack_products(pack),
+            pack_covers(pack),
+        );
+    }
+    out
+}
+
+/// A pack's profiles in words: `us, eu`, or `all`.
+pub fn pack_profiles(pack: &Pack) -> String {
+    if pack.profiles.is_empty() {
+        "all".to_owned()
+    } else {
+        pack.profiles.join(", ")
+    }
+}
+
+/// A pack's products and what each fixes: `glucophage xr
+/// (regimen.formulation = extended_release)`; for a product pack, what it
+/// extends.
+pub fn pack_products(pack: &Pack) -> String {
+    let mut names: Vec<String> = pack
+        .products
+        .iter()
+        .map(|p| {
+            let fixes: Vec<String> = p
+                .fixes
+                .iter()
+                .map(|(f, v)| format!("{} = {}", f.info().path, crate::eval::show_fact(*f, *v)))
+                .collect();
+            if fixes.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{} ({})", p.name, fixes.join(", "))
+            }
+        })
+        .collect();
+    if let Some(base) = &pack.extends {
+        names.push(format!("extends {base}"));
+    }
+    if names.is_empty() {
+        "-".to_owned()
+    } else {
+        names.join("; ")
+    }
+}
+
+/// What a pack covers, in words.
+pub fn pack_covers(pack: &Pack) -> String {
+    pack.coverage
+        .declared
+        .clone()
+        .unwrap_or_else(|| format!("every {} regimen", pack.drug))
 }
 
 /// The rules of every profile, as a Markdown table.

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use crate::check::Code;
 use crate::facts::{Fact, FactSet, Level, Type, Val};
 use crate::regimen::{InputProblem, Regimen, Row};
-use crate::rules::{Citation, Part, Rule, RuleSet, Severity};
+use crate::rules::{Citation, Pack, Part, Rule, RuleSet, Severity};
 use crate::suggest;
 use crate::syntax::BinOp;
 use crate::units;
@@ -486,11 +486,32 @@ pub struct Engine<'r> {
 #[derive(Debug)]
 struct DrugRules<'r> {
     drug: &'r str,
+    /// The generic and brand names (lowercase) that select the generic rules.
     names: Vec<&'r str>,
+    /// The rule lists: 0 is the generic rules, then one per product.
+    variants: Vec<Variant<'r>>,
+}
+
+/// One rule list of a drug, with what the engine adds to it: the coverage
+/// checks of its packs and the products' fixed facts.
+#[derive(Debug)]
+struct Variant<'r> {
+    /// The product names (lowercase) that select it; empty for the generic rules.
+    names: Vec<&'r str>,
+    /// The facts the product fixes.
+    fixes: &'r [(Fact, Val)],
+    /// The rules.
     rules: Vec<Compiled<'r>>,
-    /// Product packs: the names that select each, and its rule list (the
-    /// generic rules with the product's overrides and removals applied).
-    products: Vec<(Vec<&'r str>, Vec<Compiled<'r>>)>,
+    /// One `coverage.not-covered` rule per pack in force, when every pack
+    /// in force declares what it covers; a regimen is covered when any
+    /// one of them does not fire. Empty: every regimen is covered.
+    coverage: Vec<Compiled<'r>>,
+    /// Reported when no rule applied; `None` when a rule without a `when`
+    /// always applies.
+    nothing_applied: Option<Compiled<'r>>,
+    /// Reported on every regimen: a product named under a profile its pack
+    /// is not in.
+    notice: Option<Compiled<'r>>,
 }
 
 /// Which rules apply to a regimen (from [`Engine::select`]).
@@ -505,6 +526,8 @@ pub struct Selection {
 struct Compiled<'r> {
     rule: &'r Rule,
     fires: Program,
+    /// Its `when`, on its own: whether the rule applied at all.
+    applies: Option<Program>,
     /// Its citation under the engine's profile.
     citation: &'r Citation,
 }
@@ -514,9 +537,69 @@ impl<'r> Compiled<'r> {
         Compiled {
             rule,
             fires: Program::fires(rule),
+            applies: rule.when.as_ref().map(|w| Program::condition(&w.code)),
             citation: rule.citation_in(profile),
         }
     }
+
+    /// Whether the rule applied to the regimen: its `when` was not false
+    /// on the course (or on some phase, for a phase rule).
+    fn applied(&self, regimen: &Regimen) -> bool {
+        let Some(applies) = &self.applies else {
+            return true;
+        };
+        match self.rule.scope {
+            Level::Course => applies.run(regimen.course()) != Tri::F,
+            Level::Phase => regimen
+                .rows
+                .iter()
+                .skip(1)
+                .any(|row| applies.run(row) != Tri::F),
+        }
+    }
+}
+
+impl<'r> Variant<'r> {
+    /// The rule list `rules`, drawn from `packs` (the packs in force for
+    /// it, base packs first), for `names`.
+    fn new(
+        names: Vec<&'r str>,
+        fixes: &'r [(Fact, Val)],
+        rules: Vec<Compiled<'r>>,
+        packs: &[&'r Pack],
+        profile: &str,
+    ) -> Variant<'r> {
+        let coverage = if packs.iter().all(|p| p.coverage.outside.is_some()) {
+            packs
+                .iter()
+                .filter_map(|p| p.coverage.outside.as_ref())
+                .map(|r| Compiled::new(r, profile))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let nothing_applied = rules
+            .iter()
+            .all(|c| c.applies.is_some())
+            .then(|| {
+                packs
+                    .first()
+                    .map(|p| Compiled::new(&p.coverage.nothing_applied, profile))
+            })
+            .flatten();
+        Variant {
+            names,
+            fixes,
+            rules,
+            coverage,
+            nothing_applied,
+            notice: None,
+        }
+    }
+}
+
+fn in_profile(pack: &Pack, profile: &str) -> bool {
+    pack.profiles.is_empty() || pack.profiles.iter().any(|p| p == profile)
 }
 
 impl<'r> Engine<'r> {
@@ -530,57 +613,98 @@ impl<'r> Engine<'r> {
                 profiles.join(", ")
             ));
         }
-        let mut drugs: Vec<DrugRules<'r>> = Vec::new();
-        for pack in set.packs.iter().filter(|p| p.products.is_empty()) {
-            let entry = match drugs.iter_mut().position(|d| d.drug == pack.drug) {
-                Some(i) => &mut drugs[i],
+        // The base packs of each drug: names, generic rules, packs in force.
+        let mut drugs: Vec<(DrugRules<'r>, Vec<&'r Rule>, Vec<&'r Pack>)> = Vec::new();
+        for pack in set.packs.iter().filter(|p| !p.is_product_pack()) {
+            let i = match drugs.iter().position(|(d, _, _)| d.drug == pack.drug) {
+                Some(i) => i,
                 None => {
-                    drugs.push(DrugRules {
-                        drug: &pack.drug,
-                        names: vec![&pack.drug],
-                        rules: Vec::new(),
-                        products: Vec::new(),
-                    });
-                    let last = drugs.len() - 1;
-                    &mut drugs[last]
+                    drugs.push((
+                        DrugRules {
+                            drug: &pack.drug,
+                            names: vec![&pack.drug],
+                            variants: Vec::new(),
+                        },
+                        Vec::new(),
+                        Vec::new(),
+                    ));
+                    drugs.len() - 1
                 }
             };
+            let (entry, rules, packs) = &mut drugs[i];
             entry.names.extend(pack.aliases.iter().map(String::as_str));
-            entry.rules.extend(
-                pack.rules
-                    .iter()
-                    .filter(|r| r.in_profile(profile))
-                    .map(|r| Compiled::new(r, profile)),
-            );
+            rules.extend(pack.rules.iter().filter(|r| r.in_profile(profile)));
+            if in_profile(pack, profile) {
+                packs.push(pack);
+            }
         }
-        for pack in set.packs.iter().filter(|p| !p.products.is_empty()) {
-            let Some(entry) = drugs.iter_mut().find(|d| d.drug == pack.drug) else {
+        let compile = |rules: &[&'r Rule]| -> Vec<Compiled<'r>> {
+            rules.iter().map(|r| Compiled::new(r, profile)).collect()
+        };
+        for (entry, rules, packs) in &mut drugs {
+            entry.variants.push(Variant::new(
+                Vec::new(),
+                &[],
+                compile(rules),
+                packs,
+                profile,
+            ));
+            // Products a base pack names: its rules, with the facts they fix.
+            for pack in packs.iter() {
+                for product in &pack.products {
+                    entry.variants.push(Variant::new(
+                        vec![&product.name],
+                        &product.fixes,
+                        compile(rules),
+                        packs,
+                        profile,
+                    ));
+                }
+            }
+        }
+        for pack in set.packs.iter().filter(|p| p.is_product_pack()) {
+            let Some((entry, rules, packs)) =
+                drugs.iter_mut().find(|(d, _, _)| d.drug == pack.drug)
+            else {
                 continue;
             };
-            if !pack.profiles.is_empty() && !pack.profiles.iter().any(|p| p == profile) {
-                continue;
+            for product in &pack.products {
+                let names = vec![product.name.as_str()];
+                let variant = if in_profile(pack, profile) {
+                    let own: Vec<&Rule> = pack
+                        .rules
+                        .iter()
+                        .filter(|r| r.in_profile(profile))
+                        .collect();
+                    let mut list: Vec<&'r Rule> = rules
+                        .iter()
+                        .copied()
+                        .filter(|r| {
+                            !pack.remove.contains(&r.id) && !own.iter().any(|o| o.id == r.id)
+                        })
+                        .collect();
+                    list.extend(own);
+                    let mut in_force = packs.clone();
+                    in_force.push(pack);
+                    Variant::new(names, &product.fixes, compile(&list), &in_force, profile)
+                } else {
+                    // Named under a profile its label is not in: the generic
+                    // rules, and a warning that they are not its own.
+                    let mut v = Variant::new(names, &product.fixes, compile(rules), packs, profile);
+                    v.notice = pack
+                        .coverage
+                        .elsewhere
+                        .as_ref()
+                        .map(|r| Compiled::new(r, profile));
+                    v
+                };
+                entry.variants.push(variant);
             }
-            let own: Vec<&Rule> = pack
-                .rules
-                .iter()
-                .filter(|r| r.in_profile(profile))
-                .collect();
-            let mut rules: Vec<Compiled<'r>> = entry
-                .rules
-                .iter()
-                .map(|c| c.rule)
-                .filter(|r| !pack.remove.contains(&r.id) && !own.iter().any(|o| o.id == r.id))
-                .map(|r| Compiled::new(r, profile))
-                .collect();
-            rules.extend(own.into_iter().map(|r| Compiled::new(r, profile)));
-            entry
-                .products
-                .push((pack.products.iter().map(String::as_str).collect(), rules));
         }
         Ok(Engine {
             profile: profile.to_owned(),
             strict,
-            drugs,
+            drugs: drugs.into_iter().map(|(d, _, _)| d).collect(),
         })
     }
 
@@ -597,9 +721,12 @@ impl<'r> Engine<'r> {
         if let (Some(name), None) = (&regimen.drug, matched) {
             problems.push(self.unknown_drug(&regimen, &name.value.to_lowercase()));
         }
+        if let Some(selection) = selection {
+            self.fix(selection, &mut regimen, &mut problems);
+        }
         let drug = matched.map(|i| &self.drugs[i]);
         if let Some(d) = drug
-            && d.rules.is_empty()
+            && d.variants.first().is_none_or(|v| v.rules.is_empty())
         {
             problems.push(InputProblem {
                 code: "input.unknown-drug",
@@ -639,14 +766,14 @@ impl<'r> Engine<'r> {
     /// stands for.
     pub fn drug_index(&self, name: &str) -> Option<usize> {
         let name = Name::new(name);
-        self.drugs.iter().position(|d| {
-            name.is_in(&d.names) || d.products.iter().any(|(names, _)| name.is_in(names))
-        })
+        self.drugs
+            .iter()
+            .position(|d| name.is_in(&d.names) || d.variants.iter().any(|v| name.is_in(&v.names)))
     }
 
     /// Which rule list applies to a regimen of drug `drug`: 0 for the
-    /// generic rules, or 1 + the product pack its `product` (or its drug
-    /// name) selects.
+    /// generic rules, or the product its `product` (or its drug name)
+    /// selects.
     fn variant(&self, drug: usize, regimen: &Regimen) -> usize {
         let Some(d) = self.drugs.get(drug) else {
             return 0;
@@ -656,11 +783,56 @@ impl<'r> Engine<'r> {
             .flatten()
         {
             let name = Name::new(&name.value);
-            if let Some(i) = d.products.iter().position(|(names, _)| name.is_in(names)) {
-                return i + 1;
+            if let Some(i) = d.variants.iter().position(|v| name.is_in(&v.names)) {
+                return i;
             }
         }
         0
+    }
+
+    /// Sets the facts the selected product fixes on every row; a regimen
+    /// that states another value is contradicting its product.
+    fn fix(&self, selection: Selection, regimen: &mut Regimen, problems: &mut Vec<InputProblem>) {
+        let Some(v) = self
+            .drugs
+            .get(selection.drug)
+            .and_then(|d| d.variants.get(selection.variant))
+        else {
+            return;
+        };
+        for &(fact, value) in v.fixes {
+            match regimen.get(0, fact) {
+                Some(given) if given != value => {
+                    let path = fact.info().path;
+                    let product = [regimen.product.as_ref(), regimen.drug.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .find(|n| Name::new(&n.value).is_in(&v.names))
+                        .map_or_else(String::new, |n| n.value.clone());
+                    problems.push(InputProblem {
+                        code: "input.conflicting-fields",
+                        field: path.trim_start_matches("regimen.").into(),
+                        message: format!(
+                            "{product} is {} {}, but the regimen says {}",
+                            path.rsplit('.').next().unwrap_or(path).replace('_', " "),
+                            show_fact(fact, value),
+                            show_fact(fact, given)
+                        ),
+                        span: regimen.spans.first().and_then(|s| s[fact as usize]),
+                        label: "contradicts the product".into(),
+                        help: Some(format!(
+                            "remove `{}` or name the product the regimen is for",
+                            path.trim_start_matches("regimen.")
+                        )),
+                    });
+                }
+                _ => {
+                    for row in &mut regimen.rows {
+                        row[fact as usize] = Some(value);
+                    }
+                }
+            }
+        }
     }
 
     /// The rule list a regimen selects: its drug (generic, brand or product
@@ -686,17 +858,18 @@ impl<'r> Engine<'r> {
         findings: &mut Vec<Finding<'r>>,
     ) -> Verdict {
         let mut verdict = Verdict::Pass;
-        let Some(d) = self.drugs.get(selection.drug) else {
+        let Some(v) = self
+            .drugs
+            .get(selection.drug)
+            .and_then(|d| d.variants.get(selection.variant))
+        else {
             return verdict;
         };
-        let rules = match selection.variant {
-            0 => &d.rules,
-            i => d.products.get(i - 1).map_or(&d.rules, |(_, rules)| rules),
-        };
         let start = findings.len();
-        for rule in rules {
+        for rule in &v.rules {
             self.apply(rule, regimen, findings);
         }
+        self.cover(v, regimen, findings);
         for f in findings.get(start..).unwrap_or_default() {
             verdict = verdict.max(match f.severity {
                 Severity::Error => Verdict::Fail,
@@ -707,9 +880,18 @@ impl<'r> Engine<'r> {
         verdict
     }
 
+    /// Every name a regimen's drug may be written as: generic, brand, product.
+    fn names(&self) -> impl Iterator<Item = &'r str> + '_ {
+        self.drugs.iter().flat_map(|d| {
+            d.names
+                .iter()
+                .chain(d.variants.iter().flat_map(|v| v.names.iter()))
+                .copied()
+        })
+    }
+
     fn unknown_drug(&self, regimen: &Regimen, name: &str) -> InputProblem {
-        let all = self.drugs.iter().flat_map(|d| d.names.iter().copied());
-        let help = match suggest::closest(name, all) {
+        let help = match suggest::closest(name, self.names()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!(
                 "rxlint has rules for: {}",
@@ -728,14 +910,47 @@ impl<'r> Engine<'r> {
                 crate::diagnostic::excerpt(
                     regimen.drug.as_ref().map_or(name, |d| d.value.as_str())
                 ),
-                suggest::did_you_mean(
-                    name,
-                    self.drugs.iter().flat_map(|d| d.names.iter().copied())
-                )
+                suggest::did_you_mean(name, self.names())
             ),
             span: regimen.drug.as_ref().map(|d| d.span),
             label: "unknown drug".into(),
             help: Some(help),
+        }
+    }
+
+    /// The coverage findings: a product without its own rules here, a
+    /// regimen outside what the packs in force cover (or one whose coverage
+    /// turns on a missing fact), a regimen no rule applied to. Never a
+    /// bare pass for what the rules did not speak to.
+    fn cover(&self, v: &Variant<'r>, regimen: &Regimen, out: &mut Vec<Finding<'r>>) {
+        let course = regimen.course();
+        if let Some(notice) = &v.notice {
+            out.extend(self.judge(notice, course, None));
+        }
+        // Covered when any pack in force covers it (Kleene "or" of the
+        // packs' coverage, so "and" of their `not-covered` rules).
+        let mut unknown: Option<&Compiled<'r>> = None;
+        let mut outside = !v.coverage.is_empty();
+        for c in &v.coverage {
+            match c.fires.run(course) {
+                Tri::F => {
+                    outside = false;
+                    unknown = None;
+                    break;
+                }
+                Tri::T => {}
+                _ => unknown = unknown.or(Some(c)),
+            }
+        }
+        match (unknown, v.coverage.first()) {
+            (Some(c), _) => out.push(self.unevaluated(c, course, None)),
+            (None, Some(first)) if outside => out.extend(self.judge(first, course, None)),
+            _ => {}
+        }
+        if let Some(nothing) = &v.nothing_applied
+            && !v.rules.iter().any(|c| c.applied(regimen))
+        {
+            out.extend(self.judge(nothing, course, None));
         }
     }
 

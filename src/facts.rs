@@ -202,6 +202,7 @@ facts! {
     DailyDosePerKg = "phase.daily_dose_per_kg", Phase, Q(Dim::DOSE_RATE_PER_KG), Some("mg/kg/day"), "daily dose per kg of body weight";
     TimesPerDay = "phase.times_per_day", Phase, Q(Dim::NONE), None, "administrations per day (1/7 for once weekly)";
     Period = "phase.period", Phase, Q(Dim::TIME), Some("days"), "the schedule's period: 1 day for N/day, 7 days for N/week";
+    Interval = "phase.interval", Phase, Q(Dim::TIME), Some("hours"), "average time between administrations: 24 hours / N for N/day, 7 days / N for N/week (below 2 days, doses fall on consecutive days however the schedule is written)";
     WeeklyDose = "phase.weekly_dose", Phase, Q(Dim::DOSE_RATE), Some("mg/wk"), "total dose per week (the daily dose, shown per week)";
     Duration = "phase.duration", Phase, Q(Dim::TIME), Some("weeks"), "length of the phase";
     WithFood = "phase.with_food", Phase, Type::Bool, None, "taken with food";

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::check::{Code, Typed};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
-use crate::facts::{Fact, FactSet, Level};
+use crate::facts::{Fact, FactSet, Level, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::yaml::Node;
 
@@ -184,8 +184,10 @@ pub struct Pack {
     pub aliases: Vec<String>,
     /// Profiles the pack belongs to (empty: all).
     pub profiles: Vec<String>,
-    /// For a product pack: the product names (lowercase) that select it.
-    pub products: Vec<String>,
+    /// The products the pack names: each selects the pack's rules (for a
+    /// product pack, the extended pack's rules with its own overrides) and
+    /// may fix facts of the regimen.
+    pub products: Vec<Product>,
     /// For a product pack: the pack it extends.
     pub extends: Option<String>,
     /// For a product pack: ids of the extended pack's rules that do not apply.
@@ -196,8 +198,52 @@ pub struct Pack {
     pub base: Option<Node>,
     /// The examples the rules must get right (`rxlint rules test`).
     pub examples: Vec<Example>,
+    /// What the pack covers, and the findings that say a regimen is outside it.
+    pub coverage: Coverage,
     /// The file.
     pub file: Arc<SourceFile>,
+}
+
+impl Pack {
+    /// A product pack: one that extends another pack for its products.
+    pub fn is_product_pack(&self) -> bool {
+        self.extends.is_some()
+    }
+}
+
+/// A product (brand, formulation) a pack names: `Glucophage XR` is
+/// metformin whose formulation is extended release; `Absorica LD` selects
+/// its own pack.
+#[derive(Clone, Debug)]
+pub struct Product {
+    /// The name, lowercase.
+    pub name: String,
+    /// The facts the product fixes, set on every regimen that names it.
+    pub fixes: Vec<(Fact, Val)>,
+}
+
+/// Id of the finding on a regimen outside what the packs in force cover.
+pub const NOT_COVERED: &str = "coverage.not-covered";
+/// Id of the finding on a regimen to which no rule applied.
+pub const NO_RULE_APPLIED: &str = "coverage.no-rule-applied";
+
+/// What a pack covers (`covers:`), and the rules the engine reports from
+/// it: a regimen is `pass` only when the rules of its drug were in force
+/// for it.
+#[derive(Clone, Debug)]
+pub struct Coverage {
+    /// The declaration in words (`indications: rheumatoid_arthritis`);
+    /// `None`: the pack covers every regimen of its drug.
+    pub declared: Option<String>,
+    /// Fires on a regimen outside the declaration (`coverage.not-covered`).
+    pub outside: Option<Rule>,
+    /// Reported when none of the selected rules applied
+    /// (`coverage.no-rule-applied`).
+    pub nothing_applied: Rule,
+    /// For a product pack in some profiles only: reported when a regimen
+    /// names the product under another profile, where the generic rules
+    /// are checked instead of the product's own (`coverage.not-covered`).
+    pub elsewhere: Option<Rule>,
 }
 
 /// An example in a rule file: a regimen (over the pack's `base`) and the
@@ -312,6 +358,18 @@ impl RuleSet {
     /// Every rule, in load order.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.packs.iter().flat_map(|p| p.rules.iter())
+    }
+
+    /// The coverage rules the engine reports from the packs' declarations
+    /// (not written under `rules:`), in load order.
+    pub fn coverage_rules(&self) -> impl Iterator<Item = &Rule> {
+        self.packs.iter().flat_map(|p| {
+            let c = &p.coverage;
+            c.outside
+                .iter()
+                .chain(std::iter::once(&c.nothing_applied))
+                .chain(c.elsewhere.iter())
+        })
     }
 }
 

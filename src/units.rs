@@ -693,15 +693,30 @@ pub fn display_in(value: Decimal, unit: &Unit) -> String {
 pub fn write_in(value: Decimal, unit: &Unit, out: &mut String) {
     match unit.factor.from_canonical(value) {
         Some(v) => {
+            let start = out.len();
             write_number(v, out);
+            let one = out.get(start..) == Some("1");
             out.push(' ');
-            out.push_str(&unit.text);
+            out.push_str(if one {
+                singular(&unit.text)
+            } else {
+                &unit.text
+            });
         }
         None => {
             write_number(value, out);
             out.push(' ');
             out.push_str(&unit.dim.canonical_unit());
         }
+    }
+}
+
+/// The singular of a unit written as a plural word (`1 day`, not `1 days`);
+/// symbols (`mg`, `wk`) and other text are unchanged.
+fn singular(unit: &str) -> &str {
+    match unit {
+        "days" | "weeks" | "hours" | "years" | "months" => unit.strip_suffix('s').unwrap_or(unit),
+        _ => unit,
     }
 }
 
@@ -948,5 +963,34 @@ mod ucum_tests {
         for text in ["5 [IU]", "5 Cel", "5 Mg", "5 MG"] {
             assert!(parse_quantity(text).is_err(), "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::{Unit, display_in};
+    use rust_decimal::Decimal;
+
+    /// A count of one takes the singular of a unit written as a word: the
+    /// messages said "every 1 days".
+    #[test]
+    fn one_takes_the_singular() {
+        let shown = |value: i64, unit: &str| {
+            let unit = Unit::parse(unit).unwrap_or_else(|e| panic!("{unit}: {e:?}"));
+            display_in(
+                unit.factor
+                    .to_canonical(Decimal::from(value))
+                    .unwrap_or_default(),
+                &unit,
+            )
+        };
+        assert_eq!(shown(1, "days"), "1 day");
+        assert_eq!(shown(2, "days"), "2 days");
+        assert_eq!(shown(1, "weeks"), "1 week");
+        assert_eq!(shown(1, "hours"), "1 hour");
+        assert_eq!(shown(24, "hours"), "24 hours");
+        assert_eq!(shown(1, "years"), "1 year");
+        assert_eq!(shown(1, "mg"), "1 mg");
+        assert_eq!(shown(1, "wk"), "1 wk");
     }
 }

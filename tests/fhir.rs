@@ -1324,15 +1324,53 @@ fn methotrexate_rules_run_on_a_coded_reason() {
         "{:?}",
         findings(&ra)
     );
+    // An unreadable reason: daily dosing is the fatal error whatever the
+    // indication, and whether the pack covers the regimen is unknown.
     let unknown = engine.evaluate(one(&[mtx(json!([{ "text": "off-label" }])), patient()]));
+    let found = findings(&unknown);
+    assert!(found.contains(&v(daily, Some(1))), "{found:?}");
     assert!(
-        findings(&unknown)
+        found
             .iter()
-            .any(|(rule, kind, _)| rule == daily && *kind == Kind::Unevaluated),
-        "{:?}",
-        findings(&unknown)
+            .any(|(rule, kind, _)| rule == "coverage.not-covered" && *kind == Kind::Unevaluated),
+        "{found:?}"
     );
-    assert_ne!(unknown.verdict, Verdict::Pass);
+    assert_eq!(unknown.verdict, Verdict::Fail);
+}
+
+/// Seven doses a week, however FHIR writes them, are a daily schedule:
+/// `frequency: 7, period: 1, periodUnit: wk` used to pass 2.5 mg a day.
+#[test]
+fn seven_a_week_is_daily_methotrexate() {
+    let set = rules();
+    let engine = Engine::new(&set, "us", false).unwrap();
+    let ra = || json!([{ "coding": [{ "system": SNOMED, "code": "69896004" }] }]);
+    for (repeat, daily) in [
+        (
+            json!({ "frequency": 7, "period": 1, "periodUnit": "wk", "boundsDuration": weeks(4) }),
+            true,
+        ),
+        (
+            json!({ "frequency": 4, "period": 1, "periodUnit": "wk", "boundsDuration": weeks(4) }),
+            true,
+        ),
+        (
+            json!({ "frequency": 3, "period": 1, "periodUnit": "wk", "boundsDuration": weeks(4) }),
+            false,
+        ),
+        (
+            json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "boundsDuration": weeks(4) }),
+            false,
+        ),
+    ] {
+        let outcome = engine.evaluate(one(&[methotrexate(ra(), repeat.clone()), patient()]));
+        let found = findings(&outcome);
+        assert_eq!(
+            found.contains(&v("methotrexate.daily-schedule", Some(1))),
+            daily,
+            "{repeat}: {found:?}"
+        );
+    }
 }
 
 /// A weekly schedule's `count` gives its duration: count x 7 / doses a

@@ -19,6 +19,7 @@ fn generated_sections_are_current() {
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
     let set = RuleSet::builtin().unwrap_or_else(|e| panic!("shipped rules do not load: {e:?}"));
     let mut want = replace_section(&text, "rules", &docs::rules_table(&set));
+    want = replace_section(&want, "packs", &docs::packs_table(&set));
     want = replace_section(&want, "facts", &docs::facts_table());
     want = replace_section(&want, "units", &format!("{}\n", docs::units_list()));
     if std::env::var_os("RXLINT_BLESS").is_some() {

@@ -880,6 +880,10 @@ pub(super) fn finish(
                         schedules.push((count, period));
                         row[Fact::Period as usize] = Some(Val::Num(period));
                         spans[Fact::Period as usize] = raw.span;
+                        // 7/week is a dose every day: one spacing, however written.
+                        row[Fact::Interval as usize] =
+                            div(period, count).map(|t| Val::Num(t.normalize()));
+                        spans[Fact::Interval as usize] = raw.span;
                     }
                     (
                         Fact::TimesPerDay,

@@ -2,10 +2,13 @@
 
 use std::sync::Arc;
 
-use super::{Citation, Condition, Example, Expected, Pack, Part, Rule, RuleSet, Severity};
+use super::{
+    Citation, Condition, Coverage, Example, Expected, NO_RULE_APPLIED, NOT_COVERED, Pack, Part,
+    Product, Rule, RuleSet, Severity,
+};
 use crate::check::{self, Code, Problem, Scope};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
-use crate::facts::{Fact, FactSet, Level};
+use crate::facts::{Fact, FactSet, Level, Type, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest;
 use crate::syntax::{self, Piece};
@@ -24,7 +27,9 @@ const PACK_KEYS: &[&str] = &[
     "extends",
     "products",
     "remove",
+    "covers",
 ];
+const COVERS_KEYS: &[&str] = &["indications", "population"];
 const TEST_KEYS: &[&str] = &["name", "profile", "regimen", "expect"];
 const EXPECT_KEYS: &[&str] = &["rule", "severity", "kind", "phase"];
 const RULE_KEYS: &[&str] = &[
@@ -292,6 +297,18 @@ impl Loader {
                 None,
             ),
         }
+        let products = self.products(doc.get("products"));
+        let extends = doc
+            .get("extends")
+            .and_then(|n| n.as_str())
+            .map(str::to_owned);
+        let coverage = self.coverage(
+            doc.get("covers"),
+            &drug_name,
+            &name.value,
+            &profile_names,
+            (extends.is_some() && !profile_names.is_empty()).then_some(&products[..]),
+        );
         Some(Pack {
             name: name.value,
             drug: drug_name,
@@ -300,15 +317,9 @@ impl Loader {
                 .map(|a| a.value.to_lowercase())
                 .collect(),
             profiles: profile_names,
-            products: self
-                .string_list(doc.get("products"), "products")
-                .into_iter()
-                .map(|p| p.value.to_lowercase())
-                .collect(),
-            extends: doc
-                .get("extends")
-                .and_then(|n| n.as_str())
-                .map(str::to_owned),
+            products,
+            extends,
+            coverage,
             remove: self
                 .string_list(doc.get("remove"), "remove")
                 .into_iter()
@@ -319,6 +330,348 @@ impl Loader {
             examples: self.examples(doc.get("tests")),
             file: self.file.clone(),
         })
+    }
+
+    /// `products:`, a list of names, or a map from a name to the facts the
+    /// product fixes (`Glucophage XR: {regimen.formulation: extended_release}`).
+    fn products(&mut self, node: Option<&Node>) -> Vec<Product> {
+        let Some(node) = node else { return Vec::new() };
+        let Some(entries) = node.as_map() else {
+            return self
+                .string_list(Some(node), "products")
+                .into_iter()
+                .map(|p| Product {
+                    name: p.value.to_lowercase(),
+                    fixes: Vec::new(),
+                })
+                .collect();
+        };
+        let mut out = Vec::new();
+        for (name, facts) in entries {
+            let fixes = match facts.as_map() {
+                Some(facts) => facts
+                    .iter()
+                    .filter_map(|(path, value)| self.fixed_fact(path, value))
+                    .collect(),
+                None if matches!(facts.value, Value::Null) => Vec::new(),
+                None => {
+                    self.error(
+                        "wrong-type",
+                        facts.span,
+                        format!(
+                            "`{}` must map facts to the values the product fixes",
+                            name.value
+                        ),
+                        "expected a mapping",
+                        Some(
+                            "e.g. `Glucophage XR: {regimen.formulation: extended_release}`".into(),
+                        ),
+                    );
+                    Vec::new()
+                }
+            };
+            out.push(Product {
+                name: name.value.to_lowercase(),
+                fixes,
+            });
+        }
+        out
+    }
+
+    /// One fact a product fixes: a course fact that is an enum or a boolean.
+    fn fixed_fact(&mut self, path: &Spanned<String>, value: &Node) -> Option<(Fact, Val)> {
+        let Some(fact) = Fact::from_path(&path.value) else {
+            let help = suggest::closest(&path.value, crate::facts::FACTS.iter().map(|f| f.path))
+                .map(|s| format!("did you mean `{s}`?"));
+            self.error(
+                "unknown-fact",
+                path.span,
+                "a product can fix only a fact of the regimen",
+                "unknown fact",
+                help,
+            );
+            return None;
+        };
+        let info = fact.info();
+        let text = match &value.value {
+            Value::Str(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            other => other.kind().to_owned(),
+        };
+        let val = match info.ty {
+            _ if info.level != Level::Course => None,
+            Type::Enum(domain) => domain.index(&text).map(Val::Enum),
+            Type::Bool => match text.as_str() {
+                "true" => Some(Val::Bool(true)),
+                "false" => Some(Val::Bool(false)),
+                _ => None,
+            },
+            Type::Quantity(_) | Type::Date => None,
+        };
+        if val.is_none() {
+            let help = match info.ty {
+                Type::Enum(domain) => suggest::closest(&text, domain.values.iter().copied())
+                    .map_or_else(|| format!("{} is {}", info.path, info.ty.describe()), |s| format!("did you mean `{s}`?")),
+                _ => "a product fixes course facts that are an enum or true/false (`regimen.formulation`)".into(),
+            };
+            self.error(
+                "bad-value",
+                value.span,
+                format!(
+                    "`{text}` is not a value a product can fix for {}",
+                    info.path
+                ),
+                "not a fixed value",
+                Some(help),
+            );
+        }
+        val.map(|v| (fact, v))
+    }
+
+    /// `covers:` and the coverage findings of the pack. `elsewhere` is given
+    /// for a product pack limited to some profiles: its products.
+    fn coverage(
+        &mut self,
+        node: Option<&Node>,
+        drug: &str,
+        pack: &str,
+        profiles: &[String],
+        elsewhere: Option<&[Product]>,
+    ) -> Coverage {
+        let at = node.map_or(Span::new(0, 0), |n| n.span);
+        let file = self.file.clone();
+        let citation = |declared: &str| {
+            Citation::new(
+                format!("rule pack {pack}"),
+                "covers".into(),
+                declared.to_owned(),
+                Some(file.name().to_owned()),
+            )
+        };
+        // Each synthesized rule is a warning on the whole course.
+        let synthesized = |id: &str,
+                           title: &str,
+                           violation: Condition,
+                           message: Vec<Part>,
+                           help: &str,
+                           cite: Citation,
+                           primary: Option<Fact>| Rule {
+            json_id: super::json_string(id),
+            id: id.to_owned(),
+            title: title.to_owned(),
+            severity: Severity::Warning,
+            scope: Level::Course,
+            when: None,
+            facts: violation.facts,
+            violation,
+            unless: None,
+            message,
+            help: help.to_owned(),
+            citation: cite,
+            citation_for: Vec::new(),
+            primary,
+            drug: drug.to_owned(),
+            pack: pack.to_owned(),
+            profiles: profiles.to_vec(),
+            file: file.clone(),
+            span: at,
+        };
+        let always = || Condition {
+            code: Code::Const(Val::Bool(true)),
+            text: "true".into(),
+            facts: FactSet::EMPTY,
+        };
+        let nothing_applied = synthesized(
+            NO_RULE_APPLIED,
+            "At least one rule applied",
+            always(),
+            vec![Part::Text(format!(
+                "no {drug} rule applied to this regimen: the condition (`when`) of every rule was false, so nothing was checked"
+            ))],
+            "Check this regimen against its label by hand; the rules in force do not speak to it.",
+            citation("every rule has a `when` condition"),
+            None,
+        );
+        let elsewhere = elsewhere.map(|products| {
+            let names: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
+            synthesized(
+                NOT_COVERED,
+                "A rule pack for the product in this profile",
+                always(),
+                vec![Part::Text(format!(
+                    "{} has rules only under profile {}: the generic {drug} rules were checked, not the limits of its own label",
+                    names.join(", "),
+                    profiles.join(", ")
+                ))],
+                "Check this product against its own label, or check it under the profile whose packs cover it.",
+                citation(&format!("products: {}; profiles: {}", names.join(", "), profiles.join(", "))),
+                None,
+            )
+        });
+        let Some(node) = node else {
+            return Coverage {
+                declared: None,
+                outside: None,
+                nothing_applied,
+                elsewhere,
+            };
+        };
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`covers` must be a mapping with `indications` (and optionally `population`)",
+                "expected a mapping",
+                Some("e.g. `covers: {indications: [rheumatoid_arthritis]}`".into()),
+            );
+            return Coverage {
+                declared: None,
+                outside: None,
+                nothing_applied,
+                elsewhere,
+            };
+        };
+        self.unknown_keys(entries, COVERS_KEYS, "`covers`");
+        let course = Scope { phase: false };
+        let mut parts: Vec<(String, Condition)> = Vec::new();
+        let indications = self.string_list(node.get("indications"), "indications");
+        if !indications.is_empty() {
+            let domain = &crate::facts::INDICATION;
+            let mut ok = true;
+            for i in &indications {
+                if domain.index(&i.value).is_none() {
+                    ok = false;
+                    let help = suggest::closest(&i.value, domain.values.iter().copied())
+                        .map_or_else(
+                            || format!("the indications are: {}", domain.values.join(", ")),
+                            |s| format!("did you mean `{s}`?"),
+                        );
+                    self.error(
+                        "unknown-value",
+                        i.span,
+                        format!("`{}` is not an indication", i.value),
+                        "unknown indication",
+                        Some(help),
+                    );
+                }
+            }
+            let text = indications
+                .iter()
+                .map(|i| format!("regimen.indication == {}", i.value))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            if ok && let Some(c) = self.generated(&text, node.span, course) {
+                let names: Vec<&str> = indications.iter().map(|i| i.value.as_str()).collect();
+                parts.push((format!("indications: {}", names.join(", ")), c));
+            }
+        } else if node.get("indications").is_some() {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`indications` names no indication",
+                "empty",
+                None,
+            );
+        }
+        if let Some(p) = node.get("population")
+            && let Some(c) = self.expression(p, "population", course, true)
+        {
+            parts.push((
+                format!(
+                    "population: {}",
+                    c.text.split_whitespace().collect::<Vec<_>>().join(" ")
+                ),
+                c,
+            ));
+        }
+        let Some((first_words, first)) = parts.first().cloned() else {
+            self.error(
+                "missing-key",
+                self.head(node.span),
+                "`covers` must name `indications` or a `population`",
+                "covers nothing",
+                None,
+            );
+            return Coverage {
+                declared: None,
+                outside: None,
+                nothing_applied,
+                elsewhere,
+            };
+        };
+        let (declared, covered) =
+            parts
+                .into_iter()
+                .skip(1)
+                .fold((first_words, first), |(w, a), (wb, b)| {
+                    (
+                        format!("{w}; {wb}"),
+                        Condition {
+                            code: Code::And(Box::new(a.code), Box::new(b.code)),
+                            text: format!("({}) and ({})", a.text, b.text),
+                            facts: a.facts.union(b.facts),
+                        },
+                    )
+                });
+        let violation = Condition {
+            code: Code::Not(Box::new(covered.code)),
+            text: format!("not ({})", covered.text),
+            facts: covered.facts,
+        };
+        let message = self.generated_template(
+            &format!("this {drug} regimen (indication: {{regimen.indication}}) is outside what the rules cover ({pack} covers {declared}): only the rules that hold for every indication were checked"),
+            node.span,
+        );
+        let outside = message.map(|message| {
+            synthesized(
+                NOT_COVERED,
+                "Covered by a rule pack",
+                violation,
+                message,
+                "Check the dose against the label for this indication and patient by hand, or add a rule pack that covers them (`covers:`).",
+                citation(&declared),
+                Some(Fact::Indication),
+            )
+        });
+        Coverage {
+            declared: Some(declared),
+            outside,
+            nothing_applied,
+            elsewhere,
+        }
+    }
+
+    /// A condition the loader writes itself from a declaration; its
+    /// problems (an unknown name) point at the declaration.
+    fn generated(&mut self, text: &str, at: Span, scope: Scope) -> Option<Condition> {
+        let expr = syntax::parse_expression(text).ok()?;
+        let mut problems = Vec::new();
+        let typed = check::check_condition(&expr, scope, &mut problems);
+        self.check_problems(problems, Locator::Whole(at));
+        let typed = typed?;
+        Some(Condition {
+            facts: typed.facts,
+            code: typed.code,
+            text: text.to_owned(),
+        })
+    }
+
+    /// A message the loader writes itself (see [`Loader::generated`]).
+    fn generated_template(&mut self, text: &str, at: Span) -> Option<Vec<Part>> {
+        let pieces = syntax::parse_template(text).ok()?;
+        let mut parts = Vec::new();
+        for piece in pieces {
+            match piece {
+                Piece::Text(t) => parts.push(Part::Text(t)),
+                Piece::Hole(expr) => {
+                    let mut problems = Vec::new();
+                    let typed = check::check(&expr, Scope { phase: false }, &mut problems);
+                    self.check_problems(problems, Locator::Whole(at));
+                    parts.push(Part::Value(typed?));
+                }
+            }
+        }
+        Some(parts)
     }
 
     fn examples(&mut self, node: Option<&Node>) -> Vec<Example> {
@@ -938,21 +1291,23 @@ fn overlap(a: &[String], b: &[String]) -> Option<String> {
 /// A product pack must extend a pack of the same drug that exists, and
 /// remove only rules that pack has.
 fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
-    for pack in packs.iter().filter(|p| !p.products.is_empty()) {
+    for pack in packs.iter().filter(|p| p.is_product_pack()) {
         let Some(name) = &pack.extends else {
+            continue;
+        };
+        if pack.products.is_empty() {
             problems.push(
                 Diagnostic::new(
                     "rules.product-without-base",
                     DiagLevel::Error,
                     format!(
-                        "product pack `{}` must say which pack it `extends`",
+                        "pack `{}` extends `{name}` but names no `products` that select it",
                         pack.name
                     ),
                 )
                 .at(&pack.file, Span::new(0, 0), "here"),
             );
-            continue;
-        };
+        }
         let Some(base) = packs.iter().find(|p| p.name == *name) else {
             let names: Vec<&str> = packs.iter().map(|p| p.name.as_str()).collect();
             problems.push(
@@ -985,7 +1340,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
         for id in &pack.remove {
             if !packs
                 .iter()
-                .filter(|p| p.drug == pack.drug && p.products.is_empty())
+                .filter(|p| p.drug == pack.drug && !p.is_product_pack())
                 .any(|p| p.rules.iter().any(|r| r.id == *id))
             {
                 problems.push(
@@ -1005,15 +1360,17 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
 }
 
 fn check_duplicates(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
-    // A product pack's rules replace the generic ones of the same id: only
-    // rules of the same kind of pack can clash.
-    for product in [false, true] {
-        let rules: Vec<&Rule> = packs
-            .iter()
-            .filter(|p| p.products.is_empty() != product)
-            .flat_map(|p| p.rules.iter())
-            .collect();
-        duplicates_among(&rules, problems);
+    // A product pack's rules replace the generic ones of the same id, and
+    // each product pack is a rule list of its own: rules clash among the
+    // base packs, or within one product pack.
+    let base: Vec<&Rule> = packs
+        .iter()
+        .filter(|p| !p.is_product_pack())
+        .flat_map(|p| p.rules.iter())
+        .collect();
+    duplicates_among(&base, problems);
+    for pack in packs.iter().filter(|p| p.is_product_pack()) {
+        duplicates_among(&pack.rules.iter().collect::<Vec<_>>(), problems);
     }
 }
 
@@ -1050,8 +1407,17 @@ fn check_aliases(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             if other.drug == pack.drug {
                 continue;
             }
-            for alias in pack.aliases.iter().chain(std::iter::once(&pack.drug)) {
-                if other.aliases.contains(alias) || other.drug == *alias {
+            let names = |p: &'_ Pack| -> Vec<String> {
+                p.aliases
+                    .iter()
+                    .cloned()
+                    .chain(std::iter::once(p.drug.clone()))
+                    .chain(p.products.iter().map(|x| x.name.clone()))
+                    .collect()
+            };
+            let theirs = names(other);
+            for alias in &names(pack) {
+                if theirs.contains(alias) {
                     problems.push(Diagnostic::new(
                         "rules.ambiguous-alias",
                         DiagLevel::Error,
