@@ -888,11 +888,7 @@ fn write(
             };
             let others: Option<Decimal> = (1..count)
                 .map(|q| {
-                    Some(num_in(ctx, q, Fact::DailyDose)?.checked_mul(num_in(
-                        ctx,
-                        q,
-                        Fact::Duration,
-                    )?)?)
+                    num_in(ctx, q, Fact::DailyDose)?.checked_mul(num_in(ctx, q, Fact::Duration)?)
                 })
                 .try_fold(Decimal::ZERO, |s, x| s.checked_add(x?));
             let rest = total
