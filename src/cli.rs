@@ -613,6 +613,10 @@ fn test_rules(dir: Option<&Path>) -> Exit {
     for failure in &report.failures {
         eprintln!("{}", human::render(failure, style));
     }
+    for line in &report.lines {
+        println!("{line}");
+    }
+    println!("{}", report.bounds_summary());
     println!("{} passed, {} failed", report.passed, report.failures.len());
     if report.failures.is_empty() {
         Exit::Clean

@@ -6,8 +6,10 @@
 //! problem: every YAML, key, expression, type and unit error in every file is
 //! returned at once, each with its span, and a set with any error is refused.
 
+pub mod bounds;
 pub mod examples;
 mod load;
+mod probe;
 
 use std::sync::Arc;
 
@@ -59,6 +61,49 @@ pub struct Condition {
     pub text: String,
     /// The facts it reads.
     pub facts: FactSet,
+    /// The expressions as written, one per item of a list (`unless` may
+    /// list several), each with where it is in the rule file: what a
+    /// diagnostic about one bound of the condition points at.
+    pub written: Vec<Written>,
+}
+
+/// One expression of a condition, and where its text is in the rule file.
+#[derive(Clone, Debug)]
+pub struct Written {
+    /// The expression text.
+    pub text: String,
+    /// Where that text is.
+    pub origin: Origin,
+}
+
+/// Where an expression's text sits in its rule file.
+#[derive(Clone, Copy, Debug)]
+pub enum Origin {
+    /// The text starts at this byte of the file, unchanged.
+    At(usize),
+    /// The text was transformed (escapes, folding): only the whole value
+    /// can be pointed at.
+    Whole(Span),
+}
+
+impl Origin {
+    /// The file span of `span`, a span inside the expression text.
+    pub fn map(self, span: Span) -> Span {
+        match self {
+            Origin::At(base) => span.offset(base),
+            Origin::Whole(whole) => whole,
+        }
+    }
+}
+
+/// A bound a rule declares it cannot probe (`unprobed:`), and why.
+#[derive(Clone, Debug)]
+pub struct Unprobed {
+    /// The bound as written (`phase.period < 7 days`), or a fact
+    /// (`phase.period`) standing for each of the rule's bounds on it.
+    pub bound: Spanned<String>,
+    /// Why it cannot be probed.
+    pub reason: String,
 }
 
 /// A piece of a compiled message template.
@@ -143,6 +188,8 @@ pub struct Rule {
     pub json_id: Box<serde_json::value::RawValue>,
     /// The fact whose field a finding underlines.
     pub primary: Option<Fact>,
+    /// Bounds `rules test` cannot probe, each with the reason (`unprobed:`).
+    pub unprobed: Vec<Unprobed>,
     /// Every fact the conditions read.
     pub facts: FactSet,
     /// The canonical drug name of its pack.

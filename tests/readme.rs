@@ -31,3 +31,27 @@ fn generated_sections_are_current() {
         "README.md's generated tables are out of date; run RXLINT_BLESS=1 cargo test --test readme"
     );
 }
+
+/// The README's sentence with the counts of `rules test` on the shipped
+/// packs is the real figure.
+#[test]
+fn rules_test_counts_are_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
+    let set = RuleSet::builtin().unwrap_or_else(|e| panic!("shipped rules do not load: {e:?}"));
+    let report = rxlint::rules::examples::run(&set);
+    let examples: usize = set.packs.iter().map(|p| p.examples.len()).sum();
+    let checks = report.passed + report.failures.len();
+    let b = report.bounds;
+    let sentence = format!(
+        "<!-- rules-test-counts -->The shipped packs carry {examples} examples; `rules test` runs {checks} checks on them: {} example runs and {} bound probes ({} bounds probed, {} declared not probeable).",
+        checks - b.checks,
+        b.checks,
+        b.probed,
+        b.declared
+    );
+    assert!(
+        text.contains(&sentence),
+        "README.md should say:\n{sentence}"
+    );
+}

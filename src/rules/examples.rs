@@ -3,27 +3,51 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
-
+use super::probe::{Probe, Start, probe};
 use super::{Example, Pack, Rule, RuleSet};
-use crate::check::Code;
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
-use crate::eval::{Engine, Kind};
-use crate::facts::{Fact, Val};
+use crate::eval::Engine;
 use crate::regimen::Regimen;
 use crate::regimen::document;
-use crate::source::{Span, Spanned};
-use crate::syntax::BinOp;
-use crate::units::display_number;
+use crate::source::Span;
 use crate::yaml::{Node, Value};
 
 /// What `rules test` found.
 #[derive(Debug, Default)]
 pub struct Report {
-    /// Checks that passed.
+    /// Checks that passed: examples (once per profile) and bound probes.
     pub passed: usize,
-    /// One diagnostic per failed check.
+    /// One diagnostic per failure.
     pub failures: Vec<Diagnostic>,
+    /// What became of the rules' bounds.
+    pub bounds: BoundCounts,
+    /// One line per bound: its probes and the verdicts, or why it was not
+    /// probed.
+    pub lines: Vec<String>,
+}
+
+/// The bounds of every rule, counted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct BoundCounts {
+    /// Bounds probed (at, just below and just above).
+    pub probed: usize,
+    /// Probe checks run on them (three each).
+    pub checks: usize,
+    /// Bounds that could not be probed.
+    pub not_probed: usize,
+    /// Of those, the ones the rule declares (`unprobed:`).
+    pub declared: usize,
+}
+
+impl Report {
+    /// The summary line of the bounds.
+    pub fn bounds_summary(&self) -> String {
+        let b = self.bounds;
+        format!(
+            "bounds: {} probed ({} checks), {} not probed ({} declared)",
+            b.probed, b.checks, b.not_probed, b.declared
+        )
+    }
 }
 
 /// `overlay` over `base`: mappings merge by key, lists element by element
@@ -238,277 +262,31 @@ fn check_example(
     report.failures.push(d);
 }
 
-/// One numeric bound of a rule: `fact <op> value`, and whether the rule
-/// fires when the comparison holds.
-struct Bound {
-    fact: Fact,
-    op: BinOp,
-    value: Decimal,
-    fires_when_true: bool,
-}
-
-/// Collects the bounds of a condition; `polarity` is whether the rule
-/// fires when the condition holds.
-fn bounds(code: &Code, polarity: bool, out: &mut Vec<Bound>) {
-    match code {
-        Code::NumCmp {
-            op, fact, value, ..
-        } if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) => {
-            out.push(Bound {
-                fact: *fact,
-                op: *op,
-                value: value.exact,
-                fires_when_true: polarity,
-            });
-        }
-        Code::FactInRange(fact, Val::Num(lo), Val::Num(hi)) => {
-            out.push(Bound {
-                fact: *fact,
-                op: BinOp::Ge,
-                value: *lo,
-                fires_when_true: polarity,
-            });
-            out.push(Bound {
-                fact: *fact,
-                op: BinOp::Le,
-                value: *hi,
-                fires_when_true: polarity,
-            });
-        }
-        Code::Not(a) => bounds(a, !polarity, out),
-        Code::And(a, b) | Code::Or(a, b) | Code::Default(a, b) => {
-            bounds(a, polarity, out);
-            bounds(b, polarity, out);
-        }
-        _ => {}
-    }
-}
-
-/// The smallest step that is "just inside" or "just outside" a bound on
-/// `fact`, in canonical units: a day for day counts, a thousandth of the
-/// display unit otherwise.
-fn step(fact: Fact) -> Decimal {
-    match fact {
-        Fact::GapSincePreviousCourse | Fact::TotalDuration => Decimal::ONE,
-        Fact::TimesPerDay => Decimal::ONE,
-        Fact::Egfr => Decimal::new(1440, 3),
-        Fact::Age => Decimal::new(36525, 5),
-        _ => Decimal::new(1, 3),
-    }
-}
-
-fn text(s: String, span: Span) -> Node {
-    Node {
-        value: Value::Str(s),
-        span,
-    }
-}
-
-fn set(node: &mut Node, key: &str, value: Node) {
-    if let Value::Map(entries) = &mut node.value {
-        match entries.iter_mut().find(|(k, _)| k.value == key) {
-            Some((_, v)) => *v = value,
-            None => entries.push((Spanned::new(key.to_owned(), value.span), value)),
-        }
-    }
-}
-
-/// The mapping under `key`, made (or made a mapping) if it is not one.
-fn child<'a>(node: &'a mut Node, key: &str) -> Option<&'a mut Node> {
-    if !matches!(node.value, Value::Map(_)) {
-        *node = empty();
-    }
-    if !matches!(node.get(key).map(|c| &c.value), Some(Value::Map(_))) {
-        set(node, key, empty());
-    }
-    let Value::Map(entries) = &mut node.value else {
-        return None;
-    };
-    entries
-        .iter_mut()
-        .find(|(k, _)| k.value == key)
-        .map(|(_, v)| v)
-}
-
-/// Rewrites each phase of a regimen node in place with `edit(index, phase)`.
-fn each_phase(n: &mut Node, edit: impl Fn(usize, &mut Node)) -> Option<()> {
-    let course = child(n, "course")?;
-    let Some(Node {
-        value: Value::Seq(items),
-        span,
-    }) = course.get("phases").cloned()
-    else {
-        return Some(());
-    };
-    let mut phases = items;
-    for (i, phase) in phases.iter_mut().enumerate() {
-        edit(i, phase);
-    }
-    set(
-        course,
-        "phases",
-        Node {
-            value: Value::Seq(phases),
-            span,
-        },
-    );
-    Some(())
-}
-
-/// Drops a phase's dose fields, before another is set.
-fn without_dose(phase: &mut Node) {
-    if let Value::Map(entries) = &mut phase.value {
-        entries.retain(|(k, _)| k.value != "dose" && k.value != "daily_dose");
-    }
-}
-
-/// Sets the regimen `node` so that `fact` is exactly `value` (canonical
-/// units); `None` for facts this check cannot set.
-fn with_fact(node: &Node, fact: Fact, value: Decimal) -> Option<Node> {
-    let mut n = node.clone();
-    let at = node.span;
-    let number = |d: Decimal| display_exact(d);
-    let one_phase = |n: &mut Node, fields: Vec<(&str, String)>| {
-        let Some(course) = child(n, "course") else {
-            return;
-        };
-        let mut phase = course
-            .get("phases")
-            .and_then(|p| match &p.value {
-                Value::Seq(items) => items.first().cloned(),
-                _ => None,
-            })
-            .unwrap_or_else(empty);
-        if let Value::Map(entries) = &mut phase.value {
-            entries.retain(|(k, _)| {
-                k.value != "dose"
-                    && k.value != "daily_dose"
-                    && !fields.iter().any(|(f, _)| *f == k.value)
-            });
-        }
-        for (k, v) in fields {
-            set(&mut phase, k, text(v, at));
-        }
-        set(
-            course,
-            "phases",
-            Node {
-                value: Value::Seq(vec![phase]),
-                span: at,
-            },
-        );
-    };
-    match fact {
-        Fact::DailyDosePerKg | Fact::MaxDailyDosePerKg => {
-            if let Some(patient) = child(&mut n, "patient") {
-                set(patient, "weight", text("100 kg".into(), at));
-            }
-            let daily = format!("{} mg", number(value * Decimal::from(100)));
-            each_phase(&mut n, |_, p| {
-                without_dose(p);
-                set(p, "daily_dose", text(daily.clone(), at));
-            })?;
-        }
-        Fact::CumulativeDosePerKg => {
-            if let Some(patient) = child(&mut n, "patient") {
-                set(patient, "weight", text("100 kg".into(), at));
-            }
-            one_phase(
-                &mut n,
-                vec![
-                    ("daily_dose", "100 mg".into()),
-                    ("duration", format!("{} days", number(value))),
-                ],
-            );
-        }
-        Fact::TotalDuration => {
-            one_phase(
-                &mut n,
-                vec![
-                    ("daily_dose", "70 mg".into()),
-                    ("duration", format!("{} days", number(value))),
-                ],
-            );
-        }
-        Fact::StartDailyDose => {
-            // Written per week, which states daily and weekly bounds alike
-            // exactly (7.5 mg/wk is 1.0714... mg/day).
-            let weekly = format!("{} mg/wk", number((value * Decimal::from(7)).round_dp(12)));
-            each_phase(&mut n, |i, p| {
-                if i == 0 {
-                    without_dose(p);
-                    set(p, "daily_dose", text(weekly.clone(), at));
-                }
-            })?;
-        }
-        Fact::GapSincePreviousCourse => {
-            let days = i64::try_from(value.trunc().mantissa())
-                .ok()
-                .filter(|_| value.fract().is_zero())?;
-            let start = crate::date::Date::parse("2026-03-02").ok()?;
-            let previous = start.add_days(-days)?;
-            let course = child(&mut n, "course")?;
-            set(course, "start", text(start.to_string(), at));
-            set(
-                course,
-                "previous_course_end",
-                text(previous.to_string(), at),
-            );
-        }
-        Fact::Egfr => {
-            let patient = child(&mut n, "patient")?;
-            if let Value::Map(entries) = &mut patient.value {
-                entries.retain(|(k, _)| k.value != "renal_impairment");
-            }
-            set(
-                patient,
-                "egfr",
-                text(
-                    format!("{} mL/min/1.73m2", number(value / Decimal::from(1440))),
-                    at,
-                ),
-            );
-        }
-        Fact::Age => set(
-            child(&mut n, "patient")?,
-            "age",
-            text(format!("{} days", number(value)), at),
-        ),
-        Fact::Weight => set(
-            child(&mut n, "patient")?,
-            "weight",
-            text(format!("{} kg", number(value)), at),
-        ),
-        Fact::TimesPerDay => {
-            let frequency = format!("{}/day", number(value));
-            each_phase(&mut n, |_, p| {
-                set(p, "frequency", text(frequency.clone(), at))
-            })?;
-        }
-        _ => return None,
-    }
-    Some(n)
-}
-
-/// A decimal as exact text (no rounding, unlike display).
-fn display_exact(d: Decimal) -> String {
-    d.normalize().to_string()
-}
-
+/// Probes every bound of a rule from every regimen of its drug's packs (the
+/// rule's own pack first): each is confirmed (3 checks), refuted (a
+/// failure at the bound), or not probed, which fails unless the rule
+/// declares why (`unprobed:`). A declaration that excuses no unprobed bound
+/// is reported too, so that declarations do not outlive their reason.
 fn check_bounds(
     set: &RuleSet,
     rule: &Rule,
     engines: &BTreeMap<String, Engine<'_>>,
     report: &mut Report,
 ) {
-    let mut found = Vec::new();
-    if let Some(w) = &rule.when {
-        bounds(&w.code, true, &mut found);
-    }
-    bounds(&rule.violation.code, true, &mut found);
-    if let Some(u) = &rule.unless {
-        bounds(&u.code, false, &mut found);
-    }
+    let Some(formula) = super::bounds::formula(rule) else {
+        report.failures.push(
+            Diagnostic::new(
+                "rules.test-bound",
+                DiagLevel::Error,
+                format!(
+                    "rule `{}`: its conditions could not be read for bounds",
+                    rule.id
+                ),
+            )
+            .at(&rule.file, rule.span, "this rule"),
+        );
+        return;
+    };
     let profile = rule
         .profiles
         .first()
@@ -517,87 +295,136 @@ fn check_bounds(
     let Some(engine) = engines.get(&profile).or_else(|| engines.values().next()) else {
         return;
     };
-    let contexts: Vec<(&Pack, Node)> = set
+    let own = set
         .packs
         .iter()
-        .filter(|p| p.drug == rule.drug)
+        .filter(|p| p.rules.iter().any(|r| std::ptr::eq(r, rule)));
+    let others = set
+        .packs
+        .iter()
+        .filter(|p| p.drug == rule.drug && !p.rules.iter().any(|r| std::ptr::eq(r, rule)));
+    let starts: Vec<Start<'_>> = own
+        .chain(others)
         .flat_map(|p| {
-            std::iter::once((p, empty()))
-                .chain(p.examples.iter().map(move |e| (p, e.regimen.clone())))
+            std::iter::once(empty())
+                .chain(p.examples.iter().map(|e| e.regimen.clone()))
+                .map(move |node| Start {
+                    pack: p,
+                    node: match &p.base {
+                        Some(base) => merge(base, &node),
+                        None => node,
+                    },
+                })
         })
         .collect();
-    for bound in found {
-        let step = step(bound.fact);
-        let probes = [bound.value - step, bound.value, bound.value + step];
-        let holds = |v: Decimal| match bound.op {
-            BinOp::Lt => v < bound.value,
-            BinOp::Le => v <= bound.value,
-            BinOp::Gt => v > bound.value,
-            _ => v >= bound.value,
-        };
-        let want: Vec<bool> = probes
+    let mut excused = vec![false; rule.unprobed.len()];
+    for bound in &formula.bounds {
+        let declared = rule
+            .unprobed
             .iter()
-            .map(|v| holds(*v) == bound.fires_when_true)
-            .collect();
-        let mut confirmed = false;
-        let mut contradicted: Option<Vec<bool>> = None;
-        for (pack, context) in &contexts {
-            let merged = match &pack.base {
-                Some(base) => merge(base, context),
-                None => context.clone(),
-            };
-            let mut got = Vec::with_capacity(3);
-            for v in probes {
-                let Some(node) = with_fact(&merged, bound.fact, v) else {
-                    break;
+            .position(|u| bound.named_by(&u.bound.value));
+        match probe(rule, &formula, bound, engine, &starts) {
+            Probe::Confirmed(values) => {
+                report.bounds.probed += 1;
+                report.bounds.checks += 3;
+                report.passed += 3;
+                let shown: Vec<String> = values
+                    .iter()
+                    .map(|(v, fires)| {
+                        format!(
+                            "{} {}",
+                            bound.show(*v),
+                            if *fires { "fires" } else { "quiet" }
+                        )
+                    })
+                    .collect();
+                report.lines.push(format!(
+                    "probed {} {}: {}",
+                    rule.id,
+                    bound.shown(),
+                    shown.join(", ")
+                ));
+            }
+            Probe::Refuted(values, got) => {
+                report.bounds.probed += 1;
+                report.bounds.checks += 3;
+                let pattern = |p: &mut dyn Iterator<Item = bool>| {
+                    p.map(|b| if b { "fires" } else { "quiet" })
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
-                let mut regimens =
-                    document::read_one(node, &pack.file, rule.id.clone(), rule.id.clone());
-                let Some(r) = regimens.pop() else { break };
-                let outcome = engine.evaluate(r);
-                got.push(outcome.findings.iter().any(|f| {
-                    f.rule.id == rule.id && f.kind == Kind::Violation && outcome.problems.is_empty()
-                }));
+                let detail = format!(
+                    "at {} it should be {} but is {}",
+                    values
+                        .iter()
+                        .map(|(v, _)| bound.show(*v))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                    pattern(&mut values.iter().map(|(_, w)| *w)),
+                    pattern(&mut got.iter().copied())
+                );
+                let passed = values
+                    .iter()
+                    .zip(got)
+                    .filter(|((_, w), g)| *w == *g)
+                    .count();
+                report.passed += passed;
+                report.failures.push(
+                    Diagnostic::new(
+                        "rules.test-bound",
+                        DiagLevel::Error,
+                        format!(
+                            "rule `{}`: the bound {} does not decide the rule where it says: {detail}",
+                            rule.id,
+                            bound.shown()
+                        ),
+                    )
+                    .at(&rule.file, bound.span, "this bound"),
+                );
             }
-            if got.len() < 3 {
-                break;
-            }
-            if got == want {
-                confirmed = true;
-                break;
-            }
-            if got.iter().any(|g| *g != got[0]) && contradicted.is_none() {
-                contradicted = Some(got);
+            Probe::NotProbed(why) => {
+                report.bounds.not_probed += 1;
+                match declared {
+                    Some(i) => {
+                        report.bounds.declared += 1;
+                        excused[i] = true;
+                        report.lines.push(format!(
+                            "not probed {} {}: {} (declared: {})",
+                            rule.id,
+                            bound.shown(),
+                            why,
+                            rule.unprobed[i].reason
+                        ));
+                    }
+                    None => report.failures.push(
+                        Diagnostic::new(
+                            "rules.test-unprobed",
+                            DiagLevel::Error,
+                            format!("rule `{}`: the bound {} was not probed: {why}", rule.id, bound.shown()),
+                        )
+                        .at(&rule.file, bound.span, "not probed")
+                        .help(format!(
+                            "add an example that lets it decide the rule, or declare why it cannot be probed: `unprobed: {{\"{}\": <reason>}}`",
+                            bound.text
+                        )),
+                    ),
+                }
             }
         }
-        let fact = bound.fact.info().path;
-        let shown = |v: Decimal| display_number(v);
-        let pattern = |p: &[bool]| {
-            p.iter()
-                .map(|b| if *b { "fires" } else { "quiet" })
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if confirmed {
-            report.passed += 1;
-        } else if with_fact(&empty(), bound.fact, bound.value).is_none() {
-            // A fact this check cannot set is left to the examples.
-        } else {
-            let detail = match &contradicted {
-                Some(got) => format!(
-                    "at {} / {} / {} (canonical units) it should be {} but is {}",
-                    shown(probes[0]),
-                    shown(probes[1]),
-                    shown(probes[2]),
-                    pattern(&want),
-                    pattern(got)
-                ),
-                None => "no example makes this bound decide the rule; add one that sits near it"
-                    .to_owned(),
-            };
+    }
+    for (declared, excused) in rule.unprobed.iter().zip(excused) {
+        if !excused {
             report.failures.push(
-                Diagnostic::new("rules.test-bound", DiagLevel::Error, format!("rule `{}`: the bound `{fact}` {} {} does not decide the rule where it says: {detail}", rule.id, bound.op.symbol(), shown(bound.value)))
-                    .at(&rule.file, rule.span, "this rule"),
+                Diagnostic::new(
+                    "rules.test-stale-unprobed",
+                    DiagLevel::Error,
+                    format!(
+                        "rule `{}` declares `{}` cannot be probed, but every bound it names was probed",
+                        rule.id, declared.bound.value
+                    ),
+                )
+                .at(&rule.file, declared.bound.span, "probed after all")
+                .help("remove the declaration"),
             );
         }
     }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::{
-    Citation, Condition, Coverage, Example, Expected, NO_RULE_APPLIED, NOT_COVERED, Pack, Part,
-    Product, Rule, RuleSet, Severity,
+    Citation, Condition, Coverage, Example, Expected, NO_RULE_APPLIED, NOT_COVERED, Origin, Pack,
+    Part, Product, Rule, RuleSet, Severity, Unprobed, Written,
 };
 use crate::check::{self, Code, Problem, Scope};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
@@ -45,6 +45,7 @@ const RULE_KEYS: &[&str] = &[
     "citation",
     "citation_for",
     "at",
+    "unprobed",
 ];
 const SOURCE_KEYS: &[&str] = &["title", "document", "url"];
 const CITATION_KEYS: &[&str] = &["source", "section", "quote"];
@@ -78,24 +79,6 @@ struct Loader {
     problems: Vec<Diagnostic>,
 }
 
-/// Maps offsets inside an expression string to offsets in the YAML file.
-#[derive(Clone, Copy)]
-enum Locator {
-    /// The expression text starts at this byte of the file.
-    At(usize),
-    /// The text was transformed (escapes, folding); point at the whole value.
-    Whole(Span),
-}
-
-impl Locator {
-    fn map(self, span: Span) -> Span {
-        match self {
-            Locator::At(base) => span.offset(base),
-            Locator::Whole(whole) => whole,
-        }
-    }
-}
-
 impl Loader {
     fn error(
         &mut self,
@@ -121,19 +104,19 @@ impl Loader {
         )
     }
 
-    fn locate(&self, node: &Node, text: &str) -> Locator {
+    fn locate(&self, node: &Node, text: &str) -> Origin {
         let raw = self.file.slice(node.span);
         if raw == text {
-            return Locator::At(node.span.start());
+            return Origin::At(node.span.start());
         }
         for quote in ['"', '\''] {
             if raw.starts_with(quote) && raw.get(1..).is_some_and(|r| r.starts_with(text)) {
-                return Locator::At(node.span.start() + 1);
+                return Origin::At(node.span.start() + 1);
             }
         }
         match raw.find(text) {
-            Some(i) if !text.is_empty() => Locator::At(node.span.start() + i),
-            _ => Locator::Whole(node.span),
+            Some(i) if !text.is_empty() => Origin::At(node.span.start() + i),
+            _ => Origin::Whole(node.span),
         }
     }
 
@@ -469,6 +452,7 @@ impl Loader {
             help: help.to_owned(),
             citation: cite,
             citation_for: Vec::new(),
+            unprobed: Vec::new(),
             primary,
             drug: drug.to_owned(),
             pack: pack.to_owned(),
@@ -480,6 +464,7 @@ impl Loader {
             code: Code::Const(Val::Bool(true)),
             text: "true".into(),
             facts: FactSet::EMPTY,
+            written: Vec::new(),
         };
         let nothing_applied = synthesized(
             NO_RULE_APPLIED,
@@ -610,6 +595,7 @@ impl Loader {
                             code: Code::And(Box::new(a.code), Box::new(b.code)),
                             text: format!("({}) and ({})", a.text, b.text),
                             facts: a.facts.union(b.facts),
+                            written: Vec::new(),
                         },
                     )
                 });
@@ -617,6 +603,7 @@ impl Loader {
             code: Code::Not(Box::new(covered.code)),
             text: format!("not ({})", covered.text),
             facts: covered.facts,
+            written: Vec::new(),
         };
         let message = self.generated_template(
             &format!("this {drug} regimen (indication: {{regimen.indication}}) is outside what the rules cover ({pack} covers {declared}): only the rules that hold for every indication were checked"),
@@ -647,12 +634,13 @@ impl Loader {
         let expr = syntax::parse_expression(text).ok()?;
         let mut problems = Vec::new();
         let typed = check::check_condition(&expr, scope, &mut problems);
-        self.check_problems(problems, Locator::Whole(at));
+        self.check_problems(problems, Origin::Whole(at));
         let typed = typed?;
         Some(Condition {
             facts: typed.facts,
             code: typed.code,
             text: text.to_owned(),
+            written: Vec::new(),
         })
     }
 
@@ -666,7 +654,7 @@ impl Loader {
                 Piece::Hole(expr) => {
                     let mut problems = Vec::new();
                     let typed = check::check(&expr, Scope { phase: false }, &mut problems);
-                    self.check_problems(problems, Locator::Whole(at));
+                    self.check_problems(problems, Origin::Whole(at));
                     parts.push(Part::Value(typed?));
                 }
             }
@@ -900,11 +888,15 @@ impl Loader {
         Some(Condition {
             facts: typed.facts,
             code: typed.code,
+            written: vec![Written {
+                text: text.clone(),
+                origin: at,
+            }],
             text,
         })
     }
 
-    fn check_problems(&mut self, problems: Vec<Problem>, at: Locator) {
+    fn check_problems(&mut self, problems: Vec<Problem>, at: Origin) {
         for p in problems {
             self.error(p.code, at.map(p.span), p.message, p.label, p.help);
         }
@@ -920,11 +912,15 @@ impl Loader {
             let c = self.expression(item, field, scope, true)?;
             combined = Some(match combined {
                 None => c,
-                Some(prev) => Condition {
-                    code: Code::Or(Box::new(prev.code), Box::new(c.code)),
-                    text: format!("{} or {}", prev.text, c.text),
-                    facts: prev.facts.union(c.facts),
-                },
+                Some(mut prev) => {
+                    prev.written.extend(c.written);
+                    Condition {
+                        code: Code::Or(Box::new(prev.code), Box::new(c.code)),
+                        text: format!("{} or {}", prev.text, c.text),
+                        facts: prev.facts.union(c.facts),
+                        written: prev.written,
+                    }
+                }
             });
         }
         combined
@@ -1124,7 +1120,11 @@ impl Loader {
             .union(when.as_ref().map_or(FactSet::EMPTY, |c| c.facts))
             .union(unless.as_ref().map_or(FactSet::EMPTY, |c| c.facts));
         let primary = primary.or_else(|| first_fact(&violation.code));
-        Some(Rule {
+        let unprobed = node
+            .get("unprobed")
+            .map(|n| self.unprobed(n))
+            .unwrap_or_default();
+        let rule = Rule {
             json_id: super::json_string(&id.value),
             id: id.value,
             title: title.value,
@@ -1138,13 +1138,94 @@ impl Loader {
             citation,
             citation_for,
             primary,
+            unprobed,
             facts,
             drug: drug.to_owned(),
             pack: pack.to_owned(),
             profiles: profiles.to_vec(),
             file: self.file.clone(),
             span: id.span,
-        })
+        };
+        self.check_unprobed(&rule);
+        Some(rule)
+    }
+
+    /// `unprobed:`, a mapping from a bound as written (or a fact) to the
+    /// reason `rules test` cannot probe it.
+    fn unprobed(&mut self, node: &Node) -> Vec<Unprobed> {
+        let Some(entries) = node.as_map() else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`unprobed` must map a bound (as written) to why it cannot be probed",
+                "expected a mapping",
+                Some(
+                    "e.g. `unprobed: {\"phase.period < 7 days\": a period is 1 or 7 days}`".into(),
+                ),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in entries {
+            match value.as_str().map(str::trim) {
+                Some(reason) if !reason.is_empty() => out.push(Unprobed {
+                    bound: key.clone(),
+                    reason: reason.to_owned(),
+                }),
+                _ => self.error(
+                    "wrong-type",
+                    value.span,
+                    format!("`unprobed` must say why `{}` cannot be probed", key.value),
+                    "expected the reason, as text",
+                    None,
+                ),
+            }
+        }
+        out
+    }
+
+    /// Every `unprobed` key must name a bound of the rule (or a fact one
+    /// bounds): a declaration that names nothing would excuse nothing.
+    fn check_unprobed(&mut self, rule: &Rule) {
+        if rule.unprobed.is_empty() {
+            return;
+        }
+        let bounds = super::bounds::formula(rule)
+            .map(|f| f.bounds)
+            .unwrap_or_default();
+        for declared in &rule.unprobed {
+            if bounds.iter().any(|b| b.named_by(&declared.bound.value)) {
+                continue;
+            }
+            let mut names: Vec<String> = bounds.iter().map(|b| b.text.clone()).collect();
+            names.extend(
+                bounds
+                    .iter()
+                    .flat_map(|b| b.facts.iter().map(|f| f.info().path.to_owned())),
+            );
+            names.dedup();
+            let help = suggest::closest(&declared.bound.value, names.iter().map(String::as_str))
+                .map_or_else(
+                    || {
+                        if names.is_empty() {
+                            "this rule has no numeric bound".to_owned()
+                        } else {
+                            format!("the rule's bounds: {}", names.join(", "))
+                        }
+                    },
+                    |s| format!("did you mean `{s}`?"),
+                );
+            self.error(
+                "unknown-bound",
+                declared.bound.span,
+                format!(
+                    "`{}` is not a bound of rule `{}`",
+                    declared.bound.value, rule.id
+                ),
+                "no such bound",
+                Some(help),
+            );
+        }
     }
 
     /// `citation_for`: a citation per profile, each replacing the rule's own
