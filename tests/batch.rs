@@ -278,8 +278,8 @@ fn sarif_validates_against_the_2_1_0_schema() {
         .as_array()
         .map_or(0, Vec::len);
     assert_eq!(
-        rules, 19,
-        "every rule id in force for the us profile, each once"
+        rules, 21,
+        "every rule id in force for the us profile, and the two coverage ids, each once"
     );
     let first = &run["results"][0];
     assert_eq!(first["ruleId"], "isotretinoin.max-daily-dose");

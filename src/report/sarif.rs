@@ -62,7 +62,12 @@ impl Log {
     /// The finished log as JSON, with a descriptor for every rule of the profile.
     pub fn finish(self, set: &RuleSet, profile: &str, docs_base: Option<&str>) -> String {
         let mut descriptors: BTreeMap<&str, sarif::ReportingDescriptor> = BTreeMap::new();
-        for rule in set.rules().filter(|r| r.in_profile(profile)) {
+        // The coverage findings (`coverage.*`) are described too, once each.
+        for rule in set
+            .rules()
+            .chain(set.coverage_rules())
+            .filter(|r| r.in_profile(profile))
+        {
             let c = rule.citation_in(profile);
             let help = format!("{}\n\nSource: {}: \"{}\"", rule.help, c.short, c.quote);
             let default_level = match rule.severity {
