@@ -75,9 +75,9 @@ pub fn pack_products(pack: &Pack) -> String {
                 .map(|(f, v)| format!("{} = {}", f.info().path, crate::eval::show_fact(*f, *v)))
                 .collect();
             if fixes.is_empty() {
-                p.name.clone()
+                p.written.clone()
             } else {
-                format!("{} ({})", p.name, fixes.join(", "))
+                format!("{} ({})", p.written, fixes.join(", "))
             }
         })
         .collect();

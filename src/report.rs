@@ -109,8 +109,13 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
             }
         }
     }
+    // A finding that reads no fact (a product without its own rules here,
+    // no rule applied) is about what the regimen names.
     if labels.is_empty() {
-        push(&mut labels, regimen.anchors.document, "this regimen".into());
+        match regimen.product.as_ref().or(regimen.drug.as_ref()) {
+            Some(name) => push(&mut labels, name.span, name.value.clone()),
+            None => push(&mut labels, regimen.anchors.document, "this regimen".into()),
+        }
     }
     if let Some(source) = &regimen.source {
         d.source = Some(source.clone());

@@ -265,6 +265,8 @@ impl Pack {
 pub struct Product {
     /// The name, lowercase.
     pub name: String,
+    /// The name as the pack writes it, for messages.
+    pub written: String,
     /// The facts the product fixes, set on every regimen that names it.
     pub fixes: Vec<(Fact, Val)>,
 }

@@ -390,7 +390,7 @@ fn absorica_ld_under_the_eu_profile_says_what_was_not_checked() {
             "{drug}"
         );
         let message = finding(&record, NOT_COVERED)["message"].to_string();
-        assert!(message.contains("absorica ld"), "{message}");
+        assert!(message.contains("Absorica LD"), "{message}");
         // Under the US profile it is its own pack, and 1 mg/kg/day is above
         // its 0.4-0.8 range.
         let (_, record) = check("ld-us", &yaml, &[]);

@@ -325,6 +325,7 @@ impl Loader {
                 .into_iter()
                 .map(|p| Product {
                     name: p.value.to_lowercase(),
+                    written: p.value,
                     fixes: Vec::new(),
                 })
                 .collect();
@@ -355,6 +356,7 @@ impl Loader {
             };
             out.push(Product {
                 name: name.value.to_lowercase(),
+                written: name.value.clone(),
                 fixes,
             });
         }
@@ -478,7 +480,7 @@ impl Loader {
             None,
         );
         let elsewhere = elsewhere.map(|products| {
-            let names: Vec<&str> = products.iter().map(|p| p.name.as_str()).collect();
+            let names: Vec<&str> = products.iter().map(|p| p.written.as_str()).collect();
             synthesized(
                 NOT_COVERED,
                 "A rule pack for the product in this profile",
