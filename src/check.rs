@@ -75,6 +75,57 @@ pub enum Code {
     FactInRange(Fact, Val, Val),
 }
 
+impl Code {
+    /// Every fact the code reads, left to right, once per occurrence: the
+    /// one walk of the tree that the loader (the fact to underline) and the
+    /// bound prober (what a bound reads, what can be solved for) share.
+    pub fn facts(&self) -> Vec<Fact> {
+        let mut out = Vec::new();
+        self.push_facts(&mut out);
+        out
+    }
+
+    fn push_facts(&self, out: &mut Vec<Fact>) {
+        match self {
+            Code::Fact(f)
+            | Code::Present(f)
+            | Code::FactOr(f, _)
+            | Code::FactInRange(f, _, _)
+            | Code::FactCmp { fact: f, .. }
+            | Code::NumCmp { fact: f, .. } => out.push(*f),
+            Code::Const(_) => {}
+            Code::Not(a) | Code::Neg(a) => a.push_facts(out),
+            Code::And(a, b)
+            | Code::Or(a, b)
+            | Code::Default(a, b)
+            | Code::Cmp(_, a, b)
+            | Code::Arith(_, a, b)
+            | Code::DaysBetween(a, b)
+            | Code::ShiftDate(a, b, _) => {
+                a.push_facts(out);
+                b.push_facts(out);
+            }
+            Code::InRange(x, lo, hi) => {
+                x.push_facts(out);
+                lo.push_facts(out);
+                hi.push_facts(out);
+            }
+        }
+    }
+
+    /// How many times the code reads `fact`.
+    pub fn occurrences(&self, fact: Fact) -> usize {
+        self.facts().into_iter().filter(|f| *f == fact).count()
+    }
+
+    /// The set of facts the code reads.
+    pub fn reads(&self) -> FactSet {
+        self.facts()
+            .into_iter()
+            .fold(FactSet::EMPTY, |set, f| set.union(FactSet::one(f)))
+    }
+}
+
 /// A checked expression: its code, its type and how to show its value.
 #[derive(Clone, Debug)]
 pub struct Typed {
@@ -231,7 +282,7 @@ fn fuse_shapes(code: Code) -> Code {
                 if_missing: None,
             },
             (Code::Const(value), Code::Fact(fact)) => Code::FactCmp {
-                op: flip(op),
+                op: op.flipped(),
                 fact,
                 value,
                 if_missing: None,
@@ -340,17 +391,6 @@ fn typed_cmp(op: BinOp, fact: Fact, value: Val, if_missing: Option<bool>) -> Cod
             value,
             if_missing,
         },
-    }
-}
-
-/// `c <op> x` as `x <op'> c`.
-fn flip(op: BinOp) -> BinOp {
-    match op {
-        BinOp::Lt => BinOp::Gt,
-        BinOp::Le => BinOp::Ge,
-        BinOp::Gt => BinOp::Lt,
-        BinOp::Ge => BinOp::Le,
-        other => other,
     }
 }
 

@@ -278,7 +278,7 @@ impl Builder {
                     text,
                     end: None,
                     span,
-                    facts: reads(lhs),
+                    facts: lhs.reads(),
                 });
             }
             AtomKind::Range { lhs, lo, hi } => {
@@ -297,7 +297,7 @@ impl Builder {
                         text: text.clone(),
                         end: Some(end),
                         span,
-                        facts: reads(lhs),
+                        facts: lhs.reads(),
                     });
                 }
             }
@@ -348,44 +348,13 @@ fn constant_sides(expr: &Expr) -> [Option<&Expr>; 2] {
     }
 }
 
-/// The facts a piece of code reads.
-pub fn reads(code: &Code) -> FactSet {
-    match code {
-        Code::Fact(f) | Code::Present(f) | Code::FactOr(f, _) | Code::FactInRange(f, _, _) => {
-            FactSet::one(*f)
-        }
-        Code::FactCmp { fact, .. } | Code::NumCmp { fact, .. } => FactSet::one(*fact),
-        Code::Const(_) => FactSet::EMPTY,
-        Code::Not(a) | Code::Neg(a) => reads(a),
-        Code::And(a, b)
-        | Code::Or(a, b)
-        | Code::Default(a, b)
-        | Code::Cmp(_, a, b)
-        | Code::Arith(_, a, b)
-        | Code::DaysBetween(a, b)
-        | Code::ShiftDate(a, b, _) => reads(a).union(reads(b)),
-        Code::InRange(x, a, b) => reads(x).union(reads(a)).union(reads(b)),
-    }
-}
-
 /// The value of code that reads no fact.
 fn constant(code: &Code) -> Option<Val> {
-    if !reads(code).is_empty() {
+    if !code.reads().is_empty() {
         return None;
     }
     let row = [None; crate::facts::FACT_COUNT];
     crate::eval::eval(code, &row).ok()
-}
-
-/// `c <op> x` as `x <op'> c`.
-fn flip(op: BinOp) -> BinOp {
-    match op {
-        BinOp::Lt => BinOp::Gt,
-        BinOp::Le => BinOp::Ge,
-        BinOp::Gt => BinOp::Lt,
-        BinOp::Ge => BinOp::Le,
-        other => other,
-    }
 }
 
 fn atom_kind(code: &Code, expr: &Expr, scope: Scope) -> AtomKind {
@@ -425,7 +394,7 @@ fn atom_kind(code: &Code, expr: &Expr, scope: Scope) -> AtomKind {
             },
             (Some(value), None) => AtomKind::Compare {
                 lhs: (**b).clone(),
-                op: flip(*op),
+                op: op.flipped(),
                 value,
             },
             // Two values compared: their difference against zero (days

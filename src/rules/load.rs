@@ -1121,7 +1121,7 @@ impl Loader {
             .facts
             .union(when.as_ref().map_or(FactSet::EMPTY, |c| c.facts))
             .union(unless.as_ref().map_or(FactSet::EMPTY, |c| c.facts));
-        let primary = primary.or_else(|| first_fact(&violation.code));
+        let primary = primary.or_else(|| violation.code.facts().first().copied());
         let unprobed = node
             .get("unprobed")
             .map(|n| self.unprobed(n))
@@ -1335,30 +1335,6 @@ impl Loader {
             quote?.value,
             doc.location.clone(),
         ))
-    }
-}
-
-/// The first fact a condition reads, in reading order: what a finding underlines.
-fn first_fact(code: &Code) -> Option<Fact> {
-    match code {
-        Code::Fact(f)
-        | Code::Present(f)
-        | Code::FactCmp { fact: f, .. }
-        | Code::NumCmp { fact: f, .. }
-        | Code::FactOr(f, _)
-        | Code::FactInRange(f, _, _) => Some(*f),
-        Code::Const(_) => None,
-        Code::Not(a) | Code::Neg(a) => first_fact(a),
-        Code::And(a, b)
-        | Code::Or(a, b)
-        | Code::Default(a, b)
-        | Code::Cmp(_, a, b)
-        | Code::Arith(_, a, b)
-        | Code::DaysBetween(a, b)
-        | Code::ShiftDate(a, b, _) => first_fact(a).or_else(|| first_fact(b)),
-        Code::InRange(x, lo, hi) => first_fact(x)
-            .or_else(|| first_fact(lo))
-            .or_else(|| first_fact(hi)),
     }
 }
 

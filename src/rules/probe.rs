@@ -16,7 +16,7 @@
 
 use rust_decimal::Decimal;
 
-use super::bounds::{AtomKind, Bound, Formula, reads};
+use super::bounds::{AtomKind, Bound, Formula};
 use super::{Pack, Rule};
 use crate::check::Code;
 use crate::eval::{Engine, Kind};
@@ -447,7 +447,7 @@ fn describe(lhs: &Code) -> String {
     match lhs {
         Code::Fact(f) | Code::FactOr(f, _) => format!("`{}`", f.info().path),
         other => {
-            let facts: Vec<&str> = reads(other).iter().map(|f| f.info().path).collect();
+            let facts: Vec<&str> = other.reads().iter().map(|f| f.info().path).collect();
             format!("the value computed from {}", facts.join(", "))
         }
     }
@@ -456,33 +456,13 @@ fn describe(lhs: &Code) -> String {
 /// The facts `lhs` reads exactly once, which it can be solved for; those
 /// of the phase first (a dose before a weight).
 fn free_facts(lhs: &Code) -> Vec<Fact> {
-    let mut facts: Vec<Fact> = reads(lhs)
+    let mut facts: Vec<Fact> = lhs
+        .reads()
         .iter()
-        .filter(|f| occurrences(lhs, *f) == 1)
+        .filter(|f| lhs.occurrences(*f) == 1)
         .collect();
     facts.sort_by_key(|f| (f.info().level != Level::Phase, *f));
     facts
-}
-
-fn occurrences(code: &Code, fact: Fact) -> usize {
-    match code {
-        Code::Fact(f) | Code::Present(f) | Code::FactOr(f, _) | Code::FactInRange(f, _, _) => {
-            usize::from(*f == fact)
-        }
-        Code::FactCmp { fact: f, .. } | Code::NumCmp { fact: f, .. } => usize::from(*f == fact),
-        Code::Const(_) => 0,
-        Code::Not(a) | Code::Neg(a) => occurrences(a, fact),
-        Code::And(a, b)
-        | Code::Or(a, b)
-        | Code::Default(a, b)
-        | Code::Cmp(_, a, b)
-        | Code::Arith(_, a, b)
-        | Code::DaysBetween(a, b)
-        | Code::ShiftDate(a, b, _) => occurrences(a, fact) + occurrences(b, fact),
-        Code::InRange(x, a, b) => {
-            occurrences(x, fact) + occurrences(a, fact) + occurrences(b, fact)
-        }
-    }
 }
 
 /// The value of `fact` that makes `code` equal `target` on `row` (the other
@@ -498,7 +478,7 @@ fn solve(code: &Code, fact: Fact, target: Val, row: &crate::regimen::Row) -> Opt
         Code::Default(a, _) => solve(a, fact, target, row),
         Code::Neg(a) => solve(a, fact, Val::Num(-num(target)?), row),
         Code::Arith(op, a, b) => {
-            let in_a = occurrences(a, fact) == 1;
+            let in_a = a.occurrences(fact) == 1;
             let t = num(target)?;
             let o = num(other(if in_a { b } else { a })?)?;
             let inner = match (op, in_a) {
@@ -517,7 +497,7 @@ fn solve(code: &Code, fact: Fact, target: Val, row: &crate::regimen::Row) -> Opt
             let days = i64::try_from(num(target)?.trunc().mantissa())
                 .ok()
                 .filter(|_| num(target).is_some_and(|t| t.fract().is_zero()))?;
-            if occurrences(a, fact) == 1 {
+            if a.occurrences(fact) == 1 {
                 let Val::Date(right) = other(b)? else {
                     return None;
                 };
