@@ -252,7 +252,7 @@ enum Open {
     /// CSV, with the rows of the regimen being gathered.
     Csv {
         name: String,
-        csv: ::csv::Reader<Counting<Box<dyn Read + Send>>>,
+        csv: ::csv::Reader<LineCount<Counting<Box<dyn Read + Send>>>>,
         header: Arc<Header>,
         group: Group,
     },
@@ -466,6 +466,79 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// Finds the line a CSV record starts on. The csv crate's own count lags
+/// after a `\r\n` row end (it counts the `\n` only when reading the next
+/// record) and after blank lines (BurntSushi/rust-csv#395, #208), which put
+/// every row of a Windows file one line too low. This reader notes where
+/// the newlines are in what it hands the csv reader, whose buffer asks for
+/// more only once it has used all it has, so only the newlines of about
+/// the last buffer need keeping.
+struct LineCount<R> {
+    inner: R,
+    /// Bytes handed out so far.
+    offset: u64,
+    /// Offsets of newlines not yet passed, in order.
+    newlines: VecDeque<u64>,
+    /// Newlines passed (before every offset still asked about).
+    passed: usize,
+}
+
+impl<R> LineCount<R> {
+    fn new(inner: R) -> Self {
+        LineCount {
+            inner,
+            offset: 0,
+            newlines: VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// Counts as passed the newlines before `offset`.
+    fn pass(&mut self, offset: u64) {
+        while self.newlines.front().is_some_and(|&n| n < offset) {
+            self.newlines.pop_front();
+            self.passed += 1;
+        }
+    }
+
+    /// The 1-based line of the byte at `offset`, for offsets that never go
+    /// back and lie within what the csv reader has consumed.
+    fn line_at(&mut self, offset: u64) -> usize {
+        self.pass(offset);
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for LineCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Everything handed out before is consumed, so the record in
+        // progress ends at or after `offset`, and it and every later one
+        // ends on a line after any newline before `offset - 1`.
+        self.pass(self.offset.saturating_sub(1));
+        let n = self.inner.read(buf)?;
+        let start = self.offset;
+        self.newlines.extend(
+            buf[..n]
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| start + i as u64),
+        );
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// The line a CSV record just read starts on: the line of its last byte
+/// (the end of row, or the end of the file) less the newlines inside its
+/// quoted cells.
+fn record_line(csv: &mut ::csv::Reader<LineCount<impl Read>>, raw: &::csv::ByteRecord) -> usize {
+    let end = csv.position().byte();
+    let last = csv.get_mut().line_at(end.saturating_sub(1));
+    let inside = raw.as_slice().iter().filter(|b| **b == b'\n').count();
+    last.saturating_sub(inside).max(1)
+}
+
 /// A whole file as text, or the task standing for why it cannot be read.
 fn read_whole(reader: impl Read, name: &str) -> Result<Result<Arc<SourceFile>, Task>, Trouble> {
     let mut bytes = Vec::new();
@@ -621,7 +694,7 @@ fn open_csv(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(reader);
+        .from_reader(LineCount::new(reader));
     let mut record = ::csv::StringRecord::new();
     let io = |e: ::csv::Error| Trouble::Io(format!("cannot read {name}: {e}"));
     let header = match header {
@@ -690,7 +763,7 @@ impl Group {
 /// the same id), until it is full or the input ends.
 fn fill_csv(
     name: &str,
-    csv: &mut ::csv::Reader<impl Read>,
+    csv: &mut ::csv::Reader<LineCount<impl Read>>,
     header: &Arc<Header>,
     group: &mut Group,
     batch: &mut Batch,
@@ -709,7 +782,7 @@ fn fill_csv(
                 return Err(Trouble::Io(format!("cannot read {name}: {e}")));
             }
         }
-        let line = raw.position().map_or(0, |p| p.line() as usize);
+        let line = record_line(csv, &raw);
         let blank = |cell: &[u8]| std::str::from_utf8(cell).is_ok_and(|t| t.trimmed().is_empty());
         if raw.iter().all(blank) {
             continue;
@@ -927,6 +1000,39 @@ mod tests {
             name: Arc::from("t.jsonl"),
             line: 1,
             text: "x".repeat(bytes),
+        }
+    }
+
+    /// Record lines stay right whatever the csv reader's buffer size, so
+    /// across every cut of the input into reads: each row's first cell is
+    /// the line it starts on.
+    #[test]
+    fn csv_record_lines_for_any_buffer() {
+        let text = "1\r\n\r\n3,a\n\n5\r\n\"6\r\nx\",b\r\n\n\n10\r\n11";
+        for capacity in 1..text.len() + 2 {
+            let mut csv = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .buffer_capacity(capacity)
+                .from_reader(LineCount::new(text.as_bytes()));
+            let mut raw = ::csv::ByteRecord::new();
+            let mut got = Vec::new();
+            while csv.read_byte_record(&mut raw).unwrap_or(false) {
+                let first = String::from_utf8_lossy(&raw[0]).into_owned();
+                got.push((first, record_line(&mut csv, &raw)));
+            }
+            let want: Vec<(String, usize)> = [
+                ("1", 1),
+                ("3", 3),
+                ("5", 5),
+                ("6\r\nx", 6),
+                ("10", 10),
+                ("11", 11),
+            ]
+            .iter()
+            .map(|(s, l)| ((*s).to_owned(), *l))
+            .collect();
+            assert_eq!(got, want, "buffer of {capacity}");
         }
     }
 

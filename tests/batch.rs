@@ -455,3 +455,96 @@ fn an_unusable_csv_row_spoils_its_regimen_and_no_other() {
         assert!(stderr(&out).contains("4 regimens: 2 pass, 0 warn, 0 fail, 2 invalid"));
     }
 }
+
+/// A CSV saved on Windows (`\r\n`) names the same lines as the same file
+/// with `\n`, in every format, also after blank lines, a quoted cell
+/// holding a line break, and a last row with no line end. (The csv crate's
+/// own line count lagged one line behind after every `\r\n`.)
+#[test]
+fn csv_with_windows_line_endings_names_the_right_lines() {
+    let dir = temp_dir("crlf");
+    let rows = [
+        HEADER.to_owned(),
+        String::new(),
+        row("A", "70", "80", "20"),
+        row("B", "7O", "35", "20"),
+        row("\"C\nc\"", "7O", "35", "20"),
+        row("D", "7O", "35", "20"),
+    ];
+    write(&dir, "unix.csv", &rows.join("\n"));
+    write(
+        &dir,
+        "windows.csv",
+        &rows.join("\r\n").replace("C\r\nc", "C\nc"),
+    );
+    let lines = |format: &str, file: &str| {
+        let out = rxlint(&dir, &["check", "--format", format, file], None);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format} {file}: {}",
+            stderr(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).replace("windows.csv", "unix.csv")
+    };
+    let json = records(&rxlint(
+        &dir,
+        &["check", "--format", "json", "windows.csv"],
+        None,
+    ));
+    let at: Vec<(&str, u64)> = json
+        .iter()
+        .map(|r| {
+            (
+                r["input"].as_str().unwrap_or(""),
+                r["findings"][0]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("windows.csv:3", 3),
+            ("windows.csv:4", 4),
+            ("windows.csv:5", 5),
+            ("windows.csv:7", 7)
+        ]
+    );
+    assert_eq!(json[1]["findings"][0]["field"], "row 4, column weight_kg");
+    let github = lines("github", "windows.csv");
+    assert!(
+        github.contains("::error file=unix.csv,line=4,col=16,"),
+        "{github}"
+    );
+    for format in ["json", "github", "junit", "sarif", "human"] {
+        assert_eq!(
+            lines(format, "windows.csv"),
+            lines(format, "unix.csv"),
+            "{format}"
+        );
+    }
+}
+
+/// YAML and JSON Lines saved with `\r\n` keep their line numbers too.
+#[test]
+fn yaml_and_json_lines_with_windows_line_endings() {
+    let dir = temp_dir("crlf-docs");
+    let yaml = "id: RX-1\ndrug: isotretinoin\npatient: {weight: 70 kg, age: 24, sex: male}\ncourse:\n  phases:\n    - dose: 80 mg\n      frequency: 2/day\n      duration: 20 weeks\n      with_food: true\n";
+    write(&dir, "r.yaml", &yaml.replace('\n', "\r\n"));
+    let out = rxlint(&dir, &["check", "--format", "github", "r.yaml"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("file=r.yaml,line=6,col=13,"), "{text}");
+    let good = r#"{"drug":"isotretinoin","patient":{"weight":"70 kg","age":24,"sex":"male"},"course":{"phases":[{"dose":"80 mg","frequency":"2/day","duration":"20 weeks","with_food":true}]}}"#;
+    write(
+        &dir,
+        "r.jsonl",
+        &format!("{good}\r\n\r\n{{\"drug\":\r\n{good}\r\n"),
+    );
+    let recs = records(&rxlint(
+        &dir,
+        &["check", "--format", "json", "r.jsonl"],
+        None,
+    ));
+    let inputs: Vec<&str> = recs.iter().filter_map(|r| r["input"].as_str()).collect();
+    assert_eq!(inputs, ["r.jsonl:1", "r.jsonl:3", "r.jsonl:4"]);
+}
