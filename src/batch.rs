@@ -748,7 +748,8 @@ impl Group {
                     message,
                     None,
                 );
-                if let Some(id) = id {
+                // An id over the limit is not echoed (the builder refuses it).
+                if let Some(id) = id.filter(|id| id.len() <= crate::regimen::MAX_ID_BYTES) {
                     regimen.id = id;
                 }
                 batch.push(Task::Ready(Box::new(regimen)));
