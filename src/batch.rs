@@ -86,6 +86,9 @@ pub struct Input {
     pub origin: Origin,
     /// How.
     pub format: Format,
+    /// Found by searching a directory rather than named: such a file that
+    /// cannot be used is one invalid record, not the end of the run.
+    pub found: bool,
 }
 
 /// A unit of work for a worker.
@@ -184,54 +187,141 @@ pub enum Trouble {
     Header(Vec<Diagnostic>),
 }
 
-/// Checks what can be checked before any record is read: every input opens,
-/// and every CSV header is valid. Returns the checked headers, by input.
-pub fn prepare(inputs: &[Input]) -> Result<Vec<Option<Arc<Header>>>, Trouble> {
-    let mut headers = Vec::with_capacity(inputs.len());
+/// What [`prepare`] found of one input.
+#[derive(Debug)]
+pub enum Prepared {
+    /// To be read; for a CSV file, its checked header.
+    Read(Option<Arc<Header>>),
+    /// Not to be read: a file found in a directory that cannot be opened,
+    /// or any file that is not text. It is one invalid record.
+    Unusable {
+        /// The finding's code (`input.unreadable-file`, `input.not-utf8`,
+        /// `input.csv-empty`).
+        code: &'static str,
+        /// What the file is, or why it cannot be read.
+        message: String,
+    },
+}
+
+impl Format {
+    /// The format's name in messages.
+    fn noun(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::JsonLines => "JSON Lines",
+            Format::Csv => "CSV",
+            Format::Fhir => "FHIR JSON",
+        }
+    }
+}
+
+/// Why a file cannot be opened, naming a dangling symbolic link as such.
+pub fn unopenable(path: &std::path::Path, name: &str, error: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if error.kind() == std::io::ErrorKind::NotFound => format!(
+            "{name} is a symbolic link to {}, which does not exist",
+            target.display()
+        ),
+        _ => format!("cannot read {name}: {error}"),
+    }
+}
+
+/// Checks what can be checked before any record is read: every input
+/// opens, no file is binary (a spreadsheet saved under a `.csv` name), and
+/// every CSV header is valid.
+///
+/// A file named on the command line that cannot be opened, and any CSV
+/// header that is wrong, stop the run (exit 2). A file found by searching
+/// a directory that cannot be opened or is an empty CSV, and any file
+/// whose first bytes are not text, become one invalid record each, and
+/// the run goes on.
+pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
+    let mut prepared = Vec::with_capacity(inputs.len());
     let mut problems = Vec::new();
     for input in inputs {
         let name = input.origin.name();
-        if let Origin::File(path) = &input.origin {
-            std::fs::File::open(path)
-                .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
-        }
-        headers.push(None);
-        if input.format != Format::Csv {
-            continue;
-        }
         // Standard input cannot be read twice; its header is checked when read.
         let Origin::File(path) = &input.origin else {
+            prepared.push(Prepared::Read(None));
             continue;
         };
-        let file = std::fs::File::open(path)
-            .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
+        let mut head = Vec::with_capacity(crate::sniff::HEAD_BYTES);
+        let opened = std::fs::File::open(path).and_then(|mut file| {
+            (&mut file)
+                .take(crate::sniff::HEAD_BYTES as u64)
+                .read_to_end(&mut head)?;
+            Ok(file)
+        });
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) if input.found => {
+                prepared.push(Prepared::Unusable {
+                    code: "input.unreadable-file",
+                    message: unopenable(path, &name, &e),
+                });
+                continue;
+            }
+            Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
+        };
+        if let Some(kind) = crate::sniff::binary_kind(&head) {
+            prepared.push(Prepared::Unusable {
+                code: "input.not-utf8",
+                message: format!("{name}: this is {kind}, not {}", input.format.noun()),
+            });
+            continue;
+        }
+        if input.format != Format::Csv {
+            prepared.push(Prepared::Read(None));
+            continue;
+        }
+        let empty =
+            head.len() < crate::sniff::HEAD_BYTES && head.iter().all(u8::is_ascii_whitespace);
+        if empty {
+            let message = format!("{name} is empty: it has no header row");
+            if input.found {
+                prepared.push(Prepared::Unusable {
+                    code: "input.csv-empty",
+                    message,
+                });
+            } else {
+                problems.push(Diagnostic::new(
+                    "input.csv-empty",
+                    crate::diagnostic::Level::Error,
+                    message,
+                ));
+            }
+            continue;
+        }
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(file);
+            .from_reader(std::io::Cursor::new(head).chain(file));
         let mut record = ::csv::StringRecord::new();
         match reader.read_record(&mut record) {
             Ok(true) => {
                 let cells: Vec<String> = record.iter().map(str::to_owned).collect();
                 match Header::check(&name, &cells) {
-                    Ok(h) => {
-                        if let Some(last) = headers.last_mut() {
-                            *last = Some(Arc::new(h));
-                        }
+                    Ok(h) => prepared.push(Prepared::Read(Some(Arc::new(h)))),
+                    Err(mut d) => {
+                        problems.append(&mut d);
+                        prepared.push(Prepared::Read(None));
                     }
-                    Err(mut d) => problems.append(&mut d),
                 }
             }
-            Ok(false) => problems.push(Diagnostic::new(
-                "input.csv-empty",
-                crate::diagnostic::Level::Error,
-                format!("{name} is empty: it has no header row"),
-            )),
+            Ok(false) => {
+                problems.push(Diagnostic::new(
+                    "input.csv-empty",
+                    crate::diagnostic::Level::Error,
+                    format!("{name} is empty: it has no header row"),
+                ));
+                prepared.push(Prepared::Read(None));
+            }
             Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
         }
     }
     if problems.is_empty() {
-        Ok(headers)
+        Ok(prepared)
     } else {
         Err(Trouble::Header(problems))
     }
@@ -262,7 +352,7 @@ enum Open {
 /// (under a lock), so that a batch is read, worked and written on one core.
 struct Reader<'a> {
     inputs: &'a [Input],
-    headers: &'a [Option<Arc<Header>>],
+    headers: &'a [Prepared],
     progress: &'a Progress,
     /// The next input to open.
     next_input: usize,
@@ -303,11 +393,7 @@ impl Batch {
 }
 
 impl<'a> Reader<'a> {
-    fn new(
-        inputs: &'a [Input],
-        headers: &'a [Option<Arc<Header>>],
-        progress: &'a Progress,
-    ) -> Self {
+    fn new(inputs: &'a [Input], headers: &'a [Prepared], progress: &'a Progress) -> Self {
         Reader {
             inputs,
             headers,
@@ -371,6 +457,21 @@ impl<'a> Reader<'a> {
         };
         self.next_input += 1;
         let name = input.origin.name();
+        let header = match header {
+            Prepared::Read(header) => header,
+            Prepared::Unusable { code, message } => {
+                let empty = SourceFile::new(name.as_str(), String::new());
+                let position = crate::source::position(&name, 1);
+                self.pending.push_back(Task::Ready(Box::new(unreadable(
+                    &empty,
+                    position,
+                    code,
+                    message.clone(),
+                    None,
+                ))));
+                return Ok(true);
+            }
+        };
         if is_bulk_file(input) {
             // A Bulk Data export's files reference each other, so they are
             // read together, and their records take the place of the
@@ -378,7 +479,12 @@ impl<'a> Reader<'a> {
             if !self.bulk_done {
                 self.bulk_done = true;
                 let mut sources = Vec::new();
-                for bulk in self.inputs.iter().filter(|i| is_bulk_file(i)) {
+                let usable = self
+                    .inputs
+                    .iter()
+                    .zip(self.headers)
+                    .filter(|(i, p)| is_bulk_file(i) && matches!(p, Prepared::Read(_)));
+                for (bulk, _) in usable {
                     match read_whole(self.open_input(bulk)?, &bulk.origin.name())? {
                         Ok(source) => sources.push(source),
                         Err(task) => self.pending.push_back(task),
@@ -857,7 +963,7 @@ fn fill_csv(
 pub fn run<'r, B: Default + Send>(
     inputs: &[Input],
     spans: bool,
-    headers: &[Option<Arc<Header>>],
+    headers: &[Prepared],
     engine: &Engine<'r>,
     jobs: usize,
     progress: &Progress,

@@ -460,11 +460,12 @@ fn expand(
         out.push(batch::Input {
             origin: batch::Origin::Stdin,
             format,
+            found: false,
         });
         return Ok(());
     }
-    let meta =
-        std::fs::metadata(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let meta = std::fs::metadata(input)
+        .map_err(|e| batch::unopenable(input, &input.display().to_string(), &e))?;
     if !meta.is_dir() {
         let format = match forced {
             Some(f) => to_format(f),
@@ -473,6 +474,7 @@ fn expand(
         out.push(batch::Input {
             origin: batch::Origin::File(input.to_path_buf()),
             format,
+            found: false,
         });
         return Ok(());
     }
@@ -488,13 +490,16 @@ fn expand(
     }
     found.sort();
     for path in found {
+        // A file found that cannot be opened (a dangling link) is read by
+        // its extension, and becomes an invalid record when prepared.
         let format = match forced {
             Some(f) => to_format(f),
-            None => detect(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            None => detect(&path).unwrap_or_else(|_| by_extension(&path)),
         };
         out.push(batch::Input {
             origin: batch::Origin::File(path),
             format,
+            found: true,
         });
     }
     Ok(())
@@ -510,6 +515,16 @@ fn to_format(f: InputFormat) -> batch::Format {
         InputFormat::Jsonl => batch::Format::JsonLines,
         InputFormat::Csv => batch::Format::Csv,
         InputFormat::Fhir => batch::Format::Fhir,
+    }
+}
+
+/// The format of a file by its extension alone.
+fn by_extension(path: &Path) -> batch::Format {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => batch::Format::Csv,
+        Some("json") => batch::Format::Json,
+        Some("jsonl" | "ndjson") => batch::Format::JsonLines,
+        _ => batch::Format::Yaml,
     }
 }
 

@@ -18,6 +18,7 @@ pub mod json;
 pub mod regimen;
 pub mod report;
 pub mod rules;
+pub mod sniff;
 pub mod source;
 pub mod suggest;
 pub mod syntax;

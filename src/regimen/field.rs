@@ -770,6 +770,8 @@ pub(super) fn finish(
                 | "input.not-utf8"
                 | "input.too-large"
                 | "input.csv-ragged-row"
+                | "input.csv-empty"
+                | "input.unreadable-file"
         )
     });
     if unreadable {
