@@ -74,6 +74,10 @@ struct CheckArgs {
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
+    /// Exit 0 when the inputs hold no regimen (by default a run that
+    /// checked nothing exits 2).
+    #[arg(long)]
+    allow_empty: bool,
     /// Base URL of the pages `rxlint rules doc` wrote, for SARIF rule links.
     #[arg(long, value_name = "URL")]
     docs_url: Option<String>,
@@ -271,8 +275,9 @@ fn check(args: &CheckArgs) -> Exit {
         Err(why) => return fail(why),
     };
     let mut inputs = Vec::new();
+    let mut empty_dirs = Vec::new();
     for input in &args.inputs {
-        if let Err(why) = expand(input, args.input_format, &mut inputs) {
+        if let Err(why) = expand(input, args.input_format, &mut inputs, &mut empty_dirs) {
             return fail(why);
         }
     }
@@ -384,6 +389,17 @@ fn check(args: &CheckArgs) -> Exit {
         }
         return fail(format!("cannot write the report: {e}"));
     }
+    if summary.total() == 0 && !args.allow_empty {
+        // A QA or CI run that checked nothing has not passed.
+        let why = if empty_dirs.is_empty() {
+            "the inputs hold no regimens".to_owned()
+        } else {
+            empty_dirs.join("; ")
+        };
+        return fail(format!(
+            "nothing was checked: {why}; pass --allow-empty to accept a run with no records"
+        ));
+    }
     if summary.fail + summary.invalid > 0 {
         Exit::Findings
     } else {
@@ -450,10 +466,13 @@ fn progress_bar(inputs: &[batch::Input], quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// Adds the files of `input` (a file, a directory searched for regimen
+/// files, or `-`) to `out`. A directory holding none is noted in `empty`.
 fn expand(
     input: &Path,
     forced: Option<InputFormat>,
     out: &mut Vec<batch::Input>,
+    empty: &mut Vec<String>,
 ) -> Result<(), String> {
     if input.as_os_str() == "-" {
         let format = forced.map_or(batch::Format::Yaml, to_format);
@@ -482,7 +501,7 @@ fn expand(
     walk(input, &mut found)
         .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
     if found.is_empty() {
-        return Err(format!(
+        empty.push(format!(
             "no regimen files ({}) under {}",
             EXTENSIONS.map(|e| format!("*.{e}")).join(", "),
             input.display()
@@ -712,10 +731,14 @@ fn diff(old: &Path, new: &Path, profile: &str, inputs: &[PathBuf]) -> Exit {
         }
     };
     let mut files = Vec::new();
+    let mut empty = Vec::new();
     for input in inputs {
-        if let Err(why) = expand(input, None, &mut files) {
+        if let Err(why) = expand(input, None, &mut files, &mut empty) {
             return fail(why);
         }
+    }
+    if let Some(why) = empty.first() {
+        return fail(why);
     }
     let before = match run_quietly(&old_set, profile, &files) {
         Ok(v) => v,

@@ -420,3 +420,60 @@ fn rules_doc_and_diff() {
         "{text}"
     );
 }
+
+/// A run with no records (a header-only CSV, an empty JSON Lines file, a
+/// folder with no regimen files) checked nothing, which is no success for
+/// QA or CI: exit 2 with a message on standard error, unless
+/// `--allow-empty` is given.
+#[test]
+fn a_run_with_no_records_exits_2_unless_allowed() {
+    let dir = temp_dir("empty-runs");
+    let header = "id,drug,weight_kg,age_years,sex,pregnant,childbearing_potential,pregnancy_test,contraception,egfr,renal_impairment,severity,scarring,truncal,start,previous_course_end,dose_mg,daily_dose_mg,frequency_per_day,duration_weeks,with_food";
+    std::fs::write(dir.join("header-only.csv"), format!("{header}\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("empty.jsonl"), "").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("blank.jsonl"), "\n\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.join("nothing/deeper")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("nothing/notes.txt"), "not a regimen")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cases: [&[&str]; 5] = [
+        &["header-only.csv"],
+        &["empty.jsonl"],
+        &["blank.jsonl", "empty.jsonl"],
+        &["nothing"],
+        &["--input-format", "jsonl", "-"],
+    ];
+    for inputs in cases {
+        for format in ["json", "human", "sarif"] {
+            let mut args = vec!["check", "--format", format];
+            args.extend_from_slice(inputs);
+            let out = rxlint_in(&dir, &args, Some(""));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("error: nothing was checked") && stderr.contains("--allow-empty"),
+                "{args:?}: {stderr}"
+            );
+            args.insert(1, "--allow-empty");
+            let out = rxlint_in(&dir, &args, Some(""));
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let out = rxlint_in(&dir, &["check", "nothing"], None);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "no regimen files (*.yaml, *.yml, *.json, *.jsonl, *.ndjson, *.csv) under nothing"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Records next to an empty input are a normal run.
+    std::fs::write(dir.join("r.yaml"), PASSING).unwrap_or_else(|e| panic!("{e}"));
+    let out = rxlint_in(&dir, &["check", "empty.jsonl", "nothing", "r.yaml"], None);
+    assert_eq!(out.status.code(), Some(0));
+}
