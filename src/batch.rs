@@ -330,6 +330,10 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
 /// Bytes read so far, for a progress bar.
 pub type Progress = Arc<AtomicU64>;
 
+/// A CSV input's reader, counting bytes and lines (boxed in [`Open`]: it
+/// holds the csv reader's state and line counts).
+type CsvReader = ::csv::Reader<LineCount<Counting<Box<dyn Read + Send>>>>;
+
 /// An input being read record by record.
 enum Open {
     /// JSON Lines.
@@ -342,7 +346,7 @@ enum Open {
     /// CSV, with the rows of the regimen being gathered.
     Csv {
         name: String,
-        csv: ::csv::Reader<LineCount<Counting<Box<dyn Read + Send>>>>,
+        csv: Box<CsvReader>,
         header: Arc<Header>,
         group: Group,
     },
@@ -822,7 +826,7 @@ fn open_csv(
     };
     Ok(Open::Csv {
         name,
-        csv,
+        csv: Box::new(csv),
         header,
         group: Group::default(),
     })

@@ -21,8 +21,11 @@ pub enum Exit {
     Clean = 0,
     /// At least one regimen is `fail` or `invalid`.
     Findings = 1,
-    /// The tool could not do its job.
+    /// The tool could not do its job (or checked nothing).
     Trouble = 2,
+    /// Interrupted by Ctrl-C (set by the signal handler, which exits
+    /// directly; listed here for the contract).
+    Interrupted = 130,
 }
 
 #[derive(Parser, Debug)]
@@ -281,20 +284,23 @@ fn check(args: &CheckArgs) -> Exit {
             return fail(why);
         }
     }
+    if let Err(why) = crate::output::refuse_inputs(args.output.as_deref(), &inputs) {
+        return fail(why);
+    }
     let headers = match batch::prepare(&inputs) {
         Ok(h) => h,
         Err(trouble) => return report_trouble(trouble),
     };
-    let mut out: Box<dyn Write + Send> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(std::io::BufWriter::with_capacity(1 << 16, f)),
-            Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
-        },
-        None => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        )),
+    let bar = progress_bar(&inputs, args.quiet);
+    // Installed before the temporary report exists, so that an interrupt
+    // always finds it to remove.
+    let pending = crate::output::Pending::default();
+    crate::output::on_interrupt(bar.clone(), pending.clone());
+    let (report, out) = match crate::output::Report::open(args.output.as_deref(), &pending) {
+        Ok(opened) => opened,
+        Err(why) => return fail(why),
     };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
@@ -304,7 +310,6 @@ fn check(args: &CheckArgs) -> Exit {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let progress = batch::Progress::default();
-    let bar = progress_bar(&inputs, args.quiet);
     let format = args.format;
     let profile = engine.profile().to_owned();
     let render = renderer(format, &profile, style);
@@ -375,6 +380,9 @@ fn check(args: &CheckArgs) -> Exit {
     if let Err(e) = out.flush() {
         write_error.get_or_insert(e);
     }
+    drop(out);
+    // Every return below but the last drops `report`, which leaves any
+    // previous report file as it was.
     if let Err(trouble) = result {
         return report_trouble(trouble);
     }
@@ -399,6 +407,9 @@ fn check(args: &CheckArgs) -> Exit {
         return fail(format!(
             "nothing was checked: {why}; pass --allow-empty to accept a run with no records"
         ));
+    }
+    if let Err(why) = report.commit() {
+        return fail(why);
     }
     if summary.fail + summary.invalid > 0 {
         Exit::Findings
@@ -943,5 +954,6 @@ mod tests {
         assert_eq!(Exit::Clean as i32, 0);
         assert_eq!(Exit::Findings as i32, 1);
         assert_eq!(Exit::Trouble as i32, 2);
+        assert_eq!(Exit::Interrupted as i32, 130);
     }
 }

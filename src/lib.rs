@@ -15,6 +15,7 @@ pub mod docs;
 pub mod eval;
 pub mod facts;
 pub mod json;
+pub mod output;
 pub mod regimen;
 pub mod report;
 pub mod rules;
