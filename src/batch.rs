@@ -86,6 +86,9 @@ pub struct Input {
     pub origin: Origin,
     /// How.
     pub format: Format,
+    /// Found by searching a directory rather than named: such a file that
+    /// cannot be used is one invalid record, not the end of the run.
+    pub found: bool,
 }
 
 /// A unit of work for a worker.
@@ -184,54 +187,141 @@ pub enum Trouble {
     Header(Vec<Diagnostic>),
 }
 
-/// Checks what can be checked before any record is read: every input opens,
-/// and every CSV header is valid. Returns the checked headers, by input.
-pub fn prepare(inputs: &[Input]) -> Result<Vec<Option<Arc<Header>>>, Trouble> {
-    let mut headers = Vec::with_capacity(inputs.len());
+/// What [`prepare`] found of one input.
+#[derive(Debug)]
+pub enum Prepared {
+    /// To be read; for a CSV file, its checked header.
+    Read(Option<Arc<Header>>),
+    /// Not to be read: a file found in a directory that cannot be opened,
+    /// or any file that is not text. It is one invalid record.
+    Unusable {
+        /// The finding's code (`input.unreadable-file`, `input.not-utf8`,
+        /// `input.csv-empty`).
+        code: &'static str,
+        /// What the file is, or why it cannot be read.
+        message: String,
+    },
+}
+
+impl Format {
+    /// The format's name in messages.
+    fn noun(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::JsonLines => "JSON Lines",
+            Format::Csv => "CSV",
+            Format::Fhir => "FHIR JSON",
+        }
+    }
+}
+
+/// Why a file cannot be opened, naming a dangling symbolic link as such.
+pub fn unopenable(path: &std::path::Path, name: &str, error: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if error.kind() == std::io::ErrorKind::NotFound => format!(
+            "{name} is a symbolic link to {}, which does not exist",
+            target.display()
+        ),
+        _ => format!("cannot read {name}: {error}"),
+    }
+}
+
+/// Checks what can be checked before any record is read: every input
+/// opens, no file is binary (a spreadsheet saved under a `.csv` name), and
+/// every CSV header is valid.
+///
+/// A file named on the command line that cannot be opened, and any CSV
+/// header that is wrong, stop the run (exit 2). A file found by searching
+/// a directory that cannot be opened or is an empty CSV, and any file
+/// whose first bytes are not text, become one invalid record each, and
+/// the run goes on.
+pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
+    let mut prepared = Vec::with_capacity(inputs.len());
     let mut problems = Vec::new();
     for input in inputs {
         let name = input.origin.name();
-        if let Origin::File(path) = &input.origin {
-            std::fs::File::open(path)
-                .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
-        }
-        headers.push(None);
-        if input.format != Format::Csv {
-            continue;
-        }
         // Standard input cannot be read twice; its header is checked when read.
         let Origin::File(path) = &input.origin else {
+            prepared.push(Prepared::Read(None));
             continue;
         };
-        let file = std::fs::File::open(path)
-            .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
+        let mut head = Vec::with_capacity(crate::sniff::HEAD_BYTES);
+        let opened = std::fs::File::open(path).and_then(|mut file| {
+            (&mut file)
+                .take(crate::sniff::HEAD_BYTES as u64)
+                .read_to_end(&mut head)?;
+            Ok(file)
+        });
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) if input.found => {
+                prepared.push(Prepared::Unusable {
+                    code: "input.unreadable-file",
+                    message: unopenable(path, &name, &e),
+                });
+                continue;
+            }
+            Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
+        };
+        if let Some(kind) = crate::sniff::binary_kind(&head) {
+            prepared.push(Prepared::Unusable {
+                code: "input.not-utf8",
+                message: format!("{name}: this is {kind}, not {}", input.format.noun()),
+            });
+            continue;
+        }
+        if input.format != Format::Csv {
+            prepared.push(Prepared::Read(None));
+            continue;
+        }
+        let empty =
+            head.len() < crate::sniff::HEAD_BYTES && head.iter().all(u8::is_ascii_whitespace);
+        if empty {
+            let message = format!("{name} is empty: it has no header row");
+            if input.found {
+                prepared.push(Prepared::Unusable {
+                    code: "input.csv-empty",
+                    message,
+                });
+            } else {
+                problems.push(Diagnostic::new(
+                    "input.csv-empty",
+                    crate::diagnostic::Level::Error,
+                    message,
+                ));
+            }
+            continue;
+        }
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(file);
+            .from_reader(std::io::Cursor::new(head).chain(file));
         let mut record = ::csv::StringRecord::new();
         match reader.read_record(&mut record) {
             Ok(true) => {
                 let cells: Vec<String> = record.iter().map(str::to_owned).collect();
                 match Header::check(&name, &cells) {
-                    Ok(h) => {
-                        if let Some(last) = headers.last_mut() {
-                            *last = Some(Arc::new(h));
-                        }
+                    Ok(h) => prepared.push(Prepared::Read(Some(Arc::new(h)))),
+                    Err(mut d) => {
+                        problems.append(&mut d);
+                        prepared.push(Prepared::Read(None));
                     }
-                    Err(mut d) => problems.append(&mut d),
                 }
             }
-            Ok(false) => problems.push(Diagnostic::new(
-                "input.csv-empty",
-                crate::diagnostic::Level::Error,
-                format!("{name} is empty: it has no header row"),
-            )),
+            Ok(false) => {
+                problems.push(Diagnostic::new(
+                    "input.csv-empty",
+                    crate::diagnostic::Level::Error,
+                    format!("{name} is empty: it has no header row"),
+                ));
+                prepared.push(Prepared::Read(None));
+            }
             Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
         }
     }
     if problems.is_empty() {
-        Ok(headers)
+        Ok(prepared)
     } else {
         Err(Trouble::Header(problems))
     }
@@ -239,6 +329,10 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Option<Arc<Header>>>, Trouble> {
 
 /// Bytes read so far, for a progress bar.
 pub type Progress = Arc<AtomicU64>;
+
+/// A CSV input's reader, counting bytes and lines (boxed in [`Open`]: it
+/// holds the csv reader's state and line counts).
+type CsvReader = ::csv::Reader<LineCount<Counting<Box<dyn Read + Send>>>>;
 
 /// An input being read record by record.
 enum Open {
@@ -252,7 +346,7 @@ enum Open {
     /// CSV, with the rows of the regimen being gathered.
     Csv {
         name: String,
-        csv: ::csv::Reader<Counting<Box<dyn Read + Send>>>,
+        csv: Box<CsvReader>,
         header: Arc<Header>,
         group: Group,
     },
@@ -262,7 +356,7 @@ enum Open {
 /// (under a lock), so that a batch is read, worked and written on one core.
 struct Reader<'a> {
     inputs: &'a [Input],
-    headers: &'a [Option<Arc<Header>>],
+    headers: &'a [Prepared],
     progress: &'a Progress,
     /// The next input to open.
     next_input: usize,
@@ -303,11 +397,7 @@ impl Batch {
 }
 
 impl<'a> Reader<'a> {
-    fn new(
-        inputs: &'a [Input],
-        headers: &'a [Option<Arc<Header>>],
-        progress: &'a Progress,
-    ) -> Self {
+    fn new(inputs: &'a [Input], headers: &'a [Prepared], progress: &'a Progress) -> Self {
         Reader {
             inputs,
             headers,
@@ -371,6 +461,21 @@ impl<'a> Reader<'a> {
         };
         self.next_input += 1;
         let name = input.origin.name();
+        let header = match header {
+            Prepared::Read(header) => header,
+            Prepared::Unusable { code, message } => {
+                let empty = SourceFile::new(name.as_str(), String::new());
+                let position = crate::source::position(&name, 1);
+                self.pending.push_back(Task::Ready(Box::new(unreadable(
+                    &empty,
+                    position,
+                    code,
+                    message.clone(),
+                    None,
+                ))));
+                return Ok(true);
+            }
+        };
         if is_bulk_file(input) {
             // A Bulk Data export's files reference each other, so they are
             // read together, and their records take the place of the
@@ -378,7 +483,12 @@ impl<'a> Reader<'a> {
             if !self.bulk_done {
                 self.bulk_done = true;
                 let mut sources = Vec::new();
-                for bulk in self.inputs.iter().filter(|i| is_bulk_file(i)) {
+                let usable = self
+                    .inputs
+                    .iter()
+                    .zip(self.headers)
+                    .filter(|(i, p)| is_bulk_file(i) && matches!(p, Prepared::Read(_)));
+                for (bulk, _) in usable {
                     match read_whole(self.open_input(bulk)?, &bulk.origin.name())? {
                         Ok(source) => sources.push(source),
                         Err(task) => self.pending.push_back(task),
@@ -464,6 +574,79 @@ impl<R: Read> Read for Counting<R> {
         self.progress.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
+}
+
+/// Finds the line a CSV record starts on. The csv crate's own count lags
+/// after a `\r\n` row end (it counts the `\n` only when reading the next
+/// record) and after blank lines (BurntSushi/rust-csv#395, #208), which put
+/// every row of a Windows file one line too low. This reader notes where
+/// the newlines are in what it hands the csv reader, whose buffer asks for
+/// more only once it has used all it has, so only the newlines of about
+/// the last buffer need keeping.
+struct LineCount<R> {
+    inner: R,
+    /// Bytes handed out so far.
+    offset: u64,
+    /// Offsets of newlines not yet passed, in order.
+    newlines: VecDeque<u64>,
+    /// Newlines passed (before every offset still asked about).
+    passed: usize,
+}
+
+impl<R> LineCount<R> {
+    fn new(inner: R) -> Self {
+        LineCount {
+            inner,
+            offset: 0,
+            newlines: VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// Counts as passed the newlines before `offset`.
+    fn pass(&mut self, offset: u64) {
+        while self.newlines.front().is_some_and(|&n| n < offset) {
+            self.newlines.pop_front();
+            self.passed += 1;
+        }
+    }
+
+    /// The 1-based line of the byte at `offset`, for offsets that never go
+    /// back and lie within what the csv reader has consumed.
+    fn line_at(&mut self, offset: u64) -> usize {
+        self.pass(offset);
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for LineCount<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        // Everything handed out before is consumed, so the record in
+        // progress ends at or after `offset`, and it and every later one
+        // ends on a line after any newline before `offset - 1`.
+        self.pass(self.offset.saturating_sub(1));
+        let n = self.inner.read(buf)?;
+        let start = self.offset;
+        self.newlines.extend(
+            buf[..n]
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| start + i as u64),
+        );
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// The line a CSV record just read starts on: the line of its last byte
+/// (the end of row, or the end of the file) less the newlines inside its
+/// quoted cells.
+fn record_line(csv: &mut ::csv::Reader<LineCount<impl Read>>, raw: &::csv::ByteRecord) -> usize {
+    let end = csv.position().byte();
+    let last = csv.get_mut().line_at(end.saturating_sub(1));
+    let inside = raw.as_slice().iter().filter(|b| **b == b'\n').count();
+    last.saturating_sub(inside).max(1)
 }
 
 /// A whole file as text, or the task standing for why it cannot be read.
@@ -621,7 +804,7 @@ fn open_csv(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(reader);
+        .from_reader(LineCount::new(reader));
     let mut record = ::csv::StringRecord::new();
     let io = |e: ::csv::Error| Trouble::Io(format!("cannot read {name}: {e}"));
     let header = match header {
@@ -643,7 +826,7 @@ fn open_csv(
     };
     Ok(Open::Csv {
         name,
-        csv,
+        csv: Box::new(csv),
         header,
         group: Group::default(),
     })
@@ -675,7 +858,8 @@ impl Group {
                     message,
                     None,
                 );
-                if let Some(id) = id {
+                // An id over the limit is not echoed (the builder refuses it).
+                if let Some(id) = id.filter(|id| id.len() <= crate::regimen::MAX_ID_BYTES) {
                     regimen.id = id;
                 }
                 batch.push(Task::Ready(Box::new(regimen)));
@@ -690,7 +874,7 @@ impl Group {
 /// the same id), until it is full or the input ends.
 fn fill_csv(
     name: &str,
-    csv: &mut ::csv::Reader<impl Read>,
+    csv: &mut ::csv::Reader<LineCount<impl Read>>,
     header: &Arc<Header>,
     group: &mut Group,
     batch: &mut Batch,
@@ -709,7 +893,7 @@ fn fill_csv(
                 return Err(Trouble::Io(format!("cannot read {name}: {e}")));
             }
         }
-        let line = raw.position().map_or(0, |p| p.line() as usize);
+        let line = record_line(csv, &raw);
         let blank = |cell: &[u8]| std::str::from_utf8(cell).is_ok_and(|t| t.trimmed().is_empty());
         if raw.iter().all(blank) {
             continue;
@@ -783,7 +967,7 @@ fn fill_csv(
 pub fn run<'r, B: Default + Send>(
     inputs: &[Input],
     spans: bool,
-    headers: &[Option<Arc<Header>>],
+    headers: &[Prepared],
     engine: &Engine<'r>,
     jobs: usize,
     progress: &Progress,
@@ -927,6 +1111,39 @@ mod tests {
             name: Arc::from("t.jsonl"),
             line: 1,
             text: "x".repeat(bytes),
+        }
+    }
+
+    /// Record lines stay right whatever the csv reader's buffer size, so
+    /// across every cut of the input into reads: each row's first cell is
+    /// the line it starts on.
+    #[test]
+    fn csv_record_lines_for_any_buffer() {
+        let text = "1\r\n\r\n3,a\n\n5\r\n\"6\r\nx\",b\r\n\n\n10\r\n11";
+        for capacity in 1..text.len() + 2 {
+            let mut csv = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .buffer_capacity(capacity)
+                .from_reader(LineCount::new(text.as_bytes()));
+            let mut raw = ::csv::ByteRecord::new();
+            let mut got = Vec::new();
+            while csv.read_byte_record(&mut raw).unwrap_or(false) {
+                let first = String::from_utf8_lossy(&raw[0]).into_owned();
+                got.push((first, record_line(&mut csv, &raw)));
+            }
+            let want: Vec<(String, usize)> = [
+                ("1", 1),
+                ("3", 3),
+                ("5", 5),
+                ("6\r\nx", 6),
+                ("10", 10),
+                ("11", 11),
+            ]
+            .iter()
+            .map(|(s, l)| ((*s).to_owned(), *l))
+            .collect();
+            assert_eq!(got, want, "buffer of {capacity}");
         }
     }
 

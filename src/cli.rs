@@ -21,8 +21,11 @@ pub enum Exit {
     Clean = 0,
     /// At least one regimen is `fail` or `invalid`.
     Findings = 1,
-    /// The tool could not do its job.
+    /// The tool could not do its job (or checked nothing).
     Trouble = 2,
+    /// Interrupted by Ctrl-C (set by the signal handler, which exits
+    /// directly; listed here for the contract).
+    Interrupted = 130,
 }
 
 #[derive(Parser, Debug)]
@@ -74,6 +77,10 @@ struct CheckArgs {
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
+    /// Exit 0 when the inputs hold no regimen (by default a run that
+    /// checked nothing exits 2).
+    #[arg(long)]
+    allow_empty: bool,
     /// Base URL of the pages `rxlint rules doc` wrote, for SARIF rule links.
     #[arg(long, value_name = "URL")]
     docs_url: Option<String>,
@@ -271,25 +278,29 @@ fn check(args: &CheckArgs) -> Exit {
         Err(why) => return fail(why),
     };
     let mut inputs = Vec::new();
+    let mut empty_dirs = Vec::new();
     for input in &args.inputs {
-        if let Err(why) = expand(input, args.input_format, &mut inputs) {
+        if let Err(why) = expand(input, args.input_format, &mut inputs, &mut empty_dirs) {
             return fail(why);
         }
+    }
+    if let Err(why) = crate::output::refuse_inputs(args.output.as_deref(), &inputs) {
+        return fail(why);
     }
     let headers = match batch::prepare(&inputs) {
         Ok(h) => h,
         Err(trouble) => return report_trouble(trouble),
     };
-    let mut out: Box<dyn Write + Send> = match &args.output {
-        Some(path) => match std::fs::File::create(path) {
-            Ok(f) => Box::new(std::io::BufWriter::with_capacity(1 << 16, f)),
-            Err(e) => return fail(format!("cannot write {}: {e}", path.display())),
-        },
-        None => Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout(),
-        )),
+    let bar = progress_bar(&inputs, args.quiet);
+    // Installed before the temporary report exists, so that an interrupt
+    // always finds it to remove.
+    let pending = crate::output::Pending::default();
+    crate::output::on_interrupt(bar.clone(), pending.clone());
+    let (report, out) = match crate::output::Report::open(args.output.as_deref(), &pending) {
+        Ok(opened) => opened,
+        Err(why) => return fail(why),
     };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
@@ -299,7 +310,6 @@ fn check(args: &CheckArgs) -> Exit {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let progress = batch::Progress::default();
-    let bar = progress_bar(&inputs, args.quiet);
     let format = args.format;
     let profile = engine.profile().to_owned();
     let render = renderer(format, &profile, style);
@@ -370,6 +380,9 @@ fn check(args: &CheckArgs) -> Exit {
     if let Err(e) = out.flush() {
         write_error.get_or_insert(e);
     }
+    drop(out);
+    // Every return below but the last drops `report`, which leaves any
+    // previous report file as it was.
     if let Err(trouble) = result {
         return report_trouble(trouble);
     }
@@ -383,6 +396,20 @@ fn check(args: &CheckArgs) -> Exit {
             };
         }
         return fail(format!("cannot write the report: {e}"));
+    }
+    if summary.total() == 0 && !args.allow_empty {
+        // A QA or CI run that checked nothing has not passed.
+        let why = if empty_dirs.is_empty() {
+            "the inputs hold no regimens".to_owned()
+        } else {
+            empty_dirs.join("; ")
+        };
+        return fail(format!(
+            "nothing was checked: {why}; pass --allow-empty to accept a run with no records"
+        ));
+    }
+    if let Err(why) = report.commit() {
+        return fail(why);
     }
     if summary.fail + summary.invalid > 0 {
         Exit::Findings
@@ -450,21 +477,25 @@ fn progress_bar(inputs: &[batch::Input], quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// Adds the files of `input` (a file, a directory searched for regimen
+/// files, or `-`) to `out`. A directory holding none is noted in `empty`.
 fn expand(
     input: &Path,
     forced: Option<InputFormat>,
     out: &mut Vec<batch::Input>,
+    empty: &mut Vec<String>,
 ) -> Result<(), String> {
     if input.as_os_str() == "-" {
         let format = forced.map_or(batch::Format::Yaml, to_format);
         out.push(batch::Input {
             origin: batch::Origin::Stdin,
             format,
+            found: false,
         });
         return Ok(());
     }
-    let meta =
-        std::fs::metadata(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?;
+    let meta = std::fs::metadata(input)
+        .map_err(|e| batch::unopenable(input, &input.display().to_string(), &e))?;
     if !meta.is_dir() {
         let format = match forced {
             Some(f) => to_format(f),
@@ -473,6 +504,7 @@ fn expand(
         out.push(batch::Input {
             origin: batch::Origin::File(input.to_path_buf()),
             format,
+            found: false,
         });
         return Ok(());
     }
@@ -480,7 +512,7 @@ fn expand(
     walk(input, &mut found)
         .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
     if found.is_empty() {
-        return Err(format!(
+        empty.push(format!(
             "no regimen files ({}) under {}",
             EXTENSIONS.map(|e| format!("*.{e}")).join(", "),
             input.display()
@@ -488,13 +520,16 @@ fn expand(
     }
     found.sort();
     for path in found {
+        // A file found that cannot be opened (a dangling link) is read by
+        // its extension, and becomes an invalid record when prepared.
         let format = match forced {
             Some(f) => to_format(f),
-            None => detect(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+            None => detect(&path).unwrap_or_else(|_| by_extension(&path)),
         };
         out.push(batch::Input {
             origin: batch::Origin::File(path),
             format,
+            found: true,
         });
     }
     Ok(())
@@ -510,6 +545,16 @@ fn to_format(f: InputFormat) -> batch::Format {
         InputFormat::Jsonl => batch::Format::JsonLines,
         InputFormat::Csv => batch::Format::Csv,
         InputFormat::Fhir => batch::Format::Fhir,
+    }
+}
+
+/// The format of a file by its extension alone.
+fn by_extension(path: &Path) -> batch::Format {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => batch::Format::Csv,
+        Some("json") => batch::Format::Json,
+        Some("jsonl" | "ndjson") => batch::Format::JsonLines,
+        _ => batch::Format::Yaml,
     }
 }
 
@@ -710,10 +755,14 @@ fn diff(old: &Path, new: &Path, profile: &str, inputs: &[PathBuf]) -> Exit {
         }
     };
     let mut files = Vec::new();
+    let mut empty = Vec::new();
     for input in inputs {
-        if let Err(why) = expand(input, None, &mut files) {
+        if let Err(why) = expand(input, None, &mut files, &mut empty) {
             return fail(why);
         }
+    }
+    if let Some(why) = empty.first() {
+        return fail(why);
     }
     let before = match run_quietly(&old_set, profile, &files) {
         Ok(v) => v,
@@ -934,5 +983,6 @@ mod tests {
         assert_eq!(Exit::Clean as i32, 0);
         assert_eq!(Exit::Findings as i32, 1);
         assert_eq!(Exit::Trouble as i32, 2);
+        assert_eq!(Exit::Interrupted as i32, 130);
     }
 }

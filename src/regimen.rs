@@ -31,6 +31,10 @@ pub type SpanRow = [Option<Span>; FACT_COUNT];
 /// Most phases a regimen may have; more is refused as a malformed record.
 pub const MAX_PHASES: usize = 1000;
 
+/// Longest regimen id, in bytes; a longer one makes the regimen invalid
+/// (`input.too-large`) rather than flood every report that names it.
+pub const MAX_ID_BYTES: usize = 256;
+
 /// A regimen read from its input: either valid (`problems` empty) with its
 /// facts, or invalid with every problem found.
 #[derive(Clone, Debug)]

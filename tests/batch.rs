@@ -455,3 +455,219 @@ fn an_unusable_csv_row_spoils_its_regimen_and_no_other() {
         assert!(stderr(&out).contains("4 regimens: 2 pass, 0 warn, 0 fail, 2 invalid"));
     }
 }
+
+/// A CSV saved on Windows (`\r\n`) names the same lines as the same file
+/// with `\n`, in every format, also after blank lines, a quoted cell
+/// holding a line break, and a last row with no line end. (The csv crate's
+/// own line count lagged one line behind after every `\r\n`.)
+#[test]
+fn csv_with_windows_line_endings_names_the_right_lines() {
+    let dir = temp_dir("crlf");
+    let rows = [
+        HEADER.to_owned(),
+        String::new(),
+        row("A", "70", "80", "20"),
+        row("B", "7O", "35", "20"),
+        row("\"C\nc\"", "7O", "35", "20"),
+        row("D", "7O", "35", "20"),
+    ];
+    write(&dir, "unix.csv", &rows.join("\n"));
+    write(
+        &dir,
+        "windows.csv",
+        &rows.join("\r\n").replace("C\r\nc", "C\nc"),
+    );
+    let lines = |format: &str, file: &str| {
+        let out = rxlint(&dir, &["check", "--format", format, file], None);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{format} {file}: {}",
+            stderr(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).replace("windows.csv", "unix.csv")
+    };
+    let json = records(&rxlint(
+        &dir,
+        &["check", "--format", "json", "windows.csv"],
+        None,
+    ));
+    let at: Vec<(&str, u64)> = json
+        .iter()
+        .map(|r| {
+            (
+                r["input"].as_str().unwrap_or(""),
+                r["findings"][0]["line"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("windows.csv:3", 3),
+            ("windows.csv:4", 4),
+            ("windows.csv:5", 5),
+            ("windows.csv:7", 7)
+        ]
+    );
+    assert_eq!(json[1]["findings"][0]["field"], "row 4, column weight_kg");
+    let github = lines("github", "windows.csv");
+    assert!(
+        github.contains("::error file=unix.csv,line=4,col=16,"),
+        "{github}"
+    );
+    for format in ["json", "github", "junit", "sarif", "human"] {
+        assert_eq!(
+            lines(format, "windows.csv"),
+            lines(format, "unix.csv"),
+            "{format}"
+        );
+    }
+}
+
+/// YAML and JSON Lines saved with `\r\n` keep their line numbers too.
+#[test]
+fn yaml_and_json_lines_with_windows_line_endings() {
+    let dir = temp_dir("crlf-docs");
+    let yaml = "id: RX-1\ndrug: isotretinoin\npatient: {weight: 70 kg, age: 24, sex: male}\ncourse:\n  phases:\n    - dose: 80 mg\n      frequency: 2/day\n      duration: 20 weeks\n      with_food: true\n";
+    write(&dir, "r.yaml", &yaml.replace('\n', "\r\n"));
+    let out = rxlint(&dir, &["check", "--format", "github", "r.yaml"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("file=r.yaml,line=6,col=13,"), "{text}");
+    let good = r#"{"drug":"isotretinoin","patient":{"weight":"70 kg","age":24,"sex":"male"},"course":{"phases":[{"dose":"80 mg","frequency":"2/day","duration":"20 weeks","with_food":true}]}}"#;
+    write(
+        &dir,
+        "r.jsonl",
+        &format!("{good}\r\n\r\n{{\"drug\":\r\n{good}\r\n"),
+    );
+    let recs = records(&rxlint(
+        &dir,
+        &["check", "--format", "json", "r.jsonl"],
+        None,
+    ));
+    let inputs: Vec<&str> = recs.iter().filter_map(|r| r["input"].as_str()).collect();
+    assert_eq!(inputs, ["r.jsonl:1", "r.jsonl:3", "r.jsonl:4"]);
+}
+
+/// One bad file in a directory (a workbook renamed `.csv`, an empty `.csv`,
+/// a dangling link, an old Excel file renamed `.yaml`, a PDF) is one
+/// invalid record naming the file and what it is; the rest are checked.
+/// A named file that cannot be opened still stops the run.
+#[test]
+fn a_bad_file_in_a_directory_is_one_invalid_record() {
+    let dir = temp_dir("bad-files");
+    let inputs = dir.join("in");
+    std::fs::create_dir_all(&inputs).unwrap_or_else(|e| panic!("{e}"));
+    let pass = [HEADER.to_owned(), row("A", "70", "35", "20")].join("\n");
+    write(&inputs, "a.csv", &pass);
+    std::fs::write(
+        inputs.join("b.csv"),
+        b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    write(&inputs, "c.csv", "");
+    std::os::unix::fs::symlink("gone.csv", inputs.join("d.csv")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        inputs.join("e.yaml"),
+        b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00\x00\x00",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(inputs.join("f.json"), b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    write(
+        &inputs,
+        "g.csv",
+        &[HEADER.to_owned(), row("G", "70", "80", "20")].join("\n"),
+    );
+    let out = rxlint(&dir, &["check", "--format", "json", "in"], None);
+    let recs = records(&out);
+    let got: Vec<(&str, &str, Vec<&str>, &str)> = recs
+        .iter()
+        .map(|r| {
+            let findings = r["findings"].as_array();
+            (
+                r["input"].as_str().unwrap_or(""),
+                r["verdict"].as_str().unwrap_or(""),
+                findings.map_or(Vec::new(), |f| {
+                    f.iter().filter_map(|f| f["rule"].as_str()).collect()
+                }),
+                findings
+                    .and_then(|f| f.first())
+                    .and_then(|f| f["message"].as_str())
+                    .unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("in/a.csv:2", "pass", vec![], ""),
+            (
+                "in/b.csv:1",
+                "invalid",
+                vec!["input.not-utf8"],
+                "in/b.csv: this is a ZIP archive or an Excel (.xlsx) workbook, not CSV"
+            ),
+            (
+                "in/c.csv:1",
+                "invalid",
+                vec!["input.csv-empty"],
+                "in/c.csv is empty: it has no header row"
+            ),
+            (
+                "in/d.csv:1",
+                "invalid",
+                vec!["input.unreadable-file"],
+                "in/d.csv is a symbolic link to gone.csv, which does not exist"
+            ),
+            (
+                "in/e.yaml:1",
+                "invalid",
+                vec!["input.not-utf8"],
+                "in/e.yaml: this is an old Excel (.xls) or other Office file, not YAML"
+            ),
+            (
+                "in/f.json:1",
+                "invalid",
+                vec!["input.not-utf8"],
+                "in/f.json: this is a PDF document, not JSON"
+            ),
+            (
+                "in/g.csv:2",
+                "fail",
+                vec!["isotretinoin.max-daily-dose"],
+                "daily dose 2.29 mg/kg/day is above the 2 mg/kg/day maximum"
+            ),
+        ]
+    );
+    assert!(
+        stderr(&out).contains("7 regimens: 1 pass, 0 warn, 1 fail, 5 invalid"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // Named on the command line, a file that cannot be opened is exit 2.
+    for missing in ["in/d.csv", "in/nothing.csv"] {
+        let out = rxlint(
+            &dir,
+            &["check", "--format", "json", "in/a.csv", missing],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "{missing}: {}", stderr(&out));
+        assert!(out.stdout.is_empty(), "{missing}");
+    }
+    let out = rxlint(&dir, &["check", "in/d.csv"], None);
+    assert!(
+        stderr(&out).contains("in/d.csv is a symbolic link to gone.csv, which does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    // A named workbook is one invalid record too: it is read, and is not CSV.
+    let out = rxlint(
+        &dir,
+        &["check", "--format", "json", "in/b.csv", "in/a.csv"],
+        None,
+    );
+    assert_eq!(records(&out).len(), 2);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -430,3 +430,299 @@ fn rules_doc_and_diff() {
         "{text}"
     );
 }
+
+/// A run with no records (a header-only CSV, an empty JSON Lines file, a
+/// folder with no regimen files) checked nothing, which is no success for
+/// QA or CI: exit 2 with a message on standard error, unless
+/// `--allow-empty` is given.
+#[test]
+fn a_run_with_no_records_exits_2_unless_allowed() {
+    let dir = temp_dir("empty-runs");
+    let header = "id,drug,weight_kg,age_years,sex,pregnant,childbearing_potential,pregnancy_test,contraception,egfr,renal_impairment,severity,scarring,truncal,start,previous_course_end,dose_mg,daily_dose_mg,frequency_per_day,duration_weeks,with_food";
+    std::fs::write(dir.join("header-only.csv"), format!("{header}\n"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("empty.jsonl"), "").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("blank.jsonl"), "\n\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.join("nothing/deeper")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("nothing/notes.txt"), "not a regimen")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cases: [&[&str]; 5] = [
+        &["header-only.csv"],
+        &["empty.jsonl"],
+        &["blank.jsonl", "empty.jsonl"],
+        &["nothing"],
+        &["--input-format", "jsonl", "-"],
+    ];
+    for inputs in cases {
+        for format in ["json", "human", "sarif"] {
+            let mut args = vec!["check", "--format", format];
+            args.extend_from_slice(inputs);
+            let out = rxlint_in(&dir, &args, Some(""));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("error: nothing was checked") && stderr.contains("--allow-empty"),
+                "{args:?}: {stderr}"
+            );
+            args.insert(1, "--allow-empty");
+            let out = rxlint_in(&dir, &args, Some(""));
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+    let out = rxlint_in(&dir, &["check", "nothing"], None);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "no regimen files (*.yaml, *.yml, *.json, *.jsonl, *.ndjson, *.csv) under nothing"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Records next to an empty input are a normal run.
+    std::fs::write(dir.join("r.yaml"), PASSING).unwrap_or_else(|e| panic!("{e}"));
+    let out = rxlint_in(&dir, &["check", "empty.jsonl", "nothing", "r.yaml"], None);
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// `--output X X` (through any path or link, or a file found in a
+/// directory, or standard input redirected from X) is refused with exit 2,
+/// and X keeps every byte.
+#[test]
+fn the_output_is_never_one_of_the_inputs() {
+    let dir = temp_dir("output-is-input");
+    std::fs::create_dir_all(dir.join("in")).unwrap_or_else(|e| panic!("{e}"));
+    let input = dir.join("in/r.yaml");
+    std::fs::write(&input, PASSING).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::hard_link(&input, dir.join("hard.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    std::os::unix::fs::symlink("in/r.yaml", dir.join("link.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let cases: [(&str, &[&str]); 6] = [
+        ("in/r.yaml", &["in/r.yaml"]),
+        ("./in/../in/r.yaml", &["in/r.yaml"]),
+        ("hard.yaml", &["in/r.yaml"]),
+        ("link.yaml", &["in/r.yaml"]),
+        ("in/r.yaml", &["link.yaml"]),
+        ("in/r.yaml", &["in"]),
+    ];
+    for (output, inputs) in cases {
+        let mut args = vec!["check", "--format", "json", "--output", output];
+        args.extend_from_slice(inputs);
+        let out = rxlint_in(&dir, &args, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("refusing to write the report to {output}")),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read(&input).unwrap_or_default(),
+            PASSING.as_bytes(),
+            "{args:?} changed the input"
+        );
+    }
+    // Standard input redirected from the output file.
+    let stdin = std::fs::File::open(&input).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .current_dir(&dir)
+        .args(["check", "--output", "in/r.yaml", "-"])
+        .stdin(stdin)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read(&input).unwrap_or_default(),
+        PASSING.as_bytes()
+    );
+}
+
+/// A report file is replaced whole or not at all: a run that fails (exit
+/// 2) leaves the previous report, no temporary file is left behind, and a
+/// replaced report keeps its permissions.
+#[test]
+fn a_report_is_replaced_only_by_a_finished_run() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("atomic-report");
+    std::fs::write(dir.join("r.yaml"), PASSING).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("empty.jsonl"), "").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.join("report.json"), "previous report\n").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::set_permissions(
+        dir.join("report.json"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The first two fail once the report has been opened: a CSV header on
+    // standard input is checked when it is read, and an empty run is known
+    // only at the end.
+    let failing: [&[&str]; 4] = [
+        &["--input-format", "csv", "-"],
+        &["empty.jsonl"],
+        &["--rules", "no/such/dir", "r.yaml"],
+        &["r.yaml", "no-such.yaml"],
+    ];
+    for inputs in failing {
+        let mut args = vec!["check", "--format", "json", "--output", "report.json"];
+        args.extend_from_slice(inputs);
+        let out = rxlint_in(&dir, &args, Some("id,drug,wieght_kg\nA,isotretinoin,70\n"));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("report.json")).unwrap_or_default(),
+            "previous report\n",
+            "{args:?}"
+        );
+    }
+    let out = rxlint_in(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--output",
+            "report.json",
+            "r.yaml",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let report = std::fs::read_to_string(dir.join("report.json")).unwrap_or_default();
+    assert!(report.starts_with("{\"id\":"), "{report}");
+    let mode = std::fs::metadata(dir.join("report.json")).map_or(0, |m| m.permissions().mode());
+    assert_eq!(mode & 0o777, 0o640);
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["empty.jsonl", "r.yaml", "report.json"]);
+    // Written through a symbolic link, the link stays a link.
+    std::os::unix::fs::symlink("report.json", dir.join("latest.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = rxlint_in(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "json",
+            "--output",
+            "latest.json",
+            "r.yaml",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        std::fs::symlink_metadata(dir.join("latest.json"))
+            .is_ok_and(|m| m.file_type().is_symlink())
+    );
+}
+
+/// Ctrl-C during a run with `--output`: exit 130, the previous report is
+/// byte for byte what it was, and no temporary file is left. Standard
+/// input is held open, so the run cannot finish before the signal comes,
+/// however loaded the machine.
+#[test]
+fn ctrl_c_keeps_the_previous_report_and_exits_130() {
+    let dir = temp_dir("ctrl-c");
+    let previous = b"{\"previous\":\"report\"}\n".repeat(1000);
+    for output in [true, false] {
+        std::fs::write(dir.join("report.json"), &previous).unwrap_or_else(|e| panic!("{e}"));
+        let mut args = vec![
+            "check",
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+            "--input-format",
+            "csv",
+        ];
+        if output {
+            args.extend(["--output", "report.json"]);
+        }
+        args.push("-");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+            .current_dir(&dir)
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"));
+        let mut stdin = child.stdin.take().unwrap_or_else(|| panic!("no stdin"));
+        let mut stdout = child.stdout.take().unwrap_or_else(|| panic!("no stdout"));
+        // Standard output is drained all along, so that no write blocks.
+        let printed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let drain = {
+            let printed = printed.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 1 << 16];
+                while std::io::Read::read(&mut stdout, &mut chunk).is_ok_and(|n| n > 0) {
+                    printed.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            })
+        };
+        let header = "id,drug,weight_kg,age_years,sex,pregnant,childbearing_potential,pregnancy_test,contraception,egfr,renal_impairment,severity,scarring,truncal,start,previous_course_end,dose_mg,daily_dose_mg,frequency_per_day,duration_weeks,with_food";
+        let mut csv = format!("{header}\n");
+        for i in 0..5000 {
+            csv.push_str(&format!(
+                "R{i},isotretinoin,70,24,male,,,,,,,,,,,,35,,2,20,true\n"
+            ));
+        }
+        stdin
+            .write_all(csv.as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Wait until the report has started: the temporary file beside it
+        // has data, or standard output has.
+        let started = std::time::Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(120),
+                "the report never started"
+            );
+            let begun = if output {
+                std::fs::read_dir(&dir)
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .filter_map(Result::ok)
+                    .any(|e| {
+                        e.file_name().to_string_lossy().ends_with(".tmp")
+                            && e.metadata().is_ok_and(|m| m.len() > 0)
+                    })
+            } else {
+                printed.load(std::sync::atomic::Ordering::SeqCst)
+            };
+            if begun {
+                break;
+            }
+            assert!(
+                child.try_wait().ok().flatten().is_none(),
+                "rxlint stopped before the signal"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let kill = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run kill: {e}"));
+        assert!(kill.success());
+        let status = child.wait().unwrap_or_else(|e| panic!("{e}"));
+        drop(stdin);
+        let _ = drain.join();
+        assert_eq!(status.code(), Some(130), "output: {output}");
+        assert_eq!(
+            std::fs::read(dir.join("report.json")).unwrap_or_default(),
+            previous,
+            "output: {output}: the previous report changed"
+        );
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        assert_eq!(
+            names,
+            ["report.json"],
+            "output: {output}: a file was left behind"
+        );
+    }
+}

@@ -302,3 +302,58 @@ fn standard_input_that_is_not_what_it_claims() {
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
     let _ = Path::new(".");
 }
+
+/// An id over 256 bytes makes its regimen `invalid` (`input.too-large`) in
+/// every reader, and is not echoed; 256 bytes is accepted.
+#[test]
+fn ids_over_256_bytes_are_too_large_in_every_reader() {
+    let long = "X".repeat(257);
+    let fine = "Y".repeat(256);
+    let doc = |id: &str| format!("id: {id}\n{GOOD}");
+    let json_doc = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","drug":"isotretinoin","patient":{{"weight":"70 kg","age":24,"sex":"male"}},"course":{{"phases":[{{"dose":"35 mg","frequency":"2/day","duration":"20 weeks","with_food":true}}]}}}}"#
+        )
+    };
+    let csv = |id: &str| format!("{HEADER}\n{}\n", ROW.replace("R1", id));
+    let fhir = |id: &str| {
+        format!(
+            r#"{{"resourceType":"Bundle","type":"collection","entry":[{{"resource":{{"resourceType":"MedicationRequest","id":"{id}","status":"active","intent":"order","medicationCodeableConcept":{{"coding":[{{"system":"http://www.nlm.nih.gov/research/umls/rxnorm","code":"6064"}}]}},"dosageInstruction":[{{"timing":{{"repeat":{{"frequency":2,"period":1,"periodUnit":"d","boundsDuration":{{"value":20,"unit":"wk","system":"http://unitsofmeasure.org","code":"wk"}}}}}},"doseAndRate":[{{"doseQuantity":{{"value":35,"unit":"mg","system":"http://unitsofmeasure.org","code":"mg"}}}}]}}]}}}}]}}"#
+        )
+    };
+    let make = |name: &str, id: &str| match name {
+        "id.yaml" => doc(id),
+        "id.json" | "id.jsonl" => json_doc(id),
+        "id.csv" => csv(id),
+        _ => fhir(id),
+    };
+    for name in ["id.yaml", "id.json", "id.jsonl", "id.csv", "bundle.json"] {
+        let (_, records) = check(name, make(name, &long).as_bytes(), &[]);
+        assert_eq!(records.len(), 1, "{name}");
+        let r = &records[0];
+        assert_eq!(r["verdict"], "invalid", "{name}: {r}");
+        assert_eq!(r["findings"][0]["rule"], "input.too-large", "{name}: {r}");
+        assert_eq!(r["findings"][0]["field"], "id", "{name}: {r}");
+        assert!(
+            !r["id"].as_str().unwrap_or("").contains(&long),
+            "{name}: the long id was echoed"
+        );
+        let (_, records) = check(name, make(name, &fine).as_bytes(), &[]);
+        let codes = records[0]["findings"].to_string();
+        assert!(!codes.contains("input.too-large"), "{name}: {codes}");
+        assert_eq!(records[0]["id"], fine.as_str(), "{name}");
+    }
+    // A CSV row that cannot be used keeps its own id, unless it is too long.
+    let text = format!(
+        "{HEADER}\n{}\n",
+        ROW.replace("R1", &long).replace("male", "m?le")
+    );
+    // Latin-1 `é`: a cell that is not UTF-8.
+    let bytes: Vec<u8> = text
+        .bytes()
+        .map(|b| if b == b'?' { 0xe9 } else { b })
+        .collect();
+    let (_, records) = check("bad-row.csv", &bytes, &[]);
+    assert_eq!(records[0]["verdict"], "invalid");
+    assert!(!records[0]["id"].as_str().unwrap_or("").contains(&long));
+}

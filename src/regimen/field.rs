@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{Builder, Field, InputProblem, PhaseField, Raw, Regimen, Row, SpanRow, div};
+use super::{
+    Builder, Field, InputProblem, MAX_ID_BYTES, PhaseField, Raw, Regimen, Row, SpanRow, div,
+};
 use crate::date::Date;
 use crate::diagnostic::excerpt;
 use crate::facts::{
@@ -739,11 +741,26 @@ fn renal_from_egfr(egfr_ml_per_day: Decimal) -> u8 {
 }
 
 pub(super) fn finish(
-    b: Builder,
+    mut b: Builder,
     default_id: String,
     input: String,
     source: Option<Arc<SourceFile>>,
 ) -> Regimen {
+    // An id is echoed in every report; one over the limit is refused like
+    // any oversized value, and the record is named by its position.
+    if let Some(raw) =
+        b.id.take_if(|raw| text_of(raw).is_some_and(|t| t.len() > MAX_ID_BYTES))
+    {
+        let bytes = text_of(&raw).map_or(0, |t| t.len());
+        b.problems.push(InputProblem {
+            code: "input.too-large",
+            field: "id".into(),
+            message: format!("the id is {bytes} bytes long; the limit is {MAX_ID_BYTES}"),
+            span: raw.span,
+            label: "id too long".into(),
+            help: Some("give each regimen a short identifier".into()),
+        });
+    }
     // Something that is not a regimen at all has nothing else worth reporting.
     let unreadable = b.problems.iter().any(|p| {
         matches!(
@@ -753,6 +770,8 @@ pub(super) fn finish(
                 | "input.not-utf8"
                 | "input.too-large"
                 | "input.csv-ragged-row"
+                | "input.csv-empty"
+                | "input.unreadable-file"
         )
     });
     if unreadable {
