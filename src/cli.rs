@@ -159,6 +159,15 @@ enum RulesCommand {
     },
 }
 
+/// `println!` that ignores a closed standard output: `rxlint rules list |
+/// head` has given the reader what it wanted, which is no reason to panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Runs the command line and returns the exit code.
 pub fn run() -> Exit {
     let cli = match Cli::try_parse() {
@@ -619,9 +628,9 @@ fn lint(dir: Option<&Path>) -> Exit {
     match load_rules(dir) {
         Ok(set) => {
             let rules = set.rules().count();
-            println!("{} rule files, {rules} rules: no problems", set.packs.len());
+            out!("{} rule files, {rules} rules: no problems", set.packs.len());
             for pack in &set.packs {
-                println!(
+                out!(
                     "  {} ({}; profiles: {}): covers {}",
                     pack.name,
                     pack.file.name(),
@@ -659,10 +668,10 @@ fn test_rules(dir: Option<&Path>) -> Exit {
         eprintln!("{}", human::render(failure, style));
     }
     for line in &report.lines {
-        println!("{line}");
+        out!("{line}");
     }
-    println!("{}", report.bounds_summary());
-    println!("{} passed, {} failed", report.passed, report.failures.len());
+    out!("{}", report.bounds_summary());
+    out!("{} passed, {} failed", report.passed, report.failures.len());
     if report.failures.is_empty() {
         Exit::Clean
     } else {
@@ -687,7 +696,7 @@ fn doc(dir: Option<&Path>, out: &Path) -> Exit {
             return fail(format!("cannot write {}: {e}", out.join(name).display()));
         }
     }
-    println!("wrote {} pages to {}", pages.len(), out.display());
+    out!("wrote {} pages to {}", pages.len(), out.display());
     Exit::Clean
 }
 
@@ -800,7 +809,7 @@ fn diff(old: &Path, new: &Path, profile: &str, inputs: &[PathBuf]) -> Exit {
             .iter()
             .filter(|f| !b.findings.contains(f))
             .collect();
-        println!(
+        out!(
             "{} ({}): {} -> {}",
             b.id,
             b.input,
@@ -808,27 +817,30 @@ fn diff(old: &Path, new: &Path, profile: &str, inputs: &[PathBuf]) -> Exit {
             b.verdict.as_str()
         );
         for f in added {
-            println!("  + {f}");
+            out!("  + {f}");
         }
         for f in removed {
-            println!("  - {f}");
+            out!("  - {f}");
         }
     }
-    println!();
+    out!();
     let width = per_rule.keys().map(String::len).max().unwrap_or(4).max(4);
-    println!(
+    out!(
         "{:<width$}  {:>6}  {:>6}  {:>6}",
-        "rule", "old", "new", "change"
+        "rule",
+        "old",
+        "new",
+        "change"
     );
     for (rule, (a, b)) in &per_rule {
         if a != b {
-            println!(
+            out!(
                 "{rule:<width$}  {a:>6}  {b:>6}  {:>+6}",
                 *b as i64 - *a as i64
             );
         }
     }
-    println!("\n{changed} of {} regimens changed", after.len());
+    out!("\n{changed} of {} regimens changed", after.len());
     Exit::Clean
 }
 
@@ -843,13 +855,13 @@ fn list(dir: Option<&Path>, profile: &str) -> Exit {
     if let Err(why) = Engine::new(&set, profile, false) {
         return fail(why);
     }
-    println!("packs in force under profile `{profile}`:");
+    out!("packs in force under profile `{profile}`:");
     for pack in set
         .packs
         .iter()
         .filter(|p| p.profiles.is_empty() || p.profiles.iter().any(|x| x == profile))
     {
-        println!(
+        out!(
             "  {} ({}): covers {}; products: {}",
             pack.name,
             pack.drug,
@@ -857,7 +869,7 @@ fn list(dir: Option<&Path>, profile: &str) -> Exit {
             crate::docs::pack_products(pack)
         );
     }
-    println!();
+    out!();
     let rows: Vec<[String; 6]> = set
         .rules()
         .filter(|r| r.in_profile(profile))
@@ -890,7 +902,7 @@ fn list(dir: Option<&Path>, profile: &str) -> Exit {
             .zip(widths)
             .map(|(c, w)| format!("{c:<w$}"))
             .collect();
-        println!("{}", line.join("  ").trim_end());
+        out!("{}", line.join("  ").trim_end());
     }
     Exit::Clean
 }
@@ -917,7 +929,7 @@ fn explain(dir: Option<&Path>, id: &str) -> Exit {
         } else {
             rule.profiles.join(", ")
         };
-        println!(
+        out!(
             "{}: {} ({}, profiles: {profiles})",
             rule.id,
             rule.title,
@@ -928,18 +940,18 @@ fn explain(dir: Option<&Path>, id: &str) -> Exit {
         } else {
             "the whole course"
         };
-        println!("  checks {scope}");
+        out!("  checks {scope}");
         if let Some(w) = &rule.when {
-            println!("  applies when: {}", crate::docs::in_words(&w.text));
+            out!("  applies when: {}", crate::docs::in_words(&w.text));
         }
-        println!(
+        out!(
             "  fires when:   {}",
             crate::docs::in_words(&rule.violation.text)
         );
         if let Some(u) = &rule.unless {
-            println!("  unless:       {}", crate::docs::in_words(&u.text));
+            out!("  unless:       {}", crate::docs::in_words(&u.text));
         }
-        println!(
+        out!(
             "  as written:   {}",
             rule.violation
                 .text
@@ -948,7 +960,7 @@ fn explain(dir: Option<&Path>, id: &str) -> Exit {
                 .join(" ")
         );
         let facts: Vec<&str> = rule.facts.iter().map(|f| f.info().path).collect();
-        println!(
+        out!(
             "  reads:        {} (a missing one the answer depends on makes the finding unevaluated)",
             facts.join(", ")
         );
@@ -960,16 +972,16 @@ fn explain(dir: Option<&Path>, id: &str) -> Exit {
                 crate::rules::Part::Value(_) => "<value>".to_owned(),
             })
             .collect();
-        println!("  message:      {template}");
-        println!("  help:         {}", rule.help);
-        println!("  source:       {}", rule.citation.short);
-        println!("                \"{}\"", rule.citation.quote);
+        out!("  message:      {template}");
+        out!("  help:         {}", rule.help);
+        out!("  source:       {}", rule.citation.short);
+        out!("                \"{}\"", rule.citation.quote);
         for (profile, c) in &rule.citation_for {
-            println!("  {:<14}{}", format!("source ({profile}):"), c.short);
-            println!("                \"{}\"", c.quote);
+            out!("  {:<14}{}", format!("source ({profile}):"), c.short);
+            out!("                \"{}\"", c.quote);
         }
-        println!("  defined in:   {}", rule.file.name());
-        println!();
+        out!("  defined in:   {}", rule.file.name());
+        out!();
     }
     Exit::Clean
 }

@@ -726,3 +726,27 @@ fn ctrl_c_keeps_the_previous_report_and_exits_130() {
         );
     }
 }
+
+/// `rxlint rules list | head -1`: a reader that stops early is no reason to
+/// panic (it did, on the closed pipe).
+#[test]
+fn a_closed_standard_output_is_not_a_panic() {
+    for args in [
+        &["rules", "list"][..],
+        &["rules", "explain", "isotretinoin.max-daily-dose"][..],
+        &["rules", "test"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{e}"));
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap_or_else(|e| panic!("{e}"));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
