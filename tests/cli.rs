@@ -103,6 +103,8 @@ fn every_record_of_a_directory_in_path_order() {
         [
             "RX-FAIL",
             "RX-INVALID",
+            "RX-MTX-DAILY",
+            "RX-MTX-PSORIASIS",
             "RX-PASS",
             "RX-RENAL",
             "RX-RETREAT",
@@ -113,7 +115,7 @@ fn every_record_of_a_directory_in_path_order() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("8 regimens: 2 pass, 2 warn, 3 fail, 1 invalid"),
+        stderr.contains("10 regimens: 2 pass, 3 warn, 4 fail, 1 invalid"),
         "{stderr}"
     );
     assert_eq!(out.status.code(), Some(1));
@@ -407,6 +409,12 @@ fn rules_doc_and_diff() {
         );
         std::fs::write(new.join("isotretinoin").join(file), text).unwrap_or_else(|e| panic!("{e}"));
     }
+    // The other drugs' packs, unchanged.
+    for pack in ["methotrexate/methotrexate.yaml", "metformin/metformin.yaml"] {
+        let to = new.join(pack);
+        std::fs::create_dir_all(to.parent().unwrap_or(&new)).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::copy(root.join("rules").join(pack), to).unwrap_or_else(|e| panic!("{e}"));
+    }
     let diff = rxlint(&[
         "rules",
         "diff",
@@ -426,7 +434,7 @@ fn rules_doc_and_diff() {
         "{text}"
     );
     assert!(
-        text.trim_end().ends_with("1 of 8 regimens changed"),
+        text.trim_end().ends_with("1 of 10 regimens changed"),
         "{text}"
     );
 }
