@@ -12,7 +12,7 @@ use crate::date::Date;
 use crate::facts::{EnumDomain, FACTS, Fact, FactSet, Level, Type, Val};
 use crate::source::Span;
 use crate::suggest;
-use crate::syntax::{BinOp, Expr, ExprKind, UnOp};
+use crate::syntax::{Arith, Cmp, Expr, ExprKind, Logic, UnOp};
 use crate::units::{Dim, Unit};
 
 /// A compiled expression, ready to evaluate.
@@ -33,11 +33,11 @@ pub enum Code {
     /// The left value, or the right when the left is unknown.
     Default(Box<Code>, Box<Code>),
     /// A comparison of two numbers, dates, enum values or booleans.
-    Cmp(BinOp, Box<Code>, Box<Code>),
+    Cmp(Cmp, Box<Code>, Box<Code>),
     /// `x in lo ..= hi`.
     InRange(Box<Code>, Box<Code>, Box<Code>),
     /// Exact decimal `+ - * /`.
-    Arith(BinOp, Box<Code>, Box<Code>),
+    Arith(Arith, Box<Code>, Box<Code>),
     /// Negation of a number.
     Neg(Box<Code>),
     /// Days from the right date to the left date.
@@ -48,7 +48,7 @@ pub enum Code {
     /// (folded from a surrounding `?? bool`), or unknown when `None`.
     FactCmp {
         /// The comparison.
-        op: BinOp,
+        op: Cmp,
         /// The fact.
         fact: Fact,
         /// The constant.
@@ -61,7 +61,7 @@ pub enum Code {
     /// compare (see [`NumConst`]).
     NumCmp {
         /// The comparison.
-        op: BinOp,
+        op: Cmp,
         /// The fact.
         fact: Fact,
         /// The constant.
@@ -211,41 +211,25 @@ fn negate(code: Code) -> Code {
             fact,
             value,
             if_missing,
-        } => match inverse(op) {
-            Some(inverse) => Code::NumCmp {
-                op: inverse,
-                fact,
-                value,
-                if_missing: if_missing.map(|b| !b),
-            },
-            None => Code::Not(Box::new(Code::NumCmp {
-                op,
-                fact,
-                value,
-                if_missing,
-            })),
+        } => Code::NumCmp {
+            op: op.negated(),
+            fact,
+            value,
+            if_missing: if_missing.map(|b| !b),
         },
         Code::FactCmp {
             op,
             fact,
             value,
             if_missing,
-        } => match inverse(op) {
-            Some(inverse) => Code::FactCmp {
-                op: inverse,
-                fact,
-                value,
-                if_missing: if_missing.map(|b| !b),
-            },
-            None => Code::Not(Box::new(Code::FactCmp {
-                op,
-                fact,
-                value,
-                if_missing,
-            })),
+        } => Code::FactCmp {
+            op: op.negated(),
+            fact,
+            value,
+            if_missing: if_missing.map(|b| !b),
         },
         Code::Fact(fact) if fact.info().ty == Type::Bool => Code::FactCmp {
-            op: BinOp::Eq,
+            op: Cmp::Eq,
             fact,
             value: Val::Bool(false),
             if_missing: None,
@@ -254,20 +238,6 @@ fn negate(code: Code) -> Code {
         Code::Not(a) => *a,
         other => Code::Not(Box::new(other)),
     }
-}
-
-/// The comparison that holds exactly when `op` does not; `None` for an
-/// operator that is not a comparison, which is then left under its `not`.
-fn inverse(op: BinOp) -> Option<BinOp> {
-    Some(match op {
-        BinOp::Lt => BinOp::Ge,
-        BinOp::Le => BinOp::Gt,
-        BinOp::Gt => BinOp::Le,
-        BinOp::Ge => BinOp::Lt,
-        BinOp::Eq => BinOp::Ne,
-        BinOp::Ne => BinOp::Eq,
-        _ => return None,
-    })
 }
 
 fn fuse_shapes(code: Code) -> Code {
@@ -377,7 +347,7 @@ impl NumConst {
 }
 
 /// Specialises a fused comparison by the type of its constant.
-fn typed_cmp(op: BinOp, fact: Fact, value: Val, if_missing: Option<bool>) -> Code {
+fn typed_cmp(op: Cmp, fact: Fact, value: Val, if_missing: Option<bool>) -> Code {
     match value {
         Val::Num(n) => Code::NumCmp {
             op,
@@ -511,7 +481,10 @@ impl Checker<'_> {
                     ..t
                 })
             }
-            ExprKind::Binary(op, a, b) => self.binary(*op, a, b),
+            ExprKind::Logic(op, a, b) => self.logic(*op, a, b),
+            ExprKind::Default(a, b) => self.default(a, b),
+            ExprKind::Cmp(op, a, b) => self.compare(*op, a, b),
+            ExprKind::Arith(op, a, b) => self.arithmetic(*op, a, b),
             ExprKind::InRange(x, lo, hi) => self.in_range(x, lo, hi),
         }
     }
@@ -752,80 +725,77 @@ impl Checker<'_> {
         }
     }
 
-    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr) -> Option<Typed> {
-        match op {
-            BinOp::And | BinOp::Or => {
-                let ta = self
-                    .expr(a)
-                    .and_then(|t| self.want_bool(t, a.span, op.symbol()));
-                let tb = self
-                    .expr(b)
-                    .and_then(|t| self.want_bool(t, b.span, op.symbol()));
-                let (ta, tb) = (ta?, tb?);
-                let facts = ta.facts.union(tb.facts);
-                let code = if op == BinOp::And {
-                    Code::And(Box::new(ta.code), Box::new(tb.code))
-                } else {
-                    Code::Or(Box::new(ta.code), Box::new(tb.code))
-                };
-                Some(typed(code, Type::Bool, facts))
-            }
-            BinOp::Default => {
-                let (ta, tb) = self.pair(a, b);
-                let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "default between")?;
-                let facts = ta.facts.union(tb.facts);
-                Some(Typed {
-                    code: Code::Default(Box::new(ta.code), Box::new(tb.code)),
-                    ty: ta.ty,
-                    unit: ta.unit.or(tb.unit),
-                    facts,
-                    mass_literal: false,
-                })
-            }
-            _ if op.is_comparison() => {
-                let (ta, tb) = self.pair(a, b);
-                let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "compare")?;
-                if matches!(ta.ty, Type::Bool) && !matches!(op, BinOp::Eq | BinOp::Ne) {
-                    self.error(
-                        "type-mismatch",
-                        a.span.to(b.span),
-                        format!("`{}` cannot order true/false values", op.symbol()),
-                        "use == or !=".into(),
-                        None,
-                    );
-                    return None;
-                }
-                let facts = ta.facts.union(tb.facts);
-                Some(typed(
-                    Code::Cmp(op, Box::new(ta.code), Box::new(tb.code)),
-                    Type::Bool,
-                    facts,
-                ))
-            }
-            _ => self.arithmetic(op, a, b),
-        }
+    fn logic(&mut self, op: Logic, a: &Expr, b: &Expr) -> Option<Typed> {
+        let ta = self
+            .expr(a)
+            .and_then(|t| self.want_bool(t, a.span, op.symbol()));
+        let tb = self
+            .expr(b)
+            .and_then(|t| self.want_bool(t, b.span, op.symbol()));
+        let (ta, tb) = (ta?, tb?);
+        let facts = ta.facts.union(tb.facts);
+        let (ta, tb) = (Box::new(ta.code), Box::new(tb.code));
+        let code = match op {
+            Logic::And => Code::And(ta, tb),
+            Logic::Or => Code::Or(ta, tb),
+        };
+        Some(typed(code, Type::Bool, facts))
     }
 
-    fn arithmetic(&mut self, op: BinOp, a: &Expr, b: &Expr) -> Option<Typed> {
+    fn default(&mut self, a: &Expr, b: &Expr) -> Option<Typed> {
+        let (ta, tb) = self.pair(a, b);
+        let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "default between")?;
+        let facts = ta.facts.union(tb.facts);
+        Some(Typed {
+            code: Code::Default(Box::new(ta.code), Box::new(tb.code)),
+            ty: ta.ty,
+            unit: ta.unit.or(tb.unit),
+            facts,
+            mass_literal: false,
+        })
+    }
+
+    fn compare(&mut self, op: Cmp, a: &Expr, b: &Expr) -> Option<Typed> {
+        let (ta, tb) = self.pair(a, b);
+        let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "compare")?;
+        if matches!(ta.ty, Type::Bool) && op.orders() {
+            self.error(
+                "type-mismatch",
+                a.span.to(b.span),
+                format!("`{}` cannot order true/false values", op.symbol()),
+                "use == or !=".into(),
+                None,
+            );
+            return None;
+        }
+        let facts = ta.facts.union(tb.facts);
+        Some(typed(
+            Code::Cmp(op, Box::new(ta.code), Box::new(tb.code)),
+            Type::Bool,
+            facts,
+        ))
+    }
+
+    fn arithmetic(&mut self, op: Arith, a: &Expr, b: &Expr) -> Option<Typed> {
         let ta = self.expr(a);
         let tb = self.expr(b);
         let (ta, tb) = (ta?, tb?);
         let facts = ta.facts.union(tb.facts);
         match (op, ta.ty, tb.ty) {
-            (BinOp::Sub, Type::Date, Type::Date) => Some(Typed {
+            (Arith::Sub, Type::Date, Type::Date) => Some(Typed {
                 code: Code::DaysBetween(Box::new(ta.code), Box::new(tb.code)),
                 ty: Type::Quantity(Dim::TIME),
                 unit: Unit::parse("days").ok(),
                 facts,
                 mass_literal: false,
             }),
-            (BinOp::Add | BinOp::Sub, Type::Date, Type::Quantity(Dim::TIME)) => Some(typed(
-                Code::ShiftDate(Box::new(ta.code), Box::new(tb.code), op == BinOp::Sub),
+            (Arith::Add | Arith::Sub, Type::Date, Type::Quantity(Dim::TIME)) => Some(typed(
+                Code::ShiftDate(Box::new(ta.code), Box::new(tb.code), op == Arith::Sub),
                 Type::Date,
                 facts,
             )),
-            (BinOp::Add | BinOp::Sub, Type::Quantity(_), Type::Quantity(_)) => {
-                let what = if op == BinOp::Add { "add" } else { "subtract" };
+            (Arith::Add | Arith::Sub, Type::Quantity(_), Type::Quantity(_)) => {
+                let what = if op == Arith::Add { "add" } else { "subtract" };
                 let (ta, tb) = self.unify(ta, tb, a.span, b.span, what)?;
                 Some(Typed {
                     code: Code::Arith(op, Box::new(ta.code), Box::new(tb.code)),
@@ -835,8 +805,8 @@ impl Checker<'_> {
                     mass_literal: false,
                 })
             }
-            (BinOp::Mul | BinOp::Div, Type::Quantity(x), Type::Quantity(y)) => {
-                let dim = if op == BinOp::Mul {
+            (Arith::Mul | Arith::Div, Type::Quantity(x), Type::Quantity(y)) => {
+                let dim = if op == Arith::Mul {
                     x.times(y)
                 } else {
                     x.per(y)
@@ -852,7 +822,8 @@ impl Checker<'_> {
                     mass_literal: false,
                 })
             }
-            (_, x, y) => {
+            // Every operator listed, so that a new one must say what it combines.
+            (Arith::Add | Arith::Sub | Arith::Mul | Arith::Div, x, y) => {
                 self.error(
                     "type-mismatch",
                     a.span.to(b.span),

@@ -285,7 +285,7 @@ pub fn in_words(text: &str) -> String {
 }
 
 fn words(expr: &crate::syntax::Expr) -> String {
-    use crate::syntax::{BinOp, ExprKind, UnOp};
+    use crate::syntax::{Cmp, ExprKind, UnOp};
     match &expr.kind {
         ExprKind::Quantity { value, unit } => match unit {
             Some(u) => format!("{value} {}", u.value),
@@ -320,31 +320,28 @@ fn words(expr: &crate::syntax::Expr) -> String {
             words(lo),
             words(hi)
         ),
-        ExprKind::Binary(BinOp::Default, a, b) => {
+        ExprKind::Default(a, b) => {
             format!("{} (taken as {} when not recorded)", words(a), words(b))
         }
-        ExprKind::Binary(op, a, b) => {
-            let verb = match op {
-                BinOp::Gt => "is above",
-                BinOp::Ge => "is at least",
-                BinOp::Lt => "is below",
-                BinOp::Le => "is at most",
-                BinOp::Eq => "is",
-                BinOp::Ne => "is not",
-                BinOp::And => "and",
-                BinOp::Or => "or",
-                other => other.symbol(),
-            };
+        ExprKind::Logic(op, a, b) => {
             let wrap = |e: &crate::syntax::Expr| match &e.kind {
-                ExprKind::Binary(BinOp::And | BinOp::Or, ..)
-                    if matches!(op, BinOp::And | BinOp::Or) =>
-                {
-                    format!("({})", words(e))
-                }
+                ExprKind::Logic(..) => format!("({})", words(e)),
                 _ => words(e),
             };
-            format!("{} {verb} {}", wrap(a), wrap(b))
+            format!("{} {} {}", wrap(a), op.symbol(), wrap(b))
         }
+        ExprKind::Cmp(op, a, b) => {
+            let verb = match op {
+                Cmp::Gt => "is above",
+                Cmp::Ge => "is at least",
+                Cmp::Lt => "is below",
+                Cmp::Le => "is at most",
+                Cmp::Eq => "is",
+                Cmp::Ne => "is not",
+            };
+            format!("{} {verb} {}", words(a), words(b))
+        }
+        ExprKind::Arith(op, a, b) => format!("{} {} {}", words(a), op.symbol(), words(b)),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::facts::{Fact, FactSet, Level, Type, Val};
 use crate::regimen::{InputProblem, Regimen, Row};
 use crate::rules::{Citation, Pack, Part, Rule, RuleSet, Severity};
 use crate::suggest;
-use crate::syntax::BinOp;
+use crate::syntax::{Arith, Cmp};
 use crate::units;
 
 mod program;
@@ -110,10 +110,10 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
                 return Err(ARITH);
             };
             let r = match op {
-                BinOp::Add => x.checked_add(y),
-                BinOp::Sub => x.checked_sub(y),
-                BinOp::Mul => x.checked_mul(y),
-                _ => x.checked_div(y),
+                Arith::Add => x.checked_add(y),
+                Arith::Sub => x.checked_sub(y),
+                Arith::Mul => x.checked_mul(y),
+                Arith::Div => x.checked_div(y),
             };
             r.map(Val::Num).ok_or(ARITH)
         }
@@ -259,19 +259,19 @@ fn both(a: Outcome3, b: Outcome3) -> Result<(Val, Val), Unknown> {
 }
 
 /// `a <op> b` for two values of one type; `None` for values of different types.
-pub fn compare_values(op: BinOp, a: Val, b: Val) -> Option<bool> {
+pub fn compare_values(op: Cmp, a: Val, b: Val) -> Option<bool> {
     Some(test(op, compare(a, b)?))
 }
 
 /// Whether an ordering satisfies a comparison operator.
-fn test(op: BinOp, ord: Ordering) -> bool {
+fn test(op: Cmp, ord: Ordering) -> bool {
     match op {
-        BinOp::Eq => ord == Ordering::Equal,
-        BinOp::Ne => ord != Ordering::Equal,
-        BinOp::Lt => ord == Ordering::Less,
-        BinOp::Le => ord != Ordering::Greater,
-        BinOp::Gt => ord == Ordering::Greater,
-        _ => ord != Ordering::Less,
+        Cmp::Eq => ord == Ordering::Equal,
+        Cmp::Ne => ord != Ordering::Equal,
+        Cmp::Lt => ord == Ordering::Less,
+        Cmp::Le => ord != Ordering::Greater,
+        Cmp::Gt => ord == Ordering::Greater,
+        Cmp::Ge => ord != Ordering::Less,
     }
 }
 

@@ -54,8 +54,14 @@ pub enum ExprKind {
     },
     /// `not x`, `-x`.
     Unary(UnOp, Box<Expr>),
-    /// `a + b`, `a and b`, `a ?? b`, `a < b`.
-    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a and b`, `a or b`.
+    Logic(Logic, Box<Expr>, Box<Expr>),
+    /// `a ?? b`.
+    Default(Box<Expr>, Box<Expr>),
+    /// `a < b`, `a == b`.
+    Cmp(Cmp, Box<Expr>, Box<Expr>),
+    /// `a + b`, `a / b`.
+    Arith(Arith, Box<Expr>, Box<Expr>),
     /// `x in lo ..= hi`.
     InRange(Box<Expr>, Box<Expr>, Box<Expr>),
 }
@@ -69,15 +75,32 @@ pub enum UnOp {
     Neg,
 }
 
-/// Infix operators.
+/// Kleene connectives, on true/false only. (`??` takes any type and is
+/// its own node, [`ExprKind::Default`].)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinOp {
-    /// `or`.
-    Or,
+pub enum Logic {
     /// `and`.
     And,
-    /// `??`.
-    Default,
+    /// `or`.
+    Or,
+}
+
+impl Logic {
+    /// Every connective.
+    pub const ALL: [Logic; 2] = [Logic::And, Logic::Or];
+
+    /// The connective as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Logic::And => "and",
+            Logic::Or => "or",
+        }
+    }
+}
+
+/// Comparisons: two values of one type give true/false.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
     /// `==`.
     Eq,
     /// `!=`.
@@ -90,6 +113,62 @@ pub enum BinOp {
     Gt,
     /// `>=`.
     Ge,
+}
+
+impl Cmp {
+    /// Every comparison.
+    pub const ALL: [Cmp; 6] = [Cmp::Eq, Cmp::Ne, Cmp::Lt, Cmp::Le, Cmp::Gt, Cmp::Ge];
+
+    /// The comparison as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Cmp::Eq => "==",
+            Cmp::Ne => "!=",
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Gt => ">",
+            Cmp::Ge => ">=",
+        }
+    }
+
+    /// The comparison with its operands swapped: `c < x` is `x > c`.
+    pub fn flipped(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            Cmp::Eq => Cmp::Eq,
+            Cmp::Ne => Cmp::Ne,
+        }
+    }
+
+    /// The comparison that holds exactly when this one does not, on two
+    /// values of one type (which are totally ordered): `not (x < c)` is `x >= c`.
+    pub fn negated(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Ge,
+            Cmp::Le => Cmp::Gt,
+            Cmp::Gt => Cmp::Le,
+            Cmp::Ge => Cmp::Lt,
+            Cmp::Eq => Cmp::Ne,
+            Cmp::Ne => Cmp::Eq,
+        }
+    }
+
+    /// True for `<`, `<=`, `>`, `>=`, which order values (and bound them);
+    /// false for `==`, `!=`.
+    pub fn orders(self) -> bool {
+        match self {
+            Cmp::Lt | Cmp::Le | Cmp::Gt | Cmp::Ge => true,
+            Cmp::Eq | Cmp::Ne => false,
+        }
+    }
+}
+
+/// Exact arithmetic on numbers (and, for `+ -`, dates).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
     /// `+`.
     Add,
     /// `-`.
@@ -100,43 +179,18 @@ pub enum BinOp {
     Div,
 }
 
-impl BinOp {
+impl Arith {
+    /// Every arithmetic operator.
+    pub const ALL: [Arith; 4] = [Arith::Add, Arith::Sub, Arith::Mul, Arith::Div];
+
     /// The operator as written.
     pub fn symbol(self) -> &'static str {
         match self {
-            BinOp::Or => "or",
-            BinOp::And => "and",
-            BinOp::Default => "??",
-            BinOp::Eq => "==",
-            BinOp::Ne => "!=",
-            BinOp::Lt => "<",
-            BinOp::Le => "<=",
-            BinOp::Gt => ">",
-            BinOp::Ge => ">=",
-            BinOp::Add => "+",
-            BinOp::Sub => "-",
-            BinOp::Mul => "*",
-            BinOp::Div => "/",
+            Arith::Add => "+",
+            Arith::Sub => "-",
+            Arith::Mul => "*",
+            Arith::Div => "/",
         }
-    }
-
-    /// The operator with its operands swapped: `c < x` is `x > c`.
-    pub fn flipped(self) -> BinOp {
-        match self {
-            BinOp::Lt => BinOp::Gt,
-            BinOp::Le => BinOp::Ge,
-            BinOp::Gt => BinOp::Lt,
-            BinOp::Ge => BinOp::Le,
-            other => other,
-        }
-    }
-
-    /// True for `==`, `!=`, `<`, `<=`, `>`, `>=`.
-    pub fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
-        )
     }
 }
 
@@ -196,7 +250,7 @@ pub fn parse_expression(text: &str) -> Result<Expr, SyntaxError> {
             message: "expected an expression".into(),
             span: Span::default(),
         })?;
-    Ok(build_expr(expr.into_inner()))
+    build_expr(expr.into_inner())
 }
 
 /// Parses a message template: text with `{expression}` holes.
@@ -218,7 +272,7 @@ pub fn parse_template(text: &str) -> Result<Vec<Piece>, SyntaxError> {
             }
             Rule::hole => {
                 if let Some(expr) = pair.into_inner().next() {
-                    pieces.push(Piece::Hole(build_expr(expr.into_inner())));
+                    pieces.push(Piece::Hole(build_expr(expr.into_inner())?));
                 }
             }
             _ => {}
@@ -261,84 +315,96 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
     Span::new(s.start(), s.end())
 }
 
-fn build_expr(pairs: Pairs<'_, Rule>) -> Expr {
+/// An error for a grammar rule where the tree builder expects another.
+/// The grammar admits only the rules the builders match, so this means the
+/// grammar and the builders disagree: an error, never a guessed node.
+fn unexpected(pair: &Pair<'_, Rule>) -> SyntaxError {
+    SyntaxError {
+        message: format!("unexpected `{}`", pair.as_str()),
+        span: span_of(pair),
+    }
+}
+
+fn build_expr(pairs: Pairs<'_, Rule>) -> Result<Expr, SyntaxError> {
     PRATT
         .map_primary(build_operand)
         .map_prefix(|op, rhs| {
+            let rhs = rhs?;
             let span = span_of(&op).to(rhs.span);
-            let op = if op.as_rule() == Rule::not {
-                UnOp::Not
-            } else {
-                UnOp::Neg
+            let op = match op.as_rule() {
+                Rule::not => UnOp::Not,
+                Rule::neg => UnOp::Neg,
+                _ => return Err(unexpected(&op)),
             };
-            Expr {
+            Ok(Expr {
                 kind: ExprKind::Unary(op, Box::new(rhs)),
                 span,
-            }
+            })
         })
         .map_postfix(|lhs, op| {
+            let lhs = lhs?;
             let span = lhs.span.to(span_of(&op));
             let mut bounds = op
                 .into_inner()
                 .filter(|p| p.as_rule() == Rule::bound)
                 .map(build_bound);
-            let lo = bounds.next().unwrap_or_else(|| lhs.clone());
-            let hi = bounds.next().unwrap_or_else(|| lo.clone());
-            Expr {
+            let lo = bounds.next().transpose()?.unwrap_or_else(|| lhs.clone());
+            let hi = bounds.next().transpose()?.unwrap_or_else(|| lo.clone());
+            Ok(Expr {
                 kind: ExprKind::InRange(Box::new(lhs), Box::new(lo), Box::new(hi)),
                 span,
-            }
+            })
         })
         .map_infix(|lhs, op, rhs| {
-            let op = match op.as_rule() {
-                Rule::or => BinOp::Or,
-                Rule::and => BinOp::And,
-                Rule::default => BinOp::Default,
-                Rule::eq => BinOp::Eq,
-                Rule::ne => BinOp::Ne,
-                Rule::lt => BinOp::Lt,
-                Rule::le => BinOp::Le,
-                Rule::gt => BinOp::Gt,
-                Rule::ge => BinOp::Ge,
-                Rule::add => BinOp::Add,
-                Rule::sub => BinOp::Sub,
-                Rule::mul => BinOp::Mul,
-                _ => BinOp::Div,
-            };
+            let (lhs, rhs) = (lhs?, rhs?);
             let span = lhs.span.to(rhs.span);
-            Expr {
-                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                span,
-            }
+            let (a, b) = (Box::new(lhs), Box::new(rhs));
+            let kind = match op.as_rule() {
+                Rule::and => ExprKind::Logic(Logic::And, a, b),
+                Rule::or => ExprKind::Logic(Logic::Or, a, b),
+                Rule::default => ExprKind::Default(a, b),
+                Rule::eq => ExprKind::Cmp(Cmp::Eq, a, b),
+                Rule::ne => ExprKind::Cmp(Cmp::Ne, a, b),
+                Rule::lt => ExprKind::Cmp(Cmp::Lt, a, b),
+                Rule::le => ExprKind::Cmp(Cmp::Le, a, b),
+                Rule::gt => ExprKind::Cmp(Cmp::Gt, a, b),
+                Rule::ge => ExprKind::Cmp(Cmp::Ge, a, b),
+                Rule::add => ExprKind::Arith(Arith::Add, a, b),
+                Rule::sub => ExprKind::Arith(Arith::Sub, a, b),
+                Rule::mul => ExprKind::Arith(Arith::Mul, a, b),
+                Rule::div => ExprKind::Arith(Arith::Div, a, b),
+                _ => return Err(unexpected(&op)),
+            };
+            Ok(Expr { kind, span })
         })
         .parse(pairs)
 }
 
-fn build_bound(pair: Pair<'_, Rule>) -> Expr {
+fn build_bound(pair: Pair<'_, Rule>) -> Result<Expr, SyntaxError> {
     let span = span_of(&pair);
     let mut inner = pair.into_inner().peekable();
     let negated = inner.peek().is_some_and(|p| p.as_rule() == Rule::neg);
     if negated {
         inner.next();
     }
-    let operand = inner.next().map_or(
-        Expr {
+    let operand = match inner.next() {
+        Some(pair) => build_operand(pair)?,
+        None => Expr {
             kind: ExprKind::Bool(false),
             span,
         },
-        build_operand,
-    );
-    if negated {
+    };
+    Ok(if negated {
         Expr {
             kind: ExprKind::Unary(UnOp::Neg, Box::new(operand)),
             span,
         }
     } else {
         operand
-    }
+    })
 }
 
-fn build_operand(pair: Pair<'_, Rule>) -> Expr {
+fn build_operand(pair: Pair<'_, Rule>) -> Result<Expr, SyntaxError> {
     let span = span_of(&pair);
     let kind = match pair.as_rule() {
         Rule::expr => return build_expr(pair.into_inner()),
@@ -363,12 +429,14 @@ fn build_operand(pair: Pair<'_, Rule>) -> Expr {
                 || Spanned::new(String::new(), span),
                 |n| Spanned::new(n.as_str().to_owned(), span_of(&n)),
             );
-            let args = inner.map(|a| build_expr(a.into_inner())).collect();
+            let args = inner
+                .map(|a| build_expr(a.into_inner()))
+                .collect::<Result<_, _>>()?;
             ExprKind::Call { name, args }
         }
-        _ => ExprKind::Bool(false),
+        _ => return Err(unexpected(&pair)),
     };
-    Expr { kind, span }
+    Ok(Expr { kind, span })
 }
 
 /// Names grammar rules the way an author would, for "expected ..." messages.
@@ -448,7 +516,10 @@ mod tests {
             }
             ExprKind::Unary(UnOp::Not, x) => format!("(not {})", show(x)),
             ExprKind::Unary(UnOp::Neg, x) => format!("(-{})", show(x)),
-            ExprKind::Binary(op, a, b) => format!("({} {} {})", show(a), op.symbol(), show(b)),
+            ExprKind::Logic(op, a, b) => format!("({} {} {})", show(a), op.symbol(), show(b)),
+            ExprKind::Default(a, b) => format!("({} ?? {})", show(a), show(b)),
+            ExprKind::Cmp(op, a, b) => format!("({} {} {})", show(a), op.symbol(), show(b)),
+            ExprKind::Arith(op, a, b) => format!("({} {} {})", show(a), op.symbol(), show(b)),
             ExprKind::InRange(x, lo, hi) => {
                 format!("({} in {} ..= {})", show(x), show(lo), show(hi))
             }

@@ -18,7 +18,7 @@ use crate::check::{Code, NumConst};
 use crate::facts::{Fact, Type, Val};
 use crate::regimen::Row;
 use crate::rules::Rule;
-use crate::syntax::BinOp;
+use crate::syntax::Cmp;
 use rust_decimal::Decimal;
 
 use super::{cmp_const, compare, truth};
@@ -118,15 +118,14 @@ enum Op {
 struct Accept(u8);
 
 impl Accept {
-    fn of(op: BinOp) -> Accept {
+    fn of(op: Cmp) -> Accept {
         Accept(match op {
-            BinOp::Eq => 0b010,
-            BinOp::Ne => 0b101,
-            BinOp::Lt => 0b001,
-            BinOp::Le => 0b011,
-            BinOp::Gt => 0b100,
-            // `>=`, the default arm of the evaluator's `test` too.
-            _ => 0b110,
+            Cmp::Eq => 0b010,
+            Cmp::Ne => 0b101,
+            Cmp::Lt => 0b001,
+            Cmp::Le => 0b011,
+            Cmp::Gt => 0b100,
+            Cmp::Ge => 0b110,
         })
     }
 
@@ -415,7 +414,7 @@ mod tests {
     use crate::facts::FACT_COUNT;
     use rust_decimal::Decimal;
 
-    fn num(fact: Fact, op: BinOp, value: i64, if_missing: Option<bool>) -> Code {
+    fn num(fact: Fact, op: Cmp, value: i64, if_missing: Option<bool>) -> Code {
         Code::NumCmp {
             op,
             fact,
@@ -434,9 +433,9 @@ mod tests {
     /// stack, and a subtree the program leaves to the tree evaluator.
     #[test]
     fn every_op_agrees_with_the_tree() {
-        let weight = || num(Fact::Weight, BinOp::Gt, 70, None);
+        let weight = || num(Fact::Weight, Cmp::Gt, 70, None);
         let sex = Code::FactCmp {
-            op: BinOp::Eq,
+            op: Cmp::Eq,
             fact: Fact::Sex,
             value: Val::Enum(1),
             if_missing: Some(false),
@@ -447,9 +446,9 @@ mod tests {
             Val::Num(Decimal::from(140)),
         );
         let arith = Code::Cmp(
-            BinOp::Lt,
+            Cmp::Lt,
             Box::new(Code::Arith(
-                BinOp::Mul,
+                crate::syntax::Arith::Mul,
                 Box::new(Code::Fact(Fact::Age)),
                 Box::new(Code::Const(Val::Num(Decimal::from(2)))),
             )),
@@ -465,7 +464,7 @@ mod tests {
         }
         let codes = [
             not(weight()),
-            not(num(Fact::Weight, BinOp::Le, 70, Some(true))),
+            not(num(Fact::Weight, Cmp::Le, 70, Some(true))),
             not(sex.clone()),
             not(range.clone()),
             not(not(range.clone())),

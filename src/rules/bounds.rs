@@ -16,7 +16,7 @@
 use crate::check::{self, Code, Scope};
 use crate::facts::{Fact, FactSet, Level, Val};
 use crate::source::Span;
-use crate::syntax::{self, BinOp, Expr, ExprKind, UnOp};
+use crate::syntax::{self, Arith, Cmp, Expr, ExprKind, Logic, UnOp};
 
 use super::{Rule, Written};
 
@@ -75,7 +75,7 @@ pub enum AtomKind {
         /// The value compared (a fact, or arithmetic over facts).
         lhs: Code,
         /// The operator, with the value on the right.
-        op: BinOp,
+        op: Cmp,
         /// The constant.
         value: Val,
     },
@@ -100,7 +100,7 @@ pub struct Bound {
     /// The value bounded (a fact, or arithmetic over facts).
     pub lhs: Code,
     /// `<`, `<=`, `>` or `>=`, with the constant on the right.
-    pub op: BinOp,
+    pub op: Cmp,
     /// The constant, in canonical units (a number or a date).
     pub value: Val,
     /// The unit the constant is written in, when it has one: one of it in
@@ -235,20 +235,19 @@ impl Builder {
             ExprKind::Unary(UnOp::Not, a) => {
                 Some(Shape::Not(Box::new(self.shape(a, piece, !polarity)?)))
             }
-            ExprKind::Binary(op @ (BinOp::And | BinOp::Or), a, b) => {
+            ExprKind::Logic(op, a, b) => {
                 let (a, b) = (
                     self.shape(a, piece, polarity)?,
                     self.shape(b, piece, polarity)?,
                 );
-                Some(if *op == BinOp::And {
-                    Shape::And(Box::new(a), Box::new(b))
-                } else {
-                    Shape::Or(Box::new(a), Box::new(b))
+                Some(match op {
+                    Logic::And => Shape::And(Box::new(a), Box::new(b)),
+                    Logic::Or => Shape::Or(Box::new(a), Box::new(b)),
                 })
             }
             // `(test) ?? default`: the test decides whenever it can be
             // evaluated, which the probes ensure.
-            ExprKind::Binary(BinOp::Default, a, b)
+            ExprKind::Default(a, b)
                 if !matches!(a.kind, ExprKind::Path(_)) && is_bool_literal(b) =>
             {
                 self.shape(a, piece, polarity)
@@ -265,9 +264,7 @@ impl Builder {
         let text = collapse(piece.text.get(expr.span.range()).unwrap_or(piece.text));
         let span = piece.origin.map(expr.span);
         match &kind {
-            AtomKind::Compare { lhs, op, value }
-                if matches!(op, BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge) =>
-            {
+            AtomKind::Compare { lhs, op, value } if op.orders() => {
                 self.bounds.push(Bound {
                     atom: index,
                     lhs: lhs.clone(),
@@ -284,8 +281,8 @@ impl Builder {
             AtomKind::Range { lhs, lo, hi } => {
                 let [lo_expr, hi_expr] = constant_sides(expr);
                 for (op, value, end, written) in [
-                    (BinOp::Ge, *lo, "lower end", lo_expr),
-                    (BinOp::Le, *hi, "upper end", hi_expr),
+                    (Cmp::Ge, *lo, "lower end", lo_expr),
+                    (Cmp::Le, *hi, "upper end", hi_expr),
                 ] {
                     self.bounds.push(Bound {
                         atom: index,
@@ -341,8 +338,8 @@ fn written_unit(constant: Option<&Expr>, value: Val) -> Option<(rust_decimal::De
 fn constant_sides(expr: &Expr) -> [Option<&Expr>; 2] {
     let literal = |e: &Expr| matches!(e.kind, ExprKind::Quantity { .. });
     match &expr.kind {
-        ExprKind::Binary(_, a, b) if literal(b) => [Some(&**b), None],
-        ExprKind::Binary(_, a, _) if literal(a) => [Some(&**a), None],
+        ExprKind::Cmp(_, a, b) if literal(b) => [Some(&**b), None],
+        ExprKind::Cmp(_, a, _) if literal(a) => [Some(&**a), None],
         ExprKind::InRange(_, lo, hi) => [Some(&**lo), Some(&**hi)],
         _ => [None, None],
     }
@@ -401,7 +398,7 @@ fn atom_kind(code: &Code, expr: &Expr, scope: Scope) -> AtomKind {
             // between two dates).
             (None, None) => {
                 let dates = match &expr.kind {
-                    ExprKind::Binary(_, left, _) => {
+                    ExprKind::Cmp(_, left, _) => {
                         let mut problems = Vec::new();
                         check::check(left, scope, &mut problems)
                             .is_some_and(|t| t.ty == crate::facts::Type::Date)
@@ -411,7 +408,7 @@ fn atom_kind(code: &Code, expr: &Expr, scope: Scope) -> AtomKind {
                 let lhs = if dates {
                     Code::DaysBetween(a.clone(), b.clone())
                 } else {
-                    Code::Arith(BinOp::Sub, a.clone(), b.clone())
+                    Code::Arith(Arith::Sub, a.clone(), b.clone())
                 };
                 AtomKind::Compare {
                     lhs,

@@ -23,7 +23,7 @@ use crate::eval::{Engine, Kind};
 use crate::facts::{Fact, Level, Type, Val};
 use crate::regimen::{Regimen, document};
 use crate::source::{Span, Spanned};
-use crate::syntax::BinOp;
+use crate::syntax::{Arith, Cmp};
 use crate::yaml::{Node, Value};
 
 /// What probing a bound found.
@@ -178,9 +178,9 @@ impl Prober<'_> {
             };
             let bound = self.bound.value;
             let accept = move |v: Val| match side {
-                Side::At => crate::eval::compare_values(BinOp::Eq, v, bound) == Some(true),
-                Side::Below => crate::eval::compare_values(BinOp::Lt, v, bound) == Some(true),
-                Side::Above => crate::eval::compare_values(BinOp::Gt, v, bound) == Some(true),
+                Side::At => crate::eval::compare_values(Cmp::Eq, v, bound) == Some(true),
+                Side::Below => crate::eval::compare_values(Cmp::Lt, v, bound) == Some(true),
+                Side::Above => crate::eval::compare_values(Cmp::Gt, v, bound) == Some(true),
             };
             let set = match set_lhs(
                 pack,
@@ -482,13 +482,12 @@ fn solve(code: &Code, fact: Fact, target: Val, row: &crate::regimen::Row) -> Opt
             let t = num(target)?;
             let o = num(other(if in_a { b } else { a })?)?;
             let inner = match (op, in_a) {
-                (BinOp::Add, _) => t.checked_sub(o)?,
-                (BinOp::Sub, true) => t.checked_add(o)?,
-                (BinOp::Sub, false) => o.checked_sub(t)?,
-                (BinOp::Mul, _) => t.checked_div(o)?,
-                (BinOp::Div, true) => t.checked_mul(o)?,
-                (BinOp::Div, false) => o.checked_div(t)?,
-                _ => return None,
+                (Arith::Add, _) => t.checked_sub(o)?,
+                (Arith::Sub, true) => t.checked_add(o)?,
+                (Arith::Sub, false) => o.checked_sub(t)?,
+                (Arith::Mul, _) => t.checked_div(o)?,
+                (Arith::Div, true) => t.checked_mul(o)?,
+                (Arith::Div, false) => o.checked_div(t)?,
             };
             solve(if in_a { a } else { b }, fact, Val::Num(inner), row)
         }
