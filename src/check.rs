@@ -196,7 +196,19 @@ fn specialise(code: Code) -> Code {
         Code::And(l, r) => Code::And(b(l), b(r)),
         Code::Or(l, r) => Code::Or(b(l), b(r)),
         Code::Default(l, r) => Code::Default(b(l), b(r)),
-        other => other,
+        // Only the `not`/`and`/`or`/`??` spine is walked; the rest stays as fused.
+        other @ (Code::Const(_)
+        | Code::Fact(_)
+        | Code::Present(_)
+        | Code::Cmp(..)
+        | Code::InRange(..)
+        | Code::Arith(..)
+        | Code::Neg(_)
+        | Code::DaysBetween(..)
+        | Code::ShiftDate(..)
+        | Code::NumCmp { .. }
+        | Code::FactOr(..)
+        | Code::FactInRange(..)) => other,
     }
 }
 
@@ -304,7 +316,13 @@ fn fuse_shapes(code: Code) -> Code {
         Code::Arith(op, l, r) => Code::Arith(op, b(l), b(r)),
         Code::DaysBetween(l, r) => Code::DaysBetween(b(l), b(r)),
         Code::ShiftDate(l, r, neg) => Code::ShiftDate(b(l), b(r), neg),
-        leaf => leaf,
+        leaf @ (Code::Const(_)
+        | Code::Fact(_)
+        | Code::Present(_)
+        | Code::FactCmp { .. }
+        | Code::NumCmp { .. }
+        | Code::FactOr(..)
+        | Code::FactInRange(..)) => leaf,
     }
 }
 

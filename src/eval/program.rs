@@ -345,7 +345,17 @@ impl Program {
                         };
                     }
                 }
-                _ => {}
+                // A jump whose condition does not hold falls through; the
+                // tests were pushed above.
+                Op::JumpIf(..)
+                | Op::Num { .. }
+                | Op::Cmp { .. }
+                | Op::Bool { .. }
+                | Op::Present(_)
+                | Op::Range { .. }
+                | Op::NumRange { .. }
+                | Op::Const(_)
+                | Op::Tree(_) => {}
             }
         }
         stack[0]
