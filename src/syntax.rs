@@ -558,6 +558,47 @@ mod tests {
         }
     }
 
+    /// Every operator's symbol parses back to that operator, so the
+    /// grammar, the tree builder and `symbol()` agree.
+    #[test]
+    fn every_operator_parses_back_from_its_symbol() {
+        let parse = |symbol: &str| {
+            let text = format!("a.b {symbol} c.d");
+            parse_expression(&text)
+                .unwrap_or_else(|e| panic!("{text}: {e:?}"))
+                .kind
+        };
+        for op in Logic::ALL {
+            assert!(
+                matches!(parse(op.symbol()), ExprKind::Logic(got, ..) if got == op),
+                "{op:?}"
+            );
+        }
+        for op in Cmp::ALL {
+            assert!(
+                matches!(parse(op.symbol()), ExprKind::Cmp(got, ..) if got == op),
+                "{op:?}"
+            );
+        }
+        for op in Arith::ALL {
+            assert!(
+                matches!(parse(op.symbol()), ExprKind::Arith(got, ..) if got == op),
+                "{op:?}"
+            );
+        }
+        assert!(matches!(parse("??"), ExprKind::Default(..)));
+    }
+
+    #[test]
+    fn flipping_or_negating_a_comparison_twice_gives_it_back() {
+        for op in Cmp::ALL {
+            assert_eq!(op.flipped().flipped(), op, "{op:?}");
+            assert_eq!(op.negated().negated(), op, "{op:?}");
+            assert_ne!(op.negated(), op, "{op:?}");
+            assert_eq!(op.flipped().orders(), op.orders(), "{op:?}");
+        }
+    }
+
     #[test]
     fn errors_say_what_was_expected() {
         let err = parse_expression("phase.dose >").err();

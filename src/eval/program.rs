@@ -433,6 +433,26 @@ mod tests {
         }
     }
 
+    /// The masks the programs test with accept the orderings the tree
+    /// evaluator's `test` does, and swapping operands (`flipped`) or
+    /// negating (`negated`) a comparison means what the checker takes it to.
+    #[test]
+    fn every_comparison_means_one_thing_everywhere() {
+        use std::cmp::Ordering;
+        for op in Cmp::ALL {
+            for ord in [Ordering::Less, Ordering::Equal, Ordering::Greater] {
+                let holds = crate::eval::test(op, ord);
+                assert_eq!(
+                    Accept::of(op).holds(ord),
+                    Tri::bool(holds),
+                    "{op:?} {ord:?}"
+                );
+                assert_eq!(crate::eval::test(op.flipped(), ord.reverse()), holds);
+                assert_eq!(crate::eval::test(op.negated(), ord), !holds);
+            }
+        }
+    }
+
     fn not(code: Code) -> Code {
         Code::Not(Box::new(code))
     }
