@@ -131,9 +131,9 @@ impl Task {
                 let input = crate::source::position(&name, line);
                 let source = SourceFile::at_line(name, text, line);
                 let parsed = if spans {
-                    crate::json::parse(source.text())
+                    crate::tree::json::parse(source.text())
                 } else {
-                    crate::json::parse_lean(source.text())
+                    crate::tree::json::parse_lean(source.text())
                 };
                 match parsed {
                     Ok(node) => document::read_one(node, &source, input.clone(), input),

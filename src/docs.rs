@@ -180,8 +180,8 @@ pub fn page_name(rule: &crate::rules::Rule) -> String {
 }
 
 /// A node as one line of YAML flow style.
-fn flow(node: &crate::yaml::Node) -> String {
-    use crate::yaml::Value;
+fn flow(node: &crate::tree::Node) -> String {
+    use crate::tree::Value;
     match &node.value {
         Value::Null => "~".into(),
         Value::Bool(b) => b.to_string(),

@@ -1,7 +1,7 @@
 //! rxlint: checks proposed medication regimens against drug-label and
 //! guideline limits written as rule files.
 //!
-//! The stages, in order: [`source`] text, [`yaml`] tree, [`syntax`]
+//! The stages, in order: [`source`] text, [`tree`] (YAML and JSON), [`syntax`]
 //! (the pest grammar), [`rules`] (the rule model), [`check`] (types and
 //! units), [`regimen`] (the input model), [`eval`] (the evaluator),
 //! [`report`] (human, JSON Lines).
@@ -14,7 +14,6 @@ pub mod diagnostic;
 pub mod docs;
 pub mod eval;
 pub mod facts;
-pub mod json;
 pub mod output;
 pub mod regimen;
 pub mod report;
@@ -24,5 +23,5 @@ pub mod source;
 pub mod suggest;
 pub mod syntax;
 pub mod text;
+pub mod tree;
 pub mod units;
-pub mod yaml;

@@ -17,7 +17,7 @@ use crate::check::{Code, Typed};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
 use crate::facts::{Fact, FactSet, Level, Val};
 use crate::source::{SourceFile, Span, Spanned};
-use crate::yaml::Node;
+use crate::tree::Node;
 
 pub use load::load_sources;
 

@@ -191,7 +191,7 @@ pub fn jsonl(text: &str) {
         }
         let source = SourceFile::at_line("fuzz.jsonl", line, line_no);
         let input = format!("fuzz.jsonl:{line_no}");
-        if let Ok(node) = rxlint::json::parse(source.text()) {
+        if let Ok(node) = rxlint::tree::json::parse(source.text()) {
             evaluate_and_render(document::read_one(node, &source, input.clone(), input));
         }
     }

@@ -12,8 +12,8 @@ use super::{
 };
 use crate::source::{SourceFile, Span};
 use crate::suggest;
+use crate::tree::{Node, Value, json, yaml};
 use crate::units::Unit;
-use crate::yaml::{self, Node, Value};
 
 /// How to read the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum Syntax {
 pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
     let parsed = match syntax {
         Syntax::Yaml => yaml::parse(source),
-        Syntax::Json => yaml::parse_json(source),
+        Syntax::Json => json::parse(source.text()),
     };
     let stem = stem_of(source.name());
     match parsed {

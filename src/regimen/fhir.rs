@@ -2,7 +2,7 @@
 //!
 //! Takes a Bundle (or a single MedicationRequest) in a `.json` file, or Bulk
 //! Data `.ndjson` files, and gives one [`Regimen`] per MedicationRequest, in
-//! input order. Resources are parsed with spans ([`yaml::parse_json`]) and
+//! input order. Resources are parsed with spans ([`json::parse`]) and
 //! mapped onto a [`Builder`], which validates units, ranges and dates. This
 //! module only maps: what it cannot map it leaves absent (a rule that needs
 //! it is then `unevaluated`) or reports as an `input.fhir-*` problem naming
@@ -41,8 +41,8 @@ use super::{
 };
 use crate::date::Date;
 use crate::source::{SourceFile, Span};
+use crate::tree::{Node, Value, json};
 use crate::units::{self, Dim, Family, Unit};
-use crate::yaml::{self, Node, Value};
 
 const UCUM: &str = "http://unitsofmeasure.org";
 const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
@@ -72,7 +72,7 @@ const PREGNANCY_CODE: &str = "82810-3";
 /// that cannot be read, or holds no MedicationRequest, gives one invalid
 /// regimen saying so.
 pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
-    let doc = match yaml::parse_json(source) {
+    let doc = match json::parse(source.text()) {
         Ok(doc) => doc,
         Err(err) => {
             return vec![unreadable(
@@ -138,7 +138,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
             }
             let span = Span::new(start, start + text.len());
             let one = SourceFile::new(source.name(), text);
-            match yaml::parse_json(&one) {
+            match json::parse(one.text()) {
                 Ok(mut node) => {
                     shift(&mut node, start);
                     if node.get("resourceType").and_then(Node::as_str).is_some() {

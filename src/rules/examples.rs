@@ -10,7 +10,7 @@ use crate::eval::Engine;
 use crate::regimen::Regimen;
 use crate::regimen::document;
 use crate::source::Span;
-use crate::yaml::{Node, Value};
+use crate::tree::{Node, Value};
 
 /// What `rules test` found.
 #[derive(Debug, Default)]

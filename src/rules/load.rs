@@ -12,7 +12,7 @@ use crate::facts::{Fact, FactSet, Level, Type, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest;
 use crate::syntax::{self, Piece};
-use crate::yaml::{self, Node, Value};
+use crate::tree::{Node, Value, yaml};
 
 const PACK_KEYS: &[&str] = &[
     "pack",

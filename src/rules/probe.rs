@@ -24,7 +24,7 @@ use crate::facts::{Fact, Level, Type, Val};
 use crate::regimen::{Regimen, document};
 use crate::source::{Span, Spanned};
 use crate::syntax::BinOp;
-use crate::yaml::{Node, Value};
+use crate::tree::{Node, Value};
 
 /// What probing a bound found.
 #[derive(Debug)]

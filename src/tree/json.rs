@@ -10,8 +10,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::{Node, SyntaxError, Value};
 use crate::source::{Span, Spanned};
-use crate::yaml::{Node, SyntaxError, Value};
 
 /// Parses one JSON document.
 ///

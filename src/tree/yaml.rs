@@ -1,94 +1,17 @@
-//! YAML and JSON text to a spanned document tree.
+//! YAML text to the spanned [`Node`] tree.
 //!
 //! Takes a [`SourceFile`] and gives a [`Node`] tree in which every key and
 //! value knows its byte span. serde-saphyr does the parsing (with its budget
-//! against alias bombs, deep nesting and oversized documents); the typed
-//! decoding of rule files and regimens works on this tree so that it can
-//! report every problem at once instead of stopping at serde's first error.
+//! against alias bombs, deep nesting and oversized documents). It also reads
+//! JSON, which YAML 1.2 contains; `.json` files take the strict
+//! [`json`](super::json) parser instead.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
+use super::{Node, SyntaxError, Value};
 use crate::source::{SourceFile, Span, Spanned};
-
-/// A document node and where it was written.
-#[derive(Clone, Debug)]
-pub struct Node {
-    /// The value.
-    pub value: Value,
-    /// Its span (for a mapping or sequence, from its first to its last entry).
-    pub span: Span,
-}
-
-/// The value of a [`Node`].
-#[derive(Clone, Debug)]
-pub enum Value {
-    /// `~`, `null` or an empty value.
-    Null,
-    /// `true` or `false`.
-    Bool(bool),
-    /// A number, as the shortest decimal text that reads back to it (YAML
-    /// gives integers and floats; rxlint turns the text into an exact decimal).
-    Number(String),
-    /// A number that is not finite: `.nan`, `.inf`, `1e400`.
-    NonFinite(String),
-    /// A string.
-    Str(String),
-    /// A sequence.
-    Seq(Vec<Node>),
-    /// A mapping, in document order.
-    Map(Vec<(Spanned<String>, Node)>),
-}
-
-impl Value {
-    /// A short name of the value's type, for "expected X, found Y" messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Value::Null => "nothing",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) | Value::NonFinite(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
-    }
-}
-
-impl Node {
-    /// The entries of a mapping, or `None`.
-    pub fn as_map(&self) -> Option<&[(Spanned<String>, Node)]> {
-        match &self.value {
-            Value::Map(entries) => Some(entries),
-            _ => None,
-        }
-    }
-
-    /// The text of a string scalar, or `None`.
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The value under `key` in a mapping.
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?
-            .iter()
-            .find(|(k, _)| k.value == key)
-            .map(|(_, v)| v)
-    }
-}
-
-/// A document that could not be read, and where.
-#[derive(Clone, Debug)]
-pub struct SyntaxError {
-    /// What the parser said.
-    pub message: String,
-    /// Where (an empty span at the error position).
-    pub span: Span,
-}
 
 /// Parses YAML (or JSON, which YAML 1.2 contains) into a [`Node`] tree.
 ///
@@ -136,11 +59,6 @@ fn exact_numbers(node: &mut Node, text: &str) {
         Value::Map(entries) => entries.iter_mut().for_each(|(_, v)| exact_numbers(v, text)),
         _ => {}
     }
-}
-
-/// Parses JSON strictly (for `.json` files and JSON Lines), with spans.
-pub fn parse_json(source: &SourceFile) -> Result<Node, SyntaxError> {
-    crate::json::parse(source.text())
 }
 
 /// The first line of a parser's message, cut short: parsers quote the
@@ -325,7 +243,9 @@ mod tests {
         let src = SourceFile::new("t.yaml", "a: [1, 2\nb: 3\n");
         assert!(parse(&src).is_err());
         let src = SourceFile::new("t.json", "{\"a\": 1,\n \"b\": }");
-        let err = parse_json(&src).err().map(|e| src.line_col(e.span.start()));
+        let err = crate::tree::json::parse(src.text())
+            .err()
+            .map(|e| src.line_col(e.span.start()));
         assert_eq!(err, Some((2, 7)));
     }
 
