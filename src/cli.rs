@@ -662,7 +662,7 @@ fn test_rules(dir: Option<&Path>) -> Exit {
             return Exit::Trouble;
         }
     };
-    let report = crate::rules::examples::run(&set);
+    let report = crate::ruletest::run(&set);
     let style = stderr_style();
     for failure in &report.failures {
         eprintln!("{}", human::render(failure, style));

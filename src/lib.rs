@@ -18,6 +18,7 @@ pub mod output;
 pub mod regimen;
 pub mod report;
 pub mod rules;
+pub mod ruletest;
 pub mod sniff;
 pub mod source;
 pub mod suggest;

@@ -6,10 +6,7 @@
 //! problem: every YAML, key, expression, type and unit error in every file is
 //! returned at once, each with its span, and a set with any error is refused.
 
-pub mod bounds;
-pub mod examples;
 mod load;
-mod probe;
 
 use std::sync::Arc;
 

@@ -144,7 +144,7 @@ pub fn rules(text: &str) {
         return;
     };
     // `rxlint rules test`: the file's own examples and the bound probes.
-    std::hint::black_box(rxlint::rules::examples::run(&set));
+    std::hint::black_box(rxlint::ruletest::run(&set));
     let mut regimens = Vec::new();
     for (name, text) in FIXED_REGIMENS {
         regimens.extend(document::read(&SourceFile::new(*name, *text), Syntax::Yaml));

@@ -18,7 +18,7 @@ use crate::facts::{Fact, FactSet, Level, Val};
 use crate::source::Span;
 use crate::syntax::{self, BinOp, Expr, ExprKind, UnOp};
 
-use super::{Rule, Written};
+use crate::rules::{Origin, Rule, Written};
 
 /// A rule's firing condition over its atoms, and its bounds.
 #[derive(Clone, Debug)]
@@ -207,7 +207,7 @@ struct Builder {
 /// A piece's text and where it is in the file.
 struct Piece<'a> {
     text: &'a str,
-    origin: super::Origin,
+    origin: Origin,
 }
 
 impl Builder {

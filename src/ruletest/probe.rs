@@ -17,11 +17,11 @@
 use rust_decimal::Decimal;
 
 use super::bounds::{AtomKind, Bound, Formula};
-use super::{Pack, Rule};
 use crate::check::Code;
 use crate::eval::{Engine, Kind};
 use crate::facts::{Fact, Level, Type, Val};
 use crate::regimen::{Regimen, document};
+use crate::rules::{Pack, Rule};
 use crate::source::{Span, Spanned};
 use crate::syntax::BinOp;
 use crate::tree::{Node, Value};

@@ -1,16 +1,23 @@
 //! `rxlint rules test`: the examples in rule files, and automatic checks
 //! that every numeric bound decides its rule exactly where it says.
+//!
+//! Takes a loaded [`RuleSet`] and gives a [`Report`]. This stage sits above
+//! the evaluator: it runs each example regimen through an [`Engine`], and
+//! [`bounds`] finds a rule's bounds, which `probe` then moves across.
+
+pub mod bounds;
+mod probe;
 
 use std::collections::BTreeMap;
 
-use super::probe::{Probe, Start, probe};
-use super::{Example, Pack, Rule, RuleSet};
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
 use crate::eval::Engine;
 use crate::regimen::Regimen;
 use crate::regimen::document;
+use crate::rules::{Example, Pack, Rule, RuleSet};
 use crate::source::Span;
 use crate::tree::{Node, Value};
+use probe::{Probe, Start, probe};
 
 /// What `rules test` found.
 #[derive(Debug, Default)]
@@ -273,7 +280,7 @@ fn check_bounds(
     engines: &BTreeMap<String, Engine<'_>>,
     report: &mut Report,
 ) {
-    let Some(formula) = super::bounds::formula(rule) else {
+    let Some(formula) = bounds::formula(rule) else {
         report.failures.push(
             Diagnostic::new(
                 "rules.test-bound",
