@@ -40,7 +40,7 @@ use super::{
     PhaseField, REGIMEN_FIELDS, Raw, RawValue, Regimen,
 };
 use crate::date::Date;
-use crate::source::{SourceFile, Span};
+use crate::source::{LineIndex, SourceFile, Span};
 use crate::tree::{Node, Value, json};
 use crate::units::{self, Dim, Family, Unit};
 
@@ -98,10 +98,10 @@ pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
             doc.span,
         )];
     }
-    let lines = LineTable::new(source.text());
+    let lines = LineIndex::new(source.text());
     let sources = std::slice::from_ref(source);
     let mut index = Index::new(sources, "this file");
-    index.collect(&doc, 0, &|offset| lines.line(offset), None);
+    index.collect(&doc, 0, &|offset| lines.line_of(offset) + 1, None);
     index.link();
     let regimens: Vec<Regimen> = index.requests().map(|r| map(&index, r)).collect();
     if regimens.is_empty() {
@@ -137,8 +137,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
                 continue;
             }
             let span = Span::new(start, start + text.len());
-            let one = SourceFile::new(source.name(), text);
-            match json::parse(one.text()) {
+            match json::parse(text) {
                 Ok(mut node) => {
                     shift(&mut node, start);
                     if node.get("resourceType").and_then(Node::as_str).is_some() {
@@ -244,24 +243,6 @@ fn shift(node: &mut Node, by: usize) {
             }
         }
         _ => {}
-    }
-}
-
-/// Byte offsets of line starts, to number lines without rescanning the text.
-struct LineTable(Vec<usize>);
-
-impl LineTable {
-    /// The line starts of `text`.
-    fn new(text: &str) -> Self {
-        let starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
-        Self(starts)
-    }
-
-    /// The 1-based line holding `offset`.
-    fn line(&self, offset: usize) -> usize {
-        self.0.partition_point(|&s| s <= offset).max(1)
     }
 }
 

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Node, SyntaxError, Value};
-use crate::source::{SourceFile, Span, Spanned};
+use crate::source::{LineIndex, SourceFile, Span, Spanned};
 
 /// Parses YAML (or JSON, which YAML 1.2 contains) into a [`Node`] tree.
 ///
@@ -74,17 +74,17 @@ fn first_line(message: &str) -> String {
 
 /// Byte offset of a 1-based line and column (in characters).
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return offset
-                + l.char_indices()
-                    .nth(column.saturating_sub(1))
-                    .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
-        }
-        offset += l.len();
-    }
-    text.len()
+    let lines = LineIndex::new(text);
+    let Some(start) = line.checked_sub(1).and_then(|i| lines.start(i)) else {
+        return text.len();
+    };
+    let l = text
+        .get(start..lines.start(line).unwrap_or(text.len()))
+        .unwrap_or("");
+    start
+        + l.char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(l.trim_end_matches('\n').len(), |(b, _)| b)
 }
 
 /// A node as serde-saphyr hands it over, before spans are normalised.
