@@ -11,13 +11,13 @@ use crate::regimen::{PhaseField, RawValue};
 use crate::tree::{Node, Value};
 
 /// SNOMED units of presentation a strength may be given per.
-pub(super) const SNOMED_PRESENTATION: &[&str] = &["732936001", "732937005"];
+const SNOMED_PRESENTATION: &[&str] = &["732936001", "732937005"];
 
 /// UCUM codes that count "one unit of presentation" of whatever the product is.
-pub(super) const GENERIC_PIECE: &[&str] = &["1", "{Piece}", "{piece}"];
+const GENERIC_PIECE: &[&str] = &["1", "{Piece}", "{piece}"];
 
 /// Whether a Quantity counts units of presentation (capsules, tablets).
-pub(super) fn counts_pieces(q: &Node) -> bool {
+fn counts_pieces(q: &Node) -> bool {
     let code = text(q.get("code"));
     match text(q.get("system")) {
         None | Some(UCUM) => {
@@ -30,7 +30,7 @@ pub(super) fn counts_pieces(q: &Node) -> bool {
 }
 
 /// Whether a dose in `dose` units can be multiplied by a strength per `per`.
-pub(super) fn same_unit(dose: &Node, per: &Node) -> bool {
+fn same_unit(dose: &Node, per: &Node) -> bool {
     /// A Quantity's code system; none is UCUM's, as for any bare unit code.
     fn system(q: &Node) -> &str {
         text(q.get("system")).unwrap_or(UCUM)
@@ -135,7 +135,7 @@ impl<'a> Mapper<'a, '_> {
 
     /// The strength of the requested Medication's one active ingredient:
     /// (ingredient index, numerator, denominator); `None` without a Medication.
-    pub(super) fn strength(&self) -> Option<Result<(usize, &'a Node, &'a Node), String>> {
+    fn strength(&self) -> Option<Result<(usize, &'a Node, &'a Node), String>> {
         let med = self.medication?;
         let strengths: Vec<(usize, &'a Node)> = seq(med.node.get("ingredient"))
             .iter()
@@ -164,7 +164,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// A dose in units of presentation times the strength per unit.
-    pub(super) fn dose_by_strength(
+    fn dose_by_strength(
         &mut self,
         phase: usize,
         q: &Node,

@@ -29,8 +29,8 @@ pub(super) struct Index<'a> {
     /// How to say "not in the input" in a message.
     pub(super) scope: &'static str,
     pub(super) all: Vec<Resource<'a>>,
-    pub(super) by_url: HashMap<&'a str, Vec<usize>>,
-    pub(super) by_key: HashMap<(&'a str, &'a str), Vec<usize>>,
+    by_url: HashMap<&'a str, Vec<usize>>,
+    by_key: HashMap<(&'a str, &'a str), Vec<usize>>,
     /// Observations by the index of the resource their `subject` resolves to.
     pub(super) observations: HashMap<usize, Vec<usize>>,
 }

@@ -14,14 +14,14 @@ use crate::regimen::{Field, RawValue};
 use crate::tree::Node;
 use crate::units::{Dim, Unit};
 
-pub(super) const WEIGHT_CODES: &[&str] = &["29463-7", "3141-9"];
+const WEIGHT_CODES: &[&str] = &["29463-7", "3141-9"];
 
-pub(super) const EGFR_CODES: &[&str] = &["33914-3", "48642-3", "48643-1", "62238-1", "98979-8"];
+const EGFR_CODES: &[&str] = &["33914-3", "48642-3", "48643-1", "62238-1", "98979-8"];
 
-pub(super) const PREGNANCY_CODE: &str = "82810-3";
+const PREGNANCY_CODE: &str = "82810-3";
 
 /// Year, month and (when given) day of a FHIR date (`1974-12-25`, `1974-12`).
-pub(super) fn ymd(t: &str) -> Option<(i64, i64, Option<i64>)> {
+fn ymd(t: &str) -> Option<(i64, i64, Option<i64>)> {
     let t = t.split_once('T').map_or(t, |(d, _)| d);
     let parts: Vec<&str> = t.split('-').collect();
     let num = |s: &&str| s.parse::<i64>().ok();
@@ -39,7 +39,7 @@ pub(super) fn ymd(t: &str) -> Option<(i64, i64, Option<i64>)> {
 }
 
 /// Whole years from `birth` to `start`, when the text of `birth` decides them.
-pub(super) fn age_years(birth: &str, start: Date) -> Option<i64> {
+fn age_years(birth: &str, start: Date) -> Option<i64> {
     let (sy, sm, sd) = ymd(&start.to_string())?;
     let sd = sd?;
     let (by, bm, bd) = ymd(birth)?;
@@ -54,7 +54,7 @@ pub(super) fn age_years(birth: &str, start: Date) -> Option<i64> {
 
 /// Renal impairment categories in mL/day, as `[low, high)`, named as in
 /// [`crate::facts::RENAL`]; the thresholds are the regimen format's.
-pub(super) const RENAL_BANDS: &[(&str, i64, Option<i64>)] = &[
+const RENAL_BANDS: &[(&str, i64, Option<i64>)] = &[
     ("none", 90 * 1440, None),
     ("mild", 60 * 1440, Some(90 * 1440)),
     ("moderate", 30 * 1440, Some(60 * 1440)),
@@ -62,7 +62,7 @@ pub(super) const RENAL_BANDS: &[(&str, i64, Option<i64>)] = &[
 ];
 
 /// The renal categories an eGFR reading (in mL/day) with its comparator allows.
-pub(super) fn renal_bands(value: Decimal, comparator: Option<&str>) -> Option<Vec<&'static str>> {
+fn renal_bands(value: Decimal, comparator: Option<&str>) -> Option<Vec<&'static str>> {
     let mut out = Vec::new();
     for &(name, low, high) in RENAL_BANDS {
         let low = Decimal::from(low);
@@ -82,7 +82,7 @@ pub(super) fn renal_bands(value: Decimal, comparator: Option<&str>) -> Option<Ve
 }
 
 /// The resources dated on the latest day.
-pub(super) fn latest<'a>(dated: &[(Date, Resource<'a>)]) -> Vec<Resource<'a>> {
+fn latest<'a>(dated: &[(Date, Resource<'a>)]) -> Vec<Resource<'a>> {
     let Some(last) = dated.iter().map(|(d, _)| *d).max() else {
         return Vec::new();
     };
@@ -217,7 +217,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// Sets the weight from the latest body-weight Observations.
-    pub(super) fn weight(&mut self, latest: Vec<Resource<'a>>) {
+    fn weight(&mut self, latest: Vec<Resource<'a>>) {
         let values: Vec<(Resource<'a>, &Node)> = latest
             .iter()
             .filter_map(|r| r.node.get("valueQuantity").map(|q| (*r, q)))
@@ -261,7 +261,7 @@ impl<'a> Mapper<'a, '_> {
 
     /// Sets the eGFR, or the renal category a bound decides, from the latest
     /// eGFR Observations.
-    pub(super) fn egfr(&mut self, latest: Vec<Resource<'a>>) {
+    fn egfr(&mut self, latest: Vec<Resource<'a>>) {
         // (resource, quantity node, element)
         let mut readings: Vec<(Resource<'a>, &Node, String)> = Vec::new();
         for res in &latest {
@@ -369,7 +369,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// Sets `pregnant` from the latest pregnancy-status Observations.
-    pub(super) fn pregnancy(&mut self, latest: Vec<Resource<'a>>) {
+    fn pregnancy(&mut self, latest: Vec<Resource<'a>>) {
         let status = |r: &Resource<'_>| {
             let value = r.node.get("valueCodeableConcept");
             if coded(value, SNOMED, &["77386006"]).is_some() {

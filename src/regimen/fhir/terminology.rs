@@ -13,7 +13,7 @@ use crate::tree::Node;
 
 pub(super) const UCUM: &str = "http://unitsofmeasure.org";
 
-pub(super) const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
+const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
 
 pub(super) const SNOMED: &str = "http://snomed.info/sct";
 
@@ -24,7 +24,7 @@ pub(super) const DRUG_FORM: &str = "http://terminology.hl7.org/CodeSystem/v3-ord
 pub(super) const GTS: &str = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation";
 
 /// Ingredient codes that name a drug rxlint has rules for.
-pub(super) const KNOWN_DRUGS: &[(&str, &str, &str)] = &[
+const KNOWN_DRUGS: &[(&str, &str, &str)] = &[
     (RXNORM, "6064", "isotretinoin"),
     (SNOMED, "387208003", "isotretinoin"),
 ];
@@ -52,7 +52,7 @@ pub(super) fn coded<'n>(
 /// The indication a `reasonCode` concept names: by SNOMED CT code, by
 /// ICD-10 category, else (a concept coded in neither) by the words of its
 /// `text` or codings' displays.
-pub(super) fn indication_of(concept: &Node) -> Option<&'static str> {
+fn indication_of(concept: &Node) -> Option<&'static str> {
     const SNOMED: &str = "http://snomed.info/sct";
     const SNOMED_CODES: &[(&str, &str)] = &[
         ("11381005", "acne"),
@@ -132,7 +132,7 @@ pub(super) fn indication_of(concept: &Node) -> Option<&'static str> {
 
 /// Whether a text says the dose is taken with food (`Some(true)`), away from
 /// food (`Some(false)`), or neither or both (`None`).
-pub(super) fn food_words(text: &str) -> Option<bool> {
+fn food_words(text: &str) -> Option<bool> {
     const AWAY: &[&str] = &[
         "without food",
         "without meals",
@@ -206,7 +206,7 @@ pub(super) fn food_words(text: &str) -> Option<bool> {
 /// A text's words, lower-cased, for matching whole-word phrases: split at
 /// anything but letters, digits and apostrophes (a typographic one is read
 /// as `'`), so "acneiform" is not "acne" and "don't" stays one word.
-pub(super) struct Words(Vec<String>);
+struct Words(Vec<String>);
 
 impl Words {
     fn of(text: &str) -> Words {
@@ -233,7 +233,7 @@ impl Words {
 
 /// A drug name from a CodeableConcept: a known ingredient code's name, else
 /// `text`, else the first coding's `display`; with the node it came from.
-pub(super) fn concept_name(concept: &Node) -> Option<(String, &Node)> {
+fn concept_name(concept: &Node) -> Option<(String, &Node)> {
     for &(system, code, name) in KNOWN_DRUGS {
         if let Some(coding) = coded(Some(concept), system, &[code]) {
             return Some((name.to_owned(), coding));
@@ -249,7 +249,7 @@ pub(super) fn concept_name(concept: &Node) -> Option<(String, &Node)> {
 
 /// A drug name from a Medication: a known ingredient code on the product or
 /// its single ingredient, else that ingredient's name, else the product's.
-pub(super) fn medication_name(med: &Node) -> Option<(String, &Node)> {
+fn medication_name(med: &Node) -> Option<(String, &Node)> {
     let code = med.get("code");
     let ingredients = seq(med.get("ingredient"));
     let single = match ingredients {
@@ -332,7 +332,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// Sets the drug name read from `node` of `res`.
-    pub(super) fn set_drug(
+    fn set_drug(
         &mut self,
         res: &Resource<'_>,
         node: &Node,

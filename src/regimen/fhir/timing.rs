@@ -17,8 +17,8 @@ use crate::units::{self, Dim, Family, Unit};
 /// every 7 for once weekly), kept apart so that a weekly rate stays exact.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Rate {
-    pub(super) doses: Decimal,
-    pub(super) days: Decimal,
+    doses: Decimal,
+    days: Decimal,
 }
 
 impl Rate {
@@ -31,7 +31,7 @@ impl Rate {
 }
 
 /// Event-timing codes of one daily time slot each, for counting doses per day.
-pub(super) const SLOTS: &[&[&str]] = &[
+const SLOTS: &[&[&str]] = &[
     &[
         "MORN",
         "MORN.early",
@@ -133,7 +133,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// `frequency` times per `period` `periodUnit`, as a whole number a day.
-    pub(super) fn per_period(
+    fn per_period(
         &mut self,
         phase: usize,
         here: &str,
@@ -238,7 +238,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// One dose at each daily `when` event or `timeOfDay`.
-    pub(super) fn daily_events(
+    fn daily_events(
         &mut self,
         phase: usize,
         here: &str,
