@@ -1,7 +1,7 @@
 //! The `rxlint` command line: arguments in, exit code out.
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::batch;
 use crate::diagnostic::Diagnostic;
 use crate::eval::{Engine, Kind, Outcome, Verdict};
+use crate::input;
 use crate::report::human::{self, Style};
 use crate::report::{self, Entry, Summary, github, json, junit, sarif};
 use crate::rules::RuleSet;
@@ -289,14 +290,19 @@ fn check(args: &CheckArgs) -> Exit {
     let mut inputs = Vec::new();
     let mut empty_dirs = Vec::new();
     for input in &args.inputs {
-        if let Err(why) = expand(input, args.input_format, &mut inputs, &mut empty_dirs) {
+        if let Err(why) = input::expand(
+            input,
+            args.input_format.map(to_format),
+            &mut inputs,
+            &mut empty_dirs,
+        ) {
             return fail(why);
         }
     }
     if let Err(why) = crate::output::refuse_inputs(args.output.as_deref(), &inputs) {
         return fail(why);
     }
-    let headers = match batch::prepare(&inputs) {
+    let headers = match input::prepare(&inputs) {
         Ok(h) => h,
         Err(trouble) => return report_trouble(trouble),
     };
@@ -318,7 +324,7 @@ fn check(args: &CheckArgs) -> Exit {
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
-    let progress = batch::Progress::default();
+    let progress = input::Progress::default();
     let format = args.format;
     let profile = engine.profile().to_owned();
     let render = renderer(format, &profile, style);
@@ -427,10 +433,10 @@ fn check(args: &CheckArgs) -> Exit {
     }
 }
 
-fn report_trouble(trouble: batch::Trouble) -> Exit {
+fn report_trouble(trouble: input::Trouble) -> Exit {
     match trouble {
-        batch::Trouble::Io(why) => fail(why),
-        batch::Trouble::Header(problems) => {
+        input::Trouble::Io(why) => fail(why),
+        input::Trouble::Header(problems) => {
             let style = stderr_style();
             for p in &problems {
                 eprintln!("{}", human::render(p, style));
@@ -463,15 +469,15 @@ fn rule_table(per_rule: &BTreeMap<String, (usize, usize)>) -> String {
 
 /// A progress bar on stderr for large inputs read from files, when stderr
 /// is a terminal.
-fn progress_bar(inputs: &[batch::Input], quiet: bool) -> Option<ProgressBar> {
+fn progress_bar(inputs: &[input::Input], quiet: bool) -> Option<ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
     let total: u64 = inputs
         .iter()
         .filter_map(|i| match &i.origin {
-            batch::Origin::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-            batch::Origin::Stdin => None,
+            input::Origin::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            input::Origin::Stdin => None,
         })
         .sum();
     if total < 4 << 20 {
@@ -486,142 +492,14 @@ fn progress_bar(inputs: &[batch::Input], quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
-/// Adds the files of `input` (a file, a directory searched for regimen
-/// files, or `-`) to `out`. A directory holding none is noted in `empty`.
-fn expand(
-    input: &Path,
-    forced: Option<InputFormat>,
-    out: &mut Vec<batch::Input>,
-    empty: &mut Vec<String>,
-) -> Result<(), String> {
-    if input.as_os_str() == "-" {
-        let format = forced.map_or(batch::Format::Yaml, to_format);
-        out.push(batch::Input {
-            origin: batch::Origin::Stdin,
-            format,
-            found: false,
-        });
-        return Ok(());
-    }
-    let meta = std::fs::metadata(input)
-        .map_err(|e| batch::unopenable(input, &input.display().to_string(), &e))?;
-    if !meta.is_dir() {
-        let format = match forced {
-            Some(f) => to_format(f),
-            None => detect(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?,
-        };
-        out.push(batch::Input {
-            origin: batch::Origin::File(input.to_path_buf()),
-            format,
-            found: false,
-        });
-        return Ok(());
-    }
-    let mut found = Vec::new();
-    walk(input, &mut found)
-        .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
-    if found.is_empty() {
-        empty.push(format!(
-            "no regimen files ({}) under {}",
-            EXTENSIONS.map(|e| format!("*.{e}")).join(", "),
-            input.display()
-        ));
-    }
-    found.sort();
-    for path in found {
-        // A file found that cannot be opened (a dangling link) is read by
-        // its extension, and becomes an invalid record when prepared.
-        let format = match forced {
-            Some(f) => to_format(f),
-            None => detect(&path).unwrap_or_else(|_| by_extension(&path)),
-        };
-        out.push(batch::Input {
-            origin: batch::Origin::File(path),
-            format,
-            found: true,
-        });
-    }
-    Ok(())
-}
-
-/// Extensions searched for in directories.
-const EXTENSIONS: [&str; 6] = ["yaml", "yml", "json", "jsonl", "ndjson", "csv"];
-
-fn to_format(f: InputFormat) -> batch::Format {
+fn to_format(f: InputFormat) -> input::Format {
     match f {
-        InputFormat::Yaml => batch::Format::Yaml,
-        InputFormat::Json => batch::Format::Json,
-        InputFormat::Jsonl => batch::Format::JsonLines,
-        InputFormat::Csv => batch::Format::Csv,
-        InputFormat::Fhir => batch::Format::Fhir,
+        InputFormat::Yaml => input::Format::Yaml,
+        InputFormat::Json => input::Format::Json,
+        InputFormat::Jsonl => input::Format::JsonLines,
+        InputFormat::Csv => input::Format::Csv,
+        InputFormat::Fhir => input::Format::Fhir,
     }
-}
-
-/// The format of a file by its extension alone.
-fn by_extension(path: &Path) -> batch::Format {
-    match path.extension().and_then(|e| e.to_str()) {
-        Some("csv") => batch::Format::Csv,
-        Some("json") => batch::Format::Json,
-        Some("jsonl" | "ndjson") => batch::Format::JsonLines,
-        _ => batch::Format::Yaml,
-    }
-}
-
-/// The format of a file, by extension and, for JSON, by whether its
-/// objects carry a FHIR `resourceType`.
-fn detect(path: &Path) -> std::io::Result<batch::Format> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let fhir = |path: &Path| -> std::io::Result<bool> {
-        let mut head = vec![0u8; 4096];
-        let n = std::fs::File::open(path)?.read(&mut head)?;
-        let head = String::from_utf8_lossy(&head[..n]);
-        let first = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        Ok(head.contains("\"resourceType\"")
-            && (ext != "jsonl" && ext != "ndjson" || first.contains("\"resourceType\"")))
-    };
-    Ok(match ext.as_str() {
-        "yaml" | "yml" => batch::Format::Yaml,
-        "csv" => batch::Format::Csv,
-        "json" if fhir(path)? => batch::Format::Fhir,
-        "jsonl" | "ndjson" if fhir(path)? => batch::Format::Fhir,
-        "jsonl" | "ndjson" => batch::Format::JsonLines,
-        "json" => batch::Format::Json,
-        _ => batch::Format::Yaml,
-    })
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    walk_once(dir, out, &mut seen)
-}
-
-/// Walks a directory tree, entering each real directory once, so that a
-/// symlink loop (`ln -s . a`) can neither hang the walk nor repeat records.
-fn walk_once(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    seen: &mut std::collections::HashSet<PathBuf>,
-) -> std::io::Result<()> {
-    if !seen.insert(std::fs::canonicalize(dir)?) {
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk_once(&path, out, seen)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn lint(dir: Option<&Path>) -> Exit {
@@ -712,11 +590,11 @@ struct Verdicts {
 fn run_quietly(
     set: &RuleSet,
     profile: &str,
-    inputs: &[batch::Input],
+    inputs: &[input::Input],
 ) -> Result<Vec<Verdicts>, Exit> {
     let engine = Engine::new(set, profile, false).map_err(fail)?;
-    let headers = batch::prepare(inputs).map_err(report_trouble)?;
-    let progress = batch::Progress::default();
+    let headers = input::prepare(inputs).map_err(report_trouble)?;
+    let progress = input::Progress::default();
     let render = |o: &Outcome<'_>, batch: &mut Vec<Verdicts>| {
         batch.push(Verdicts {
             input: o.regimen.input.clone(),
@@ -766,7 +644,7 @@ fn diff(old: &Path, new: &Path, profile: &str, inputs: &[PathBuf]) -> Exit {
     let mut files = Vec::new();
     let mut empty = Vec::new();
     for input in inputs {
-        if let Err(why) = expand(input, None, &mut files, &mut empty) {
+        if let Err(why) = input::expand(input, None, &mut files, &mut empty) {
             return fail(why);
         }
     }

@@ -115,7 +115,7 @@ fn regimen(pack: &Pack, node: &Node, name: &str) -> Regimen {
     );
     let mut all = document::read_one(merged, &pack.file, name.to_owned(), input);
     all.pop().unwrap_or_else(|| {
-        crate::batch::unreadable(
+        crate::input::unreadable(
             &pack.file,
             name.to_owned(),
             "input.not-a-regimen",

@@ -332,13 +332,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// Sets the drug name read from `node` of `res`.
-    fn set_drug(
-        &mut self,
-        res: &Resource<'_>,
-        node: &Node,
-        name: String,
-        element: &str,
-    ) {
+    fn set_drug(&mut self, res: &Resource<'_>, node: &Node, name: String, element: &str) {
         let span = self.span(res, node);
         self.notes
             .push(("drug".into(), self.describe(res, element)));
