@@ -11,8 +11,8 @@ mod load;
 use std::sync::Arc;
 
 use crate::check::{Code, Typed};
-use crate::diagnostic::{Diagnostic, Level as DiagLevel};
-use crate::facts::{Fact, FactSet, Level, Val};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::facts::{Fact, FactSet, Scope, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::tree::Node;
 
@@ -40,11 +40,11 @@ impl Severity {
     }
 
     /// As a diagnostic level.
-    pub fn level(self) -> DiagLevel {
+    pub fn level(self) -> Level {
         match self {
-            Severity::Info => DiagLevel::Info,
-            Severity::Warning => DiagLevel::Warning,
-            Severity::Error => DiagLevel::Error,
+            Severity::Info => Level::Info,
+            Severity::Warning => Level::Warning,
+            Severity::Error => Level::Error,
         }
     }
 }
@@ -165,7 +165,7 @@ pub struct Rule {
     /// Severity of a violation.
     pub severity: Severity,
     /// Once per phase, or once per course.
-    pub scope: Level,
+    pub scope: Scope,
     /// Guard: the rule applies only when this holds.
     pub when: Option<Condition>,
     /// The rule is violated when this holds...
@@ -348,7 +348,7 @@ impl RuleSet {
         collect_yaml(dir, &mut paths).map_err(|e| {
             vec![Diagnostic::new(
                 "rules.unreadable",
-                DiagLevel::Error,
+                Level::Error,
                 format!("cannot read rules directory {}: {e}", dir.display()),
             )]
         })?;
@@ -356,7 +356,7 @@ impl RuleSet {
         if paths.is_empty() {
             return Err(vec![Diagnostic::new(
                 "rules.empty",
-                DiagLevel::Error,
+                Level::Error,
                 format!("no rule files (*.yaml) under {}", dir.display()),
             )]);
         }
@@ -368,13 +368,13 @@ impl RuleSet {
                     Ok(text) => files.push(SourceFile::new(path.display().to_string(), text)),
                     Err(_) => problems.push(Diagnostic::new(
                         "rules.not-utf8",
-                        DiagLevel::Error,
+                        Level::Error,
                         format!("{} is not UTF-8 text", path.display()),
                     )),
                 },
                 Err(e) => problems.push(Diagnostic::new(
                     "rules.unreadable",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!("cannot read {}: {e}", path.display()),
                 )),
             }

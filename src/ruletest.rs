@@ -10,7 +10,7 @@ mod probe;
 
 use std::collections::BTreeMap;
 
-use crate::diagnostic::{Diagnostic, Level as DiagLevel};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::eval::Engine;
 use crate::regimen::Regimen;
 use crate::regimen::document;
@@ -161,7 +161,7 @@ pub fn run(set: &RuleSet) -> Report {
                     report.failures.push(
                         Diagnostic::new(
                             "rules.test-profile",
-                            DiagLevel::Error,
+                            Level::Error,
                             format!(
                                 "example \"{}\" names unknown profile `{profile}`",
                                 example.name.value
@@ -255,7 +255,7 @@ fn check_example(
         .collect();
     let mut d = Diagnostic::new(
         "rules.test-failed",
-        DiagLevel::Error,
+        Level::Error,
         format!(
             "example \"{}\" ({profile}): {}",
             example.name.value,
@@ -284,7 +284,7 @@ fn check_bounds(
         report.failures.push(
             Diagnostic::new(
                 "rules.test-bound",
-                DiagLevel::Error,
+                Level::Error,
                 format!(
                     "rule `{}`: its conditions could not be read for bounds",
                     rule.id
@@ -379,7 +379,7 @@ fn check_bounds(
                 report.failures.push(
                     Diagnostic::new(
                         "rules.test-bound",
-                        DiagLevel::Error,
+                        Level::Error,
                         format!(
                             "rule `{}`: the bound {} does not decide the rule where it says: {detail}",
                             rule.id,
@@ -406,7 +406,7 @@ fn check_bounds(
                     None => report.failures.push(
                         Diagnostic::new(
                             "rules.test-unprobed",
-                            DiagLevel::Error,
+                            Level::Error,
                             format!("rule `{}`: the bound {} was not probed: {why}", rule.id, bound.shown()),
                         )
                         .at(&rule.file, bound.span, "not probed")
@@ -424,7 +424,7 @@ fn check_bounds(
             report.failures.push(
                 Diagnostic::new(
                     "rules.test-stale-unprobed",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!(
                         "rule `{}` declares `{}` cannot be probed, but every bound it names was probed",
                         rule.id, declared.bound.value

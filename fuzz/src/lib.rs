@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rxlint::check::{Scope, check_condition};
+use rxlint::check::{Env, check_condition};
 use rxlint::eval::Engine;
 use rxlint::regimen::Regimen;
 use rxlint::regimen::csv::{Header, Row, build};
@@ -129,8 +129,8 @@ fn render(outcome: &rxlint::eval::Outcome<'_>, profile: &str) {
 /// `expression`: the expression and template parsers, then the type checker.
 pub fn expression(text: &str) {
     if let Ok(expr) = parse_expression(text) {
-        let _ = check_condition(&expr, Scope { phase: true }, &mut Vec::new());
-        let _ = check_condition(&expr, Scope { phase: false }, &mut Vec::new());
+        let _ = check_condition(&expr, Env { phase: true }, &mut Vec::new());
+        let _ = check_condition(&expr, Env { phase: false }, &mut Vec::new());
     }
     let _ = parse_template(text);
 }

@@ -318,7 +318,7 @@ pub(super) fn list(dir: Option<&Path>, profile: &str) -> Exit {
         .rules()
         .filter(|r| r.in_profile(profile))
         .map(|r| {
-            let scope = if r.scope == crate::facts::Level::Phase {
+            let scope = if r.scope == crate::facts::Scope::Phase {
                 "phase"
             } else {
                 "course"
@@ -379,7 +379,7 @@ pub(super) fn explain(dir: Option<&Path>, id: &str) -> Exit {
             rule.title,
             rule.severity.as_str()
         );
-        let scope = if rule.scope == crate::facts::Level::Phase {
+        let scope = if rule.scope == crate::facts::Scope::Phase {
             "each phase"
         } else {
             "the whole course"
