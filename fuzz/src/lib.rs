@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use rxlint::check::{Env, check_condition};
 use rxlint::eval::Engine;
 use rxlint::regimen::Regimen;
-use rxlint::regimen::csv::{Header, Row, build};
+use rxlint::regimen::csv::{Header, Record, build};
 use rxlint::regimen::document::{self, Syntax};
 use rxlint::regimen::fhir;
 use rxlint::report::{human, json};
@@ -223,8 +223,8 @@ pub fn csv(data: &[u8]) {
             }
         }
     };
-    let mut groups: Vec<Vec<Row>> = Vec::new();
-    let mut group: Vec<Row> = Vec::new();
+    let mut groups: Vec<Vec<Record>> = Vec::new();
+    let mut group: Vec<Record> = Vec::new();
     let mut group_id: Option<String> = None;
     loop {
         match reader.read_record(&mut record) {
@@ -251,7 +251,7 @@ pub fn csv(data: &[u8]) {
             groups.push(std::mem::take(&mut group));
         }
         group_id = id;
-        group.push(Row {
+        group.push(Record {
             line,
             cells: record.clone(),
         });

@@ -44,7 +44,7 @@ pub(crate) enum Task {
         text: String,
     },
     /// The rows of one CSV regimen.
-    Csv(Arc<Header>, Vec<csv::Row>),
+    Csv(Arc<Header>, Vec<csv::Record>),
     /// FHIR read whole: a Bundle or an ndjson file, or the files of a Bulk
     /// Data export together (their resources reference each other).
     Fhir(Vec<Arc<SourceFile>>),
@@ -610,7 +610,7 @@ fn open_csv(
 #[derive(Default)]
 struct Group {
     id: Option<String>,
-    rows: Vec<csv::Row>,
+    rows: Vec<csv::Record>,
     /// Why the regimen cannot be read (a row too long or not UTF-8), and the
     /// line it starts on: it is then one invalid record, never checked on
     /// the rows that could be read (which might pass without the others).
@@ -691,7 +691,7 @@ fn fill_csv(
                     // Past the limit, keep only the count: the regimen is
                     // refused whole (never split into parts that each pass).
                     if group.unusable.is_none() && group.rows.len() <= MAX_GROUP_ROWS {
-                        group.rows.push(csv::Row { line, cells });
+                        group.rows.push(csv::Record { line, cells });
                     }
                     None
                 }

@@ -47,8 +47,8 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::{
-    Builder, COURSE_FIELDS, Field, InputProblem, MAX_PHASES, PATIENT_FIELDS, PHASE_FIELDS,
-    PhaseField, REGIMEN_FIELDS, Raw, RawValue, Regimen,
+    Builder, COURSE_FIELDS, Field, Given, GivenAt, InputProblem, MAX_PHASES, PATIENT_FIELDS,
+    PHASE_FIELDS, PhaseField, REGIMEN_FIELDS, Regimen,
 };
 use crate::date::Date;
 use crate::source::{LineIndex, SourceFile, Span};
@@ -262,7 +262,7 @@ fn number(node: Option<&Node>) -> Option<Decimal> {
     }
 }
 
-/// The number as written, for a [`RawValue::Quantity`].
+/// The number as written, for a [`Given::Quantity`].
 fn number_text(node: Option<&Node>) -> Option<String> {
     match node.map(|n| &n.value) {
         Some(Value::Number(n) | Value::Str(n)) => Some(n.clone()),
@@ -308,8 +308,8 @@ fn map<'a>(index: &Index<'a>, mr: Resource<'a>) -> Regimen {
         medication: None,
     };
     if let Some(id) = mr.node.get("id") {
-        m.b.id(Raw {
-            value: raw_value(id),
+        m.b.id(GivenAt {
+            value: given(id),
             span: Some(id.span),
         });
     }
@@ -338,15 +338,15 @@ fn map<'a>(index: &Index<'a>, mr: Resource<'a>) -> Regimen {
 }
 
 /// A scalar as the builder takes it.
-fn raw_value(node: &Node) -> RawValue {
+fn given(node: &Node) -> Given {
     match &node.value {
-        Value::Str(s) => RawValue::Text(s.clone()),
-        Value::Number(n) => RawValue::Number(n.clone()),
-        Value::Bool(b) => RawValue::Bool(*b),
-        Value::NonFinite(n) => RawValue::NonFinite(n.clone()),
-        Value::Null => RawValue::Null,
-        Value::Seq(_) => RawValue::Other("a list"),
-        Value::Map(_) => RawValue::Other("a mapping"),
+        Value::Str(s) => Given::Text(s.clone()),
+        Value::Number(n) => Given::Number(n.clone()),
+        Value::Bool(b) => Given::Bool(*b),
+        Value::NonFinite(n) => Given::NonFinite(n.clone()),
+        Value::Null => Given::Null,
+        Value::Seq(_) => Given::Other("a list"),
+        Value::Map(_) => Given::Other("a mapping"),
     }
 }
 
@@ -468,14 +468,7 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// Sets a patient or course field from `node` of `res`.
-    fn set(
-        &mut self,
-        field: Field,
-        res: &Resource<'_>,
-        node: &Node,
-        value: RawValue,
-        element: &str,
-    ) {
+    fn set(&mut self, field: Field, res: &Resource<'_>, node: &Node, value: Given, element: &str) {
         let name = PATIENT_FIELDS
             .iter()
             .find(|(_, f)| *f == field)
@@ -495,7 +488,7 @@ impl<'a> Mapper<'a, '_> {
             .unwrap_or_default();
         let span = self.span(res, node);
         self.notes.push((name, self.describe(res, element)));
-        self.b.field(field, Raw { value, span });
+        self.b.field(field, GivenAt { value, span });
     }
 
     /// Sets a field of `phase` from `node`, the request's `element`.
@@ -504,7 +497,7 @@ impl<'a> Mapper<'a, '_> {
         phase: usize,
         field: PhaseField,
         node: &Node,
-        value: RawValue,
+        value: Given,
         element: &str,
     ) {
         let note = format!("`MedicationRequest.{element}`");
@@ -517,7 +510,7 @@ impl<'a> Mapper<'a, '_> {
         phase: usize,
         field: PhaseField,
         node: &Node,
-        value: RawValue,
+        value: Given,
         note: String,
     ) {
         let name = PHASE_FIELDS
@@ -529,7 +522,7 @@ impl<'a> Mapper<'a, '_> {
         self.b.phase_field(
             phase,
             field,
-            Raw {
+            GivenAt {
                 value,
                 span: Some(node.span),
             },
@@ -611,7 +604,7 @@ impl<'a> Mapper<'a, '_> {
             None => (mr.node.get("authoredOn"), "authoredOn"),
         };
         let node = node?;
-        self.set(Field::Start, &mr, node, raw_value(node), element);
+        self.set(Field::Start, &mr, node, given(node), element);
         date_of(Some(node))
     }
 

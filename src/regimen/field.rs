@@ -1,6 +1,6 @@
 //! Field validation and derived facts for [`Builder::finish`].
 //!
-//! Takes a builder's raw fields and gives a [`Regimen`] whose fact rows are
+//! Takes a builder's given fields and gives a [`Regimen`] whose fact rows are
 //! ready to evaluate, or its problems, every one of them: each field is
 //! checked by `validate` (frequencies by `frequency`), then the derived
 //! facts are computed by `derive`.
@@ -13,41 +13,15 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{Builder, InputProblem, MAX_ID_BYTES, PhaseField, Raw, Regimen, Row, SpanRow, div};
+use super::{
+    Builder, Given, GivenAt, InputProblem, MAX_ID_BYTES, PhaseField, Regimen, Row, SpanRow, div,
+};
 use crate::facts::{FACT_COUNT, Fact, Val};
 use crate::source::{SourceFile, Spanned};
 use crate::text::Trim;
 use derive::{derive, renal_from_egfr};
 use frequency::frequency;
 use validate::{Ctx, DAILY_DOSE, DOSE, DURATION, boolean, field_value, quantity, text_of};
-
-/// A field value as a reader found it, before validation.
-#[derive(Clone, Debug, PartialEq)]
-pub enum RawValue {
-    /// Written empty.
-    Null,
-    /// A boolean.
-    Bool(bool),
-    /// A bare number, as decimal text.
-    Number(String),
-    /// A number that is not finite (`.nan`, `1e400` read as a float).
-    NonFinite(String),
-    /// A string.
-    Text(String),
-    /// A number with its unit given separately: a FHIR-style
-    /// `{value: 70, unit: kg}`, or a CSV cell under `weight_kg`.
-    Quantity {
-        /// The number, as decimal text.
-        value: String,
-        /// The unit text (UCUM codes accepted).
-        unit: String,
-    },
-    /// A list or mapping where a single value belongs (`patient: [1, 2]`).
-    Other(&'static str),
-    /// A value that cannot be used, and why (a bound with a comparator, a
-    /// quantity whose unit and code disagree).
-    Unusable(String),
-}
 
 pub(super) fn finish(
     mut b: Builder,
@@ -107,7 +81,7 @@ pub(super) fn finish(
             .unwrap_or(default_id);
     let drug = match &b.drug {
         Some(raw) => match &raw.value {
-            RawValue::Text(t) if !t.trimmed().is_empty() => Some(Spanned::new(
+            Given::Text(t) if !t.trimmed().is_empty() => Some(Spanned::new(
                 t.trimmed().to_owned(),
                 raw.span.unwrap_or_default(),
             )),
@@ -189,8 +163,8 @@ pub(super) fn finish(
         let (row, spans) = (&mut rows[index], &mut span_rows[index]);
         row[Fact::PhaseIndex as usize] = Some(Val::Num(Decimal::from(index)));
         spans[Fact::PhaseIndex as usize] = Some(anchor);
-        let mut dose_raw: Option<&Raw> = None;
-        let mut daily_raw: Option<&Raw> = None;
+        let mut dose_raw: Option<&GivenAt> = None;
+        let mut daily_raw: Option<&GivenAt> = None;
         for (field, raw) in &phase.fields {
             let path = PhasePath(index, phase_field_name(*field));
             let (fact, value) = match field {
@@ -263,7 +237,7 @@ pub(super) fn finish(
     }
 
     let product = b.product.as_ref().and_then(|raw| match &raw.value {
-        RawValue::Text(t) if !t.trimmed().is_empty() => Some(Spanned::new(
+        Given::Text(t) if !t.trimmed().is_empty() => Some(Spanned::new(
             t.trimmed().to_owned(),
             raw.span.unwrap_or_default(),
         )),

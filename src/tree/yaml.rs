@@ -26,7 +26,7 @@ pub fn parse(source: &SourceFile) -> Result<Node, SyntaxError> {
         });
     }
     let options = serde_saphyr::options! {};
-    match serde_saphyr::from_str_with_options::<Raw>(text, options) {
+    match serde_saphyr::from_str_with_options::<SaphyrNode>(text, options) {
         Ok(raw) => {
             let mut node = raw.0;
             exact_numbers(&mut node, text);
@@ -88,7 +88,7 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 }
 
 /// A node as serde-saphyr hands it over, before spans are normalised.
-struct Raw(Node);
+struct SaphyrNode(Node);
 
 fn span_of(loc: &serde_saphyr::Location) -> Span {
     let s = loc.span();
@@ -98,9 +98,9 @@ fn span_of(loc: &serde_saphyr::Location) -> Span {
     }
 }
 
-impl<'de> Deserialize<'de> for Raw {
+impl<'de> Deserialize<'de> for SaphyrNode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = serde_saphyr::Spanned::<RawValue>::deserialize(d)?;
+        let spanned = serde_saphyr::Spanned::<SaphyrValue>::deserialize(d)?;
         let mut span = span_of(&spanned.referenced);
         let value = spanned.value.0;
         // Collections come with an empty span at their start; widen it to
@@ -121,23 +121,25 @@ impl<'de> Deserialize<'de> for Raw {
                 span = Span::new(span_of(&spanned.referenced).start(), span.end());
             }
         }
-        Ok(Raw(Node { value, span }))
+        Ok(SaphyrNode(Node { value, span }))
     }
 }
 
-struct RawValue(Value);
+/// A value as serde-saphyr hands it over, without its span.
+struct SaphyrValue(Value);
 
-impl<'de> Deserialize<'de> for RawValue {
+impl<'de> Deserialize<'de> for SaphyrValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NodeVisitor).map(RawValue)
+        d.deserialize_any(NodeVisitor).map(SaphyrValue)
     }
 }
 
-struct RawKey(Spanned<String>);
+/// A mapping key as serde-saphyr hands it over, with its span.
+struct SaphyrKey(Spanned<String>);
 
-impl<'de> Deserialize<'de> for RawKey {
+impl<'de> Deserialize<'de> for SaphyrKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = serde_saphyr::Spanned::<RawValue>::deserialize(d)?;
+        let spanned = serde_saphyr::Spanned::<SaphyrValue>::deserialize(d)?;
         let span = span_of(&spanned.referenced);
         let text = match spanned.value.0 {
             Value::Str(s) | Value::Number(s) | Value::NonFinite(s) => s,
@@ -147,7 +149,7 @@ impl<'de> Deserialize<'de> for RawKey {
                 return Err(de::Error::custom("a mapping key must be a plain scalar"));
             }
         };
-        Ok(RawKey(Spanned::new(text, span)))
+        Ok(SaphyrKey(Spanned::new(text, span)))
     }
 }
 
@@ -207,15 +209,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(Raw(node)) = seq.next_element()? {
+        while let Some(SaphyrNode(node)) = seq.next_element()? {
             items.push(node);
         }
         Ok(Value::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
-        while let Some(RawKey(key)) = map.next_key()? {
-            let Raw(value) = map.next_value()?;
+        while let Some(SaphyrKey(key)) = map.next_key()? {
+            let SaphyrNode(value) = map.next_value()?;
             entries.push((key, value));
         }
         Ok(Value::Map(entries))

@@ -7,7 +7,7 @@
 
 use super::terminology::{DRUG_FORM, SNOMED, UCUM, codings};
 use super::{Mapper, number, number_text, seq, text, unit_text};
-use crate::regimen::{PhaseField, RawValue};
+use crate::regimen::{Given, PhaseField};
 use crate::tree::{Node, Value};
 
 /// SNOMED units of presentation a strength may be given per.
@@ -126,7 +126,7 @@ impl<'a> Mapper<'a, '_> {
             self.dose_by_strength(phase, q, &element, strength, cover);
             return;
         }
-        let value = RawValue::Quantity {
+        let value = Given::Quantity {
             value: number_text(q.get("value")).unwrap_or_default(),
             unit: unit_text(q).unwrap_or_default().to_owned(),
         };
@@ -207,7 +207,7 @@ impl<'a> Mapper<'a, '_> {
                     self.describe(&m, &format!("ingredient[{k}].strength"))
                 });
                 let note = format!("`MedicationRequest.{element}` times {strength}");
-                let value = RawValue::Quantity {
+                let value = Given::Quantity {
                     value: mass.to_string(),
                     unit: num_unit,
                 };

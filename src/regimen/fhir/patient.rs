@@ -8,9 +8,9 @@ use rust_decimal::Decimal;
 
 use super::index::{Lookup, Resource};
 use super::terminology::{LOINC, SNOMED, coded};
-use super::{Mapper, date_of, number, number_text, raw_value, seq, text, unit_text};
+use super::{Mapper, date_of, given, number, number_text, seq, text, unit_text};
 use crate::date::Date;
-use crate::regimen::{Field, RawValue};
+use crate::regimen::{Field, Given};
 use crate::tree::Node;
 use crate::units::{Dim, Unit};
 
@@ -144,7 +144,7 @@ impl<'a> Mapper<'a, '_> {
             return;
         }
         if let Some(gender) = res.node.get("gender") {
-            self.set(Field::Sex, &res, gender, raw_value(gender), "gender");
+            self.set(Field::Sex, &res, gender, given(gender), "gender");
         }
         if let (Some(birth), Some(start)) = (res.node.get("birthDate"), start)
             && let Some(years) = text(Some(birth)).and_then(|b| age_years(b, start))
@@ -153,7 +153,7 @@ impl<'a> Mapper<'a, '_> {
                 Field::Age,
                 &res,
                 birth,
-                RawValue::Text(format!("{years} years")),
+                Given::Text(format!("{years} years")),
                 "birthDate",
             );
         }
@@ -252,7 +252,7 @@ impl<'a> Mapper<'a, '_> {
         if text(q.get("comparator")).is_some() {
             return;
         }
-        let value = RawValue::Quantity {
+        let value = Given::Quantity {
             value: number_text(q.get("value")).unwrap_or_default(),
             unit: unit_text(q).unwrap_or_default().to_owned(),
         };
@@ -296,7 +296,7 @@ impl<'a> Mapper<'a, '_> {
             return;
         };
         if distinct.len() == 1 && text(q.get("comparator")).is_none() {
-            let value = RawValue::Quantity {
+            let value = Given::Quantity {
                 value: number_text(q.get("value")).unwrap_or_default(),
                 unit: unit_text(q).unwrap_or_default().to_owned(),
             };
@@ -340,13 +340,7 @@ impl<'a> Mapper<'a, '_> {
         match bands.as_slice() {
             [band] => {
                 let band = (*band).to_owned();
-                self.set(
-                    Field::RenalImpairment,
-                    &res,
-                    q,
-                    RawValue::Text(band),
-                    &element,
-                );
+                self.set(Field::RenalImpairment, &res, q, Given::Text(band), &element);
             }
             // Not severe whatever the value: the rules read an absent renal
             // state as no impairment, which is all they would use it for.
@@ -410,7 +404,7 @@ impl<'a> Mapper<'a, '_> {
             Field::Pregnant,
             &res,
             node,
-            RawValue::Bool(value),
+            Given::Bool(value),
             "valueCodeableConcept",
         );
     }

@@ -8,7 +8,7 @@
 
 use super::index::Resource;
 use super::{Mapper, raw_text, seq, text};
-use crate::regimen::{Field, PhaseField, Raw, RawValue};
+use crate::regimen::{Field, Given, GivenAt, PhaseField};
 use crate::tree::Node;
 
 pub(super) const UCUM: &str = "http://unitsofmeasure.org";
@@ -336,8 +336,8 @@ impl<'a> Mapper<'a, '_> {
         let span = self.span(res, node);
         self.notes
             .push(("drug".into(), self.describe(res, element)));
-        self.b.drug(Raw {
-            value: RawValue::Text(name),
+        self.b.drug(GivenAt {
+            value: Given::Text(name),
             span,
         });
     }
@@ -365,7 +365,7 @@ impl<'a> Mapper<'a, '_> {
                 Field::Indication,
                 &mr,
                 node,
-                RawValue::Text(name.into()),
+                Given::Text(name.into()),
                 &element,
             );
         }
@@ -420,7 +420,7 @@ impl<'a> Mapper<'a, '_> {
                 phase,
                 PhaseField::WithFood,
                 node,
-                RawValue::Bool(value),
+                Given::Bool(value),
                 &element,
             );
         }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 
 use super::terminology::{GTS, codings};
 use super::{Mapper, date_of, number, number_text, seq, text, unit_text};
-use crate::regimen::{PhaseField, RawValue};
+use crate::regimen::{Given, PhaseField};
 use crate::tree::Node;
 use crate::units::{self, Dim, Family, Unit};
 
@@ -116,7 +116,7 @@ impl<'a> Mapper<'a, '_> {
                     phase,
                     PhaseField::Frequency,
                     code,
-                    RawValue::Text(format!("{n}/day")),
+                    Given::Text(format!("{n}/day")),
                     &element,
                 );
                 return Some(Rate::per_day(Decimal::from(n)));
@@ -197,7 +197,7 @@ impl<'a> Mapper<'a, '_> {
                     phase,
                     PhaseField::Frequency,
                     repeat,
-                    RawValue::Text(format!("{n}/day")),
+                    Given::Text(format!("{n}/day")),
                     &element,
                 );
                 Some(Rate::per_day(n))
@@ -217,7 +217,7 @@ impl<'a> Mapper<'a, '_> {
                         phase,
                         PhaseField::Frequency,
                         repeat,
-                        RawValue::Text(format!("{n}/week")),
+                        Given::Text(format!("{n}/week")),
                         &element,
                     );
                     return Some(Rate {
@@ -298,7 +298,7 @@ impl<'a> Mapper<'a, '_> {
             phase,
             PhaseField::Frequency,
             node,
-            RawValue::Text(format!("{n}/day")),
+            Given::Text(format!("{n}/day")),
             &element,
         );
         Some(Decimal::from(n))
@@ -341,7 +341,7 @@ impl<'a> Mapper<'a, '_> {
             return;
         }
         // (node, element, value, days when known)
-        let mut bounds: Option<(&Node, String, RawValue, Option<Decimal>)> = None;
+        let mut bounds: Option<(&Node, String, Given, Option<Decimal>)> = None;
         if let Some(node) = repeat.get("boundsDuration") {
             let unit = unit_text(node).unwrap_or_default().to_owned();
             let value = number_text(node.get("value")).unwrap_or_default();
@@ -354,7 +354,7 @@ impl<'a> Mapper<'a, '_> {
             bounds = Some((
                 node,
                 format!("{here}.boundsDuration"),
-                RawValue::Quantity { value, unit },
+                Given::Quantity { value, unit },
                 days,
             ));
         } else if let Some(node) = repeat.get("boundsPeriod") {
@@ -365,7 +365,7 @@ impl<'a> Mapper<'a, '_> {
                 (Some(s), Some(e), _) if e >= s => {
                     // Both days count: 12 September to 12 September is one day.
                     let days = i64::from(e.days()) - i64::from(s.days()) + 1;
-                    let value = RawValue::Text(format!("{days} days"));
+                    let value = Given::Text(format!("{days} days"));
                     bounds = Some((node, element, value, Some(Decimal::from(days))));
                 }
                 (Some(_), Some(_), _) => {
@@ -421,7 +421,7 @@ impl<'a> Mapper<'a, '_> {
                 let element = format!("{here}.count");
                 match days {
                     Some(n) if n.fract().is_zero() && n >= Decimal::ONE => {
-                        self.set_phase(phase, PhaseField::Duration, node, RawValue::Text(format!("{n} days")), &element);
+                        self.set_phase(phase, PhaseField::Duration, node, Given::Text(format!("{n} days")), &element);
                     }
                     Some(n) => self.unmapped(
                         &mr,

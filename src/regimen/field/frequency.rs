@@ -4,10 +4,9 @@
 
 use rust_decimal::Decimal;
 
-use super::RawValue;
 use super::validate::{Ctx, describe};
 use crate::diagnostic::excerpt;
-use crate::regimen::Raw;
+use crate::regimen::{Given, GivenAt};
 use crate::text::Trim;
 use crate::units;
 
@@ -16,25 +15,23 @@ use crate::units;
 pub(super) fn frequency(
     ctx: &mut Ctx,
     field: &dyn std::fmt::Display,
-    raw: &Raw,
+    raw: &GivenAt,
 ) -> Option<(Decimal, Decimal)> {
     let parsed = match &raw.value {
-        RawValue::Number(n) => units::parse_decimal(n).map(|n| (n, Decimal::ONE)),
-        RawValue::Text(text) => parse_frequency(text),
-        RawValue::Quantity { value, unit } if unit == "/d" || unit == "1/d" || unit == "/day" => {
+        Given::Number(n) => units::parse_decimal(n).map(|n| (n, Decimal::ONE)),
+        Given::Text(text) => parse_frequency(text),
+        Given::Quantity { value, unit } if unit == "/d" || unit == "1/d" || unit == "/day" => {
             units::parse_decimal(value).map(|n| (n, Decimal::ONE))
         }
-        RawValue::Quantity { value, unit }
-            if unit == "/wk" || unit == "1/wk" || unit == "/week" =>
-        {
+        Given::Quantity { value, unit } if unit == "/wk" || unit == "1/wk" || unit == "/week" => {
             units::parse_decimal(value).map(|n| (n, Decimal::from(7)))
         }
-        RawValue::Null => return None,
+        Given::Null => return None,
         _ => None,
     };
     let Some((times, period)) = parsed else {
         let shown = match &raw.value {
-            RawValue::Text(t) => format!("`{}`", excerpt(t.trimmed())),
+            Given::Text(t) => format!("`{}`", excerpt(t.trimmed())),
             other => describe(other),
         };
         ctx.problem(

@@ -1,19 +1,18 @@
 //! One field's written value to a checked fact value.
 //!
-//! Takes a [`Raw`] value a reader found for a field and gives its [`Val`]
+//! Takes a [`GivenAt`] value a reader found for a field and gives its [`Val`]
 //! in canonical units, or records why not (a wrong unit, a value out of
 //! range, an unknown enum name, a bad date) and goes on: every problem of
 //! a regimen is collected.
 
 use rust_decimal::Decimal;
 
-use super::RawValue;
 use crate::date::Date;
 use crate::diagnostic::excerpt;
 use crate::facts::{
     EnumDomain, FORMULATION, INDICATION, PREGNANCY_TEST, RENAL, ROUTE, SEVERITY, SEX, Val,
 };
-use crate::regimen::{Field, InputProblem, Raw};
+use crate::regimen::{Field, Given, GivenAt, InputProblem};
 use crate::suggest;
 use crate::text::Trim;
 use crate::units::{self, Dim, Family, Unit};
@@ -27,7 +26,7 @@ impl Ctx {
         &mut self,
         code: &'static str,
         field: &dyn std::fmt::Display,
-        raw: &Raw,
+        raw: &GivenAt,
         message: String,
         label: &str,
         help: Option<String>,
@@ -137,12 +136,12 @@ const EGFR: QuantitySpec = QuantitySpec {
 pub(super) fn quantity(
     ctx: &mut Ctx,
     field: &dyn std::fmt::Display,
-    raw: &Raw,
+    raw: &GivenAt,
     spec: &QuantitySpec,
 ) -> Option<Val> {
     // The number as written, its unit, and its value when already read.
     let (number, unit_text, read): (&str, &str, Option<Decimal>) = match &raw.value {
-        RawValue::Text(text) => match units::split_quantity(text) {
+        Given::Text(text) => match units::split_quantity(text) {
             Ok((value, unit)) => {
                 let number = text.trimmed();
                 (
@@ -166,9 +165,9 @@ pub(super) fn quantity(
                 return None;
             }
         },
-        RawValue::Number(n) => (n.as_str(), "", None),
-        RawValue::Quantity { value, unit } => (value.as_str(), unit.as_str(), None),
-        RawValue::NonFinite(n) => {
+        Given::Number(n) => (n.as_str(), "", None),
+        Given::Quantity { value, unit } => (value.as_str(), unit.as_str(), None),
+        Given::NonFinite(n) => {
             ctx.problem(
                 "input.invalid-number",
                 field,
@@ -179,8 +178,8 @@ pub(super) fn quantity(
             );
             return None;
         }
-        RawValue::Null => return None,
-        RawValue::Unusable(why) => {
+        Given::Null => return None,
+        Given::Unusable(why) => {
             ctx.problem(
                 "input.invalid-quantity",
                 field,
@@ -191,7 +190,7 @@ pub(super) fn quantity(
             );
             return None;
         }
-        RawValue::Bool(_) | RawValue::Other(_) => {
+        Given::Bool(_) | Given::Other(_) => {
             ctx.problem(
                 "input.wrong-type",
                 field,
@@ -384,11 +383,11 @@ pub(super) fn quantity(
     Some(Val::Num(canonical))
 }
 
-pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
+pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<Val> {
     match &raw.value {
-        RawValue::Bool(b) => Some(Val::Bool(*b)),
-        RawValue::Null => None,
-        RawValue::Text(t) => match t.trimmed() {
+        Given::Bool(b) => Some(Val::Bool(*b)),
+        Given::Null => None,
+        Given::Text(t) => match t.trimmed() {
             v if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes") => {
                 Some(Val::Bool(true))
             }
@@ -424,33 +423,33 @@ pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -
     }
 }
 
-pub(super) fn describe(value: &RawValue) -> String {
+pub(super) fn describe(value: &Given) -> String {
     match value {
-        RawValue::Null => "empty".into(),
-        RawValue::Bool(b) => format!("`{b}`"),
-        RawValue::Number(n) | RawValue::NonFinite(n) => format!("the number `{n}`"),
-        RawValue::Text(t) => format!("`{}`", excerpt(t)),
-        RawValue::Quantity { value, unit } => format!("`{value} {unit}`"),
-        RawValue::Other(kind) => (*kind).to_owned(),
-        RawValue::Unusable(why) => why.clone(),
+        Given::Null => "empty".into(),
+        Given::Bool(b) => format!("`{b}`"),
+        Given::Number(n) | Given::NonFinite(n) => format!("the number `{n}`"),
+        Given::Text(t) => format!("`{}`", excerpt(t)),
+        Given::Quantity { value, unit } => format!("`{value} {unit}`"),
+        Given::Other(kind) => (*kind).to_owned(),
+        Given::Unusable(why) => why.clone(),
     }
 }
 
 fn enumeration(
     ctx: &mut Ctx,
     field: &dyn std::fmt::Display,
-    raw: &Raw,
+    raw: &GivenAt,
     domain: &'static EnumDomain,
 ) -> Option<Val> {
     // The exact spelling needs no copy; others are normalised first.
-    if let RawValue::Text(t) = &raw.value
+    if let Given::Text(t) = &raw.value
         && let Some(i) = domain.index(t.trimmed())
     {
         return Some(Val::Enum(i));
     }
     let text = match &raw.value {
-        RawValue::Text(t) => t.trimmed().to_lowercase().replace([' ', '-'], "_"),
-        RawValue::Null => return None,
+        Given::Text(t) => t.trimmed().to_lowercase().replace([' ', '-'], "_"),
+        Given::Null => return None,
         other => {
             ctx.problem(
                 "input.wrong-type",
@@ -486,7 +485,7 @@ fn enumeration(
         format!(
             "`{}` is not a {}; {help}",
             match &raw.value {
-                RawValue::Text(t) => excerpt(t.trimmed()),
+                Given::Text(t) => excerpt(t.trimmed()),
                 _ => String::new(),
             },
             domain.name
@@ -497,10 +496,10 @@ fn enumeration(
     None
 }
 
-fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &Raw) -> Option<Val> {
+fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<Val> {
     let text = match &raw.value {
-        RawValue::Text(t) => t.trimmed(),
-        RawValue::Null => return None,
+        Given::Text(t) => t.trimmed(),
+        Given::Null => return None,
         other => {
             ctx.problem(
                 "input.wrong-type",
@@ -560,7 +559,7 @@ pub(super) fn field_value(
     ctx: &mut Ctx,
     field: Field,
     path: &'static str,
-    raw: &Raw,
+    raw: &GivenAt,
 ) -> Option<Val> {
     let path: &dyn std::fmt::Display = &path;
     match field {
@@ -587,10 +586,10 @@ pub(super) fn field_value(
     }
 }
 
-pub(super) fn text_of(raw: &Raw) -> Option<String> {
+pub(super) fn text_of(raw: &GivenAt) -> Option<String> {
     match &raw.value {
-        RawValue::Text(t) => Some(t.trimmed().to_owned()),
-        RawValue::Number(n) => Some(n.clone()),
+        Given::Text(t) => Some(t.trimmed().to_owned()),
+        Given::Number(n) => Some(n.clone()),
         _ => None,
     }
 }
