@@ -1,10 +1,12 @@
 //! rxlint: checks proposed medication regimens against drug-label and
 //! guideline limits written as rule files.
 //!
-//! The stages, in order: [`source`] text, [`tree`] (YAML and JSON), [`syntax`]
-//! (the pest grammar), [`rules`] (the rule model), [`check`] (types and
-//! units), [`regimen`] (the input model), [`eval`] (the evaluator),
-//! [`report`] (human, JSON Lines).
+//! The stages, in order: [`source`] text, [`tree`] (YAML and JSON),
+//! [`syntax`] (the pest grammar), [`rules`] (the rule model), [`check`]
+//! (types and units), [`input`] (files to records), [`regimen`] (records to
+//! facts), [`eval`] (the evaluator), [`batch`] (the worker pool),
+//! [`ruletest`] (`rules test`), [`report`] (human, JSON Lines, SARIF, JUnit,
+//! GitHub), [`output`] (report files) and [`cli`].
 
 pub mod batch;
 pub mod check;
