@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use rxlint::eval::{Engine, Selection};
 use rxlint::regimen::Regimen;
-use rxlint::regimen::csv::{Header, Row};
+use rxlint::regimen::csv::{Header, Record};
 use rxlint::rules::RuleSet;
 
 #[path = "synth.rs"]
@@ -31,10 +31,10 @@ fn regimens(n: u64) -> Vec<Regimen> {
         let record = synth::record(&mut rng, i);
         let mut text = Vec::new();
         synth::write_csv(&mut text, &record).unwrap_or_else(|e| panic!("{e}"));
-        let rows: Vec<Row> = String::from_utf8_lossy(&text)
+        let rows: Vec<Record> = String::from_utf8_lossy(&text)
             .lines()
             .enumerate()
-            .map(|(k, l)| Row {
+            .map(|(k, l)| Record {
                 line: k + 2,
                 cells: csv::StringRecord::from(l.split(',').collect::<Vec<_>>()),
             })

@@ -9,7 +9,7 @@
 use rust_decimal::Decimal;
 
 use crate::date::Date;
-use crate::facts::{EnumDomain, FACTS, Fact, FactSet, Level, Type, Val};
+use crate::facts::{EnumDomain, FACTS, Fact, FactSet, Scope, Type, Val};
 use crate::source::Span;
 use crate::suggest;
 use crate::syntax::{Arith, Cmp, Expr, ExprKind, Logic, UnOp};
@@ -156,9 +156,10 @@ pub struct Problem {
     pub help: Option<String>,
 }
 
-/// What an expression may refer to.
+/// What an expression may refer to: its environment, set by the
+/// [`Scope`] of the rule it belongs to.
 #[derive(Clone, Copy, Debug)]
-pub struct Scope {
+pub struct Env {
     /// Whether `phase.*` facts are available (rules with `scope: phase`).
     pub phase: bool,
 }
@@ -168,8 +169,8 @@ const FUNCTIONS: &[&str] = &["present"];
 
 /// Checks and compiles an expression; `None` when it has errors, all of
 /// which are pushed to `problems`.
-pub fn check(expr: &Expr, scope: Scope, problems: &mut Vec<Problem>) -> Option<Typed> {
-    let typed = Checker { scope, problems }.expr(expr)?;
+pub fn check(expr: &Expr, env: Env, problems: &mut Vec<Problem>) -> Option<Typed> {
+    let typed = Checker { env, problems }.expr(expr)?;
     Some(Typed {
         code: fuse(typed.code),
         ..typed
@@ -383,8 +384,8 @@ fn typed_cmp(op: Cmp, fact: Fact, value: Val, if_missing: Option<bool>) -> Code 
 }
 
 /// Checks an expression that must be true/false (a condition).
-pub fn check_condition(expr: &Expr, scope: Scope, problems: &mut Vec<Problem>) -> Option<Typed> {
-    let typed = check(expr, scope, problems)?;
+pub fn check_condition(expr: &Expr, env: Env, problems: &mut Vec<Problem>) -> Option<Typed> {
+    let typed = check(expr, env, problems)?;
     if typed.ty != Type::Bool {
         problems.push(Problem {
             code: "not-a-condition",
@@ -404,7 +405,7 @@ pub fn check_condition(expr: &Expr, scope: Scope, problems: &mut Vec<Problem>) -
 }
 
 struct Checker<'a> {
-    scope: Scope,
+    env: Env,
     problems: &'a mut Vec<Problem>,
 }
 
@@ -572,7 +573,7 @@ impl Checker<'_> {
             return None;
         };
         let info = fact.info();
-        if info.level == Level::Phase && !self.scope.phase {
+        if info.scope == Scope::Phase && !self.env.phase {
             self.error(
                 "phase-fact-in-course-rule",
                 span,
@@ -920,7 +921,7 @@ mod tests {
     fn problems(text: &str) -> Vec<(&'static str, String)> {
         let expr = parse_expression(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let mut problems = Vec::new();
-        check_condition(&expr, Scope { phase: true }, &mut problems);
+        check_condition(&expr, Env { phase: true }, &mut problems);
         problems
             .into_iter()
             .map(|p| (p.code, text[p.span.range()].to_owned()))
@@ -986,7 +987,7 @@ mod tests {
     fn course_rules_cannot_read_phase_facts() {
         let expr = parse_expression("phase.dose > 1 mg").unwrap_or_else(|e| panic!("{e:?}"));
         let mut problems = Vec::new();
-        check_condition(&expr, Scope { phase: false }, &mut problems);
+        check_condition(&expr, Env { phase: false }, &mut problems);
         assert_eq!(
             problems.first().map(|p| p.code),
             Some("phase-fact-in-course-rule")

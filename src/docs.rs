@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::facts::{FACTS, Level, Type};
+use crate::facts::{FACTS, Scope, Type};
 use crate::rules::{Pack, RuleSet};
 
 /// The facts rules can name, as a Markdown table.
@@ -17,7 +17,7 @@ pub fn facts_table() -> String {
             Type::Enum(domain) => format!("enum: {}", domain.values.join(", ")),
             Type::Date => "date".to_owned(),
         };
-        let level = if f.level == Level::Phase {
+        let level = if f.scope == Scope::Phase {
             " (per phase)"
         } else {
             ""
@@ -110,7 +110,7 @@ pub fn rules_table(set: &RuleSet) -> String {
         } else {
             rule.profiles.join(", ")
         };
-        let scope = if rule.scope == Level::Phase {
+        let scope = if rule.scope == Scope::Phase {
             "phase"
         } else {
             "course"
@@ -180,8 +180,8 @@ pub fn page_name(rule: &crate::rules::Rule) -> String {
 }
 
 /// A node as one line of YAML flow style.
-fn flow(node: &crate::yaml::Node) -> String {
-    use crate::yaml::Value;
+fn flow(node: &crate::tree::Node) -> String {
+    use crate::tree::Value;
     match &node.value {
         Value::Null => "~".into(),
         Value::Bool(b) => b.to_string(),
@@ -209,7 +209,7 @@ fn one_line(text: &str) -> String {
 }
 
 fn rule_page(pack: &crate::rules::Pack, rule: &crate::rules::Rule, profiles: &str) -> String {
-    let scope = if rule.scope == Level::Phase {
+    let scope = if rule.scope == Scope::Phase {
         "each phase"
     } else {
         "the whole course"

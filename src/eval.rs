@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 use rust_decimal::Decimal;
 
 use crate::check::Code;
-use crate::facts::{Fact, FactSet, Level, Type, Val};
+use crate::facts::{Fact, FactSet, Scope, Type, Val};
 use crate::regimen::{InputProblem, Regimen, Row};
 use crate::rules::{Citation, Pack, Part, Rule, RuleSet, Severity};
 use crate::suggest;
@@ -549,8 +549,8 @@ impl<'r> Compiled<'r> {
             return true;
         };
         match self.rule.scope {
-            Level::Course => applies.run(regimen.course()) != Tri::F,
-            Level::Phase => regimen
+            Scope::Course => applies.run(regimen.course()) != Tri::F,
+            Scope::Phase => regimen
                 .rows
                 .iter()
                 .skip(1)
@@ -956,12 +956,12 @@ impl<'r> Engine<'r> {
 
     fn apply(&self, compiled: &Compiled<'r>, regimen: &Regimen, out: &mut Vec<Finding<'r>>) {
         match compiled.rule.scope {
-            Level::Course => {
+            Scope::Course => {
                 if let Some(f) = self.judge(compiled, regimen.course(), None) {
                     out.push(f);
                 }
             }
-            Level::Phase => {
+            Scope::Phase => {
                 for (i, row) in regimen.rows.iter().enumerate().skip(1) {
                     if let Some(f) = self.judge(compiled, row, Some(i)) {
                         out.push(f);

@@ -107,9 +107,10 @@ impl Type {
     }
 }
 
-/// Whether a fact belongs to the whole regimen or to one phase.
+/// Whether a fact belongs to the whole regimen or to one phase; a rule's
+/// `scope:` says the same of the rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
+pub enum Scope {
     /// Patient and course facts.
     Course,
     /// Facts of one phase; rules that use them run once per phase.
@@ -131,7 +132,7 @@ pub enum Val {
 }
 
 macro_rules! facts {
-    ($( $variant:ident = $path:literal, $level:ident, $ty:expr, $unit:expr, $doc:literal; )*) => {
+    ($( $variant:ident = $path:literal, $scope:ident, $ty:expr, $unit:expr, $doc:literal; )*) => {
         /// A fact a rule can name. The discriminant indexes [`FACTS`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
@@ -139,7 +140,7 @@ macro_rules! facts {
 
         /// Every fact, in [`Fact`] order.
         pub static FACTS: &[FactInfo] = &[
-            $( FactInfo { fact: Fact::$variant, path: $path, level: Level::$level, ty: $ty, unit: $unit, doc: $doc }, )*
+            $( FactInfo { fact: Fact::$variant, path: $path, scope: Scope::$scope, ty: $ty, unit: $unit, doc: $doc }, )*
         ];
     };
 }
@@ -152,7 +153,7 @@ pub struct FactInfo {
     /// Its path in rule expressions.
     pub path: &'static str,
     /// Course or phase.
-    pub level: Level,
+    pub scope: Scope,
     /// Its type.
     pub ty: Type,
     /// The unit values are shown in, for quantities.

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use indicatif::ProgressBar;
 use tempfile::NamedTempFile;
 
-use crate::batch::{Input, Origin};
+use crate::input::{Input, Origin};
 
 /// The temporary report to remove if the run is interrupted; `None` once
 /// it has been renamed into place. The lock is held while renaming, so an

@@ -1,8 +1,8 @@
 //! Regimens: the records rules are evaluated against.
 //!
 //! Every reader (YAML/JSON documents now, CSV, JSON Lines and FHIR in batch)
-//! turns its input into calls on a [`Builder`]: one raw value per field, with
-//! its span. [`Builder::finish`] validates every field (units, ranges, enum
+//! turns its input into calls on a [`Builder`]: one [`Given`] value per
+//! field, with its span ([`GivenAt`]). [`Builder::finish`] validates every field (units, ranges, enum
 //! values, dates), collects every problem rather than the first, and
 //! computes the derived facts once, so evaluation reads only ready values.
 
@@ -17,8 +17,6 @@ use rust_decimal::Decimal;
 
 use crate::facts::{FACT_COUNT, Fact, Val};
 use crate::source::{SourceFile, Span, Spanned};
-
-pub use field::RawValue;
 
 /// The facts of a regimen as the evaluator reads them: one row for the
 /// course, and one per phase (which repeats the course facts, so a phase
@@ -121,22 +119,51 @@ pub struct InputProblem {
     pub help: Option<String>,
 }
 
-/// A raw value with the span it came from.
+/// A field value as a reader found it and gives it to the [`Builder`],
+/// before validation.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Given {
+    /// Written empty.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A bare number, as decimal text.
+    Number(String),
+    /// A number that is not finite (`.nan`, `1e400` read as a float).
+    NonFinite(String),
+    /// A string.
+    Text(String),
+    /// A number with its unit given separately: a FHIR-style
+    /// `{value: 70, unit: kg}`, or a CSV cell under `weight_kg`.
+    Quantity {
+        /// The number, as decimal text.
+        value: String,
+        /// The unit text (UCUM codes accepted).
+        unit: String,
+    },
+    /// A list or mapping where a single value belongs (`patient: [1, 2]`).
+    Other(&'static str),
+    /// A value that cannot be used, and why (a bound with a comparator, a
+    /// quantity whose unit and code disagree).
+    Unusable(String),
+}
+
+/// A [`Given`] value with the span it came from.
 #[derive(Clone, Debug)]
-pub struct Raw {
+pub struct GivenAt {
     /// The value.
-    pub value: RawValue,
+    pub value: Given,
     /// Where it was written.
     pub span: Option<Span>,
 }
 
-/// Collects a regimen's raw fields from any reader, then validates them.
+/// Collects a regimen's given fields from any reader, then validates them.
 #[derive(Debug, Default)]
 pub struct Builder {
-    id: Option<Raw>,
-    drug: Option<Raw>,
-    product: Option<Raw>,
-    fields: Vec<(Field, Raw)>,
+    id: Option<GivenAt>,
+    drug: Option<GivenAt>,
+    product: Option<GivenAt>,
+    fields: Vec<(Field, GivenAt)>,
     phases: Vec<PhaseRaw>,
     anchors: Anchors,
     problems: Vec<InputProblem>,
@@ -144,7 +171,7 @@ pub struct Builder {
 
 #[derive(Debug, Default)]
 struct PhaseRaw {
-    fields: Vec<(PhaseField, Raw)>,
+    fields: Vec<(PhaseField, GivenAt)>,
 }
 
 /// A patient or course field of the regimen format.
@@ -283,22 +310,22 @@ impl Builder {
     }
 
     /// Sets the id.
-    pub fn id(&mut self, raw: Raw) {
+    pub fn id(&mut self, raw: GivenAt) {
         self.id = Some(raw);
     }
 
     /// Sets the drug name.
-    pub fn drug(&mut self, raw: Raw) {
+    pub fn drug(&mut self, raw: GivenAt) {
         self.drug = Some(raw);
     }
 
     /// Sets the product (brand) name, which may select a product pack.
-    pub fn product(&mut self, raw: Raw) {
+    pub fn product(&mut self, raw: GivenAt) {
         self.product = Some(raw);
     }
 
     /// Sets a patient or course field.
-    pub fn field(&mut self, field: Field, raw: Raw) {
+    pub fn field(&mut self, field: Field, raw: GivenAt) {
         self.fields.push((field, raw));
     }
 
@@ -313,7 +340,7 @@ impl Builder {
     }
 
     /// Sets a field of phase `index` (1-based, from [`Builder::phase`]).
-    pub fn phase_field(&mut self, index: usize, field: PhaseField, raw: Raw) {
+    pub fn phase_field(&mut self, index: usize, field: PhaseField, raw: GivenAt) {
         if let Some(phase) = index.checked_sub(1).and_then(|i| self.phases.get_mut(i)) {
             phase.fields.push((field, raw));
         }

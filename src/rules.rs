@@ -6,18 +6,15 @@
 //! problem: every YAML, key, expression, type and unit error in every file is
 //! returned at once, each with its span, and a set with any error is refused.
 
-pub mod bounds;
-pub mod examples;
 mod load;
-mod probe;
 
 use std::sync::Arc;
 
 use crate::check::{Code, Typed};
-use crate::diagnostic::{Diagnostic, Level as DiagLevel};
-use crate::facts::{Fact, FactSet, Level, Val};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::facts::{Fact, FactSet, Scope, Val};
 use crate::source::{SourceFile, Span, Spanned};
-use crate::yaml::Node;
+use crate::tree::Node;
 
 pub use load::load_sources;
 
@@ -43,11 +40,11 @@ impl Severity {
     }
 
     /// As a diagnostic level.
-    pub fn level(self) -> DiagLevel {
+    pub fn level(self) -> Level {
         match self {
-            Severity::Info => DiagLevel::Info,
-            Severity::Warning => DiagLevel::Warning,
-            Severity::Error => DiagLevel::Error,
+            Severity::Info => Level::Info,
+            Severity::Warning => Level::Warning,
+            Severity::Error => Level::Error,
         }
     }
 }
@@ -168,7 +165,7 @@ pub struct Rule {
     /// Severity of a violation.
     pub severity: Severity,
     /// Once per phase, or once per course.
-    pub scope: Level,
+    pub scope: Scope,
     /// Guard: the rule applies only when this holds.
     pub when: Option<Condition>,
     /// The rule is violated when this holds...
@@ -351,7 +348,7 @@ impl RuleSet {
         collect_yaml(dir, &mut paths).map_err(|e| {
             vec![Diagnostic::new(
                 "rules.unreadable",
-                DiagLevel::Error,
+                Level::Error,
                 format!("cannot read rules directory {}: {e}", dir.display()),
             )]
         })?;
@@ -359,7 +356,7 @@ impl RuleSet {
         if paths.is_empty() {
             return Err(vec![Diagnostic::new(
                 "rules.empty",
-                DiagLevel::Error,
+                Level::Error,
                 format!("no rule files (*.yaml) under {}", dir.display()),
             )]);
         }
@@ -371,13 +368,13 @@ impl RuleSet {
                     Ok(text) => files.push(SourceFile::new(path.display().to_string(), text)),
                     Err(_) => problems.push(Diagnostic::new(
                         "rules.not-utf8",
-                        DiagLevel::Error,
+                        Level::Error,
                         format!("{} is not UTF-8 text", path.display()),
                     )),
                 },
                 Err(e) => problems.push(Diagnostic::new(
                     "rules.unreadable",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!("cannot read {}: {e}", path.display()),
                 )),
             }

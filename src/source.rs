@@ -26,9 +26,9 @@ pub struct SourceFile {
     text: String,
     /// Lines before `text` in the file it was cut from (a batch record).
     first_line: usize,
-    /// Byte offsets where lines start, built on first use, so that finding
-    /// the line of each of many records is a binary search, not a rescan.
-    line_starts: std::sync::OnceLock<Vec<usize>>,
+    /// Built on first use, so that finding the line of each of many
+    /// records is a binary search, not a rescan.
+    lines: std::sync::OnceLock<LineIndex>,
 }
 
 impl SourceFile {
@@ -44,7 +44,7 @@ impl SourceFile {
             name: name.into(),
             text: text.into(),
             first_line: line.saturating_sub(1),
-            line_starts: std::sync::OnceLock::new(),
+            lines: std::sync::OnceLock::new(),
         })
     }
 
@@ -63,22 +63,49 @@ impl SourceFile {
         self.text.get(span.range()).unwrap_or("")
     }
 
+    /// The index of the text's lines.
+    fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
-        let index = starts.partition_point(|&s| s <= offset).saturating_sub(1);
-        let line_start = starts.get(index).copied().unwrap_or(0);
+        let lines = self.lines();
+        let index = lines.line_of(offset);
+        let line_start = lines.start(index).unwrap_or(0);
         let column = self
             .text
             .get(line_start..offset)
             .map_or(0, |s| s.chars().count())
             + 1;
         (index + 1 + self.first_line, column)
+    }
+}
+
+/// Byte offsets where the lines of a text start: the one line index, for a
+/// diagnostic's line and column and for the line of each record of a file.
+#[derive(Clone, Debug)]
+pub struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    /// The line starts of `text` (a line ends after each `\n`).
+    pub fn new(text: &str) -> Self {
+        Self(
+            std::iter::once(0)
+                .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+
+    /// The 0-based line holding byte `offset`.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&s| s <= offset).saturating_sub(1)
+    }
+
+    /// Where 0-based line `line` starts, if the text has it.
+    pub fn start(&self, line: usize) -> Option<usize> {
+        self.0.get(line).copied()
     }
 }
 
@@ -100,24 +127,22 @@ impl SourceCode for SourceFile {
         // Hand `str` only the lines around the span (one spare each side),
         // found with the line index: scanning from the start of a large
         // file for every label made rendering quadratic.
-        let starts = self.line_starts.get_or_init(|| {
-            std::iter::once(0)
-                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
-                .collect()
-        });
+        let lines = self.lines();
         let len = self.text.len();
         let start = span.offset();
         let end = start.saturating_add(span.len());
         if end > len {
             return Err(MietteError::OutOfBounds);
         }
-        let line_of = |offset: usize| starts.partition_point(|&s| s <= offset).saturating_sub(1);
-        let first = line_of(start).saturating_sub(context_lines_before.saturating_add(1));
-        let last = line_of(end)
+        let first = lines
+            .line_of(start)
+            .saturating_sub(context_lines_before.saturating_add(1));
+        let last = lines
+            .line_of(end)
             .saturating_add(context_lines_after)
             .saturating_add(1);
-        let lo = starts.get(first).copied().unwrap_or(0);
-        let hi = starts.get(last.saturating_add(1)).copied().unwrap_or(len);
+        let lo = lines.start(first).unwrap_or(0);
+        let hi = lines.start(last.saturating_add(1)).unwrap_or(len);
         let window = self.text.get(lo..hi).ok_or(MietteError::OutOfBounds)?;
         let local = miette::SourceSpan::new((start - lo).into(), span.len());
         let inner = window.read_span(&local, context_lines_before, context_lines_after)?;

@@ -311,12 +311,12 @@ proptest! {
         text in condition_text(),
         row in row_strategy(),
     ) {
-        use rxlint::check::{Scope, check_condition};
+        use rxlint::check::{Env, check_condition};
         use rxlint::eval::{Program, truth};
         let expr = rxlint::syntax::parse_expression(&text)
             .unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let mut problems = Vec::new();
-        let typed = check_condition(&expr, Scope { phase: true }, &mut problems)
+        let typed = check_condition(&expr, Env { phase: true }, &mut problems)
             .unwrap_or_else(|| panic!("{text}: {problems:?}"));
         let got = Program::condition(&typed.code).run(&row).known();
         let want = truth(&typed.code, &row);
@@ -327,7 +327,7 @@ proptest! {
         let negated = format!("not ({text})");
         let expr = rxlint::syntax::parse_expression(&negated)
             .unwrap_or_else(|e| panic!("{negated}: {e:?}"));
-        let typed = check_condition(&expr, Scope { phase: true }, &mut problems)
+        let typed = check_condition(&expr, Env { phase: true }, &mut problems)
             .unwrap_or_else(|| panic!("{negated}: {problems:?}"));
         let not_want = want.map(|b| !b);
         prop_assert_eq!(truth(&typed.code, &row), not_want, "{} on {:?}", negated, row);
@@ -341,13 +341,13 @@ proptest! {
 /// limit, and for a missing value with and without a default.
 #[test]
 fn a_folded_not_is_the_negation_at_every_bound() {
-    use rxlint::check::{Scope, check_condition};
+    use rxlint::check::{Env, check_condition};
     use rxlint::eval::{Program, truth};
     use rxlint::facts::{FACT_COUNT, Fact, Val};
     let typed = |text: &str| {
         let expr = rxlint::syntax::parse_expression(text).unwrap_or_else(|e| panic!("{e:?}"));
         let mut problems = Vec::new();
-        check_condition(&expr, Scope { phase: true }, &mut problems)
+        check_condition(&expr, Env { phase: true }, &mut problems)
             .unwrap_or_else(|| panic!("{text}: {problems:?}"))
     };
     for op in ["<", "<=", ">", ">=", "==", "!="] {

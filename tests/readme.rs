@@ -39,7 +39,7 @@ fn rules_test_counts_are_current() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{e}"));
     let set = RuleSet::builtin().unwrap_or_else(|e| panic!("shipped rules do not load: {e:?}"));
-    let report = rxlint::rules::examples::run(&set);
+    let report = rxlint::ruletest::run(&set);
     let examples: usize = set.packs.iter().map(|p| p.examples.len()).sum();
     let checks = report.passed + report.failures.len();
     let b = report.bounds;

@@ -11,10 +11,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rxlint::check::{Scope, check_condition};
+use rxlint::check::{Env, check_condition};
 use rxlint::eval::Engine;
 use rxlint::regimen::Regimen;
-use rxlint::regimen::csv::{Header, Row, build};
+use rxlint::regimen::csv::{Header, Record, build};
 use rxlint::regimen::document::{self, Syntax};
 use rxlint::regimen::fhir;
 use rxlint::report::{human, json};
@@ -129,8 +129,8 @@ fn render(outcome: &rxlint::eval::Outcome<'_>, profile: &str) {
 /// `expression`: the expression and template parsers, then the type checker.
 pub fn expression(text: &str) {
     if let Ok(expr) = parse_expression(text) {
-        let _ = check_condition(&expr, Scope { phase: true }, &mut Vec::new());
-        let _ = check_condition(&expr, Scope { phase: false }, &mut Vec::new());
+        let _ = check_condition(&expr, Env { phase: true }, &mut Vec::new());
+        let _ = check_condition(&expr, Env { phase: false }, &mut Vec::new());
     }
     let _ = parse_template(text);
 }
@@ -144,7 +144,7 @@ pub fn rules(text: &str) {
         return;
     };
     // `rxlint rules test`: the file's own examples and the bound probes.
-    std::hint::black_box(rxlint::rules::examples::run(&set));
+    std::hint::black_box(rxlint::ruletest::run(&set));
     let mut regimens = Vec::new();
     for (name, text) in FIXED_REGIMENS {
         regimens.extend(document::read(&SourceFile::new(*name, *text), Syntax::Yaml));
@@ -191,7 +191,7 @@ pub fn jsonl(text: &str) {
         }
         let source = SourceFile::at_line("fuzz.jsonl", line, line_no);
         let input = format!("fuzz.jsonl:{line_no}");
-        if let Ok(node) = rxlint::json::parse(source.text()) {
+        if let Ok(node) = rxlint::tree::json::parse(source.text()) {
             evaluate_and_render(document::read_one(node, &source, input.clone(), input));
         }
     }
@@ -223,8 +223,8 @@ pub fn csv(data: &[u8]) {
             }
         }
     };
-    let mut groups: Vec<Vec<Row>> = Vec::new();
-    let mut group: Vec<Row> = Vec::new();
+    let mut groups: Vec<Vec<Record>> = Vec::new();
+    let mut group: Vec<Record> = Vec::new();
     let mut group_id: Option<String> = None;
     loop {
         match reader.read_record(&mut record) {
@@ -251,7 +251,7 @@ pub fn csv(data: &[u8]) {
             groups.push(std::mem::take(&mut group));
         }
         group_id = id;
-        group.push(Row {
+        group.push(Record {
             line,
             cells: record.clone(),
         });

@@ -9,7 +9,7 @@
 use crate::text::Trim;
 use std::sync::Arc;
 
-use super::{Builder, Field, InputProblem, PhaseField, Raw, RawValue, Regimen};
+use super::{Builder, Field, Given, GivenAt, InputProblem, PhaseField, Regimen};
 use crate::diagnostic::{Diagnostic, Level, excerpt};
 use crate::source::{SourceFile, Span};
 use crate::suggest;
@@ -212,9 +212,9 @@ impl Header {
     }
 }
 
-/// One data row: its 1-based line in the file and its cells.
+/// One data record (a row of the file): its 1-based line and its cells.
 #[derive(Clone, Debug)]
-pub struct Row {
+pub struct Record {
     /// Line of the row in the file.
     pub line: usize,
     /// The cells, as read (one allocation for the whole row).
@@ -223,7 +223,7 @@ pub struct Row {
 
 /// Writes a row back as CSV text, recording where each cell lands, so that
 /// diagnostics can underline a cell of the row as the user wrote it.
-fn render(row: &Row, text: &mut String) -> Vec<Span> {
+fn render(row: &Record, text: &mut String) -> Vec<Span> {
     let mut spans = Vec::with_capacity(row.cells.len());
     for (i, cell) in row.cells.iter().enumerate() {
         if i > 0 {
@@ -243,14 +243,14 @@ fn render(row: &Row, text: &mut String) -> Vec<Span> {
 }
 
 /// Builds one regimen from its rows (one row per phase).
-pub fn build(header: &Header, rows: &[Row]) -> Regimen {
+pub fn build(header: &Header, rows: &[Record]) -> Regimen {
     build_with(header, rows, true)
 }
 
 /// [`build`], keeping the rows' text and cell spans only when `spans` is
 /// set. Without them (JSON Lines output, which prints no column) each cell
 /// points at the start of its row, which still gives every finding its line.
-pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
+pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
     let first_line = rows.first().map_or(1, |r| r.line);
     if rows.len() > crate::regimen::MAX_PHASES {
         let name: &str = &header.name;
@@ -293,8 +293,8 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
         if r == 0
             && let Some(id) = header.id_of(row.cells.as_byte_record())
         {
-            b.id(Raw {
-                value: RawValue::Text(id.to_owned()),
+            b.id(GivenAt {
+                value: Given::Text(id.to_owned()),
                 span: None,
             });
         }
@@ -327,13 +327,13 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
                 Some(cells) => cells.get(c).copied(),
                 None => Some(Span::new(row_spans[r].start(), row_spans[r].start())),
             };
-            let raw = |unit: Option<&str>| Raw {
+            let raw = |unit: Option<&str>| GivenAt {
                 value: match unit {
-                    Some(unit) => RawValue::Quantity {
+                    Some(unit) => Given::Quantity {
                         value: cell.to_owned(),
                         unit: unit.to_owned(),
                     },
-                    None => RawValue::Text(cell.to_owned()),
+                    None => Given::Text(cell.to_owned()),
                 },
                 span,
             };
@@ -389,8 +389,8 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
                     let value = match (field, unit) {
                         // `frequency` holds words (`once weekly`), `frequency_per_day` a number.
                         (PhaseField::Frequency, Some("text")) => raw(None),
-                        (PhaseField::Frequency, _) => Raw {
-                            value: RawValue::Number(cell.to_owned()),
+                        (PhaseField::Frequency, _) => GivenAt {
+                            value: Given::Number(cell.to_owned()),
                             span,
                         },
                         _ => raw(unit),
@@ -407,7 +407,7 @@ pub fn build_with(header: &Header, rows: &[Row], spans: bool) -> Regimen {
 
 /// Rewrites the field paths of a CSV regimen's problems as "row R, column
 /// C", the way a spreadsheet user finds a cell.
-fn name_cells(regimen: &mut Regimen, header: &Header, rows: &[Row], source: &Arc<SourceFile>) {
+fn name_cells(regimen: &mut Regimen, header: &Header, rows: &[Record], source: &Arc<SourceFile>) {
     for p in &mut regimen.problems {
         let Some(span) = p.span else { continue };
         let line = source.line_col(span.start()).0;
@@ -457,21 +457,21 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e:?}"));
         let groups = [
             vec![
-                Row {
+                Record {
                     line: 2,
                     cells: record("A,isotretinoin,70,20,2,4,true"),
                 },
-                Row {
+                Record {
                     line: 3,
                     cells: record("A,isotretinoin,70,90,2,16,"),
                 },
             ],
             vec![
-                Row {
+                Record {
                     line: 4,
                     cells: record("B,isotretinoin,70,20,2,4,true"),
                 },
-                Row {
+                Record {
                     line: 5,
                     cells: record("B,isotretinoin,7O,3 mg,x,-1,maybe"),
                 },
@@ -529,11 +529,11 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let rows = [
-            Row {
+            Record {
                 line: 2,
                 cells: record("RX-1,isotretinoin,70,20,2,4,true"),
             },
-            Row {
+            Record {
                 line: 3,
                 cells: record("RX-1,isotretinoin,70,35,2,16,true"),
             },
@@ -544,7 +544,7 @@ mod tests {
             (r.id.as_str(), r.input.as_str(), r.phase_count()),
             ("RX-1", "p.csv:2", 2)
         );
-        let bad = [Row {
+        let bad = [Record {
             line: 7,
             cells: record("RX-2,isotretinoin,7O,20,2,4,true"),
         }];

@@ -8,12 +8,12 @@
 use std::sync::Arc;
 
 use super::{
-    Builder, COURSE_FIELDS, InputProblem, PATIENT_FIELDS, PHASE_FIELDS, Raw, RawValue, Regimen,
+    Builder, COURSE_FIELDS, Given, GivenAt, InputProblem, PATIENT_FIELDS, PHASE_FIELDS, Regimen,
 };
 use crate::source::{SourceFile, Span};
 use crate::suggest;
+use crate::tree::{Node, Value, json, yaml};
 use crate::units::Unit;
-use crate::yaml::{self, Node, Value};
 
 /// How to read the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum Syntax {
 pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
     let parsed = match syntax {
         Syntax::Yaml => yaml::parse(source),
-        Syntax::Json => yaml::parse_json(source),
+        Syntax::Json => json::parse(source.text()),
     };
     let stem = stem_of(source.name());
     match parsed {
@@ -121,24 +121,24 @@ fn stem_of(name: &str) -> String {
 }
 
 /// A field's value as the builder takes it; the tree's strings move.
-fn raw(node: Node) -> Raw {
+fn given_at(node: Node) -> GivenAt {
     let value = match node.value {
-        Value::Null => RawValue::Null,
-        Value::Bool(b) => RawValue::Bool(b),
-        Value::Number(n) => RawValue::Number(n),
-        Value::NonFinite(n) => RawValue::NonFinite(n),
-        Value::Str(s) => RawValue::Text(s),
-        Value::Seq(_) => RawValue::Other("a list"),
-        Value::Map(entries) => quantity_object(entries).unwrap_or(RawValue::Other("a mapping")),
+        Value::Null => Given::Null,
+        Value::Bool(b) => Given::Bool(b),
+        Value::Number(n) => Given::Number(n),
+        Value::NonFinite(n) => Given::NonFinite(n),
+        Value::Str(s) => Given::Text(s),
+        Value::Seq(_) => Given::Other("a list"),
+        Value::Map(entries) => quantity_object(entries).unwrap_or(Given::Other("a mapping")),
     };
-    Raw {
+    GivenAt {
         value,
         span: Some(node.span),
     }
 }
 
 /// A FHIR-style quantity `{value: 70, unit: kg}` (`code` also accepted).
-fn quantity_object(entries: Vec<(crate::source::Spanned<String>, Node)>) -> Option<RawValue> {
+fn quantity_object(entries: Vec<(crate::source::Spanned<String>, Node)>) -> Option<Given> {
     let mut value = None;
     let mut unit: Option<String> = None;
     let mut code: Option<String> = None;
@@ -150,7 +150,7 @@ fn quantity_object(entries: Vec<(crate::source::Spanned<String>, Node)>) -> Opti
             // A comparator makes the number a bound (`<50 kg`), not a value:
             // reading it as the value could pass what it should not.
             ("comparator", _) => {
-                return Some(RawValue::Unusable(
+                return Some(Given::Unusable(
                     "a value with a `comparator` is a bound, not a measurement; give the measured value".into(),
                 ));
             }
@@ -162,7 +162,7 @@ fn quantity_object(entries: Vec<(crate::source::Spanned<String>, Node)>) -> Opti
         (Some(u), Some(c)) if u != c => {
             let same = matches!((Unit::parse(&u), Unit::parse(&c)), (Ok(a), Ok(b)) if a.dim == b.dim && a.factor == b.factor);
             if !same {
-                return Some(RawValue::Unusable(format!(
+                return Some(Given::Unusable(format!(
                     "its `unit` ({u}) and `code` ({c}) disagree"
                 )));
             }
@@ -170,7 +170,7 @@ fn quantity_object(entries: Vec<(crate::source::Spanned<String>, Node)>) -> Opti
         }
         (u, c) => c.or(u).unwrap_or_default(),
     };
-    Some(RawValue::Quantity {
+    Some(Given::Quantity {
         value: value?,
         unit,
     })
@@ -222,14 +222,14 @@ fn read_regimen(
         Value::Map(entries) => {
             for (key, value) in entries {
                 match key.value.as_str() {
-                    "id" => b.id(raw(value)),
-                    "drug" => b.drug(raw(value)),
-                    "product" => b.product(raw(value)),
+                    "id" => b.id(given_at(value)),
+                    "drug" => b.drug(given_at(value)),
+                    "product" => b.product(given_at(value)),
                     "patient" => read_patient(&mut b, value),
                     "course" => read_course(&mut b, value),
                     _ if matches!(value.value, Value::Null) => {}
                     other => match super::REGIMEN_FIELDS.iter().find(|(n, _)| *n == other) {
-                        Some((_, field)) => b.field(*field, raw(value)),
+                        Some((_, field)) => b.field(*field, given_at(value)),
                         None => unknown(
                             &mut b,
                             &key,
@@ -280,7 +280,7 @@ fn read_patient(b: &mut Builder, node: Node) {
             continue;
         }
         match PATIENT_FIELDS.iter().find(|(n, _)| *n == key.value) {
-            Some((_, field)) => b.field(*field, raw(value)),
+            Some((_, field)) => b.field(*field, given_at(value)),
             None => unknown(b, &key, "patient", &names),
         }
     }
@@ -300,7 +300,7 @@ fn read_course(b: &mut Builder, node: Node) {
             continue;
         }
         match COURSE_FIELDS.iter().find(|(n, _)| *n == key.value) {
-            Some((_, field)) => b.field(*field, raw(value)),
+            Some((_, field)) => b.field(*field, given_at(value)),
             None => unknown(b, &key, "course", &names),
         }
     }
@@ -345,7 +345,7 @@ fn read_phases(b: &mut Builder, node: Node) {
                 continue;
             }
             match PHASE_FIELDS.iter().find(|(n, _)| *n == key.value) {
-                Some((_, field)) => b.phase_field(index, *field, raw(value)),
+                Some((_, field)) => b.phase_field(index, *field, given_at(value)),
                 None => unknown(b, &key, &format!("course.phases[{index}]"), &names),
             }
         }

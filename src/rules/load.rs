@@ -6,13 +6,13 @@ use super::{
     Citation, Condition, Coverage, Example, Expected, NO_RULE_APPLIED, NOT_COVERED, Origin, Pack,
     Part, Product, Rule, RuleSet, Severity, Unprobed, Written,
 };
-use crate::check::{self, Code, Problem, Scope};
-use crate::diagnostic::{Diagnostic, Level as DiagLevel};
-use crate::facts::{Fact, FactSet, Level, Type, Val};
+use crate::check::{self, Code, Env, Problem};
+use crate::diagnostic::{Diagnostic, Level};
+use crate::facts::{Fact, FactSet, Scope, Type, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest;
 use crate::syntax::{self, Piece};
-use crate::yaml::{self, Node, Value};
+use crate::tree::{Node, Value, yaml};
 
 const PACK_KEYS: &[&str] = &[
     "pack",
@@ -88,7 +88,7 @@ impl Loader {
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        let mut d = Diagnostic::new(format!("rules.{code}"), DiagLevel::Error, message)
+        let mut d = Diagnostic::new(format!("rules.{code}"), Level::Error, message)
             .at(&self.file, span, label);
         d.help = help;
         self.problems.push(d);
@@ -384,7 +384,7 @@ impl Loader {
             other => other.kind().to_owned(),
         };
         let val = match info.ty {
-            _ if info.level != Level::Course => None,
+            _ if info.scope != Scope::Course => None,
             Type::Enum(domain) => domain.index(&text).map(Val::Enum),
             Type::Bool => match text.as_str() {
                 "true" => Some(Val::Bool(true)),
@@ -445,7 +445,7 @@ impl Loader {
             id: id.to_owned(),
             title: title.to_owned(),
             severity: Severity::Warning,
-            scope: Level::Course,
+            scope: Scope::Course,
             when: None,
             facts: violation.facts,
             violation,
@@ -519,7 +519,7 @@ impl Loader {
             };
         };
         self.unknown_keys(entries, COVERS_KEYS, "`covers`");
-        let course = Scope { phase: false };
+        let course = Env { phase: false };
         let mut parts: Vec<(String, Condition)> = Vec::new();
         let indications = self.string_list(node.get("indications"), "indications");
         if !indications.is_empty() {
@@ -632,10 +632,10 @@ impl Loader {
 
     /// A condition the loader writes itself from a declaration; its
     /// problems (an unknown name) point at the declaration.
-    fn generated(&mut self, text: &str, at: Span, scope: Scope) -> Option<Condition> {
+    fn generated(&mut self, text: &str, at: Span, env: Env) -> Option<Condition> {
         let expr = syntax::parse_expression(text).ok()?;
         let mut problems = Vec::new();
-        let typed = check::check_condition(&expr, scope, &mut problems);
+        let typed = check::check_condition(&expr, env, &mut problems);
         self.check_problems(problems, Origin::Whole(at));
         let typed = typed?;
         Some(Condition {
@@ -655,7 +655,7 @@ impl Loader {
                 Piece::Text(t) => parts.push(Part::Text(t)),
                 Piece::Hole(expr) => {
                     let mut problems = Vec::new();
-                    let typed = check::check(&expr, Scope { phase: false }, &mut problems);
+                    let typed = check::check(&expr, Env { phase: false }, &mut problems);
                     self.check_problems(problems, Origin::Whole(at));
                     parts.push(Part::Value(typed?));
                 }
@@ -847,7 +847,7 @@ impl Loader {
         &mut self,
         node: &Node,
         field: &str,
-        scope: Scope,
+        env: Env,
         condition: bool,
     ) -> Option<Condition> {
         let text = match &node.value {
@@ -881,9 +881,9 @@ impl Loader {
         };
         let mut problems = Vec::new();
         let typed = if condition {
-            check::check_condition(&expr, scope, &mut problems)
+            check::check_condition(&expr, env, &mut problems)
         } else {
-            check::check(&expr, scope, &mut problems)
+            check::check(&expr, env, &mut problems)
         };
         self.check_problems(problems, at);
         let typed = typed?;
@@ -904,14 +904,14 @@ impl Loader {
         }
     }
 
-    fn conditions(&mut self, node: &Node, field: &str, scope: Scope) -> Option<Condition> {
+    fn conditions(&mut self, node: &Node, field: &str, env: Env) -> Option<Condition> {
         // `unless` may be a list of exceptions; any one of them excuses.
         let Value::Seq(items) = &node.value else {
-            return self.expression(node, field, scope, true);
+            return self.expression(node, field, env, true);
         };
         let mut combined: Option<Condition> = None;
         for item in items {
-            let c = self.expression(item, field, scope, true)?;
+            let c = self.expression(item, field, env, true)?;
             combined = Some(match combined {
                 None => c,
                 Some(mut prev) => {
@@ -928,7 +928,7 @@ impl Loader {
         combined
     }
 
-    fn template(&mut self, node: &Node, scope: Scope) -> Option<Vec<Part>> {
+    fn template(&mut self, node: &Node, env: Env) -> Option<Vec<Part>> {
         let Some(text) = node.as_str() else {
             self.error(
                 "wrong-type",
@@ -963,7 +963,7 @@ impl Loader {
                 Piece::Text(t) => parts.push(Part::Text(t)),
                 Piece::Hole(expr) => {
                     let mut problems = Vec::new();
-                    match check::check(&expr, scope, &mut problems) {
+                    match check::check(&expr, env, &mut problems) {
                         Some(t) => parts.push(Part::Value(t)),
                         None => ok = false,
                     }
@@ -1035,10 +1035,10 @@ impl Loader {
                 }
             });
         let scope = match node.get("scope") {
-            None => Some(Level::Course),
+            None => Some(Scope::Course),
             Some(n) => match n.as_str() {
-                Some("phase") => Some(Level::Phase),
-                Some("course") => Some(Level::Course),
+                Some("phase") => Some(Scope::Phase),
+                Some("course") => Some(Scope::Course),
                 _ => {
                     let text = n.as_str().unwrap_or("");
                     let help = suggest::did_you_mean(text, ["phase", "course"]);
@@ -1053,17 +1053,15 @@ impl Loader {
                 }
             },
         };
-        let expr_scope = Scope {
-            phase: scope == Some(Level::Phase),
+        let env = Env {
+            phase: scope == Some(Scope::Phase),
         };
-        let when = node
-            .get("when")
-            .map(|n| self.conditions(n, "when", expr_scope));
+        let when = node.get("when").map(|n| self.conditions(n, "when", env));
         let unless = node
             .get("unless")
-            .map(|n| self.conditions(n, "unless", expr_scope));
+            .map(|n| self.conditions(n, "unless", env));
         let violation = match node.get("violation") {
-            Some(n) => self.conditions(n, "violation", expr_scope),
+            Some(n) => self.conditions(n, "violation", env),
             None => {
                 self.error(
                     "missing-key",
@@ -1076,7 +1074,7 @@ impl Loader {
             }
         };
         let message = match node.get("message") {
-            Some(n) => self.template(n, expr_scope),
+            Some(n) => self.template(n, env),
             None => {
                 self.error(
                     "missing-key",
@@ -1192,7 +1190,9 @@ impl Loader {
         if rule.unprobed.is_empty() {
             return;
         }
-        let bounds = super::bounds::formula(rule)
+        // The one call from loading up into the test runner's stage: the
+        // bounds are found there, with the evaluator folding constants.
+        let bounds = crate::ruletest::bounds::formula(rule)
             .map(|f| f.bounds)
             .unwrap_or_default();
         for declared in &rule.unprobed {
@@ -1358,7 +1358,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             problems.push(
                 Diagnostic::new(
                     "rules.product-without-base",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!(
                         "pack `{}` extends `{name}` but names no `products` that select it",
                         pack.name
@@ -1372,7 +1372,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             problems.push(
                 Diagnostic::new(
                     "rules.unknown-pack",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!(
                         "pack `{}` extends `{name}`, which is not loaded{}",
                         pack.name,
@@ -1387,7 +1387,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             problems.push(
                 Diagnostic::new(
                     "rules.extends-other-drug",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!(
                         "pack `{}` ({}) extends `{name}` ({})",
                         pack.name, pack.drug, base.drug
@@ -1405,7 +1405,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
                 problems.push(
                     Diagnostic::new(
                         "rules.unknown-rule",
-                        DiagLevel::Error,
+                        Level::Error,
                         format!(
                             "pack `{}` removes `{id}`, which no {} pack defines",
                             pack.name, pack.drug
@@ -1444,7 +1444,7 @@ fn duplicates_among(rules: &[&Rule], problems: &mut Vec<Diagnostic>) {
             problems.push(
                 Diagnostic::new(
                     "rules.duplicate-id",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!(
                         "rule `{}` is defined twice for profile `{profile}`",
                         rule.id
@@ -1479,7 +1479,7 @@ fn check_aliases(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
                 if theirs.contains(alias) {
                     problems.push(Diagnostic::new(
                         "rules.ambiguous-alias",
-                        DiagLevel::Error,
+                        Level::Error,
                         format!(
                             "`{alias}` names both {} ({}) and {} ({})",
                             other.drug,

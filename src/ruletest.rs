@@ -1,16 +1,23 @@
 //! `rxlint rules test`: the examples in rule files, and automatic checks
 //! that every numeric bound decides its rule exactly where it says.
+//!
+//! Takes a loaded [`RuleSet`] and gives a [`Report`]. This stage sits above
+//! the evaluator: it runs each example regimen through an [`Engine`], and
+//! [`bounds`] finds a rule's bounds, which `probe` then moves across.
+
+pub mod bounds;
+mod probe;
 
 use std::collections::BTreeMap;
 
-use super::probe::{Probe, Start, probe};
-use super::{Example, Pack, Rule, RuleSet};
-use crate::diagnostic::{Diagnostic, Level as DiagLevel};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::eval::Engine;
 use crate::regimen::Regimen;
 use crate::regimen::document;
+use crate::rules::{Example, Pack, Rule, RuleSet};
 use crate::source::Span;
-use crate::yaml::{Node, Value};
+use crate::tree::{Node, Value};
+use probe::{Probe, Start, probe};
 
 /// What `rules test` found.
 #[derive(Debug, Default)]
@@ -108,7 +115,7 @@ fn regimen(pack: &Pack, node: &Node, name: &str) -> Regimen {
     );
     let mut all = document::read_one(merged, &pack.file, name.to_owned(), input);
     all.pop().unwrap_or_else(|| {
-        crate::batch::unreadable(
+        crate::input::unreadable(
             &pack.file,
             name.to_owned(),
             "input.not-a-regimen",
@@ -154,7 +161,7 @@ pub fn run(set: &RuleSet) -> Report {
                     report.failures.push(
                         Diagnostic::new(
                             "rules.test-profile",
-                            DiagLevel::Error,
+                            Level::Error,
                             format!(
                                 "example \"{}\" names unknown profile `{profile}`",
                                 example.name.value
@@ -248,7 +255,7 @@ fn check_example(
         .collect();
     let mut d = Diagnostic::new(
         "rules.test-failed",
-        DiagLevel::Error,
+        Level::Error,
         format!(
             "example \"{}\" ({profile}): {}",
             example.name.value,
@@ -273,11 +280,11 @@ fn check_bounds(
     engines: &BTreeMap<String, Engine<'_>>,
     report: &mut Report,
 ) {
-    let Some(formula) = super::bounds::formula(rule) else {
+    let Some(formula) = bounds::formula(rule) else {
         report.failures.push(
             Diagnostic::new(
                 "rules.test-bound",
-                DiagLevel::Error,
+                Level::Error,
                 format!(
                     "rule `{}`: its conditions could not be read for bounds",
                     rule.id
@@ -372,7 +379,7 @@ fn check_bounds(
                 report.failures.push(
                     Diagnostic::new(
                         "rules.test-bound",
-                        DiagLevel::Error,
+                        Level::Error,
                         format!(
                             "rule `{}`: the bound {} does not decide the rule where it says: {detail}",
                             rule.id,
@@ -399,7 +406,7 @@ fn check_bounds(
                     None => report.failures.push(
                         Diagnostic::new(
                             "rules.test-unprobed",
-                            DiagLevel::Error,
+                            Level::Error,
                             format!("rule `{}`: the bound {} was not probed: {why}", rule.id, bound.shown()),
                         )
                         .at(&rule.file, bound.span, "not probed")
@@ -417,7 +424,7 @@ fn check_bounds(
             report.failures.push(
                 Diagnostic::new(
                     "rules.test-stale-unprobed",
-                    DiagLevel::Error,
+                    Level::Error,
                     format!(
                         "rule `{}` declares `{}` cannot be probed, but every bound it names was probed",
                         rule.id, declared.bound.value

@@ -10,8 +10,8 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::source::{Span, Spanned};
-use crate::yaml::{Node, SyntaxError, Value};
+use super::{Node, SyntaxError, Value};
+use crate::source::{LineIndex, Span, Spanned};
 
 /// Parses one JSON document.
 ///
@@ -40,15 +40,14 @@ fn error(text: &str, err: &serde_json::Error) -> SyntaxError {
     }
 }
 
+/// Byte offset of a 1-based line and column (in bytes).
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return (offset + column.saturating_sub(1)).min(text.len());
-        }
-        offset += l.len();
-    }
-    text.len()
+    let lines = LineIndex::new(text);
+    line.checked_sub(1)
+        .and_then(|i| lines.start(i))
+        .map_or(text.len(), |start| {
+            (start + column.saturating_sub(1)).min(text.len())
+        })
 }
 
 /// The span of `part`, a slice of `base`.

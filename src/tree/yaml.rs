@@ -1,94 +1,17 @@
-//! YAML and JSON text to a spanned document tree.
+//! YAML text to the spanned [`Node`] tree.
 //!
 //! Takes a [`SourceFile`] and gives a [`Node`] tree in which every key and
 //! value knows its byte span. serde-saphyr does the parsing (with its budget
-//! against alias bombs, deep nesting and oversized documents); the typed
-//! decoding of rule files and regimens works on this tree so that it can
-//! report every problem at once instead of stopping at serde's first error.
+//! against alias bombs, deep nesting and oversized documents). It also reads
+//! JSON, which YAML 1.2 contains; `.json` files take the strict
+//! [`json`](super::json) parser instead.
 
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::source::{SourceFile, Span, Spanned};
-
-/// A document node and where it was written.
-#[derive(Clone, Debug)]
-pub struct Node {
-    /// The value.
-    pub value: Value,
-    /// Its span (for a mapping or sequence, from its first to its last entry).
-    pub span: Span,
-}
-
-/// The value of a [`Node`].
-#[derive(Clone, Debug)]
-pub enum Value {
-    /// `~`, `null` or an empty value.
-    Null,
-    /// `true` or `false`.
-    Bool(bool),
-    /// A number, as the shortest decimal text that reads back to it (YAML
-    /// gives integers and floats; rxlint turns the text into an exact decimal).
-    Number(String),
-    /// A number that is not finite: `.nan`, `.inf`, `1e400`.
-    NonFinite(String),
-    /// A string.
-    Str(String),
-    /// A sequence.
-    Seq(Vec<Node>),
-    /// A mapping, in document order.
-    Map(Vec<(Spanned<String>, Node)>),
-}
-
-impl Value {
-    /// A short name of the value's type, for "expected X, found Y" messages.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Value::Null => "nothing",
-            Value::Bool(_) => "a boolean",
-            Value::Number(_) | Value::NonFinite(_) => "a number",
-            Value::Str(_) => "a string",
-            Value::Seq(_) => "a list",
-            Value::Map(_) => "a mapping",
-        }
-    }
-}
-
-impl Node {
-    /// The entries of a mapping, or `None`.
-    pub fn as_map(&self) -> Option<&[(Spanned<String>, Node)]> {
-        match &self.value {
-            Value::Map(entries) => Some(entries),
-            _ => None,
-        }
-    }
-
-    /// The text of a string scalar, or `None`.
-    pub fn as_str(&self) -> Option<&str> {
-        match &self.value {
-            Value::Str(s) => Some(s),
-            _ => None,
-        }
-    }
-
-    /// The value under `key` in a mapping.
-    pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?
-            .iter()
-            .find(|(k, _)| k.value == key)
-            .map(|(_, v)| v)
-    }
-}
-
-/// A document that could not be read, and where.
-#[derive(Clone, Debug)]
-pub struct SyntaxError {
-    /// What the parser said.
-    pub message: String,
-    /// Where (an empty span at the error position).
-    pub span: Span,
-}
+use super::{Node, SyntaxError, Value};
+use crate::source::{LineIndex, SourceFile, Span, Spanned};
 
 /// Parses YAML (or JSON, which YAML 1.2 contains) into a [`Node`] tree.
 ///
@@ -103,7 +26,7 @@ pub fn parse(source: &SourceFile) -> Result<Node, SyntaxError> {
         });
     }
     let options = serde_saphyr::options! {};
-    match serde_saphyr::from_str_with_options::<Raw>(text, options) {
+    match serde_saphyr::from_str_with_options::<SaphyrNode>(text, options) {
         Ok(raw) => {
             let mut node = raw.0;
             exact_numbers(&mut node, text);
@@ -138,11 +61,6 @@ fn exact_numbers(node: &mut Node, text: &str) {
     }
 }
 
-/// Parses JSON strictly (for `.json` files and JSON Lines), with spans.
-pub fn parse_json(source: &SourceFile) -> Result<Node, SyntaxError> {
-    crate::json::parse(source.text())
-}
-
 /// The first line of a parser's message, cut short: parsers quote the
 /// offending text, which can be megabytes long.
 fn first_line(message: &str) -> String {
@@ -156,21 +74,21 @@ fn first_line(message: &str) -> String {
 
 /// Byte offset of a 1-based line and column (in characters).
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return offset
-                + l.char_indices()
-                    .nth(column.saturating_sub(1))
-                    .map_or(l.trim_end_matches('\n').len(), |(b, _)| b);
-        }
-        offset += l.len();
-    }
-    text.len()
+    let lines = LineIndex::new(text);
+    let Some(start) = line.checked_sub(1).and_then(|i| lines.start(i)) else {
+        return text.len();
+    };
+    let l = text
+        .get(start..lines.start(line).unwrap_or(text.len()))
+        .unwrap_or("");
+    start
+        + l.char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(l.trim_end_matches('\n').len(), |(b, _)| b)
 }
 
 /// A node as serde-saphyr hands it over, before spans are normalised.
-struct Raw(Node);
+struct SaphyrNode(Node);
 
 fn span_of(loc: &serde_saphyr::Location) -> Span {
     let s = loc.span();
@@ -180,9 +98,9 @@ fn span_of(loc: &serde_saphyr::Location) -> Span {
     }
 }
 
-impl<'de> Deserialize<'de> for Raw {
+impl<'de> Deserialize<'de> for SaphyrNode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = serde_saphyr::Spanned::<RawValue>::deserialize(d)?;
+        let spanned = serde_saphyr::Spanned::<SaphyrValue>::deserialize(d)?;
         let mut span = span_of(&spanned.referenced);
         let value = spanned.value.0;
         // Collections come with an empty span at their start; widen it to
@@ -203,23 +121,25 @@ impl<'de> Deserialize<'de> for Raw {
                 span = Span::new(span_of(&spanned.referenced).start(), span.end());
             }
         }
-        Ok(Raw(Node { value, span }))
+        Ok(SaphyrNode(Node { value, span }))
     }
 }
 
-struct RawValue(Value);
+/// A value as serde-saphyr hands it over, without its span.
+struct SaphyrValue(Value);
 
-impl<'de> Deserialize<'de> for RawValue {
+impl<'de> Deserialize<'de> for SaphyrValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(NodeVisitor).map(RawValue)
+        d.deserialize_any(NodeVisitor).map(SaphyrValue)
     }
 }
 
-struct RawKey(Spanned<String>);
+/// A mapping key as serde-saphyr hands it over, with its span.
+struct SaphyrKey(Spanned<String>);
 
-impl<'de> Deserialize<'de> for RawKey {
+impl<'de> Deserialize<'de> for SaphyrKey {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = serde_saphyr::Spanned::<RawValue>::deserialize(d)?;
+        let spanned = serde_saphyr::Spanned::<SaphyrValue>::deserialize(d)?;
         let span = span_of(&spanned.referenced);
         let text = match spanned.value.0 {
             Value::Str(s) | Value::Number(s) | Value::NonFinite(s) => s,
@@ -229,7 +149,7 @@ impl<'de> Deserialize<'de> for RawKey {
                 return Err(de::Error::custom("a mapping key must be a plain scalar"));
             }
         };
-        Ok(RawKey(Spanned::new(text, span)))
+        Ok(SaphyrKey(Spanned::new(text, span)))
     }
 }
 
@@ -289,15 +209,15 @@ impl<'de> Visitor<'de> for NodeVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(Raw(node)) = seq.next_element()? {
+        while let Some(SaphyrNode(node)) = seq.next_element()? {
             items.push(node);
         }
         Ok(Value::Seq(items))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut entries: Vec<(Spanned<String>, Node)> = Vec::new();
-        while let Some(RawKey(key)) = map.next_key()? {
-            let Raw(value) = map.next_value()?;
+        while let Some(SaphyrKey(key)) = map.next_key()? {
+            let SaphyrNode(value) = map.next_value()?;
             entries.push((key, value));
         }
         Ok(Value::Map(entries))
@@ -325,7 +245,9 @@ mod tests {
         let src = SourceFile::new("t.yaml", "a: [1, 2\nb: 3\n");
         assert!(parse(&src).is_err());
         let src = SourceFile::new("t.json", "{\"a\": 1,\n \"b\": }");
-        let err = parse_json(&src).err().map(|e| src.line_col(e.span.start()));
+        let err = crate::tree::json::parse(src.text())
+            .err()
+            .map(|e| src.line_col(e.span.start()));
         assert_eq!(err, Some((2, 7)));
     }
 

@@ -13,12 +13,12 @@
 //! the compiled code, because compiled code keeps no spans; each piece is
 //! compiled again with the checker, so its meaning is the rule's own.
 
-use crate::check::{self, Code, Scope};
-use crate::facts::{Fact, FactSet, Level, Val};
+use crate::check::{self, Code, Env};
+use crate::facts::{Fact, FactSet, Scope, Val};
 use crate::source::Span;
 use crate::syntax::{self, Arith, Cmp, Expr, ExprKind, Logic, UnOp};
 
-use super::{Rule, Written};
+use crate::rules::{Origin, Rule, Written};
 
 /// A rule's firing condition over its atoms, and its bounds.
 #[derive(Clone, Debug)]
@@ -169,8 +169,8 @@ pub fn collapse(text: &str) -> String {
 /// parse or check again, which would be a bug.
 pub fn formula(rule: &Rule) -> Option<Formula> {
     let mut b = Builder {
-        scope: Scope {
-            phase: rule.scope == Level::Phase,
+        env: Env {
+            phase: rule.scope == Scope::Phase,
         },
         atoms: Vec::new(),
         bounds: Vec::new(),
@@ -199,7 +199,7 @@ pub fn formula(rule: &Rule) -> Option<Formula> {
 }
 
 struct Builder {
-    scope: Scope,
+    env: Env,
     atoms: Vec<Atom>,
     bounds: Vec<Bound>,
 }
@@ -207,7 +207,7 @@ struct Builder {
 /// A piece's text and where it is in the file.
 struct Piece<'a> {
     text: &'a str,
-    origin: super::Origin,
+    origin: Origin,
 }
 
 impl Builder {
@@ -258,9 +258,9 @@ impl Builder {
 
     fn atom(&mut self, expr: &Expr, piece: &Piece<'_>, polarity: bool) -> Option<Shape> {
         let mut problems = Vec::new();
-        let typed = check::check_condition(expr, self.scope, &mut problems)?;
+        let typed = check::check_condition(expr, self.env, &mut problems)?;
         let index = self.atoms.len();
-        let kind = atom_kind(&typed.code, expr, self.scope);
+        let kind = atom_kind(&typed.code, expr, self.env);
         let text = collapse(piece.text.get(expr.span.range()).unwrap_or(piece.text));
         let span = piece.origin.map(expr.span);
         match &kind {
@@ -354,7 +354,7 @@ fn constant(code: &Code) -> Option<Val> {
     crate::eval::eval(code, &row).ok()
 }
 
-fn atom_kind(code: &Code, expr: &Expr, scope: Scope) -> AtomKind {
+fn atom_kind(code: &Code, expr: &Expr, env: Env) -> AtomKind {
     match code {
         Code::NumCmp {
             op, fact, value, ..
@@ -400,7 +400,7 @@ fn atom_kind(code: &Code, expr: &Expr, scope: Scope) -> AtomKind {
                 let dates = match &expr.kind {
                     ExprKind::Cmp(_, left, _) => {
                         let mut problems = Vec::new();
-                        check::check(left, scope, &mut problems)
+                        check::check(left, env, &mut problems)
                             .is_some_and(|t| t.ty == crate::facts::Type::Date)
                     }
                     _ => false,

@@ -17,14 +17,14 @@
 use rust_decimal::Decimal;
 
 use super::bounds::{AtomKind, Bound, Formula};
-use super::{Pack, Rule};
 use crate::check::Code;
 use crate::eval::{Engine, Kind};
-use crate::facts::{Fact, Level, Type, Val};
+use crate::facts::{Fact, Scope, Type, Val};
 use crate::regimen::{Regimen, document};
+use crate::rules::{Pack, Rule};
 use crate::source::{Span, Spanned};
 use crate::syntax::{Arith, Cmp};
-use crate::yaml::{Node, Value};
+use crate::tree::{Node, Value};
 
 /// What probing a bound found.
 #[derive(Debug)]
@@ -202,7 +202,7 @@ impl Prober<'_> {
             };
             want[i] = holds == self.bound.fires_when_true;
             values[i] = (set.value, want[i]);
-            let phase = (self.rule.scope == Level::Phase).then_some(set.phase);
+            let phase = (self.rule.scope == Scope::Phase).then_some(set.phase);
             match self.fires(set.regimen, phase) {
                 Some(fires) => got[i] = fires,
                 None => {
@@ -361,7 +361,7 @@ fn set_lhs(
         shown(target)
     );
     for fact in free_facts(lhs) {
-        let phase_of = if fact.info().level == Level::Phase {
+        let phase_of = if fact.info().scope == Scope::Phase {
             phase
         } else {
             phase.min(ctx.phase_count())
@@ -461,7 +461,7 @@ fn free_facts(lhs: &Code) -> Vec<Fact> {
         .iter()
         .filter(|f| lhs.occurrences(*f) == 1)
         .collect();
-    facts.sort_by_key(|f| (f.info().level != Level::Phase, *f));
+    facts.sort_by_key(|f| (f.info().scope != Scope::Phase, *f));
     facts
 }
 

@@ -1,0 +1,330 @@
+//! `rxlint check`: regimens in, one report and an exit code out.
+//!
+//! Takes the inputs and options, loads the rules, expands the inputs
+//! ([`input`]), runs the worker pool ([`batch`]) with the chosen renderer,
+//! writes the report safely ([`output`](crate::output)) and gives the exit
+//! code; the summary goes to standard error.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{Exit, fail, load_rules, print_rule_problems, report_trouble};
+use crate::batch;
+use crate::eval::{Engine, Kind, Outcome, Verdict};
+use crate::input;
+use crate::report::human::{self, Style};
+use crate::report::{self, Entry, Summary, github, json, junit, sarif};
+
+#[derive(Args, Debug)]
+pub(super) struct CheckArgs {
+    /// Regimen files, directories (searched for *.yaml, *.yml, *.json) or `-`.
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Rule directory to use instead of the shipped packs.
+    #[arg(long, value_name = "DIR")]
+    rules: Option<PathBuf>,
+    /// Rule profile.
+    #[arg(long, default_value = "us")]
+    profile: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Count unevaluated rules as errors.
+    #[arg(long)]
+    strict: bool,
+    /// Input format (default: by extension; needed for `-`).
+    #[arg(long, value_enum)]
+    input_format: Option<InputFormat>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// No progress bar and no summary.
+    #[arg(long)]
+    quiet: bool,
+    /// Exit 0 when the inputs hold no regimen (by default a run that
+    /// checked nothing exits 2).
+    #[arg(long)]
+    allow_empty: bool,
+    /// Base URL of the pages `rxlint rules doc` wrote, for SARIF rule links.
+    #[arg(long, value_name = "URL")]
+    docs_url: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Sarif,
+    Junit,
+    Github,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum InputFormat {
+    Yaml,
+    Json,
+    Jsonl,
+    Csv,
+    Fhir,
+}
+
+/// What a worker renders for one batch of regimens: their output text in
+/// one buffer, and what the summary needs of each.
+#[derive(Default)]
+struct Rendered<'r> {
+    verdicts: Vec<Verdict>,
+    /// UTF-8 text.
+    text: Vec<u8>,
+    /// Per regimen, for SARIF and JUnit (written whole at the end).
+    entries: Vec<Entry>,
+    /// The rule of each finding, and whether it was unevaluated.
+    rules: Vec<(&'r str, bool)>,
+}
+
+/// Renders one outcome in `format` into its batch, on a worker thread.
+fn renderer<'r>(
+    format: Format,
+    profile: &str,
+    style: Style,
+) -> impl Fn(&Outcome<'r>, &mut Rendered<'r>) + Sync + '_ {
+    move |outcome: &Outcome<'r>, batch: &mut Rendered<'r>| {
+        batch.verdicts.push(outcome.verdict);
+        batch.rules.extend(
+            outcome
+                .findings
+                .iter()
+                .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated)),
+        );
+        match format {
+            Format::Json => json::line(outcome, profile, &mut batch.text),
+            Format::Human => batch
+                .text
+                .extend_from_slice(human::outcome(outcome, style).as_bytes()),
+            Format::Github => batch
+                .text
+                .extend_from_slice(github::lines(&report::entry(outcome)).as_bytes()),
+            Format::Sarif | Format::Junit => batch.entries.push(report::entry(outcome)),
+        }
+    }
+}
+
+pub(super) fn check(args: &CheckArgs) -> Exit {
+    let set = match load_rules(args.rules.as_deref()) {
+        Ok(set) => set,
+        Err(problems) => {
+            print_rule_problems(&problems);
+            return Exit::Trouble;
+        }
+    };
+    let engine = match Engine::new(&set, &args.profile, args.strict) {
+        Ok(engine) => engine,
+        Err(why) => return fail(why),
+    };
+    let mut inputs = Vec::new();
+    let mut empty_dirs = Vec::new();
+    for input in &args.inputs {
+        if let Err(why) = input::expand(
+            input,
+            args.input_format.map(to_format),
+            &mut inputs,
+            &mut empty_dirs,
+        ) {
+            return fail(why);
+        }
+    }
+    if let Err(why) = crate::output::refuse_inputs(args.output.as_deref(), &inputs) {
+        return fail(why);
+    }
+    let headers = match input::prepare(&inputs) {
+        Ok(h) => h,
+        Err(trouble) => return report_trouble(trouble),
+    };
+    let bar = progress_bar(&inputs, args.quiet);
+    // Installed before the temporary report exists, so that an interrupt
+    // always finds it to remove.
+    let pending = crate::output::Pending::default();
+    crate::output::on_interrupt(bar.clone(), pending.clone());
+    let (report, out) = match crate::output::Report::open(args.output.as_deref(), &pending) {
+        Ok(opened) => opened,
+        Err(why) => return fail(why),
+    };
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let style = Style {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
+        width: 100,
+    };
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+    let progress = input::Progress::default();
+    let format = args.format;
+    let profile = engine.profile().to_owned();
+    let render = renderer(format, &profile, style);
+    let mut summary = Summary::default();
+    let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut sarif_log = sarif::Log::default();
+    let mut junit_report = junit::Junit::default();
+    let mut write_error: Option<std::io::Error> = None;
+    let mut sink = |r: Rendered| {
+        for verdict in &r.verdicts {
+            summary.add(*verdict);
+        }
+        for (rule, unevaluated) in r.rules {
+            // The rule's name is copied once, when first counted.
+            let counts = match per_rule.get_mut(rule) {
+                Some(counts) => counts,
+                None => per_rule.entry(rule.to_owned()).or_default(),
+            };
+            if unevaluated {
+                counts.1 += 1
+            } else {
+                counts.0 += 1
+            }
+        }
+        for entry in &r.entries {
+            if format == Format::Sarif {
+                sarif_log.add(entry)
+            } else {
+                junit_report.add(entry)
+            }
+        }
+        if write_error.is_none()
+            && !r.text.is_empty()
+            && let Err(e) = out.write_all(&r.text)
+        {
+            write_error = Some(e);
+        }
+        if let Some(bar) = &bar {
+            bar.set_position(progress.load(std::sync::atomic::Ordering::Relaxed));
+        }
+    };
+    // JSON Lines output prints no column, so records need no byte spans.
+    let spans = format != Format::Json;
+    let result = batch::run(
+        &inputs, spans, &headers, &engine, jobs, &progress, &render, &mut sink,
+    );
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let tail = match format {
+        Format::Sarif => sarif_log.finish(&set, &profile, args.docs_url.as_deref()) + "\n",
+        Format::Junit => junit_report.finish() + "\n",
+        Format::Human if summary.total() > 1 && !per_rule.is_empty() => rule_table(&per_rule),
+        _ => String::new(),
+    };
+    if write_error.is_none()
+        && let Err(e) = out.write_all(tail.as_bytes())
+    {
+        write_error = Some(e);
+    }
+    if !args.quiet {
+        if format == Format::Human && args.output.is_none() {
+            let _ = writeln!(out, "{}", summary.line());
+        } else {
+            eprintln!("{}", summary.line());
+        }
+    }
+    if let Err(e) = out.flush() {
+        write_error.get_or_insert(e);
+    }
+    drop(out);
+    // Every return below but the last drops `report`, which leaves any
+    // previous report file as it was.
+    if let Err(trouble) = result {
+        return report_trouble(trouble);
+    }
+    if let Some(e) = write_error {
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return if summary.fail + summary.invalid > 0 {
+                Exit::Findings
+            } else {
+                Exit::Clean
+            };
+        }
+        return fail(format!("cannot write the report: {e}"));
+    }
+    if summary.total() == 0 && !args.allow_empty {
+        // A QA or CI run that checked nothing has not passed.
+        let why = if empty_dirs.is_empty() {
+            "the inputs hold no regimens".to_owned()
+        } else {
+            empty_dirs.join("; ")
+        };
+        return fail(format!(
+            "nothing was checked: {why}; pass --allow-empty to accept a run with no records"
+        ));
+    }
+    if let Err(why) = report.commit() {
+        return fail(why);
+    }
+    if summary.fail + summary.invalid > 0 {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+/// The findings per rule, for the end of a human batch report.
+fn rule_table(per_rule: &BTreeMap<String, (usize, usize)>) -> String {
+    let width = per_rule
+        .keys()
+        .map(|k| k.chars().count())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<width$}  {:>10}  {:>11}\n",
+        "rule", "violations", "unevaluated"
+    );
+    for (rule, (violations, unevaluated)) in per_rule {
+        out.push_str(&format!(
+            "{rule:<width$}  {violations:>10}  {unevaluated:>11}\n"
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// A progress bar on stderr for large inputs read from files, when stderr
+/// is a terminal.
+fn progress_bar(inputs: &[input::Input], quiet: bool) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|i| match &i.origin {
+            input::Origin::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            input::Origin::Stdin => None,
+        })
+        .sum();
+    if total < 4 << 20 {
+        return None;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+fn to_format(f: InputFormat) -> input::Format {
+    match f {
+        InputFormat::Yaml => input::Format::Yaml,
+        InputFormat::Json => input::Format::Json,
+        InputFormat::Jsonl => input::Format::JsonLines,
+        InputFormat::Csv => input::Format::Csv,
+        InputFormat::Fhir => input::Format::Fhir,
+    }
+}

@@ -1,0 +1,381 @@
+//! Inputs to records: which files, in which format, cut into what.
+//!
+//! Takes the paths given on the command line and gives [`Input`]s:
+//! directories searched for regimen files, each file's format by its
+//! extension and, for JSON, by whether it holds FHIR resources. Before any
+//! record is read, [`prepare`] looks at every file's first bytes
+//! ([`sniff`]) and checks every CSV header; `read` then cuts the inputs
+//! into tasks (a document, one JSON line, the rows of one CSV regimen) and
+//! numbered batches of tasks, which the worker pool in
+//! [`batch`](crate::batch) takes one at a time.
+
+pub(crate) mod read;
+pub mod sniff;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use crate::diagnostic::Diagnostic;
+use crate::regimen::csv::Header;
+use crate::regimen::{Builder, InputProblem, Regimen};
+use crate::source::{SourceFile, Span};
+
+/// Largest document file read whole.
+pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Longest JSON line or CSV record accepted; longer ones are one invalid record.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// How an input is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// One YAML document (one regimen or a `regimens:` list).
+    Yaml,
+    /// One JSON document.
+    Json,
+    /// One JSON regimen per line.
+    JsonLines,
+    /// One phase per row.
+    Csv,
+    /// FHIR R4: a Bundle, or Bulk Data ndjson.
+    Fhir,
+}
+
+/// Where an input comes from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// A file.
+    File(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+impl Origin {
+    /// The name shown in output: the path as given, or `-`.
+    pub fn name(&self) -> String {
+        match self {
+            Origin::File(p) => p.display().to_string(),
+            Origin::Stdin => "-".to_owned(),
+        }
+    }
+
+    fn open(&self) -> std::io::Result<Box<dyn Read + Send>> {
+        Ok(match self {
+            Origin::File(p) => Box::new(std::fs::File::open(p)?),
+            Origin::Stdin => Box::new(std::io::stdin()),
+        })
+    }
+}
+
+/// One input and how to read it.
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// Where.
+    pub origin: Origin,
+    /// How.
+    pub format: Format,
+    /// Found by searching a directory rather than named: such a file that
+    /// cannot be used is one invalid record, not the end of the run.
+    pub found: bool,
+}
+
+/// An invalid regimen standing for an input that could not be read.
+pub fn unreadable(
+    source: &Arc<SourceFile>,
+    input: String,
+    code: &'static str,
+    message: String,
+    span: Option<Span>,
+) -> Regimen {
+    let mut b = Builder::new(Span::new(0, source.text().len()));
+    b.problem(InputProblem {
+        code,
+        field: String::new(),
+        message,
+        span,
+        label: "here".into(),
+        help: None,
+    });
+    b.finish(input.clone(), input, Some(source.clone()))
+}
+
+/// Why a run could not go on (exit code 2).
+#[derive(Debug)]
+pub enum Trouble {
+    /// An input could not be opened or read.
+    Io(String),
+    /// A CSV header is wrong.
+    Header(Vec<Diagnostic>),
+}
+
+/// What [`prepare`] found of one input.
+#[derive(Debug)]
+pub enum Prepared {
+    /// To be read; for a CSV file, its checked header.
+    Read(Option<Arc<Header>>),
+    /// Not to be read: a file found in a directory that cannot be opened,
+    /// or any file that is not text. It is one invalid record.
+    Unusable {
+        /// The finding's code (`input.unreadable-file`, `input.not-utf8`,
+        /// `input.csv-empty`).
+        code: &'static str,
+        /// What the file is, or why it cannot be read.
+        message: String,
+    },
+}
+
+impl Format {
+    /// The format's name in messages.
+    fn noun(self) -> &'static str {
+        match self {
+            Format::Yaml => "YAML",
+            Format::Json => "JSON",
+            Format::JsonLines => "JSON Lines",
+            Format::Csv => "CSV",
+            Format::Fhir => "FHIR JSON",
+        }
+    }
+}
+
+/// Why a file cannot be opened, naming a dangling symbolic link as such.
+pub fn unopenable(path: &std::path::Path, name: &str, error: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if error.kind() == std::io::ErrorKind::NotFound => format!(
+            "{name} is a symbolic link to {}, which does not exist",
+            target.display()
+        ),
+        _ => format!("cannot read {name}: {error}"),
+    }
+}
+
+/// Checks what can be checked before any record is read: every input
+/// opens, no file is binary (a spreadsheet saved under a `.csv` name), and
+/// every CSV header is valid.
+///
+/// A file named on the command line that cannot be opened, and any CSV
+/// header that is wrong, stop the run (exit 2). A file found by searching
+/// a directory that cannot be opened or is an empty CSV, and any file
+/// whose first bytes are not text, become one invalid record each, and
+/// the run goes on.
+pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
+    let mut prepared = Vec::with_capacity(inputs.len());
+    let mut problems = Vec::new();
+    for input in inputs {
+        let name = input.origin.name();
+        // Standard input cannot be read twice; its header is checked when read.
+        let Origin::File(path) = &input.origin else {
+            prepared.push(Prepared::Read(None));
+            continue;
+        };
+        let mut head = Vec::with_capacity(sniff::HEAD_BYTES);
+        let opened = std::fs::File::open(path).and_then(|mut file| {
+            (&mut file)
+                .take(sniff::HEAD_BYTES as u64)
+                .read_to_end(&mut head)?;
+            Ok(file)
+        });
+        let file = match opened {
+            Ok(file) => file,
+            Err(e) if input.found => {
+                prepared.push(Prepared::Unusable {
+                    code: "input.unreadable-file",
+                    message: unopenable(path, &name, &e),
+                });
+                continue;
+            }
+            Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
+        };
+        if let Some(kind) = sniff::binary_kind(&head) {
+            prepared.push(Prepared::Unusable {
+                code: "input.not-utf8",
+                message: format!("{name}: this is {kind}, not {}", input.format.noun()),
+            });
+            continue;
+        }
+        if input.format != Format::Csv {
+            prepared.push(Prepared::Read(None));
+            continue;
+        }
+        let empty = head.len() < sniff::HEAD_BYTES && head.iter().all(u8::is_ascii_whitespace);
+        if empty {
+            let message = format!("{name} is empty: it has no header row");
+            if input.found {
+                prepared.push(Prepared::Unusable {
+                    code: "input.csv-empty",
+                    message,
+                });
+            } else {
+                problems.push(Diagnostic::new(
+                    "input.csv-empty",
+                    crate::diagnostic::Level::Error,
+                    message,
+                ));
+            }
+            continue;
+        }
+        let mut reader = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(std::io::Cursor::new(head).chain(file));
+        let mut record = ::csv::StringRecord::new();
+        match reader.read_record(&mut record) {
+            Ok(true) => {
+                let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+                match Header::check(&name, &cells) {
+                    Ok(h) => prepared.push(Prepared::Read(Some(Arc::new(h)))),
+                    Err(mut d) => {
+                        problems.append(&mut d);
+                        prepared.push(Prepared::Read(None));
+                    }
+                }
+            }
+            Ok(false) => {
+                problems.push(Diagnostic::new(
+                    "input.csv-empty",
+                    crate::diagnostic::Level::Error,
+                    format!("{name} is empty: it has no header row"),
+                ));
+                prepared.push(Prepared::Read(None));
+            }
+            Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(prepared)
+    } else {
+        Err(Trouble::Header(problems))
+    }
+}
+
+/// Bytes read so far, for a progress bar.
+pub type Progress = Arc<AtomicU64>;
+
+/// Adds the files of `input` (a file, a directory searched for regimen
+/// files, or `-`) to `out`. A directory holding none is noted in `empty`.
+pub fn expand(
+    input: &Path,
+    forced: Option<Format>,
+    out: &mut Vec<Input>,
+    empty: &mut Vec<String>,
+) -> Result<(), String> {
+    if input.as_os_str() == "-" {
+        let format = forced.unwrap_or(Format::Yaml);
+        out.push(Input {
+            origin: Origin::Stdin,
+            format,
+            found: false,
+        });
+        return Ok(());
+    }
+    let meta = std::fs::metadata(input)
+        .map_err(|e| unopenable(input, &input.display().to_string(), &e))?;
+    if !meta.is_dir() {
+        let format = match forced {
+            Some(f) => f,
+            None => detect(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?,
+        };
+        out.push(Input {
+            origin: Origin::File(input.to_path_buf()),
+            format,
+            found: false,
+        });
+        return Ok(());
+    }
+    let mut found = Vec::new();
+    walk(input, &mut found)
+        .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
+    if found.is_empty() {
+        empty.push(format!(
+            "no regimen files ({}) under {}",
+            EXTENSIONS.map(|e| format!("*.{e}")).join(", "),
+            input.display()
+        ));
+    }
+    found.sort();
+    for path in found {
+        // A file found that cannot be opened (a dangling link) is read by
+        // its extension, and becomes an invalid record when prepared.
+        let format = match forced {
+            Some(f) => f,
+            None => detect(&path).unwrap_or_else(|_| by_extension(&path)),
+        };
+        out.push(Input {
+            origin: Origin::File(path),
+            format,
+            found: true,
+        });
+    }
+    Ok(())
+}
+
+/// Extensions searched for in directories.
+const EXTENSIONS: [&str; 6] = ["yaml", "yml", "json", "jsonl", "ndjson", "csv"];
+
+/// The format of a file by its extension alone.
+fn by_extension(path: &Path) -> Format {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("csv") => Format::Csv,
+        Some("json") => Format::Json,
+        Some("jsonl" | "ndjson") => Format::JsonLines,
+        _ => Format::Yaml,
+    }
+}
+
+/// The format of a file, by extension and, for JSON, by whether its
+/// objects carry a FHIR `resourceType`.
+fn detect(path: &Path) -> std::io::Result<Format> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let fhir = |path: &Path| -> std::io::Result<bool> {
+        let mut head = vec![0u8; 4096];
+        let n = std::fs::File::open(path)?.read(&mut head)?;
+        let head = String::from_utf8_lossy(&head[..n]);
+        let first = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+        Ok(head.contains("\"resourceType\"")
+            && (ext != "jsonl" && ext != "ndjson" || first.contains("\"resourceType\"")))
+    };
+    Ok(match ext.as_str() {
+        "yaml" | "yml" => Format::Yaml,
+        "csv" => Format::Csv,
+        "json" if fhir(path)? => Format::Fhir,
+        "jsonl" | "ndjson" if fhir(path)? => Format::Fhir,
+        "jsonl" | "ndjson" => Format::JsonLines,
+        "json" => Format::Json,
+        _ => Format::Yaml,
+    })
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    walk_once(dir, out, &mut seen)
+}
+
+/// Walks a directory tree, entering each real directory once, so that a
+/// symlink loop (`ln -s . a`) can neither hang the walk nor repeat records.
+fn walk_once(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    seen: &mut std::collections::HashSet<PathBuf>,
+) -> std::io::Result<()> {
+    if !seen.insert(std::fs::canonicalize(dir)?) {
+        return Ok(());
+    }
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk_once(&path, out, seen)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| EXTENSIONS.contains(&e))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,465 @@
+//! Codes and words: the code systems, CodeableConcepts, and what they name.
+//!
+//! Takes the CodeableConcepts and free text of a MedicationRequest and gives
+//! its drug (an RxNorm or SNOMED ingredient code, else a name), its
+//! indication (SNOMED CT or ICD-10, else the words of the concept) and
+//! whether the dose is taken with food (SNOMED instructions, `when` codes
+//! and the words of the instructions).
+
+use super::index::Resource;
+use super::{Mapper, raw_text, seq, text};
+use crate::regimen::{Field, Given, GivenAt, PhaseField};
+use crate::tree::Node;
+
+pub(super) const UCUM: &str = "http://unitsofmeasure.org";
+
+const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
+
+pub(super) const SNOMED: &str = "http://snomed.info/sct";
+
+pub(super) const LOINC: &str = "http://loinc.org";
+
+pub(super) const DRUG_FORM: &str = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm";
+
+pub(super) const GTS: &str = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation";
+
+/// Ingredient codes that name a drug rxlint has rules for.
+const KNOWN_DRUGS: &[(&str, &str, &str)] = &[
+    (RXNORM, "6064", "isotretinoin"),
+    (SNOMED, "387208003", "isotretinoin"),
+];
+
+/// The codings of a CodeableConcept: (coding, system, code).
+pub(super) fn codings(
+    concept: Option<&Node>,
+) -> impl Iterator<Item = (&Node, Option<&str>, Option<&str>)> {
+    seq(concept.and_then(|c| c.get("coding")))
+        .iter()
+        .map(|c| (c, text(c.get("system")), text(c.get("code"))))
+}
+
+/// The coding of `concept` with `system` and one of `codes`.
+pub(super) fn coded<'n>(
+    concept: Option<&'n Node>,
+    system: &str,
+    codes: &[&str],
+) -> Option<&'n Node> {
+    codings(concept)
+        .find(|(_, s, c)| *s == Some(system) && c.is_some_and(|c| codes.contains(&c)))
+        .map(|(n, _, _)| n)
+}
+
+/// The indication a `reasonCode` concept names: by SNOMED CT code, by
+/// ICD-10 category, else (a concept coded in neither) by the words of its
+/// `text` or codings' displays.
+fn indication_of(concept: &Node) -> Option<&'static str> {
+    const SNOMED: &str = "http://snomed.info/sct";
+    const SNOMED_CODES: &[(&str, &str)] = &[
+        ("11381005", "acne"),
+        ("69896004", "rheumatoid_arthritis"),
+        ("9014002", "psoriasis"),
+        ("44054006", "type_2_diabetes"),
+    ];
+    // ICD-10 categories (any subcode, with or without the dot): L70 acne,
+    // M05/M06 rheumatoid arthritis, L40 psoriasis, E11 type 2 diabetes;
+    // except psoriatic arthritis (L40.5), adult-onset Still's disease
+    // (M06.1) and inflammatory polyarthropathy (M06.4), which are none of them.
+    const ICD10: &[(&str, &str)] = &[
+        ("L70", "acne"),
+        ("M05", "rheumatoid_arthritis"),
+        ("M06", "rheumatoid_arthritis"),
+        ("L40", "psoriasis"),
+        ("E11", "type_2_diabetes"),
+    ];
+    const ICD10_OTHER: &[&str] = &["L405", "M061", "M064"];
+    // A concept coded in SNOMED CT or ICD-10 is what its code says: a code
+    // not listed here is another condition, whatever its display's words.
+    let mut coded_otherwise = false;
+    for (_, system, code) in codings(Some(concept)) {
+        let (Some(system), Some(code)) = (system, code) else {
+            continue;
+        };
+        if system == SNOMED {
+            match SNOMED_CODES.iter().find(|(c, _)| *c == code) {
+                Some((_, name)) => return Some(name),
+                None => coded_otherwise = true,
+            }
+        } else if system.starts_with("http://hl7.org/fhir/sid/icd-10") {
+            let code = code.replace('.', "");
+            let name = ICD10
+                .iter()
+                .find(|(c, _)| code.starts_with(c))
+                .filter(|_| !ICD10_OTHER.iter().any(|o| code.starts_with(o)));
+            match name {
+                Some((_, name)) => return Some(name),
+                None => coded_otherwise = true,
+            }
+        }
+    }
+    if coded_otherwise {
+        return None;
+    }
+    // Whole words only: "acneiform eruption" is not acne. Conditions that
+    // merely contain a known name are another indication, never a guess.
+    const NAMES: &[(&str, &str)] = &[
+        ("acne", "acne"),
+        ("rheumatoid arthritis", "rheumatoid_arthritis"),
+        ("psoriasis", "psoriasis"),
+        ("type 2 diabetes", "type_2_diabetes"),
+        ("type ii diabetes", "type_2_diabetes"),
+    ];
+    const OTHER: &[&str] = &["psoriatic arthritis", "juvenile rheumatoid arthritis"];
+    let texts = std::iter::once(text(concept.get("text")))
+        .chain(codings(Some(concept)).map(|(c, _, _)| text(c.get("display"))))
+        .flatten();
+    let mut named: Option<&'static str> = None;
+    for t in texts {
+        let words = Words::of(t);
+        let has = |phrase: &str| words.find(phrase).next().is_some();
+        if OTHER.iter().any(|p| has(p)) {
+            return None;
+        }
+        for (_, name) in NAMES.iter().filter(|(p, _)| has(p)) {
+            match named {
+                None => named = Some(name),
+                Some(n) if n != *name => return None,
+                Some(_) => {}
+            }
+        }
+    }
+    named
+}
+
+/// Whether a text says the dose is taken with food (`Some(true)`), away from
+/// food (`Some(false)`), or neither or both (`None`).
+fn food_words(text: &str) -> Option<bool> {
+    const AWAY: &[&str] = &[
+        "without food",
+        "without meals",
+        "without a meal",
+        "empty stomach",
+        "before food",
+        "before meals",
+        "before a meal",
+        "before eating",
+    ];
+    const WITH: &[&str] = &[
+        "with food",
+        "with meals",
+        "with a meal",
+        "with or after food",
+        "after food",
+        "after meals",
+        "after a meal",
+        "with breakfast",
+        "with lunch",
+        "with dinner",
+        "with supper",
+    ];
+    // Say nothing either way: their words are not read as the phrases above.
+    const EITHER: &[&str] = &["with or without food", "with or without meals"];
+    // A negation up to four words before a phrase reverses it: "do not
+    // take it with food", "avoid taking with meals", "not on an empty stomach".
+    const NEGATIONS: &[&str] = &[
+        "not",
+        "no",
+        "never",
+        "avoid",
+        "don't",
+        "dont",
+        "cannot",
+        "can't",
+        "shouldn't",
+    ];
+    let (mut with, mut away) = (false, false);
+    for clause in text.split(['.', ',', ';', ':', '!', '?', '\n', '(', ')']) {
+        let words = Words::of(clause);
+        let neutral: Vec<(usize, usize)> = EITHER
+            .iter()
+            .flat_map(|p| words.find(p).map(move |i| (i, i + p.split(' ').count())))
+            .collect();
+        for (phrases, says_with) in [(WITH, true), (AWAY, false)] {
+            for phrase in phrases {
+                for i in words.find(phrase) {
+                    if neutral.iter().any(|(a, b)| (*a..*b).contains(&i)) {
+                        continue;
+                    }
+                    let negated = words.0[i.saturating_sub(4)..i]
+                        .iter()
+                        .any(|w| NEGATIONS.contains(&w.as_str()));
+                    if says_with != negated {
+                        with = true;
+                    } else {
+                        away = true;
+                    }
+                }
+            }
+        }
+    }
+    match (with, away) {
+        (true, false) => Some(true),
+        (false, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// A text's words, lower-cased, for matching whole-word phrases: split at
+/// anything but letters, digits and apostrophes (a typographic one is read
+/// as `'`), so "acneiform" is not "acne" and "don't" stays one word.
+struct Words(Vec<String>);
+
+impl Words {
+    fn of(text: &str) -> Words {
+        Words(
+            text.to_lowercase()
+                .replace('\u{2019}', "'")
+                .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )
+    }
+
+    /// Where `phrase` (words separated by single spaces) starts, each time.
+    fn find<'a>(&'a self, phrase: &'a str) -> impl Iterator<Item = usize> + 'a {
+        let len = phrase.split(' ').count();
+        (0..self.0.len()).filter(move |&i| {
+            self.0
+                .get(i..i + len)
+                .is_some_and(|w| w.iter().map(String::as_str).eq(phrase.split(' ')))
+        })
+    }
+}
+
+/// A drug name from a CodeableConcept: a known ingredient code's name, else
+/// `text`, else the first coding's `display`; with the node it came from.
+fn concept_name(concept: &Node) -> Option<(String, &Node)> {
+    for &(system, code, name) in KNOWN_DRUGS {
+        if let Some(coding) = coded(Some(concept), system, &[code]) {
+            return Some((name.to_owned(), coding));
+        }
+    }
+    if let Some(node) = concept.get("text").filter(|t| text(Some(t)).is_some()) {
+        return Some((raw_text(node), node));
+    }
+    codings(Some(concept))
+        .find_map(|(c, _, _)| c.get("display").filter(|d| text(Some(d)).is_some()))
+        .map(|d| (raw_text(d), d))
+}
+
+/// A drug name from a Medication: a known ingredient code on the product or
+/// its single ingredient, else that ingredient's name, else the product's.
+fn medication_name(med: &Node) -> Option<(String, &Node)> {
+    let code = med.get("code");
+    let ingredients = seq(med.get("ingredient"));
+    let single = match ingredients {
+        [one] => one.get("itemCodeableConcept"),
+        _ => None,
+    };
+    for concept in [code, single].into_iter().flatten() {
+        for &(system, known, name) in KNOWN_DRUGS {
+            if let Some(coding) = coded(Some(concept), system, &[known]) {
+                return Some((name.to_owned(), coding));
+            }
+        }
+    }
+    single
+        .and_then(concept_name)
+        .or_else(|| code.and_then(concept_name))
+}
+
+impl<'a> Mapper<'a, '_> {
+    /// Sets the drug from `medication[x]`, resolving a `medicationReference`.
+    pub(super) fn drug(&mut self) {
+        let mr = self.mr;
+        if let Some(concept) = mr.node.get("medicationCodeableConcept") {
+            match concept_name(concept) {
+                Some((name, node)) => self.set_drug(&mr, node, name, "medicationCodeableConcept"),
+                None => self.unmapped(
+                    &mr,
+                    concept,
+                    "medicationCodeableConcept",
+                    "names no drug rxlint can read (no RxNorm 6064, no text, no coding display)"
+                        .into(),
+                    Some("drug".into()),
+                ),
+            }
+            return;
+        }
+        let Some(reference) = mr.node.get("medicationReference") else {
+            self.unmapped(
+                &mr,
+                mr.node,
+                "medication[x]",
+                "the request names no medication".into(),
+                Some("drug".into()),
+            );
+            return;
+        };
+        let Some(target) = text(reference.get("reference")) else {
+            match reference.get("display").filter(|d| text(Some(d)).is_some()) {
+                Some(display) => self.set_drug(
+                    &mr,
+                    display,
+                    raw_text(display),
+                    "medicationReference.display",
+                ),
+                None => self.unmapped(
+                    &mr,
+                    reference,
+                    "medicationReference",
+                    "has neither a reference nor a display".into(),
+                    Some("drug".into()),
+                ),
+            }
+            return;
+        };
+        let Some(med) = self.medication_of(reference, target) else {
+            self.covered.push("drug".into());
+            return;
+        };
+        self.medication = Some(med);
+        match medication_name(med.node) {
+            Some((name, node)) => self.set_drug(&med, node, name, "code"),
+            None => self.unmapped(
+                &med,
+                med.node,
+                "code",
+                "the Medication names no drug rxlint can read (no RxNorm 6064, ingredient, text or display)".into(),
+                Some("drug".into()),
+            ),
+        }
+    }
+
+    /// Sets the drug name read from `node` of `res`.
+    fn set_drug(&mut self, res: &Resource<'_>, node: &Node, name: String, element: &str) {
+        let span = self.span(res, node);
+        self.notes
+            .push(("drug".into(), self.describe(res, element)));
+        self.b.drug(GivenAt {
+            value: Given::Text(name),
+            span,
+        });
+    }
+
+    /// `indication` from `reasonCode`: the SNOMED CT or ICD-10 code of an
+    /// indication the rule language knows, else the words of the concept's
+    /// text or displays. Reasons that name none of them, or name different
+    /// ones, leave it absent: rules that need it are then unevaluated.
+    pub(super) fn indication(&mut self) {
+        let mr = self.mr;
+        let mut found: Option<(&'static str, &Node, usize)> = None;
+        for (i, reason) in seq(mr.node.get("reasonCode")).iter().enumerate() {
+            let Some(name) = indication_of(reason) else {
+                continue;
+            };
+            match found {
+                None => found = Some((name, reason, i)),
+                Some((first, ..)) if first != name => return,
+                Some(_) => {}
+            }
+        }
+        if let Some((name, node, i)) = found {
+            let element = format!("reasonCode[{i}]");
+            self.set(
+                Field::Indication,
+                &mr,
+                node,
+                Given::Text(name.into()),
+                &element,
+            );
+        }
+    }
+
+    /// Sets `with_food` when the instruction says, and all of it agrees.
+    pub(super) fn with_food(&mut self, phase: usize, at: &str, d: &Node) {
+        let mut votes: Vec<(bool, &Node, String)> = Vec::new();
+        for (k, instruction) in seq(d.get("additionalInstruction")).iter().enumerate() {
+            let element = format!("{at}.additionalInstruction[{k}]");
+            for (coding, system, code) in codings(Some(instruction)) {
+                let vote = match (system, code) {
+                    (Some(SNOMED), Some("311504000")) => Some(true),
+                    (Some(SNOMED), Some("311501008")) => Some(false),
+                    _ => text(coding.get("display")).and_then(food_words),
+                };
+                if let Some(v) = vote {
+                    votes.push((v, coding, element.clone()));
+                }
+            }
+            if let Some(v) = text(instruction.get("text")).and_then(food_words) {
+                votes.push((v, instruction, element.clone()));
+            }
+        }
+        let repeat = d.get("timing").and_then(|t| t.get("repeat"));
+        if let Some(when) = repeat.and_then(|r| r.get("when")) {
+            for code in seq(Some(when)).iter().filter_map(Node::as_str) {
+                let vote = match code {
+                    "C" | "CM" | "CD" | "CV" | "PC" | "PCM" | "PCD" | "PCV" => Some(true),
+                    "AC" | "ACM" | "ACD" | "ACV" => Some(false),
+                    _ => None,
+                };
+                if let Some(v) = vote {
+                    votes.push((v, when, format!("{at}.timing.repeat.when")));
+                }
+            }
+        }
+        for key in ["text", "patientInstruction"] {
+            if let Some(node) = d.get(key)
+                && let Some(v) = text(Some(node)).and_then(food_words)
+            {
+                votes.push((v, node, format!("{at}.{key}")));
+            }
+        }
+        let Some((first, node, element)) = votes.first() else {
+            return;
+        };
+        // Instructions that disagree leave it absent: the rule is then unevaluated.
+        if votes.iter().all(|(v, _, _)| v == first) {
+            let (value, node, element) = (*first, *node, element.clone());
+            self.set_phase(
+                phase,
+                PhaseField::WithFood,
+                node,
+                Given::Bool(value),
+                &element,
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn food_words_read_negations() {
+        assert_eq!(food_words("Take with food"), Some(true));
+        assert_eq!(food_words("Do not take with food"), Some(false));
+        assert_eq!(food_words("on an empty stomach"), Some(false));
+        assert_eq!(food_words("7mg once daily"), None);
+        assert_eq!(food_words("with food, or on an empty stomach"), None);
+        // Negations anywhere before the phrase in its clause.
+        assert_eq!(food_words("Do not take it with food"), Some(false));
+        assert_eq!(food_words("Avoid taking with meals"), Some(false));
+        assert_eq!(food_words("Don\u{2019}t take with a meal"), Some(false));
+        assert_eq!(food_words("Never with or after food"), Some(false));
+        // A negation reverses an away phrase too, and only within four words.
+        assert_eq!(food_words("Do not take on an empty stomach"), Some(true));
+        assert_eq!(
+            food_words("Take with food, not on an empty stomach"),
+            Some(true)
+        );
+        assert_eq!(
+            food_words("Take no more than 2 tablets a day with meals"),
+            Some(true)
+        );
+        assert_eq!(food_words("Take with or without food"), None);
+        // A negation in another clause or sentence says nothing of the phrase.
+        assert_eq!(food_words("Take with food. Do not crush"), Some(true));
+        assert_eq!(food_words("Do not crush; take with breakfast"), Some(true));
+        // Whole words only.
+        assert_eq!(food_words("Take with foodstuffs"), None);
+        assert_eq!(food_words("Swallow whole after mealtime prayers"), None);
+        assert_eq!(food_words("TAKE WITH FOOD"), Some(true));
+    }
+}

@@ -1,0 +1,595 @@
+//! One field's written value to a checked fact value.
+//!
+//! Takes a [`GivenAt`] value a reader found for a field and gives its [`Val`]
+//! in canonical units, or records why not (a wrong unit, a value out of
+//! range, an unknown enum name, a bad date) and goes on: every problem of
+//! a regimen is collected.
+
+use rust_decimal::Decimal;
+
+use crate::date::Date;
+use crate::diagnostic::excerpt;
+use crate::facts::{
+    EnumDomain, FORMULATION, INDICATION, PREGNANCY_TEST, RENAL, ROUTE, SEVERITY, SEX, Val,
+};
+use crate::regimen::{Field, Given, GivenAt, InputProblem};
+use crate::suggest;
+use crate::text::Trim;
+use crate::units::{self, Dim, Family, Unit};
+
+pub(super) struct Ctx {
+    pub(super) problems: Vec<InputProblem>,
+}
+
+impl Ctx {
+    pub(super) fn problem(
+        &mut self,
+        code: &'static str,
+        field: &dyn std::fmt::Display,
+        raw: &GivenAt,
+        message: String,
+        label: &str,
+        help: Option<String>,
+    ) {
+        self.problems.push(InputProblem {
+            code,
+            field: field.to_string(),
+            message,
+            span: raw.span,
+            label: label.to_owned(),
+            help,
+        });
+    }
+}
+
+/// What a quantity field accepts.
+pub(super) struct QuantitySpec {
+    /// Dimension after conversion.
+    dim: Dim,
+    /// Unit families accepted.
+    families: &'static [Family],
+    /// Unit assumed for a bare number, if any (only age: years by convention).
+    bare: Option<&'static str>,
+    /// Smallest value accepted, and whether it is itself accepted.
+    min: (Decimal, bool),
+    /// Largest value accepted (in canonical units), shown as text.
+    pub(super) max: (Decimal, &'static str),
+    /// Smallest plausible value, when above zero (a weight of 1e-28 kg is
+    /// positive but not a patient), shown as text.
+    floor: Option<(Decimal, &'static str)>,
+    /// An example for help text.
+    example: &'static str,
+    /// The unit to show values in.
+    show: &'static str,
+}
+
+const fn dec(n: i64) -> Decimal {
+    Decimal::from_parts(n as u32, (n >> 32) as u32, 0, n < 0, 0)
+}
+
+const WEIGHT: QuantitySpec = QuantitySpec {
+    dim: Dim::BODY_MASS,
+    families: &[Family::Mass],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(700), "700 kg"),
+    floor: Some((Decimal::from_parts(3, 0, 0, false, 1), "0.3 kg")),
+    example: "70 kg",
+    show: "kg",
+};
+
+pub(super) const DOSE: QuantitySpec = QuantitySpec {
+    dim: Dim::MASS,
+    families: &[Family::Mass],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(100_000), "100 g"),
+    floor: None,
+    example: "20 mg",
+    show: "mg",
+};
+
+pub(super) const DAILY_DOSE: QuantitySpec = QuantitySpec {
+    dim: Dim::DOSE_RATE,
+    families: &[Family::Mass],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(100_000), "100 g/day"),
+    floor: None,
+    example: "40 mg",
+    show: "mg/day",
+};
+
+pub(super) const DURATION: QuantitySpec = QuantitySpec {
+    dim: Dim::TIME,
+    families: &[Family::Time],
+    bare: None,
+    min: (dec(0), false),
+    max: (dec(3650), "3650 days"),
+    floor: None,
+    example: "16 weeks",
+    show: "weeks",
+};
+
+const AGE: QuantitySpec = QuantitySpec {
+    dim: Dim::TIME,
+    families: &[Family::Time, Family::CalendarTime],
+    bare: Some("years"),
+    min: (dec(0), true),
+    max: (dec(54_787), "150 years"),
+    floor: None,
+    example: "24",
+    show: "years",
+};
+
+const EGFR: QuantitySpec = QuantitySpec {
+    dim: Dim::FLOW,
+    families: &[Family::Volume],
+    bare: None,
+    min: (dec(0), true),
+    max: (dec(720_000), "500 mL/min"),
+    floor: None,
+    example: "95 mL/min/1.73m2",
+    show: "mL/min/1.73m2",
+};
+
+pub(super) fn quantity(
+    ctx: &mut Ctx,
+    field: &dyn std::fmt::Display,
+    raw: &GivenAt,
+    spec: &QuantitySpec,
+) -> Option<Val> {
+    // The number as written, its unit, and its value when already read.
+    let (number, unit_text, read): (&str, &str, Option<Decimal>) = match &raw.value {
+        Given::Text(text) => match units::split_quantity(text) {
+            Ok((value, unit)) => {
+                let number = text.trimmed();
+                (
+                    number[..number.len() - unit.len()].trimmed(),
+                    unit,
+                    Some(value),
+                )
+            }
+            Err(_) => {
+                ctx.problem(
+                    "input.invalid-number",
+                    field,
+                    raw,
+                    format!("`{}` is not a number with a unit", excerpt(text.trimmed())),
+                    "not a quantity",
+                    Some(format!(
+                        "write a number and a unit, e.g. `{}`",
+                        spec.example
+                    )),
+                );
+                return None;
+            }
+        },
+        Given::Number(n) => (n.as_str(), "", None),
+        Given::Quantity { value, unit } => (value.as_str(), unit.as_str(), None),
+        Given::NonFinite(n) => {
+            ctx.problem(
+                "input.invalid-number",
+                field,
+                raw,
+                format!("`{n}` is not a finite number"),
+                "not a number",
+                Some(format!("e.g. `{}`", spec.example)),
+            );
+            return None;
+        }
+        Given::Null => return None,
+        Given::Unusable(why) => {
+            ctx.problem(
+                "input.invalid-quantity",
+                field,
+                raw,
+                format!("`{field}` cannot be used: {why}"),
+                "not a usable quantity",
+                None,
+            );
+            return None;
+        }
+        Given::Bool(_) | Given::Other(_) => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!("`{field}` must be a quantity such as `{}`", spec.example),
+                "not a quantity",
+                None,
+            );
+            return None;
+        }
+    };
+    let number = number.trimmed();
+    if units::significant_digits(number) > units::MAX_SIGNIFICANT_DIGITS {
+        ctx.problem(
+            "input.invalid-number",
+            field,
+            raw,
+            format!(
+                "`{}` has more than {} significant digits",
+                excerpt(number),
+                units::MAX_SIGNIFICANT_DIGITS
+            ),
+            "implausibly precise",
+            Some("no dose, weight or duration is known to that precision; round it".into()),
+        );
+        return None;
+    }
+    let Some(value) = read.or_else(|| units::parse_decimal(number)) else {
+        ctx.problem(
+            "input.invalid-number",
+            field,
+            raw,
+            format!("`{}` is not a decimal number", excerpt(number)),
+            "not a number",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    };
+    let unit_text = if unit_text.trimmed().is_empty() {
+        match spec.bare {
+            Some(unit) => unit,
+            None => {
+                ctx.problem(
+                    "input.missing-unit",
+                    field,
+                    raw,
+                    format!(
+                        "`{field}` has no unit: `{}`; did you mean `{} {}`?",
+                        units::display_number(value),
+                        units::display_number(value),
+                        spec.show
+                    ),
+                    "no unit",
+                    Some("in medication safety an unstated unit is an error, not a default".into()),
+                );
+                return None;
+            }
+        }
+    } else {
+        unit_text
+    };
+    let unit = match Unit::parse(unit_text) {
+        Ok(unit) => unit,
+        Err(err) => {
+            let help = match &err {
+                units::UnitError::Unknown {
+                    suggestion: Some(s),
+                    ..
+                } => format!("did you mean `{} {s}`?", units::display_number(value)),
+                _ => format!("e.g. `{}`", spec.example),
+            };
+            ctx.problem(
+                "input.unknown-unit",
+                field,
+                raw,
+                err.to_string(),
+                "unknown unit",
+                Some(help),
+            );
+            return None;
+        }
+    };
+    // A mass in a field that wants a daily dose is per day; a mass in a
+    // field that wants a body weight is a body weight.
+    let unit = match spec.dim {
+        Dim::BODY_MASS => unit.as_body_mass().unwrap_or(unit),
+        Dim::DOSE_RATE if unit.dim == Dim::MASS => Unit {
+            dim: Dim::DOSE_RATE,
+            ..unit
+        },
+        _ => unit,
+    };
+    // The eGFR annotation fits only an eGFR; months and years only an age.
+    let stray_annotation = unit.annotated && spec.dim != Dim::FLOW;
+    let stray_calendar = unit.calendar && !spec.families.contains(&Family::CalendarTime);
+    if stray_annotation || stray_calendar {
+        let why = if stray_calendar {
+            "months and years are ambiguous here; use days or weeks".to_owned()
+        } else {
+            "`1.73m2` (body-surface normalisation) belongs only to an eGFR".to_owned()
+        };
+        ctx.problem(
+            "input.wrong-unit",
+            field,
+            raw,
+            format!("`{field}` cannot be in `{}`: {why}", unit.text),
+            "wrong unit",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    }
+    if unit.dim != spec.dim || !spec.families.contains(&unit.family) {
+        let why = match unit.family {
+            Family::CalendarTime if spec.dim == Dim::TIME => {
+                "months and years are ambiguous as treatment durations".to_owned()
+            }
+            _ => format!("`{}` is not a unit of {}", unit.text, spec.dim.describe()),
+        };
+        ctx.problem(
+            "input.wrong-unit",
+            field,
+            raw,
+            format!("`{field}` is {}, but {why}", spec.dim.describe()),
+            "wrong unit",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    }
+    let Some(canonical) = unit.factor.to_canonical(value) else {
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!("`{field}` is too large"),
+            "too large",
+            None,
+        );
+        return None;
+    };
+    let (min, min_ok) = spec.min;
+    if canonical < min || (canonical == min && !min_ok) {
+        let bound = if min_ok {
+            "negative"
+        } else {
+            "zero or negative"
+        };
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!("`{field}` is {bound}"),
+            "must be positive",
+            Some(format!("e.g. `{}`", spec.example)),
+        );
+        return None;
+    }
+    if let Some((floor, text)) = spec.floor
+        && canonical < floor
+    {
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!(
+                "`{field}` of {} {} is below the plausible minimum of {text}",
+                units::display_number(value),
+                unit.text
+            ),
+            "implausible",
+            Some("check the number and the unit".into()),
+        );
+        return None;
+    }
+    if canonical > spec.max.0 {
+        ctx.problem(
+            "input.out-of-range",
+            field,
+            raw,
+            format!(
+                "`{field}` of {} {} is beyond the plausible maximum of {}",
+                units::display_number(value),
+                unit.text,
+                spec.max.1
+            ),
+            "implausible",
+            Some("check the number and the unit".into()),
+        );
+        return None;
+    }
+    Some(Val::Num(canonical))
+}
+
+pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<Val> {
+    match &raw.value {
+        Given::Bool(b) => Some(Val::Bool(*b)),
+        Given::Null => None,
+        Given::Text(t) => match t.trimmed() {
+            v if v.eq_ignore_ascii_case("true") || v.eq_ignore_ascii_case("yes") => {
+                Some(Val::Bool(true))
+            }
+            v if v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("no") => {
+                Some(Val::Bool(false))
+            }
+            _ => {
+                ctx.problem(
+                    "input.wrong-type",
+                    field,
+                    raw,
+                    format!(
+                        "`{field}` must be true or false, not `{}`",
+                        excerpt(t.trimmed())
+                    ),
+                    "not true/false",
+                    None,
+                );
+                None
+            }
+        },
+        other => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!("`{field}` must be true or false, not {}", describe(other)),
+                "not true/false",
+                None,
+            );
+            None
+        }
+    }
+}
+
+pub(super) fn describe(value: &Given) -> String {
+    match value {
+        Given::Null => "empty".into(),
+        Given::Bool(b) => format!("`{b}`"),
+        Given::Number(n) | Given::NonFinite(n) => format!("the number `{n}`"),
+        Given::Text(t) => format!("`{}`", excerpt(t)),
+        Given::Quantity { value, unit } => format!("`{value} {unit}`"),
+        Given::Other(kind) => (*kind).to_owned(),
+        Given::Unusable(why) => why.clone(),
+    }
+}
+
+fn enumeration(
+    ctx: &mut Ctx,
+    field: &dyn std::fmt::Display,
+    raw: &GivenAt,
+    domain: &'static EnumDomain,
+) -> Option<Val> {
+    // The exact spelling needs no copy; others are normalised first.
+    if let Given::Text(t) = &raw.value
+        && let Some(i) = domain.index(t.trimmed())
+    {
+        return Some(Val::Enum(i));
+    }
+    let text = match &raw.value {
+        Given::Text(t) => t.trimmed().to_lowercase().replace([' ', '-'], "_"),
+        Given::Null => return None,
+        other => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!(
+                    "`{field}` must be one of {}, not {}",
+                    domain.values.join(", "),
+                    describe(other)
+                ),
+                "not a value",
+                None,
+            );
+            return None;
+        }
+    };
+    let text = match (domain.name, text.as_str()) {
+        ("sex", "f") => "female".to_owned(),
+        ("sex", "m") => "male".to_owned(),
+        _ => text,
+    };
+    if let Some(i) = domain.index(&text) {
+        return Some(Val::Enum(i));
+    }
+    let help = suggest::closest(&text, domain.values.iter().copied()).map_or_else(
+        || format!("one of {}", domain.values.join(", ")),
+        |s| format!("did you mean `{s}`?"),
+    );
+    ctx.problem(
+        "input.invalid-value",
+        field,
+        raw,
+        format!(
+            "`{}` is not a {}; {help}",
+            match &raw.value {
+                Given::Text(t) => excerpt(t.trimmed()),
+                _ => String::new(),
+            },
+            domain.name
+        ),
+        &format!("expected {}", domain.values.join(" | ")),
+        Some(help),
+    );
+    None
+}
+
+fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<Val> {
+    let text = match &raw.value {
+        Given::Text(t) => t.trimmed(),
+        Given::Null => return None,
+        other => {
+            ctx.problem(
+                "input.wrong-type",
+                field,
+                raw,
+                format!(
+                    "`{field}` must be a date such as 2026-03-02, not {}",
+                    describe(other)
+                ),
+                "not a date",
+                None,
+            );
+            return None;
+        }
+    };
+    // A date-time (FHIR `authoredOn`) is read as its calendar date.
+    // A date-time (FHIR `authoredOn`) is read as its date, but only when the
+    // time part is one: `2026-03-02Tjunk` is refused.
+    let day = match text.split_once('T') {
+        Some((d, time)) if is_time(time) => d,
+        Some(_) => "",
+        None => text,
+    };
+    match Date::parse(day) {
+        Ok(d) => Some(Val::Date(d)),
+        Err(why) => {
+            ctx.problem(
+                "input.invalid-date",
+                field,
+                raw,
+                why,
+                "not a calendar date",
+                Some("write dates as YYYY-MM-DD".into()),
+            );
+            None
+        }
+    }
+}
+
+/// `hh:mm[:ss[.fff]]` with an optional `Z` or `±hh:mm` offset.
+fn is_time(text: &str) -> bool {
+    let (clock, _offset) = match text.find(['Z', '+', '-']) {
+        Some(i) => text.split_at(i),
+        None => (text, ""),
+    };
+    let parts: Vec<&str> = clock.split(':').collect();
+    (2..=3).contains(&parts.len())
+        && parts.iter().enumerate().all(|(i, p)| {
+            let digits = p.split('.').next().unwrap_or("");
+            digits.len() == 2
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (i == 2 || !p.contains('.'))
+        })
+}
+
+pub(super) fn field_value(
+    ctx: &mut Ctx,
+    field: Field,
+    path: &'static str,
+    raw: &GivenAt,
+) -> Option<Val> {
+    let path: &dyn std::fmt::Display = &path;
+    match field {
+        Field::Weight => quantity(ctx, path, raw, &WEIGHT),
+        Field::Age => quantity(ctx, path, raw, &AGE),
+        Field::Egfr => quantity(ctx, path, raw, &EGFR),
+        // `unknown` is the absence of the fact, not a value of it: a rule
+        // that needs the sex is then unevaluated, never silently skipped.
+        Field::Sex => enumeration(ctx, path, raw, &SEX)
+            .filter(|v| *v != Val::Enum(SEX.index("unknown").unwrap_or(u8::MAX))),
+        Field::PregnancyTest => enumeration(ctx, path, raw, &PREGNANCY_TEST),
+        Field::RenalImpairment => enumeration(ctx, path, raw, &RENAL),
+        Field::Severity => enumeration(ctx, path, raw, &SEVERITY),
+        Field::Pregnant
+        | Field::ChildbearingPotential
+        | Field::Contraception
+        | Field::Scarring
+        | Field::Truncal => boolean(ctx, path, raw),
+        Field::Start | Field::PreviousCourseEnd => date(ctx, path, raw),
+        Field::Formulation => enumeration(ctx, path, raw, &FORMULATION),
+        Field::Route => enumeration(ctx, path, raw, &ROUTE),
+        Field::Indication => enumeration(ctx, path, raw, &INDICATION),
+        Field::Initiation => boolean(ctx, path, raw),
+    }
+}
+
+pub(super) fn text_of(raw: &GivenAt) -> Option<String> {
+    match &raw.value {
+        Given::Text(t) => Some(t.trimmed().to_owned()),
+        Given::Number(n) => Some(n.clone()),
+        _ => None,
+    }
+}

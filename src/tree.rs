@@ -1,0 +1,90 @@
+//! The spanned document tree that YAML and JSON are both read into.
+//!
+//! Takes nothing itself: its two parsers, [`yaml`] and [`json`], turn text
+//! into a [`Node`] tree in which every key and value knows its byte span.
+//! The typed decoding of rule files and regimens works on this tree so that
+//! it can report every problem at once instead of stopping at serde's first
+//! error.
+
+pub mod json;
+pub mod yaml;
+
+use crate::source::{Span, Spanned};
+
+/// A document node and where it was written.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// Its span (for a mapping or sequence, from its first to its last entry).
+    pub span: Span,
+}
+
+/// The value of a [`Node`].
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `~`, `null` or an empty value.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number, as the shortest decimal text that reads back to it (YAML
+    /// gives integers and floats; rxlint turns the text into an exact decimal).
+    Number(String),
+    /// A number that is not finite: `.nan`, `.inf`, `1e400`.
+    NonFinite(String),
+    /// A string.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in document order.
+    Map(Vec<(Spanned<String>, Node)>),
+}
+
+impl Value {
+    /// A short name of the value's type, for "expected X, found Y" messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "nothing",
+            Value::Bool(_) => "a boolean",
+            Value::Number(_) | Value::NonFinite(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+impl Node {
+    /// The entries of a mapping, or `None`.
+    pub fn as_map(&self) -> Option<&[(Spanned<String>, Node)]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The text of a string scalar, or `None`.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value under `key` in a mapping.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.value == key)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A document that could not be read, and where.
+#[derive(Clone, Debug)]
+pub struct SyntaxError {
+    /// What the parser said.
+    pub message: String,
+    /// Where (an empty span at the error position).
+    pub span: Span,
+}
