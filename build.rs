@@ -12,7 +12,10 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.path();
         if path.is_dir() {
             collect(&path, out);
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+            // The vocabulary is not a pack: `src/vocabulary.rs` includes it.
+            && path.file_name().is_none_or(|n| n != "vocabulary.yaml")
+        {
             out.push(path);
         }
     }
@@ -20,6 +23,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 
 fn main() {
     println!("cargo::rerun-if-changed=rules");
+    println!("cargo::rerun-if-changed=rules/vocabulary.yaml");
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let mut files = Vec::new();
     collect(&root.join("rules"), &mut files);

@@ -21,10 +21,10 @@ use rxlint::rules::RuleSet;
 mod synth;
 
 /// Parses `n` synthetic regimens (valid ones only: evaluation is what is timed).
-fn regimens(n: u64) -> Vec<Regimen> {
+fn regimens(n: u64, vocabulary: &rxlint::vocabulary::Vocabulary) -> Vec<Regimen> {
     let cells = |line: &str| line.split(',').map(str::to_owned).collect::<Vec<_>>();
-    let header =
-        Header::check("bench.csv", &cells(synth::CSV_HEADER)).unwrap_or_else(|e| panic!("{e:?}"));
+    let header = Header::check("bench.csv", &cells(synth::CSV_HEADER), vocabulary)
+        .unwrap_or_else(|e| panic!("{e:?}"));
     let mut rng = synth::Rng(20_261_121);
     let mut out = Vec::new();
     for i in 0..n {
@@ -39,7 +39,7 @@ fn regimens(n: u64) -> Vec<Regimen> {
                 cells: csv::StringRecord::from(l.split(',').collect::<Vec<_>>()),
             })
             .collect();
-        let regimen = rxlint::regimen::csv::build(&header, &rows);
+        let regimen = rxlint::regimen::csv::build(&header, &rows, vocabulary);
         if regimen.problems.is_empty() {
             out.push(regimen);
         }
@@ -100,7 +100,7 @@ fn main() {
     let repeats = knob("EVAL_BENCH_REPEATS", 7);
     let set = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
     let engine = Engine::new(&set, "us", false).unwrap_or_else(|e| panic!("{e}"));
-    let parsed = regimens(knob("EVAL_BENCH_REGIMENS", 100_000) as u64);
+    let parsed = regimens(knob("EVAL_BENCH_REGIMENS", 100_000) as u64, &set.vocabulary);
     // Choosing the rule list reads the drug name, as reading a record does;
     // what is timed is the rules.
     let all: Vec<(Selection, Regimen)> = parsed

@@ -47,7 +47,7 @@ pub fn run<'r, B: Default + Send>(
 ) -> Result<(), Trouble> {
     let jobs = jobs.max(1);
     let pool = Pool {
-        reader: Mutex::new(Reader::new(inputs, headers, progress)),
+        reader: Mutex::new(Reader::new(inputs, headers, progress, engine.vocabulary())),
         out: Mutex::new(Out {
             next: 0,
             waiting: BTreeMap::new(),
@@ -126,7 +126,7 @@ impl<B: Default + Send> Pool<'_, B> {
         while let Some((seq, tasks)) = self.take() {
             let mut output = B::default();
             for task in tasks {
-                for regimen in task.regimens(spans) {
+                for regimen in task.regimens(spans, engine.vocabulary()) {
                     render(&engine.evaluate(regimen), &mut output);
                 }
             }

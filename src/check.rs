@@ -9,11 +9,12 @@
 use rust_decimal::Decimal;
 
 use crate::date::Date;
-use crate::facts::{EnumDomain, FACTS, Fact, FactSet, Scope, Type, Val};
+use crate::facts::{Fact, FactSet, Scope, Type, Val};
 use crate::source::Span;
 use crate::suggest;
 use crate::syntax::{Arith, Cmp, Expr, ExprKind, Logic, UnOp};
 use crate::units::{Dim, Unit};
+use crate::vocabulary::Vocabulary;
 
 /// A compiled expression, ready to evaluate.
 #[derive(Clone, Debug, PartialEq)]
@@ -159,9 +160,11 @@ pub struct Problem {
 /// What an expression may refer to: its environment, set by the
 /// [`Scope`] of the rule it belongs to.
 #[derive(Clone, Copy, Debug)]
-pub struct Env {
+pub struct Env<'v> {
     /// Whether `phase.*` facts are available (rules with `scope: phase`).
     pub phase: bool,
+    /// The facts there are.
+    pub vocabulary: &'v Vocabulary,
 }
 
 /// Names of the functions the language has.
@@ -169,10 +172,10 @@ const FUNCTIONS: &[&str] = &["present"];
 
 /// Checks and compiles an expression; `None` when it has errors, all of
 /// which are pushed to `problems`.
-pub fn check(expr: &Expr, env: Env, problems: &mut Vec<Problem>) -> Option<Typed> {
+pub fn check(expr: &Expr, env: Env<'_>, problems: &mut Vec<Problem>) -> Option<Typed> {
     let typed = Checker { env, problems }.expr(expr)?;
     Some(Typed {
-        code: fuse(typed.code),
+        code: fuse(typed.code, env.vocabulary),
         ..typed
     })
 }
@@ -180,12 +183,12 @@ pub fn check(expr: &Expr, env: Env, problems: &mut Vec<Problem>) -> Option<Typed
 /// Fuses the shapes rule files use most into single nodes, so that the
 /// evaluator does one step where the tree had three. Semantics are
 /// unchanged: `(a <op> c) ?? b` is `a <op> c` with `b` for a missing `a`.
-pub fn fuse(code: Code) -> Code {
-    specialise(fuse_shapes(code))
+pub fn fuse(code: Code, vocabulary: &Vocabulary) -> Code {
+    specialise(fuse_shapes(code), vocabulary)
 }
 
-fn specialise(code: Code) -> Code {
-    let b = |c: Box<Code>| Box::new(specialise(*c));
+fn specialise(code: Code, vocabulary: &Vocabulary) -> Code {
+    let b = |c: Box<Code>| Box::new(specialise(*c, vocabulary));
     match code {
         Code::FactCmp {
             op,
@@ -193,7 +196,7 @@ fn specialise(code: Code) -> Code {
             value,
             if_missing,
         } => typed_cmp(op, fact, value, if_missing),
-        Code::Not(a) => negate(specialise(*a)),
+        Code::Not(a) => negate(specialise(*a, vocabulary), vocabulary),
         Code::And(l, r) => Code::And(b(l), b(r)),
         Code::Or(l, r) => Code::Or(b(l), b(r)),
         Code::Default(l, r) => Code::Default(b(l), b(r)),
@@ -217,7 +220,7 @@ fn specialise(code: Code) -> Code {
 /// is `x >= c` (values of one type are totally ordered, and an unknown
 /// stays unknown), `not b` for a boolean fact is `b == false`, and a known
 /// result for a missing fact is negated with it.
-fn negate(code: Code) -> Code {
+fn negate(code: Code, vocabulary: &Vocabulary) -> Code {
     match code {
         Code::NumCmp {
             op,
@@ -241,7 +244,7 @@ fn negate(code: Code) -> Code {
             value,
             if_missing: if_missing.map(|b| !b),
         },
-        Code::Fact(fact) if fact.info().ty == Type::Bool => Code::FactCmp {
+        Code::Fact(fact) if vocabulary.info(fact).ty == Type::Bool => Code::FactCmp {
             op: Cmp::Eq,
             fact,
             value: Val::Bool(false),
@@ -384,17 +387,17 @@ fn typed_cmp(op: Cmp, fact: Fact, value: Val, if_missing: Option<bool>) -> Code 
 }
 
 /// Checks an expression that must be true/false (a condition).
-pub fn check_condition(expr: &Expr, env: Env, problems: &mut Vec<Problem>) -> Option<Typed> {
+pub fn check_condition(expr: &Expr, env: Env<'_>, problems: &mut Vec<Problem>) -> Option<Typed> {
     let typed = check(expr, env, problems)?;
     if typed.ty != Type::Bool {
         problems.push(Problem {
             code: "not-a-condition",
             message: format!(
                 "a condition must be true or false, but this is {}",
-                typed.ty.describe()
+                typed.ty.describe(env.vocabulary)
             ),
             span: expr.span,
-            label: typed.ty.describe(),
+            label: typed.ty.describe(env.vocabulary),
             help: Some(
                 "compare it with something, e.g. `phase.daily_dose_per_kg > 2 mg/kg/day`".into(),
             ),
@@ -404,8 +407,8 @@ pub fn check_condition(expr: &Expr, env: Env, problems: &mut Vec<Problem>) -> Op
     Some(typed)
 }
 
-struct Checker<'a> {
-    env: Env,
+struct Checker<'a, 'v> {
+    env: Env<'v>,
     problems: &'a mut Vec<Problem>,
 }
 
@@ -419,7 +422,7 @@ fn typed(code: Code, ty: Type, facts: FactSet) -> Typed {
     }
 }
 
-impl Checker<'_> {
+impl Checker<'_, '_> {
     fn error(
         &mut self,
         code: &'static str,
@@ -489,8 +492,11 @@ impl Checker<'_> {
                     self.error(
                         "type-mismatch",
                         inner.span,
-                        format!("`-` needs a number, but this is {}", t.ty.describe()),
-                        t.ty.describe(),
+                        format!(
+                            "`-` needs a number, but this is {}",
+                            t.ty.describe(self.env.vocabulary)
+                        ),
+                        t.ty.describe(self.env.vocabulary),
                         None,
                     );
                     return None;
@@ -559,8 +565,9 @@ impl Checker<'_> {
     }
 
     fn path(&mut self, path: &str, span: Span) -> Option<Typed> {
-        let Some(fact) = Fact::from_path(path) else {
-            let help = suggest::closest(path, FACTS.iter().map(|f| f.path))
+        let vocabulary = self.env.vocabulary;
+        let Some(fact) = vocabulary.fact(path) else {
+            let help = suggest::closest(path, vocabulary.paths())
                 .map(|s| format!("did you mean `{s}`?"))
                 .or_else(|| Some("`rxlint rules explain --facts` lists every fact".into()));
             self.error(
@@ -572,7 +579,7 @@ impl Checker<'_> {
             );
             return None;
         };
-        let info = fact.info();
+        let info = vocabulary.info(fact);
         if info.scope == Scope::Phase && !self.env.phase {
             self.error(
                 "phase-fact-in-course-rule",
@@ -583,13 +590,7 @@ impl Checker<'_> {
             );
             return None;
         }
-        let unit = info
-            .unit
-            .and_then(|u| Unit::parse(u).ok())
-            .map(|u| match info.ty {
-                Type::Quantity(Dim::BODY_MASS) => u.as_body_mass().unwrap_or(u),
-                _ => u,
-            });
+        let unit = info.display.clone();
         Some(Typed {
             code: Code::Fact(fact),
             ty: info.ty,
@@ -650,8 +651,11 @@ impl Checker<'_> {
         self.error(
             "type-mismatch",
             span,
-            format!("`{op}` needs true/false, but this is {}", t.ty.describe()),
-            t.ty.describe(),
+            format!(
+                "`{op}` needs true/false, but this is {}",
+                t.ty.describe(self.env.vocabulary)
+            ),
+            t.ty.describe(self.env.vocabulary),
             Some("compare the value first, e.g. `phase.daily_dose_per_kg > 1 mg/kg/day`".into()),
         );
         None
@@ -668,23 +672,30 @@ impl Checker<'_> {
         self.expr(expr)
     }
 
-    fn enum_value(&mut self, domain: &'static EnumDomain, name: &str, span: Span) -> Option<Typed> {
-        match domain.index(name) {
+    fn enum_value(&mut self, domain: Fact, name: &str, span: Span) -> Option<Typed> {
+        let info = self.env.vocabulary.info(domain);
+        match info
+            .values
+            .iter()
+            .position(|v| v == name)
+            .and_then(|i| u8::try_from(i).ok())
+        {
             Some(i) => Some(typed(
                 Code::Const(Val::Enum(i)),
                 Type::Enum(domain),
                 FactSet::EMPTY,
             )),
             None => {
-                let help = suggest::closest(name, domain.values.iter().copied()).map_or_else(
-                    || format!("the values are {}", domain.values.join(", ")),
-                    |s| format!("did you mean `{s}`?"),
-                );
+                let help = suggest::closest(name, info.values.iter().map(String::as_str))
+                    .map_or_else(
+                        || format!("the values are {}", info.values.join(", ")),
+                        |s| format!("did you mean `{s}`?"),
+                    );
                 self.error(
                     "unknown-value",
                     span,
-                    format!("`{name}` is not a {} value", domain.name),
-                    format!("expected one of {}", domain.values.join(", ")),
+                    format!("`{name}` is not a {} value", info.domain),
+                    format!("expected one of {}", info.values.join(", ")),
                     Some(help),
                 );
                 None
@@ -735,8 +746,8 @@ impl Checker<'_> {
                 self.error(
                     code,
                     a_span.to(b_span),
-                    format!("cannot {what} {} and {}", x.describe(), y.describe()),
-                    format!("{} vs {}", short(x), short(y)),
+                    format!("cannot {what} {} and {}", x.describe(self.env.vocabulary), y.describe(self.env.vocabulary)),
+                    format!("{} vs {}", short(x, self.env.vocabulary), short(y, self.env.vocabulary)),
                     (code == "unit-mismatch").then(|| "both sides must measure the same thing; convert one side, e.g. divide a dose by `patient.weight` to get mg/kg".into()),
                 );
                 None
@@ -849,10 +860,15 @@ impl Checker<'_> {
                     format!(
                         "`{}` cannot combine {} and {}",
                         op.symbol(),
-                        x.describe(),
-                        y.describe()
+                        x.describe(self.env.vocabulary),
+                        y.describe(self.env.vocabulary)
                     ),
-                    format!("{} {} {}", short(x), op.symbol(), short(y)),
+                    format!(
+                        "{} {} {}",
+                        short(x, self.env.vocabulary),
+                        op.symbol(),
+                        short(y, self.env.vocabulary)
+                    ),
                     None,
                 );
                 None
@@ -903,12 +919,12 @@ fn as_body_mass(t: Typed) -> Typed {
     }
 }
 
-fn short(ty: Type) -> String {
+fn short(ty: Type, vocabulary: &Vocabulary) -> String {
     match ty {
         Type::Quantity(dim) if dim.is_none() => "number".into(),
         Type::Quantity(dim) => dim.canonical_unit(),
         Type::Bool => "true/false".into(),
-        Type::Enum(d) => d.name.into(),
+        Type::Enum(d) => vocabulary.info(d).domain.clone(),
         Type::Date => "date".into(),
     }
 }
@@ -921,7 +937,12 @@ mod tests {
     fn problems(text: &str) -> Vec<(&'static str, String)> {
         let expr = parse_expression(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let mut problems = Vec::new();
-        check_condition(&expr, Env { phase: true }, &mut problems);
+        let vocabulary = crate::vocabulary::Vocabulary::shipped();
+        let env = Env {
+            phase: true,
+            vocabulary: &vocabulary,
+        };
+        check_condition(&expr, env, &mut problems);
         problems
             .into_iter()
             .map(|p| (p.code, text[p.span.range()].to_owned()))
@@ -987,7 +1008,12 @@ mod tests {
     fn course_rules_cannot_read_phase_facts() {
         let expr = parse_expression("phase.dose > 1 mg").unwrap_or_else(|e| panic!("{e:?}"));
         let mut problems = Vec::new();
-        check_condition(&expr, Env { phase: false }, &mut problems);
+        let vocabulary = crate::vocabulary::Vocabulary::shipped();
+        let env = Env {
+            phase: false,
+            vocabulary: &vocabulary,
+        };
+        check_condition(&expr, env, &mut problems);
         assert_eq!(
             problems.first().map(|p| p.code),
             Some("phase-fact-in-course-rule")

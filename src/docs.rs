@@ -3,18 +3,19 @@
 
 use std::fmt::Write as _;
 
-use crate::facts::{FACTS, Scope, Type};
+use crate::facts::{Scope, Type};
 use crate::rules::{Pack, RuleSet};
+use crate::vocabulary::Vocabulary;
 
-/// The facts rules can name, as a Markdown table.
-pub fn facts_table() -> String {
+/// The facts rules can name, as a Markdown table, from the vocabulary.
+pub fn facts_table(vocabulary: &Vocabulary) -> String {
     let mut out = String::from("| fact | type | unit shown | meaning |\n|---|---|---|---|\n");
-    for f in FACTS {
+    for f in vocabulary.facts() {
         let ty = match f.ty {
             Type::Quantity(dim) if dim.is_none() => "number".to_owned(),
             Type::Quantity(dim) => format!("quantity ({})", dim.canonical_unit()),
             Type::Bool => "true/false".to_owned(),
-            Type::Enum(domain) => format!("enum: {}", domain.values.join(", ")),
+            Type::Enum(_) => format!("enum: {}", f.values.join(", ")),
             Type::Date => "date".to_owned(),
         };
         let level = if f.scope == Scope::Phase {
@@ -26,7 +27,7 @@ pub fn facts_table() -> String {
             out,
             "| `{}` | {ty}{level} | {} | {} |",
             f.path,
-            f.unit.unwrap_or(""),
+            f.unit.as_deref().unwrap_or(""),
             f.doc
         );
     }
@@ -45,7 +46,7 @@ pub fn packs_table(set: &RuleSet) -> String {
             pack.name,
             pack.drug,
             pack_profiles(pack),
-            pack_products(pack),
+            pack_products(pack, &set.vocabulary),
             pack_covers(pack),
         );
     }
@@ -64,7 +65,7 @@ pub fn pack_profiles(pack: &Pack) -> String {
 /// A pack's products and what each fixes: `glucophage xr
 /// (regimen.formulation = extended_release)`; for a product pack, what it
 /// extends.
-pub fn pack_products(pack: &Pack) -> String {
+pub fn pack_products(pack: &Pack, vocabulary: &Vocabulary) -> String {
     let mut names: Vec<String> = pack
         .products
         .iter()
@@ -72,7 +73,7 @@ pub fn pack_products(pack: &Pack) -> String {
             let fixes: Vec<String> = p
                 .fixes
                 .iter()
-                .map(|(f, v)| format!("{} = {}", f.info().path, crate::eval::show_fact(*f, *v)))
+                .map(|(f, v)| format!("{} = {}", vocabulary.info(*f).path, vocabulary.show(*f, *v)))
                 .collect();
             if fixes.is_empty() {
                 p.written.clone()
@@ -161,7 +162,7 @@ pub fn rule_pages(set: &RuleSet) -> Vec<(String, String)> {
                 rule.severity.as_str(),
                 rule.title
             );
-            pages.push((file, rule_page(pack, rule, &profiles)));
+            pages.push((file, rule_page(pack, rule, &profiles, &set.vocabulary)));
         }
     }
     pages.push(("index.md".to_owned(), index));
@@ -208,7 +209,12 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn rule_page(pack: &crate::rules::Pack, rule: &crate::rules::Rule, profiles: &str) -> String {
+fn rule_page(
+    pack: &crate::rules::Pack,
+    rule: &crate::rules::Rule,
+    profiles: &str,
+    vocabulary: &Vocabulary,
+) -> String {
     let scope = if rule.scope == Scope::Phase {
         "each phase"
     } else {
@@ -229,7 +235,10 @@ fn rule_page(pack: &crate::rules::Pack, rule: &crate::rules::Rule, profiles: &st
     if let Some(u) = &rule.unless {
         let _ = writeln!(page, "- Unless: `{}`", one_line(&u.text));
     }
-    let facts: Vec<&str> = rule.facts.iter().map(|f| f.info().path).collect();
+    let facts: Vec<&str> = vocabulary
+        .ordered(rule.facts)
+        .map(|f| vocabulary.info(f).path.as_str())
+        .collect();
     let _ = writeln!(
         page,
         "- Reads: {}; when one of these is missing and the answer depends on it, the finding is `unevaluated`, never a pass.\n",
@@ -345,25 +354,16 @@ fn words(expr: &crate::syntax::Expr) -> String {
     }
 }
 
-/// `phase.daily_dose_per_kg` as "the phase's daily dose per kg of body weight".
+/// `phase.daily_dose_per_kg` as "the phase's daily dose per kg".
 fn fact_words(path: &str) -> String {
-    match crate::facts::Fact::from_path(path) {
-        Some(fact) => {
-            let info = fact.info();
-            let owner = match info.path.split('.').next() {
-                Some("phase") => "the phase's",
-                Some("course") => "the course's",
-                Some("regimen") => "the regimen's",
-                _ => "the patient's",
-            };
-            let name = info
-                .path
-                .rsplit('.')
-                .next()
-                .unwrap_or(info.path)
-                .replace('_', " ");
-            format!("{owner} {name}")
-        }
-        None => path.to_owned(),
-    }
+    let (head, rest) = path.split_once('.').unwrap_or(("", path));
+    let owner = match head {
+        "phase" => "the phase's",
+        "course" => "the course's",
+        "regimen" => "the regimen's",
+        "patient" => "the patient's",
+        _ => return path.to_owned(),
+    };
+    let name = rest.rsplit('.').next().unwrap_or(rest).replace('_', " ");
+    format!("{owner} {name}")
 }

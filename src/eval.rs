@@ -19,6 +19,7 @@ use crate::rules::{Citation, Pack, Part, Rule, RuleSet, Severity};
 use crate::suggest;
 use crate::syntax::{Arith, Cmp};
 use crate::units;
+use crate::vocabulary::Vocabulary;
 
 mod program;
 
@@ -37,8 +38,8 @@ pub type Outcome3 = Result<Val, Unknown>;
 pub fn eval(code: &Code, row: &Row) -> Outcome3 {
     match code {
         Code::Const(v) => Ok(*v),
-        Code::Fact(f) => row[*f as usize].ok_or_else(|| missing(*f, row)),
-        Code::Present(f) => Ok(Val::Bool(row[*f as usize].is_some())),
+        Code::Fact(f) => row[f.index()].ok_or_else(|| missing(*f, row)),
+        Code::Present(f) => Ok(Val::Bool(row[f.index()].is_some())),
         Code::Not(a) => match eval(a, row)? {
             Val::Bool(b) => Ok(Val::Bool(!b)),
             _ => Err(ARITH),
@@ -67,7 +68,7 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             fact,
             value,
             if_missing,
-        } => match row[*fact as usize] {
+        } => match row[fact.index()] {
             Some(v) => compare_values(*op, v, *value).map(Val::Bool).ok_or(ARITH),
             None => match if_missing {
                 Some(b) => Ok(Val::Bool(*b)),
@@ -79,7 +80,7 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             fact,
             value,
             if_missing,
-        } => match row[*fact as usize] {
+        } => match row[fact.index()] {
             Some(Val::Num(v)) => Ok(Val::Bool(test(*op, cmp_const(v, value)))),
             Some(_) => Err(ARITH),
             None => match if_missing {
@@ -87,9 +88,9 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
                 None => Err(missing(*fact, row)),
             },
         },
-        Code::FactOr(fact, value) => Ok(row[*fact as usize].unwrap_or(*value)),
+        Code::FactOr(fact, value) => Ok(row[fact.index()].unwrap_or(*value)),
         Code::FactInRange(fact, lo, hi) => {
-            let v = row[*fact as usize].ok_or_else(|| missing(*fact, row))?;
+            let v = row[fact.index()].ok_or_else(|| missing(*fact, row))?;
             let above = compare(v, *lo).ok_or(ARITH)? != Ordering::Less;
             let below = compare(v, *hi).ok_or(ARITH)? != Ordering::Greater;
             Ok(Val::Bool(above && below))
@@ -191,7 +192,7 @@ pub fn truth(code: &Code, row: &Row) -> Option<bool> {
             fact,
             value,
             if_missing,
-        } => match row[*fact as usize] {
+        } => match row[fact.index()] {
             Some(Val::Num(v)) => Some(test(*op, cmp_const(v, value))),
             Some(_) => None,
             None => *if_missing,
@@ -201,7 +202,7 @@ pub fn truth(code: &Code, row: &Row) -> Option<bool> {
             fact,
             value,
             if_missing,
-        } => match row[*fact as usize] {
+        } => match row[fact.index()] {
             Some(v) => compare_values(*op, v, *value),
             None => *if_missing,
         },
@@ -222,8 +223,8 @@ pub fn truth(code: &Code, row: &Row) -> Option<bool> {
             },
         },
         Code::Not(a) => truth(a, row).map(|b| !b),
-        Code::Present(f) => Some(row[*f as usize].is_some()),
-        Code::FactOr(f, Val::Bool(d)) => match row[*f as usize] {
+        Code::Present(f) => Some(row[f.index()].is_some()),
+        Code::FactOr(f, Val::Bool(d)) => match row[f.index()] {
             Some(Val::Bool(b)) => Some(b),
             Some(_) => None,
             None => Some(*d),
@@ -236,18 +237,31 @@ pub fn truth(code: &Code, row: &Row) -> Option<bool> {
     }
 }
 
-/// Why a fact is absent: its own absence, or that of the inputs it derives from.
-fn missing(fact: Fact, row: &Row) -> Unknown {
-    let roots = fact
-        .inputs()
-        .iter()
-        .filter(|f| row[**f as usize].is_none())
-        .fold(FactSet::EMPTY, |set, f| set.union(FactSet::one(*f)));
-    if roots.is_empty() {
-        FactSet::one(fact)
-    } else {
-        roots
+/// Why a fact is absent: the fact itself ([`Engine`] names the recorded
+/// inputs of a derived one, which the vocabulary knows).
+fn missing(fact: Fact, _row: &Row) -> Unknown {
+    FactSet::one(fact)
+}
+
+/// The facts a person must give for `missing` to be known: for a derived
+/// fact, its missing inputs (`patient.weight`, not the derived
+/// `phase.daily_dose_per_kg`); the arithmetic flag is kept.
+fn roots(missing: Unknown, row: &Row, vocabulary: &Vocabulary) -> Unknown {
+    let mut out = FactSet(missing.0 & ARITH.0);
+    for fact in missing.iter().filter(|f| f.index() < vocabulary.len()) {
+        let inputs = vocabulary
+            .info(fact)
+            .inputs
+            .iter()
+            .filter(|f| row.get(f.index()).is_some_and(Option::is_none))
+            .fold(FactSet::EMPTY, |set, f| set.union(FactSet::one(*f)));
+        out = out.union(if inputs.is_empty() {
+            FactSet::one(fact)
+        } else {
+            inputs
+        });
     }
+    out
 }
 
 fn both(a: Outcome3, b: Outcome3) -> Result<(Val, Val), Unknown> {
@@ -330,6 +344,8 @@ pub struct Finding<'r> {
     pub phase: Option<usize>,
     /// For unevaluated findings: the facts that were missing.
     pub missing: FactSet,
+    /// The facts there are, to show values and name what is missing.
+    pub vocabulary: &'r Vocabulary,
 }
 
 impl Finding<'_> {
@@ -341,7 +357,7 @@ impl Finding<'_> {
     /// The finding's message, with computed values.
     pub fn message(&self, regimen: &Regimen) -> String {
         if self.kind == Kind::Unevaluated {
-            return unevaluated_message(self.rule, self.missing);
+            return unevaluated_message(self.rule, self.missing, self.vocabulary);
         }
         let row = regimen.rows.get(self.row()).or(regimen.rows.first());
         let mut out = String::with_capacity(128);
@@ -349,7 +365,9 @@ impl Finding<'_> {
             match part {
                 Part::Text(t) => out.push_str(t),
                 Part::Value(typed) => match row.map(|r| eval(&typed.code, r)) {
-                    Some(Ok(v)) => show_into(v, typed.ty, typed.unit.as_ref(), &mut out),
+                    Some(Ok(v)) => {
+                        show_into(v, typed.ty, typed.unit.as_ref(), self.vocabulary, &mut out)
+                    }
                     _ => out.push_str("unknown"),
                 },
             }
@@ -358,31 +376,34 @@ impl Finding<'_> {
     }
 
     /// The present facts the rule read, shown with their units, by fact name.
-    pub fn values(&self, regimen: &Regimen) -> Vec<(&'static str, String)> {
+    pub fn values(&self, regimen: &Regimen) -> Vec<(&str, String)> {
         let Some(row) = regimen.rows.get(self.row()) else {
             return Vec::new();
         };
-        self.rule
-            .facts
-            .iter()
+        let vocabulary = self.vocabulary;
+        vocabulary
+            .ordered(self.rule.facts)
             .filter_map(|f| {
-                let v = row[f as usize]?;
-                let info = f.info();
-                let name = info.path.rsplit('.').next().unwrap_or(info.path);
-                Some((name, show_fact(f, v)))
+                let v = row.get(f.index()).copied().flatten()?;
+                let path = vocabulary.info(f).path.as_str();
+                let name = path.rsplit('.').next().unwrap_or(path);
+                Some((name, vocabulary.show(f, v)))
             })
             .collect()
     }
 }
 
-fn unevaluated_message(rule: &Rule, missing: FactSet) -> String {
+fn unevaluated_message(rule: &Rule, missing: FactSet, vocabulary: &Vocabulary) -> String {
     if missing.0 & ARITH.0 != 0 {
         return format!(
             "cannot check {}: a value is out of range",
             rule.title.to_lowercase()
         );
     }
-    let names: Vec<&str> = missing.iter().map(|f| f.info().path).collect();
+    let names: Vec<&str> = vocabulary
+        .ordered(missing)
+        .map(|f| vocabulary.info(f).path.as_str())
+        .collect();
     let verb = if names.len() == 1 { "is" } else { "are" };
     format!(
         "not evaluated: {} {verb} missing, so \"{}\" cannot be checked",
@@ -391,45 +412,21 @@ fn unevaluated_message(rule: &Rule, missing: FactSet) -> String {
     )
 }
 
-/// Shows a fact's value in its display unit.
-pub fn show_fact(fact: Fact, v: Val) -> String {
-    // Each fact's display unit, parsed once.
-    static UNITS: std::sync::OnceLock<Vec<Option<units::Unit>>> = std::sync::OnceLock::new();
-    let all = UNITS.get_or_init(|| {
-        crate::facts::FACTS
-            .iter()
-            .map(|info| {
-                info.unit
-                    .and_then(|u| units::Unit::parse(u).ok())
-                    .map(|u| match info.ty {
-                        Type::Quantity(units::Dim::BODY_MASS) => u.as_body_mass().unwrap_or(u),
-                        _ => u,
-                    })
-            })
-            .collect()
-    });
-    show(
-        v,
-        fact.info().ty,
-        all.get(fact as usize).and_then(Option::as_ref),
-    )
-}
-
-fn show(v: Val, ty: Type, unit: Option<&units::Unit>) -> String {
-    let mut out = String::with_capacity(24);
-    show_into(v, ty, unit, &mut out);
-    out
-}
-
 /// Appends a value, in `unit` when it has one, to `out`.
-fn show_into(v: Val, ty: Type, unit: Option<&units::Unit>, out: &mut String) {
+fn show_into(
+    v: Val,
+    ty: Type,
+    unit: Option<&units::Unit>,
+    vocabulary: &Vocabulary,
+    out: &mut String,
+) {
     match (v, ty) {
         (Val::Num(n), _) => match unit {
             Some(u) => units::write_in(n, u, out),
             None => units::write_number(n, out),
         },
         (Val::Bool(b), _) => out.push_str(if b { "true" } else { "false" }),
-        (Val::Enum(i), Type::Enum(domain)) => out.push_str(domain.name_of(i)),
+        (Val::Enum(i), Type::Enum(fact)) => out.push_str(vocabulary.info(fact).value_name(i)),
         (Val::Enum(i), _) => out.push_str(&i.to_string()),
         (Val::Date(d), _) => out.push_str(&d.to_string()),
     }
@@ -481,6 +478,7 @@ pub struct Engine<'r> {
     profile: String,
     strict: bool,
     drugs: Vec<DrugRules<'r>>,
+    vocabulary: &'r Vocabulary,
 }
 
 #[derive(Debug)]
@@ -705,7 +703,13 @@ impl<'r> Engine<'r> {
             profile: profile.to_owned(),
             strict,
             drugs: drugs.into_iter().map(|(d, _, _)| d).collect(),
+            vocabulary: &set.vocabulary,
         })
+    }
+
+    /// The vocabulary the rules and the readers share.
+    pub fn vocabulary(&self) -> &'r Vocabulary {
+        self.vocabulary
     }
 
     /// The profile.
@@ -803,7 +807,8 @@ impl<'r> Engine<'r> {
         for &(fact, value) in v.fixes {
             match regimen.get(0, fact) {
                 Some(given) if given != value => {
-                    let path = fact.info().path;
+                    let vocabulary = self.vocabulary;
+                    let path = vocabulary.info(fact).path.as_str();
                     let product = [regimen.product.as_ref(), regimen.drug.as_ref()]
                         .into_iter()
                         .flatten()
@@ -815,10 +820,13 @@ impl<'r> Engine<'r> {
                         message: format!(
                             "{product} is {} {}, but the regimen says {}",
                             path.rsplit('.').next().unwrap_or(path).replace('_', " "),
-                            show_fact(fact, value),
-                            show_fact(fact, given)
+                            vocabulary.show(fact, value),
+                            vocabulary.show(fact, given)
                         ),
-                        span: regimen.spans.first().and_then(|s| s[fact as usize]),
+                        span: regimen
+                            .spans
+                            .first()
+                            .and_then(|s| s.get(fact.index()).copied().flatten()),
                         label: "contradicts the product".into(),
                         help: Some(format!(
                             "remove `{}` or name the product the regimen is for",
@@ -827,8 +835,10 @@ impl<'r> Engine<'r> {
                     });
                 }
                 _ => {
-                    for row in &mut regimen.rows {
-                        row[fact as usize] = Some(value);
+                    for row in regimen.rows.iter_mut() {
+                        if let Some(cell) = row.get_mut(fact.index()) {
+                            *cell = Some(value);
+                        }
                     }
                 }
             }
@@ -989,6 +999,7 @@ impl<'r> Engine<'r> {
                 severity: rule.severity,
                 phase,
                 missing: FactSet::EMPTY,
+                vocabulary: self.vocabulary,
             }),
             _ => Some(self.unevaluated(compiled, row, phase)),
         }
@@ -1023,7 +1034,8 @@ impl<'r> Engine<'r> {
             kind: Kind::Unevaluated,
             severity,
             phase,
-            missing,
+            missing: roots(missing, row, self.vocabulary),
+            vocabulary: self.vocabulary,
         }
     }
 }

@@ -1,86 +1,16 @@
-//! The regimen model as rules see it: every fact a rule can name, its type,
-//! and its display unit.
+//! The regimen model as rules see it: facts, their types and values.
 //!
 //! Rule expressions name facts by path (`phase.daily_dose_per_kg`); the
 //! checker resolves each path once, at load time, to a [`Fact`], which the
-//! evaluator reads by index. This table is the one place that lists them.
+//! evaluator reads by index. The [`Vocabulary`] (`rules/vocabulary.yaml`)
+//! declares every fact; this module holds the engine's own facts, at fixed
+//! indices, which the vocabulary must declare with the types listed here.
 
 use rust_decimal::Decimal;
 
 use crate::date::Date;
 use crate::units::Dim;
-
-/// A set of named values a fact can take (`patient.sex`: female, male, ...).
-#[derive(Debug, PartialEq, Eq)]
-pub struct EnumDomain {
-    /// The domain's name, for messages.
-    pub name: &'static str,
-    /// The values, in order; a value is stored as its index.
-    pub values: &'static [&'static str],
-}
-
-impl EnumDomain {
-    /// The index of `value`, if it belongs to the domain.
-    pub fn index(&self, value: &str) -> Option<u8> {
-        self.values
-            .iter()
-            .position(|v| *v == value)
-            .and_then(|i| u8::try_from(i).ok())
-    }
-
-    /// The name of the value at `index`.
-    pub fn name_of(&self, index: u8) -> &'static str {
-        self.values.get(usize::from(index)).copied().unwrap_or("?")
-    }
-}
-
-/// `patient.sex`.
-pub static SEX: EnumDomain = EnumDomain {
-    name: "sex",
-    values: &["female", "male", "other", "unknown"],
-};
-/// `patient.pregnancy_test`.
-pub static PREGNANCY_TEST: EnumDomain = EnumDomain {
-    name: "pregnancy test",
-    values: &["negative", "positive", "not_done"],
-};
-/// `patient.renal_impairment`.
-pub static RENAL: EnumDomain = EnumDomain {
-    name: "renal impairment",
-    values: &["none", "mild", "moderate", "severe"],
-};
-/// `regimen.formulation`.
-pub static FORMULATION: EnumDomain = EnumDomain {
-    name: "formulation",
-    values: &["immediate_release", "extended_release"],
-};
-/// `regimen.route`.
-pub static ROUTE: EnumDomain = EnumDomain {
-    name: "route",
-    values: &[
-        "oral",
-        "subcutaneous",
-        "intramuscular",
-        "intravenous",
-        "topical",
-    ],
-};
-/// `regimen.indication`.
-pub static INDICATION: EnumDomain = EnumDomain {
-    name: "indication",
-    values: &[
-        "acne",
-        "rheumatoid_arthritis",
-        "psoriasis",
-        "type_2_diabetes",
-        "other",
-    ],
-};
-/// `patient.severity`.
-pub static SEVERITY: EnumDomain = EnumDomain {
-    name: "disease severity",
-    values: &["mild", "moderate", "severe", "very_severe"],
-};
+use crate::vocabulary::Vocabulary;
 
 /// The type of a fact or of an expression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,19 +19,22 @@ pub enum Type {
     Quantity(Dim),
     /// true or false.
     Bool,
-    /// One value of a domain.
-    Enum(&'static EnumDomain),
+    /// One value of the enum fact's domain (the fact names the domain).
+    Enum(Fact),
     /// A calendar date.
     Date,
 }
 
 impl Type {
     /// Plain words for messages.
-    pub fn describe(self) -> String {
+    pub fn describe(self, vocabulary: &Vocabulary) -> String {
         match self {
             Type::Quantity(dim) => dim.describe(),
             Type::Bool => "true/false".into(),
-            Type::Enum(domain) => format!("a {} ({})", domain.name, domain.values.join(" | ")),
+            Type::Enum(fact) => {
+                let info = vocabulary.info(fact);
+                format!("a {} ({})", info.domain, info.values.join(" | "))
+            }
             Type::Date => "a date".into(),
         }
     }
@@ -131,120 +64,119 @@ pub enum Val {
     Date(Date),
 }
 
-macro_rules! facts {
-    ($( $variant:ident = $path:literal, $scope:ident, $ty:expr, $unit:expr, $doc:literal; )*) => {
-        /// A fact a rule can name. The discriminant indexes [`FACTS`].
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        #[repr(u8)]
-        pub enum Fact { $( #[doc = $doc] $variant, )* }
+/// A fact a rule can name: an index into the [`Vocabulary`]. The facts the
+/// engine computes with have fixed indices ([`ENGINE_FACTS`]); the
+/// vocabulary declares every fact, these included, and any others after
+/// them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Fact(u8);
 
-        /// Every fact, in [`Fact`] order.
-        pub static FACTS: &[FactInfo] = &[
-            $( FactInfo { fact: Fact::$variant, path: $path, scope: Scope::$scope, ty: $ty, unit: $unit, doc: $doc }, )*
-        ];
+/// The type the engine computes with for one of its facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineType {
+    /// A quantity of this dimension.
+    Quantity(Dim),
+    /// An enum with at least these values.
+    Enum(&'static [&'static str]),
+    /// true or false.
+    Bool,
+    /// A calendar date.
+    Date,
+}
+
+impl EngineType {
+    /// Plain words for the vocabulary's diagnostics.
+    pub fn describe(self) -> String {
+        match self {
+            EngineType::Quantity(dim) => dim.describe(),
+            EngineType::Enum(values) => format!("an enum with the values {}", values.join(", ")),
+            EngineType::Bool => "true/false".into(),
+            EngineType::Date => "a date".into(),
+        }
+    }
+}
+
+macro_rules! engine_facts {
+    ($( $name:ident = $path:literal: $ty:expr; )*) => {
+        /// The facts the engine computes with, in index order: the inputs
+        /// and results of the derivations (`regimen/field/derive.rs`), and
+        /// the facts the FHIR reader maps from FHIR's own structure.
+        pub const ENGINE_FACTS: &[(&str, EngineType)] = &[ $( ($path, $ty), )* ];
+
+        /// Counts the indices.
+        #[expect(
+            non_camel_case_types,
+            clippy::upper_case_acronyms,
+            reason = "named as the constants they number"
+        )]
+        enum Index { $( $name, )* }
+
+        impl Fact {
+            $(
+                #[doc = concat!("`", $path, "`.")]
+                pub const $name: Fact = Fact(Index::$name as u8);
+            )*
+        }
     };
 }
 
-/// What the checker and the reporters know about a fact.
-#[derive(Debug)]
-pub struct FactInfo {
-    /// The fact.
-    pub fact: Fact,
-    /// Its path in rule expressions.
-    pub path: &'static str,
-    /// Course or phase.
-    pub scope: Scope,
-    /// Its type.
-    pub ty: Type,
-    /// The unit values are shown in, for quantities.
-    pub unit: Option<&'static str>,
-    /// What it means, for `rules explain` and the README.
-    pub doc: &'static str,
+const fn q(dim: Dim) -> EngineType {
+    EngineType::Quantity(dim)
 }
 
-#[expect(
-    non_snake_case,
-    reason = "reads as a type constructor in the table below"
-)]
-const fn Q(dim: Dim) -> Type {
-    Type::Quantity(dim)
+engine_facts! {
+    WEIGHT = "patient.weight": q(Dim::BODY_MASS);
+    AGE = "patient.age": q(Dim::TIME);
+    SEX = "patient.sex": EngineType::Enum(&["female", "male", "other", "unknown"]);
+    EGFR = "patient.egfr": q(Dim::FLOW);
+    RENAL_IMPAIRMENT = "patient.renal_impairment": EngineType::Enum(&["none", "mild", "moderate", "severe"]);
+    INDICATION = "regimen.indication": EngineType::Enum(&[]);
+    START = "course.start": EngineType::Date;
+    PREVIOUS_COURSE_END = "course.previous_course_end": EngineType::Date;
+    TOTAL_DURATION = "course.total_duration": q(Dim::TIME);
+    CUMULATIVE_DOSE = "course.cumulative_dose": q(Dim::MASS);
+    CUMULATIVE_DOSE_PER_KG = "course.cumulative_dose_per_kg": q(Dim::DOSE_PER_KG);
+    START_DAILY_DOSE = "course.start_daily_dose": q(Dim::DOSE_RATE);
+    MAX_DAILY_DOSE = "course.max_daily_dose": q(Dim::DOSE_RATE);
+    MAX_DAILY_DOSE_PER_KG = "course.max_daily_dose_per_kg": q(Dim::DOSE_RATE_PER_KG);
+    GAP_SINCE_PREVIOUS_COURSE = "course.gap_since_previous_course": q(Dim::TIME);
+    PHASE_COUNT = "course.phase_count": q(Dim::NONE);
+    PHASE_INDEX = "phase.index": q(Dim::NONE);
+    DOSE = "phase.dose": q(Dim::MASS);
+    DAILY_DOSE = "phase.daily_dose": q(Dim::DOSE_RATE);
+    DAILY_DOSE_PER_KG = "phase.daily_dose_per_kg": q(Dim::DOSE_RATE_PER_KG);
+    TIMES_PER_DAY = "phase.times_per_day": q(Dim::NONE);
+    PERIOD = "phase.period": q(Dim::TIME);
+    INTERVAL = "phase.interval": q(Dim::TIME);
+    WEEKLY_DOSE = "phase.weekly_dose": q(Dim::DOSE_RATE);
+    DURATION = "phase.duration": q(Dim::TIME);
+    WITH_FOOD = "phase.with_food": EngineType::Bool;
 }
-
-facts! {
-    Weight = "patient.weight", Course, Q(Dim::BODY_MASS), Some("kg"), "body weight";
-    Age = "patient.age", Course, Q(Dim::TIME), Some("years"), "age at the start of the course";
-    Sex = "patient.sex", Course, Type::Enum(&SEX), None, "female | male | other | unknown";
-    Pregnant = "patient.pregnant", Course, Type::Bool, None, "recorded pregnancy";
-    ChildbearingPotential = "patient.childbearing_potential", Course, Type::Bool, None, "able to become pregnant";
-    PregnancyTest = "patient.pregnancy_test", Course, Type::Enum(&PREGNANCY_TEST), None, "negative | positive | not_done";
-    Contraception = "patient.contraception", Course, Type::Bool, None, "documented effective contraception";
-    Egfr = "patient.egfr", Course, Q(Dim::FLOW), Some("mL/min/1.73m2"), "estimated glomerular filtration rate";
-    RenalImpairment = "patient.renal_impairment", Course, Type::Enum(&RENAL), None, "none | mild | moderate | severe; derived from eGFR when not given (>= 90 none, 60-89 mild, 30-59 moderate, < 30 severe)";
-    Severity = "patient.severity", Course, Type::Enum(&SEVERITY), None, "mild | moderate | severe | very_severe";
-    Scarring = "patient.scarring", Course, Type::Bool, None, "disease with scarring";
-    Truncal = "patient.truncal", Course, Type::Bool, None, "disease primarily on the trunk";
-    Formulation = "regimen.formulation", Course, Type::Enum(&FORMULATION), None, "immediate_release | extended_release";
-    Route = "regimen.route", Course, Type::Enum(&ROUTE), None, "oral | subcutaneous | intramuscular | intravenous | topical";
-    Indication = "regimen.indication", Course, Type::Enum(&INDICATION), None, "acne | rheumatoid_arthritis | psoriasis | type_2_diabetes | other";
-    Initiation = "course.initiation", Course, Type::Bool, None, "the course starts the drug (true) or continues it (false)";
-    Start = "course.start", Course, Type::Date, None, "first day of the course";
-    PreviousCourseEnd = "course.previous_course_end", Course, Type::Date, None, "last day of the previous course";
-    TotalDuration = "course.total_duration", Course, Q(Dim::TIME), Some("weeks"), "sum of the phase durations";
-    CumulativeDose = "course.cumulative_dose", Course, Q(Dim::MASS), Some("mg"), "total drug over the course";
-    CumulativeDosePerKg = "course.cumulative_dose_per_kg", Course, Q(Dim::DOSE_PER_KG), Some("mg/kg"), "total drug over the course per kg of body weight";
-    StartDailyDose = "course.start_daily_dose", Course, Q(Dim::DOSE_RATE), Some("mg/day"), "daily dose of the first phase";
-    MaxDailyDose = "course.max_daily_dose", Course, Q(Dim::DOSE_RATE), Some("mg/day"), "highest daily dose of any phase";
-    MaxDailyDosePerKg = "course.max_daily_dose_per_kg", Course, Q(Dim::DOSE_RATE_PER_KG), Some("mg/kg/day"), "highest daily dose per kg of any phase";
-    GapSincePreviousCourse = "course.gap_since_previous_course", Course, Q(Dim::TIME), Some("days"), "start minus previous_course_end";
-    PhaseCount = "course.phase_count", Course, Q(Dim::NONE), None, "number of phases";
-    PhaseIndex = "phase.index", Phase, Q(Dim::NONE), None, "1-based position of the phase";
-    Dose = "phase.dose", Phase, Q(Dim::MASS), Some("mg"), "dose per administration (daily dose / times per day when only the daily dose is given)";
-    DailyDose = "phase.daily_dose", Phase, Q(Dim::DOSE_RATE), Some("mg/day"), "total dose per day";
-    DailyDosePerKg = "phase.daily_dose_per_kg", Phase, Q(Dim::DOSE_RATE_PER_KG), Some("mg/kg/day"), "daily dose per kg of body weight";
-    TimesPerDay = "phase.times_per_day", Phase, Q(Dim::NONE), None, "administrations per day (1/7 for once weekly)";
-    Period = "phase.period", Phase, Q(Dim::TIME), Some("days"), "the schedule's period: 1 day for N/day, 7 days for N/week";
-    Interval = "phase.interval", Phase, Q(Dim::TIME), Some("hours"), "average time between administrations: 24 hours / N for N/day, 7 days / N for N/week (below 2 days, doses fall on consecutive days however the schedule is written)";
-    WeeklyDose = "phase.weekly_dose", Phase, Q(Dim::DOSE_RATE), Some("mg/wk"), "total dose per week (the daily dose, shown per week)";
-    Duration = "phase.duration", Phase, Q(Dim::TIME), Some("weeks"), "length of the phase";
-    WithFood = "phase.with_food", Phase, Type::Bool, None, "taken with food";
-}
-
-/// Number of facts.
-pub const FACT_COUNT: usize = FACTS.len();
 
 impl Fact {
-    /// The catalogue entry.
-    pub fn info(self) -> &'static FactInfo {
-        &FACTS[self as usize]
+    /// Most facts a vocabulary may declare (a [`FactSet`] is a bit mask,
+    /// one bit kept for arithmetic failures).
+    pub const MAX: usize = 127;
+
+    /// The fact at `index` of the vocabulary.
+    pub(crate) fn from_index(index: usize) -> Fact {
+        Fact(u8::try_from(index).unwrap_or(u8::MAX))
     }
 
-    /// The fact at `path`.
-    pub fn from_path(path: &str) -> Option<Fact> {
-        FACTS.iter().find(|f| f.path == path).map(|f| f.fact)
-    }
-
-    /// The input facts a derived fact is computed from, so that an
-    /// unevaluated finding names what the user must add (`patient.weight`),
-    /// not an intermediate (`phase.daily_dose_per_kg`).
-    pub fn inputs(self) -> &'static [Fact] {
-        match self {
-            Fact::DailyDosePerKg | Fact::CumulativeDosePerKg | Fact::MaxDailyDosePerKg => {
-                &[Fact::Weight]
-            }
-            Fact::GapSincePreviousCourse => &[Fact::Start, Fact::PreviousCourseEnd],
-            _ => &[],
-        }
+    /// Its index in the vocabulary and in a regimen's rows.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
     }
 
     /// This fact's bit in a [`FactSet`].
-    pub fn bit(self) -> u64 {
-        1 << (self as u8)
+    pub fn bit(self) -> u128 {
+        1 << self.0
     }
 }
 
-/// A set of facts as a bit mask (there are fewer than 64).
+/// A set of facts as a bit mask.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct FactSet(pub u64);
+pub struct FactSet(pub u128);
 
 impl FactSet {
     /// The empty set.
@@ -265,13 +197,16 @@ impl FactSet {
         FactSet(self.0 | other.0)
     }
 
-    /// The facts, in catalogue order.
+    /// Whether `fact` is in the set.
+    pub fn contains(self, fact: Fact) -> bool {
+        self.0 & fact.bit() != 0
+    }
+
+    /// The facts, in index order (see [`Vocabulary::ordered`] for the order
+    /// people read them in).
     pub fn iter(self) -> impl Iterator<Item = Fact> {
-        FACTS
-            .iter()
-            .map(|f| f.fact)
-            .filter(move |f| self.0 & f.bit() != 0)
+        (0..=Fact::MAX)
+            .map(Fact::from_index)
+            .filter(move |f| self.contains(*f))
     }
 }
-
-const _: () = assert!(FACT_COUNT <= 64, "FactSet is a u64");

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use crate::vocabulary::Vocabulary;
+
 use crate::diagnostic::Diagnostic;
 use crate::regimen::csv::Header;
 use crate::regimen::{Builder, InputProblem, Regimen};
@@ -83,13 +85,14 @@ pub struct Input {
 
 /// An invalid regimen standing for an input that could not be read.
 pub fn unreadable(
+    vocabulary: &Vocabulary,
     source: &Arc<SourceFile>,
     input: String,
     code: &'static str,
     message: String,
     span: Option<Span>,
 ) -> Regimen {
-    let mut b = Builder::new(Span::new(0, source.text().len()));
+    let mut b = Builder::new(Span::new(0, source.text().len()), vocabulary);
     b.problem(InputProblem {
         code,
         field: String::new(),
@@ -159,7 +162,7 @@ pub fn unopenable(path: &std::path::Path, name: &str, error: &std::io::Error) ->
 /// a directory that cannot be opened or is an empty CSV, and any file
 /// whose first bytes are not text, become one invalid record each, and
 /// the run goes on.
-pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
+pub fn prepare(inputs: &[Input], vocabulary: &Vocabulary) -> Result<Vec<Prepared>, Trouble> {
     let mut prepared = Vec::with_capacity(inputs.len());
     let mut problems = Vec::new();
     for input in inputs {
@@ -223,7 +226,7 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
         match reader.read_record(&mut record) {
             Ok(true) => {
                 let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-                match Header::check(&name, &cells) {
+                match Header::check(&name, &cells, vocabulary) {
                     Ok(h) => prepared.push(Prepared::Read(Some(Arc::new(h)))),
                     Err(mut d) => {
                         problems.append(&mut d);

@@ -28,3 +28,4 @@ pub mod syntax;
 pub mod text;
 pub mod tree;
 pub mod units;
+pub mod vocabulary;

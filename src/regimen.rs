@@ -15,16 +15,102 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::facts::{FACT_COUNT, Fact, Val};
+use crate::facts::{Fact, Val};
 use crate::source::{SourceFile, Span, Spanned};
+use crate::vocabulary::Vocabulary;
 
-/// The facts of a regimen as the evaluator reads them: one row for the
-/// course, and one per phase (which repeats the course facts, so a phase
-/// rule reads everything from one row).
-pub type Row = [Option<Val>; FACT_COUNT];
+/// The facts of a regimen as the evaluator reads them, one value per fact
+/// of the vocabulary: one row for the course, and one per phase (which
+/// repeats the course facts, so a phase rule reads everything from one row).
+pub type Row = [Option<Val>];
 
 /// Where each fact of a row was written.
-pub type SpanRow = [Option<Span>; FACT_COUNT];
+pub type SpanRow = [Option<Span>];
+
+/// Rows of one width (the vocabulary's), in one allocation: a regimen's
+/// course row, then its phase rows.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table<T> {
+    width: usize,
+    cells: Vec<T>,
+}
+
+impl<T: Clone + Default> Table<T> {
+    /// An empty table of rows `width` wide, with room for `rows` rows.
+    pub fn with_capacity(width: usize, rows: usize) -> Self {
+        Table {
+            width,
+            cells: Vec::with_capacity(width * rows),
+        }
+    }
+
+    /// Appends a row of empty cells; returns its index.
+    pub fn push_empty(&mut self) -> usize {
+        let at = self.len();
+        self.cells
+            .resize(self.cells.len() + self.width, T::default());
+        at
+    }
+
+    /// Appends a copy of `row`.
+    pub fn push(&mut self, row: &[T]) {
+        self.cells.extend_from_slice(row);
+    }
+}
+
+impl<T> Table<T> {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.cells.len().checked_div(self.width).unwrap_or(0)
+    }
+
+    /// True when there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.cells.is_empty()
+    }
+
+    /// Row `i`.
+    pub fn get(&self, i: usize) -> Option<&[T]> {
+        self.cells.get(i * self.width..(i + 1) * self.width)
+    }
+
+    /// Row `i`, to change.
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut [T]> {
+        self.cells.get_mut(i * self.width..(i + 1) * self.width)
+    }
+
+    /// The first row.
+    pub fn first(&self) -> Option<&[T]> {
+        self.get(0)
+    }
+
+    /// The rows, in order.
+    pub fn iter(&self) -> std::slice::ChunksExact<'_, T> {
+        self.cells.chunks_exact(self.width.max(1))
+    }
+
+    /// The rows, in order, to change.
+    pub fn iter_mut(&mut self) -> std::slice::ChunksExactMut<'_, T> {
+        self.cells.chunks_exact_mut(self.width.max(1))
+    }
+
+    /// The first row and the others, to change.
+    pub fn split_first_mut(&mut self) -> Option<(&mut [T], std::slice::ChunksExactMut<'_, T>)> {
+        if self.cells.len() < self.width || self.width == 0 {
+            return None;
+        }
+        let (first, rest) = self.cells.split_at_mut(self.width);
+        Some((first, rest.chunks_exact_mut(self.width)))
+    }
+}
+
+impl<T> std::ops::Index<usize> for Table<T> {
+    type Output = [T];
+
+    fn index(&self, i: usize) -> &[T] {
+        &self.cells[i * self.width..(i + 1) * self.width]
+    }
+}
 
 /// Most phases a regimen may have; more is refused as a malformed record.
 pub const MAX_PHASES: usize = 1000;
@@ -48,9 +134,9 @@ pub struct Regimen {
     /// The text its spans point into, when there is one.
     pub source: Option<Arc<SourceFile>>,
     /// Course facts (`rows[0]`) and one row per phase.
-    pub rows: Vec<Row>,
+    pub rows: Table<Option<Val>>,
     /// Spans of the facts in `rows`, same shape.
-    pub spans: Vec<SpanRow>,
+    pub spans: Table<Option<Span>>,
     /// Places to point at when a fact is missing.
     pub anchors: Anchors,
     /// Input problems; when non-empty the regimen is `invalid` and no rule runs.
@@ -83,15 +169,21 @@ impl Regimen {
 
     /// A fact's value in a row (0 for the course, 1.. for phases).
     pub fn get(&self, row: usize, fact: Fact) -> Option<Val> {
-        self.rows.get(row).and_then(|r| r[fact as usize])
+        self.rows
+            .get(row)
+            .and_then(|r| r.get(fact.index()).copied().flatten())
     }
 
     /// Where a fact was written in a row, or where it would have been.
-    pub fn span_of(&self, row: usize, fact: Fact) -> Option<Span> {
-        if let Some(span) = self.spans.get(row).and_then(|r| r[fact as usize]) {
+    pub fn span_of(&self, row: usize, fact: Fact, vocabulary: &Vocabulary) -> Option<Span> {
+        if let Some(span) = self
+            .spans
+            .get(row)
+            .and_then(|r| r.get(fact.index()).copied().flatten())
+        {
             return Some(span);
         }
-        let info = fact.info();
+        let info = vocabulary.info(fact);
         if info.path.starts_with("patient.") {
             return self.anchors.patient.or(Some(self.anchors.document));
         }
@@ -157,147 +249,30 @@ pub struct GivenAt {
     pub span: Option<Span>,
 }
 
-/// Collects a regimen's given fields from any reader, then validates them.
-#[derive(Debug, Default)]
-pub struct Builder {
+/// Collects a regimen's given fields from any reader, then validates them
+/// against the vocabulary.
+#[derive(Debug)]
+pub struct Builder<'v> {
+    vocabulary: &'v Vocabulary,
     id: Option<GivenAt>,
     drug: Option<GivenAt>,
     product: Option<GivenAt>,
-    fields: Vec<(Field, GivenAt)>,
-    phases: Vec<PhaseRaw>,
+    fields: Vec<(Fact, GivenAt)>,
+    phases: Vec<Vec<(Fact, GivenAt)>>,
     anchors: Anchors,
     problems: Vec<InputProblem>,
 }
 
-#[derive(Debug, Default)]
-struct PhaseRaw {
-    fields: Vec<(PhaseField, GivenAt)>,
-}
+pub use crate::vocabulary::Block;
 
-/// A patient or course field of the regimen format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Field {
-    /// `regimen.formulation` (top-level `formulation`).
-    Formulation,
-    /// `regimen.route` (top-level `route`).
-    Route,
-    /// `regimen.indication` (top-level `indication`).
-    Indication,
-    /// `course.initiation`.
-    Initiation,
-    /// `patient.weight`.
-    Weight,
-    /// `patient.age`.
-    Age,
-    /// `patient.sex`.
-    Sex,
-    /// `patient.pregnant`.
-    Pregnant,
-    /// `patient.childbearing_potential`.
-    ChildbearingPotential,
-    /// `patient.pregnancy_test`.
-    PregnancyTest,
-    /// `patient.contraception`.
-    Contraception,
-    /// `patient.egfr`.
-    Egfr,
-    /// `patient.renal_impairment`.
-    RenalImpairment,
-    /// `patient.severity`.
-    Severity,
-    /// `patient.scarring`.
-    Scarring,
-    /// `patient.truncal`.
-    Truncal,
-    /// `course.start`.
-    Start,
-    /// `course.previous_course_end`.
-    PreviousCourseEnd,
-}
-
-/// Patient fields by name, as written in documents.
-pub const PATIENT_FIELDS: &[(&str, Field)] = &[
-    ("weight", Field::Weight),
-    ("age", Field::Age),
-    ("sex", Field::Sex),
-    ("pregnant", Field::Pregnant),
-    ("childbearing_potential", Field::ChildbearingPotential),
-    ("pregnancy_test", Field::PregnancyTest),
-    ("contraception", Field::Contraception),
-    ("egfr", Field::Egfr),
-    ("renal_impairment", Field::RenalImpairment),
-    ("severity", Field::Severity),
-    ("scarring", Field::Scarring),
-    ("truncal", Field::Truncal),
-];
-
-/// Course fields by name (besides `phases`).
-pub const COURSE_FIELDS: &[(&str, Field)] = &[
-    ("start", Field::Start),
-    ("previous_course_end", Field::PreviousCourseEnd),
-    ("initiation", Field::Initiation),
-];
-
-/// Regimen-level fields besides `id`, `drug`, `product`, `patient`, `course`.
-pub const REGIMEN_FIELDS: &[(&str, Field)] = &[
-    ("formulation", Field::Formulation),
-    ("route", Field::Route),
-    ("indication", Field::Indication),
-];
-
-/// A field of one phase.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PhaseField {
-    /// `dose`: per administration.
-    Dose,
-    /// `daily_dose`: total per day.
-    DailyDose,
-    /// `frequency`.
-    Frequency,
-    /// `duration`.
-    Duration,
-    /// `with_food`.
-    WithFood,
-}
-
-/// Phase fields by name.
-pub const PHASE_FIELDS: &[(&str, PhaseField)] = &[
-    ("dose", PhaseField::Dose),
-    ("daily_dose", PhaseField::DailyDose),
-    ("frequency", PhaseField::Frequency),
-    ("duration", PhaseField::Duration),
-    ("with_food", PhaseField::WithFood),
-];
-
-impl Field {
-    fn fact(self) -> Fact {
-        match self {
-            Field::Weight => Fact::Weight,
-            Field::Age => Fact::Age,
-            Field::Sex => Fact::Sex,
-            Field::Pregnant => Fact::Pregnant,
-            Field::ChildbearingPotential => Fact::ChildbearingPotential,
-            Field::PregnancyTest => Fact::PregnancyTest,
-            Field::Contraception => Fact::Contraception,
-            Field::Egfr => Fact::Egfr,
-            Field::RenalImpairment => Fact::RenalImpairment,
-            Field::Severity => Fact::Severity,
-            Field::Scarring => Fact::Scarring,
-            Field::Truncal => Fact::Truncal,
-            Field::Start => Fact::Start,
-            Field::PreviousCourseEnd => Fact::PreviousCourseEnd,
-            Field::Formulation => Fact::Formulation,
-            Field::Route => Fact::Route,
-            Field::Indication => Fact::Indication,
-            Field::Initiation => Fact::Initiation,
-        }
-    }
-}
-
-impl Builder {
+impl<'v> Builder<'v> {
     /// A builder for a regimen whose whole text spans `document`.
-    pub fn new(document: Span) -> Self {
+    pub fn new(document: Span, vocabulary: &'v Vocabulary) -> Self {
         Self {
+            vocabulary,
+            id: None,
+            drug: None,
+            product: None,
             anchors: Anchors {
                 document,
                 phases: Vec::with_capacity(2),
@@ -305,8 +280,13 @@ impl Builder {
             },
             fields: Vec::with_capacity(16),
             phases: Vec::with_capacity(2),
-            ..Self::default()
+            problems: Vec::new(),
         }
+    }
+
+    /// The vocabulary the fields are read against.
+    pub fn vocabulary(&self) -> &'v Vocabulary {
+        self.vocabulary
     }
 
     /// Sets the id.
@@ -324,25 +304,23 @@ impl Builder {
         self.product = Some(raw);
     }
 
-    /// Sets a patient or course field.
-    pub fn field(&mut self, field: Field, raw: GivenAt) {
-        self.fields.push((field, raw));
+    /// Sets a recorded course fact (a patient, regimen or course field).
+    pub fn field(&mut self, fact: Fact, raw: GivenAt) {
+        self.fields.push((fact, raw));
     }
 
     /// Starts a new phase (1-based index returned) written at `span`.
     pub fn phase(&mut self, span: Span) -> usize {
         // A phase has up to six fields: room for them, so no regrowth.
-        self.phases.push(PhaseRaw {
-            fields: Vec::with_capacity(6),
-        });
+        self.phases.push(Vec::with_capacity(6));
         self.anchors.phases.push(span);
         self.phases.len()
     }
 
-    /// Sets a field of phase `index` (1-based, from [`Builder::phase`]).
-    pub fn phase_field(&mut self, index: usize, field: PhaseField, raw: GivenAt) {
+    /// Sets a recorded fact of phase `index` (1-based, from [`Builder::phase`]).
+    pub fn phase_field(&mut self, index: usize, fact: Fact, raw: GivenAt) {
         if let Some(phase) = index.checked_sub(1).and_then(|i| self.phases.get_mut(i)) {
-            phase.fields.push((field, raw));
+            phase.push((fact, raw));
         }
     }
 

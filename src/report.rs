@@ -8,9 +8,10 @@ pub mod junit;
 pub mod sarif;
 
 use crate::diagnostic::{Diagnostic, Label, Level};
-use crate::eval::{Finding, Kind, Outcome, Verdict, show_fact};
+use crate::eval::{Finding, Kind, Outcome, Verdict};
 use crate::facts::Fact;
 use crate::regimen::{InputProblem, Regimen};
+use crate::vocabulary::Vocabulary;
 
 /// Counts of verdicts over a run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -82,28 +83,44 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
             labels.push(Label { span, text });
         }
     };
+    let vocabulary = finding.vocabulary;
     match finding.kind {
         Kind::Unevaluated => {
-            for fact in finding.missing.iter() {
-                if let Some(span) = regimen.span_of(row, fact) {
-                    push(&mut labels, span, format!("no {} given", fact_name(fact)));
+            for fact in vocabulary.ordered(finding.missing) {
+                if let Some(span) = regimen.span_of(row, fact, vocabulary) {
+                    push(
+                        &mut labels,
+                        span,
+                        format!("no {} given", vocabulary.info(fact).name()),
+                    );
                 }
             }
         }
         Kind::Violation => {
-            let read: Vec<Fact> = rule.primary.into_iter().chain(rule.facts.iter()).collect();
+            let read: Vec<Fact> = rule
+                .primary
+                .into_iter()
+                .chain(vocabulary.ordered(rule.facts))
+                .collect();
             let order = read
                 .iter()
                 .copied()
-                .chain(read.iter().flat_map(|f| derived_from(*f).iter().copied()));
+                .chain(read.iter().flat_map(|f| explained_by(*f, vocabulary)));
             for fact in order {
                 let value = regimen.get(row, fact);
-                let span = regimen.spans.get(row).and_then(|r| r[fact as usize]);
+                let span = regimen
+                    .spans
+                    .get(row)
+                    .and_then(|r| r.get(fact.index()).copied().flatten());
                 if let (Some(v), Some(span)) = (value, span) {
                     push(
                         &mut labels,
                         span,
-                        format!("{} {}", fact_name(fact), show_fact(fact, v)),
+                        format!(
+                            "{} {}",
+                            vocabulary.info(fact).name(),
+                            vocabulary.show(fact, v)
+                        ),
                     );
                 }
             }
@@ -129,19 +146,14 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
     d
 }
 
-/// The input facts a derived fact is computed from, labelled too so that a
-/// reader sees why, e.g., the dose per kg is what it is.
-fn derived_from(fact: Fact) -> &'static [Fact] {
-    match fact {
-        Fact::DailyDose => &[Fact::TimesPerDay],
-        Fact::RenalImpairment => &[Fact::Egfr],
-        other => other.inputs(),
-    }
-}
-
-fn fact_name(fact: Fact) -> String {
-    let path = fact.info().path;
-    path.rsplit('.').next().unwrap_or(path).replace('_', " ")
+/// The facts labelled beside `fact` so that a reader sees why it is what
+/// it is: those the vocabulary says it is shown with, then the recorded
+/// inputs it is derived from (`patient.weight` for a dose per kg).
+fn explained_by(fact: Fact, vocabulary: &Vocabulary) -> impl Iterator<Item = Fact> + '_ {
+    let info = vocabulary.info(fact);
+    let shown = &info.shown_with;
+    let inputs: &[Fact] = if shown.is_empty() { &info.inputs } else { &[] };
+    shown.iter().chain(inputs).copied()
 }
 
 /// Every diagnostic of an outcome, input problems first.

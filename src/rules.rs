@@ -15,6 +15,7 @@ use crate::diagnostic::{Diagnostic, Level};
 use crate::facts::{Fact, FactSet, Scope, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::tree::Node;
+use crate::vocabulary::Vocabulary;
 
 pub use load::load_sources;
 
@@ -232,6 +233,9 @@ pub struct Pack {
     /// product pack, the extended pack's rules with its own overrides) and
     /// may fix facts of the regimen.
     pub products: Vec<Product>,
+    /// The ingredient codes (RxNorm, SNOMED CT) that name the drug in FHIR
+    /// input (`codes:`).
+    pub codes: Vec<crate::vocabulary::Coding>,
     /// For a product pack: the pack it extends.
     pub extends: Option<String>,
     /// For a product pack: ids of the extended pack's rules that do not apply.
@@ -322,10 +326,13 @@ pub struct Expected {
 }
 
 /// Every loaded pack.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RuleSet {
     /// The packs, in load order.
     pub packs: Vec<Pack>,
+    /// The facts the packs and the readers share: the rules directory's
+    /// `vocabulary.yaml`, else the shipped one.
+    pub vocabulary: Arc<Vocabulary>,
 }
 
 mod builtin {
@@ -353,7 +360,10 @@ impl RuleSet {
             )]
         })?;
         paths.sort();
-        if paths.is_empty() {
+        if paths.iter().all(|p| {
+            p.file_name()
+                .is_some_and(|n| n == crate::vocabulary::FILE_NAME)
+        }) {
             return Err(vec![Diagnostic::new(
                 "rules.empty",
                 Level::Error,

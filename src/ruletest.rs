@@ -17,6 +17,7 @@ use crate::regimen::document;
 use crate::rules::{Example, Pack, Rule, RuleSet};
 use crate::source::Span;
 use crate::tree::{Node, Value};
+use crate::vocabulary::Vocabulary;
 use probe::{Probe, Start, probe};
 
 /// What `rules test` found.
@@ -103,7 +104,7 @@ fn empty() -> Node {
     }
 }
 
-fn regimen(pack: &Pack, node: &Node, name: &str) -> Regimen {
+fn regimen(pack: &Pack, node: &Node, name: &str, vocabulary: &Vocabulary) -> Regimen {
     let merged = match &pack.base {
         Some(base) => merge(base, node),
         None => node.clone(),
@@ -113,9 +114,10 @@ fn regimen(pack: &Pack, node: &Node, name: &str) -> Regimen {
         pack.file.name(),
         pack.file.line_col(node.span.start()).0
     );
-    let mut all = document::read_one(merged, &pack.file, name.to_owned(), input);
+    let mut all = document::read_one(merged, &pack.file, name.to_owned(), input, vocabulary);
     all.pop().unwrap_or_else(|| {
         crate::input::unreadable(
+            vocabulary,
             &pack.file,
             name.to_owned(),
             "input.not-a-regimen",
@@ -193,7 +195,12 @@ fn check_example(
     profile: &str,
     report: &mut Report,
 ) {
-    let outcome = engine.evaluate(regimen(pack, &example.regimen, &example.name.value));
+    let outcome = engine.evaluate(regimen(
+        pack,
+        &example.regimen,
+        &example.name.value,
+        engine.vocabulary(),
+    ));
     let mut seen: Vec<Seen> = outcome
         .problems
         .iter()
@@ -280,7 +287,7 @@ fn check_bounds(
     engines: &BTreeMap<String, Engine<'_>>,
     report: &mut Report,
 ) {
-    let Some(formula) = bounds::formula(rule) else {
+    let Some(formula) = bounds::formula(rule, &set.vocabulary) else {
         report.failures.push(
             Diagnostic::new(
                 "rules.test-bound",
@@ -329,7 +336,7 @@ fn check_bounds(
         let declared = rule
             .unprobed
             .iter()
-            .position(|u| bound.named_by(&u.bound.value));
+            .position(|u| bound.named_by(&u.bound.value, &set.vocabulary));
         match probe(rule, &formula, bound, engine, &starts) {
             Probe::Confirmed(values) => {
                 report.bounds.probed += 1;

@@ -434,14 +434,19 @@ impl Unit {
     /// Errors: `Mg` (unknown, did you mean `mg`), `mg/` (empty atom).
     pub fn parse(text: &str) -> Result<Unit, UnitError> {
         let text = text.trimmed();
-        // Every catalogue spelling and fact unit, parsed once: batch input
-        // parses the same few units millions of times.
+        // Every catalogue spelling and the commonest compound units, parsed
+        // once: batch input parses the same few units millions of times.
         static COMMON: std::sync::OnceLock<Vec<Unit>> = std::sync::OnceLock::new();
         let common = COMMON.get_or_init(|| {
-            let facts = crate::facts::FACTS.iter().filter_map(|f| f.unit);
             known_spellings()
-                .chain(facts)
-                .chain(["mg/day", "mg/kg/day", "mg/kg", "mL/min/1.73m2", "mL/min"])
+                .chain([
+                    "mg/day",
+                    "mg/kg/day",
+                    "mg/kg",
+                    "mg/wk",
+                    "mL/min/1.73m2",
+                    "mL/min",
+                ])
                 .filter_map(|t| {
                     Unit::parse_uncached(t).ok().map(|u| Unit {
                         text: t.into(),

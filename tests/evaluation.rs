@@ -18,7 +18,12 @@ course:
   phases: [{{dose: {dose}, frequency: {frequency}, duration: {duration}, with_food: true}}]
 "
     );
-    let mut all = document::read(&SourceFile::new("t.yaml", text), Syntax::Yaml);
+    let set = rxlint::rules::RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+    let mut all = document::read(
+        &SourceFile::new("t.yaml", text),
+        Syntax::Yaml,
+        &set.vocabulary,
+    );
     assert_eq!(all.len(), 1);
     all.remove(0)
 }
@@ -47,7 +52,7 @@ fn daily_dose_per_kg_is_exact_in_any_unit() {
         let r = regimen(weight, dose, frequency, "20 weeks");
         assert!(r.problems.is_empty(), "{weight} {dose}: {:?}", r.problems);
         assert_eq!(
-            r.get(1, Fact::DailyDosePerKg),
+            r.get(1, Fact::DAILY_DOSE_PER_KG),
             Some(Val::Num(dec(want))),
             "{weight} {dose} {frequency}"
         );

@@ -12,9 +12,9 @@ use rust_decimal::Decimal;
 use rxlint::eval::{Engine, Kind, Outcome, Verdict};
 use rxlint::facts::{Fact, Val};
 use rxlint::regimen::Regimen;
-use rxlint::regimen::fhir::{read_bundle, read_ndjson};
 use rxlint::rules::RuleSet;
 use rxlint::source::SourceFile;
+use rxlint::vocabulary::Vocabulary;
 use serde_json::{Value, json};
 
 const UCUM: &str = "http://unitsofmeasure.org";
@@ -50,6 +50,27 @@ fn hl7(name: &str) -> Value {
     let path = hl7_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     serde_json::from_str(&text).unwrap()
+}
+
+/// The shipped vocabulary, which the readers read FHIR against.
+fn vocabulary() -> &'static Vocabulary {
+    static SET: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    &SET.get_or_init(rules).vocabulary
+}
+
+/// `patient.pregnant`, a fact the vocabulary declares (not an engine one).
+fn pregnant() -> Fact {
+    vocabulary()
+        .fact("patient.pregnant")
+        .unwrap_or_else(|| panic!("the vocabulary has no patient.pregnant"))
+}
+
+fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
+    rxlint::regimen::fhir::read_bundle(source, vocabulary())
+}
+
+fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
+    rxlint::regimen::fhir::read_ndjson(sources, vocabulary())
 }
 
 fn bundle_of(resources: &[Value]) -> Arc<SourceFile> {
@@ -342,20 +363,20 @@ fn hl7_weight_in_pounds_converts_exactly() {
     let source = bundle_of(&resources);
     let r = &read_bundle(&source)[0];
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(0, Fact::Weight), num("83.91458845"));
-    let span = r.span_of(0, Fact::Weight).unwrap();
+    assert_eq!(r.get(0, Fact::WEIGHT), num("83.91458845"));
+    let span = r.span_of(0, Fact::WEIGHT, vocabulary()).unwrap();
     assert!(
         source.slice(span).contains("\"[lb_av]\""),
         "{}",
         source.slice(span)
     );
     // Born 1974-12-25: 41 on 2016-04-01; years are 365.25 days.
-    assert_eq!(r.get(0, Fact::Age), num("14975.25"));
-    assert_eq!(r.get(0, Fact::Sex), Some(Val::Enum(1)));
-    assert_eq!(r.get(0, Fact::Start), date("2016-04-01"));
+    assert_eq!(r.get(0, Fact::AGE), num("14975.25"));
+    assert_eq!(r.get(0, Fact::SEX), Some(Val::Enum(1)));
+    assert_eq!(r.get(0, Fact::START), date("2016-04-01"));
     // 7 mg once daily for 16 weeks.
-    assert_eq!(r.get(1, Fact::DailyDose), num("7"));
-    assert_eq!(r.get(1, Fact::Duration), num("112"));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("7"));
+    assert_eq!(r.get(1, Fact::DURATION), num("112"));
     // The engine knows no warfarin rules.
     let set = rules();
     let us = Engine::new(&set, "us", false).unwrap();
@@ -371,8 +392,8 @@ fn hl7_weight_in_pounds_converts_exactly() {
         hl7("observation-example.json"),
     ]);
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(0, Fact::Weight), None);
-    assert_eq!(r.get(0, Fact::Age), num("14610"));
+    assert_eq!(r.get(0, Fact::WEIGHT), None);
+    assert_eq!(r.get(0, Fact::AGE), num("14610"));
 }
 
 // -- the Swiss Roaccutan prescription -----------------------------------------
@@ -393,24 +414,24 @@ fn roaccutan_breaks_us_and_eu_limits() {
     let drug = r.drug.as_ref().unwrap();
     assert_eq!(drug.value, "isotretinoin");
     assert!(source.slice(drug.span).contains("\"387208003\""));
-    assert_eq!(r.get(0, Fact::Weight), num("72"));
-    assert_eq!(r.get(0, Fact::Age), num("12783.75")); // 35 x 365.25
-    assert_eq!(r.get(0, Fact::Sex), Some(Val::Enum(0)));
-    assert_eq!(r.get(0, Fact::Start), date("2016-09-12"));
+    assert_eq!(r.get(0, Fact::WEIGHT), num("72"));
+    assert_eq!(r.get(0, Fact::AGE), num("12783.75")); // 35 x 365.25
+    assert_eq!(r.get(0, Fact::SEX), Some(Val::Enum(0)));
+    assert_eq!(r.get(0, Fact::START), date("2016-09-12"));
     // 1 {Piece} x 10 mg per capsule; when MORN is once a day.
-    assert_eq!(r.get(1, Fact::Dose), num("10"));
+    assert_eq!(r.get(1, Fact::DOSE), num("10"));
     assert!(
         source
-            .slice(r.span_of(1, Fact::Dose).unwrap())
+            .slice(r.span_of(1, Fact::DOSE, vocabulary()).unwrap())
             .contains("{Piece}")
     );
-    assert_eq!(r.get(1, Fact::TimesPerDay), num("1"));
-    assert_eq!(r.get(1, Fact::DailyDose), num("10"));
+    assert_eq!(r.get(1, Fact::TIMES_PER_DAY), num("1"));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("10"));
     // 2016-09-12..2020-09-12 inclusive: 4 x 365 + 1 (2020-02-29) + 1 = 1462 days.
-    assert_eq!(r.get(1, Fact::Duration), num("1462"));
-    assert_eq!(r.get(0, Fact::CumulativeDose), num("14620"));
+    assert_eq!(r.get(1, Fact::DURATION), num("1462"));
+    assert_eq!(r.get(0, Fact::CUMULATIVE_DOSE), num("14620"));
     // Nothing says with or without food.
-    assert_eq!(r.get(1, Fact::WithFood), None);
+    assert_eq!(r.get(1, Fact::WITH_FOOD), None);
 
     let set = rules();
     // US: 10/72 = 0.139 mg/kg/day < 0.5; 208.9 weeks; once a day; a woman
@@ -471,7 +492,7 @@ fn roaccutan_with_a_referenced_medication() {
         let r = &read_bundle(&SourceFile::new("b.json", text))[0];
         assert!(r.problems.is_empty(), "{reference}: {:#?}", r.problems);
         assert_eq!(r.drug.as_ref().unwrap().value, "isotretinoin");
-        assert_eq!(r.get(1, Fact::Dose), num("10"));
+        assert_eq!(r.get(1, Fact::DOSE), num("10"));
     }
 }
 
@@ -491,10 +512,10 @@ fn egfr_bound_is_not_a_number() {
     let f205 = hl7("observation-example-f205-egfr.json");
     let r = one(&[rx("Patient/f201"), f201.clone(), f205.clone()]);
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(0, Fact::Egfr), None);
-    assert_eq!(r.get(0, Fact::RenalImpairment), None);
+    assert_eq!(r.get(0, Fact::EGFR), None);
+    assert_eq!(r.get(0, Fact::RENAL_IMPAIRMENT), None);
     // Born 1960-03-13: 53 on 2013-05-01.
-    assert_eq!(r.get(0, Fact::Age), num("19358.25"));
+    assert_eq!(r.get(0, Fact::AGE), num("19358.25"));
     let set = rules();
     let us = Engine::new(&set, "us", false).unwrap();
     assert!(!findings(&us.evaluate(r)).iter().any(|f| f.0 == RENAL));
@@ -503,8 +524,8 @@ fn egfr_bound_is_not_a_number() {
     let mut plain = f205.clone();
     plain["component"].as_array_mut().unwrap().remove(0);
     let r = one(&[rx("Patient/f201"), f201.clone(), plain]);
-    assert_eq!(r.get(0, Fact::Egfr), num("86400")); // 60 mL/min = 86400 mL/day
-    assert_eq!(r.get(0, Fact::RenalImpairment), Some(Val::Enum(1)));
+    assert_eq!(r.get(0, Fact::EGFR), num("86400")); // 60 mL/min = 86400 mL/day
+    assert_eq!(r.get(0, Fact::RENAL_IMPAIRMENT), Some(Val::Enum(1)));
 
     // "<15" in both: severe whatever the value; 40 mg/day is no low start.
     let mut low = f205.clone();
@@ -514,8 +535,8 @@ fn egfr_bound_is_not_a_number() {
     }
     let r = one(&[rx("Patient/f201"), f201.clone(), low]);
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(0, Fact::Egfr), None);
-    assert_eq!(r.get(0, Fact::RenalImpairment), Some(Val::Enum(3)));
+    assert_eq!(r.get(0, Fact::EGFR), None);
+    assert_eq!(r.get(0, Fact::RENAL_IMPAIRMENT), Some(Val::Enum(3)));
     let o = us.evaluate(r);
     assert_eq!(o.verdict, Verdict::Fail);
     assert!(findings(&o).contains(&v(RENAL, None)));
@@ -631,7 +652,7 @@ fn unexpected_units() {
     // 11 stone = 154 lb = 154 x 0.45359237 kg = 69.85322498 kg, exactly.
     let r = with(json!({ "value": 11, "unit": "st", "system": UCUM, "code": "[stone_av]" }));
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(0, Fact::Weight), num("69.85322498"));
+    assert_eq!(r.get(0, Fact::WEIGHT), num("69.85322498"));
     // A length is no weight.
     let r = with(json!({ "value": 170, "unit": "cm", "system": UCUM, "code": "cm" }));
     expect_problems(&r, &[("input.unknown-unit", "patient.weight")]);
@@ -647,7 +668,7 @@ fn unexpected_units() {
     // A bound is no weight: left absent, the per-kg rules are unevaluated.
     let r = with(json!({ "value": 100, "comparator": ">", "system": UCUM, "code": "kg" }));
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(0, Fact::Weight), None);
+    assert_eq!(r.get(0, Fact::WEIGHT), None);
     // A dose in capsules of a coded medication has no strength to use.
     let capsule = json!({ "value": 1, "unit": "capsule", "system": UCUM, "code": "{capsule}" });
     let r = one(&[request(json!([dosage(bid_20_weeks(), capsule)])), patient()]);
@@ -666,7 +687,7 @@ fn unexpected_units() {
         )])),
         patient(),
     ]);
-    assert_eq!(r.get(1, Fact::Dose), num("30"));
+    assert_eq!(r.get(1, Fact::DOSE), num("30"));
 }
 
 // -- timing, dose and food tables -------------------------------------------------
@@ -742,7 +763,7 @@ fn frequencies() {
         match want {
             Ok(n) => {
                 assert!(r.problems.is_empty(), "{repeat}: {:#?}", r.problems);
-                assert_eq!(r.get(1, Fact::TimesPerDay), num(n), "{repeat}");
+                assert_eq!(r.get(1, Fact::TIMES_PER_DAY), num(n), "{repeat}");
             }
             Err(element) => expect_problems(
                 &r,
@@ -758,7 +779,7 @@ fn frequencies() {
     d["timing"]["code"] = json!({ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation", "code": "BID" }] });
     let r = one(&[request(json!([d])), patient()]);
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(1, Fact::TimesPerDay), num("2"));
+    assert_eq!(r.get(1, Fact::TIMES_PER_DAY), num("2"));
 }
 
 #[test]
@@ -847,7 +868,7 @@ fn durations() {
         match want {
             Ok(days) => {
                 assert!(r.problems.is_empty(), "{extra}: {:#?}", r.problems);
-                assert_eq!(r.get(1, Fact::Duration), num(days), "{extra}");
+                assert_eq!(r.get(1, Fact::DURATION), num(days), "{extra}");
             }
             Err(problem) => expect_problems(&r, &[*problem]),
         }
@@ -875,7 +896,7 @@ fn durations() {
         )])),
         patient(),
     ]);
-    assert_eq!(r.get(0, Fact::Start), date("2026-03-09"));
+    assert_eq!(r.get(0, Fact::START), date("2026-03-09"));
 }
 
 #[test]
@@ -896,10 +917,10 @@ fn phases_follow_sequence() {
     ]);
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
     assert_eq!(r.phase_count(), 2);
-    assert_eq!(r.get(1, Fact::Dose), num("20"));
-    assert_eq!(r.get(2, Fact::Dose), num("40"));
+    assert_eq!(r.get(1, Fact::DOSE), num("20"));
+    assert_eq!(r.get(2, Fact::DOSE), num("40"));
     // 40 x 28 + 80 x 112 = 10080 mg
-    assert_eq!(r.get(0, Fact::CumulativeDose), num("10080"));
+    assert_eq!(r.get(0, Fact::CUMULATIVE_DOSE), num("10080"));
     let r = one(&[
         request(json!([phase(Some(1), 40.0, 16), phase(Some(1), 20.0, 4)])),
         patient(),
@@ -930,7 +951,7 @@ fn dose_range_uses_its_high_bound() {
     d["doseAndRate"] = json!([{ "doseRange": { "low": mg(20.0), "high": mg(40.0) } }]);
     let r = one(&[request(json!([d])), patient()]);
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(1, Fact::Dose), num("40"));
+    assert_eq!(r.get(1, Fact::DOSE), num("40"));
     let mut d = dosage(bid_20_weeks(), Value::Null);
     d["doseAndRate"] = json!([{ "rateQuantity": mg(40.0) }]);
     let r = one(&[request(json!([d])), patient()]);
@@ -968,14 +989,14 @@ fn with_food() {
         d[*key] = value.clone();
         let r = one(&[request(json!([d])), patient()]);
         assert!(r.problems.is_empty(), "{value}: {:#?}", r.problems);
-        assert_eq!(r.get(1, Fact::WithFood), want.map(Val::Bool), "{value}");
+        assert_eq!(r.get(1, Fact::WITH_FOOD), want.map(Val::Bool), "{value}");
     }
     // Coded "with or after food" against "empty stomach" in the text: absent.
     let mut d = dosage(bid_20_weeks(), mg(20.0));
     d["additionalInstruction"] = snomed("311504000");
     d["text"] = json!("on an empty stomach");
     let r = one(&[request(json!([d])), patient()]);
-    assert_eq!(r.get(1, Fact::WithFood), None);
+    assert_eq!(r.get(1, Fact::WITH_FOOD), None);
 }
 
 #[test]
@@ -1001,7 +1022,7 @@ fn pregnancy_status_is_read() {
         status("2026-03-05", "60001007"),
     ]);
     assert!(r.problems.is_empty(), "{:#?}", r.problems);
-    assert_eq!(r.get(0, Fact::Pregnant), Some(Val::Bool(true)));
+    assert_eq!(r.get(0, pregnant()), Some(Val::Bool(true)));
     let set = rules();
     let us = Engine::new(&set, "us", false).unwrap();
     let o = us.evaluate(r);
@@ -1041,34 +1062,34 @@ fn bulk_export_across_files() {
     assert_eq!(rx2.input, "tests/fhir/bulk/MedicationRequest.ndjson:2");
 
     // rx-1: p1, female, born 2000-05-20: 25 on 2026-03-02 (25 x 365.25).
-    assert_eq!(rx1.get(0, Fact::Age), num("9131.25"));
+    assert_eq!(rx1.get(0, Fact::AGE), num("9131.25"));
     // Latest weight on or before 2026-03-02 is 120 [lb_av] on 2026-02-20 (not
     // 60 kg in 2025, not 80 kg in April): 120 x 0.45359237 = 54.4310844 kg.
-    assert_eq!(rx1.get(0, Fact::Weight), num("54.4310844"));
+    assert_eq!(rx1.get(0, Fact::WEIGHT), num("54.4310844"));
     // Read from Observation.ndjson, so located at the request's subject.
-    let span = rx1.span_of(0, Fact::Weight).unwrap();
+    let span = rx1.span_of(0, Fact::WEIGHT, vocabulary()).unwrap();
     assert_eq!(sources[0].slice(span), r#"{"reference":"Patient/p1"}"#);
-    assert_eq!(rx1.get(0, Fact::Pregnant), Some(Val::Bool(false)));
-    assert_eq!(rx1.get(1, Fact::DailyDose), num("50"));
-    assert_eq!(rx1.get(1, Fact::Duration), num("140"));
-    assert_eq!(rx1.get(1, Fact::WithFood), Some(Val::Bool(true)));
+    assert_eq!(rx1.get(0, pregnant()), Some(Val::Bool(false)));
+    assert_eq!(rx1.get(1, Fact::DAILY_DOSE), num("50"));
+    assert_eq!(rx1.get(1, Fact::DURATION), num("140"));
+    assert_eq!(rx1.get(1, Fact::WITH_FOOD), Some(Val::Bool(true)));
 
     // rx-2: phases ordered by sequence; capsules of 20 mg (Medication.ndjson).
     assert_eq!(rx2.drug.as_ref().unwrap().value, "isotretinoin");
     assert_eq!(rx2.phase_count(), 2);
-    assert_eq!(rx2.get(1, Fact::Dose), num("20"));
-    assert_eq!(rx2.get(1, Fact::Duration), num("28"));
-    assert_eq!(rx2.get(2, Fact::Dose), num("40"));
-    assert_eq!(rx2.get(2, Fact::TimesPerDay), num("2")); // every 12 h
-    assert_eq!(rx2.get(2, Fact::Duration), num("112"));
+    assert_eq!(rx2.get(1, Fact::DOSE), num("20"));
+    assert_eq!(rx2.get(1, Fact::DURATION), num("28"));
+    assert_eq!(rx2.get(2, Fact::DOSE), num("40"));
+    assert_eq!(rx2.get(2, Fact::TIMES_PER_DAY), num("2")); // every 12 h
+    assert_eq!(rx2.get(2, Fact::DURATION), num("112"));
     // 80 kg (the 40 kg entered-in-error is ignored); 95 mL/min/1.73m2.
-    assert_eq!(rx2.get(0, Fact::Weight), num("80"));
-    assert_eq!(rx2.get(0, Fact::Egfr), num("136800"));
-    assert_eq!(rx2.get(0, Fact::RenalImpairment), Some(Val::Enum(0)));
+    assert_eq!(rx2.get(0, Fact::WEIGHT), num("80"));
+    assert_eq!(rx2.get(0, Fact::EGFR), num("136800"));
+    assert_eq!(rx2.get(0, Fact::RENAL_IMPAIRMENT), Some(Val::Enum(0)));
     // 0.5 and 1 mg/kg/day; 40 x 28 + 80 x 112 = 10080 mg = 126 mg/kg.
-    assert_eq!(rx2.get(1, Fact::DailyDosePerKg), num("0.5"));
-    assert_eq!(rx2.get(2, Fact::DailyDosePerKg), num("1"));
-    assert_eq!(rx2.get(0, Fact::CumulativeDosePerKg), num("126"));
+    assert_eq!(rx2.get(1, Fact::DAILY_DOSE_PER_KG), num("0.5"));
+    assert_eq!(rx2.get(2, Fact::DAILY_DOSE_PER_KG), num("1"));
+    assert_eq!(rx2.get(0, Fact::CUMULATIVE_DOSE_PER_KG), num("126"));
 
     let set = rules();
     for profile in ["us", "eu"] {
@@ -1222,8 +1243,8 @@ fn indication(reasons: Value) -> Option<&'static str> {
     mr["reasonCode"] = reasons;
     let r = one(&[mr, patient()]);
     let course = r.rows.first().unwrap_or_else(|| panic!("{:?}", r.problems));
-    course[Fact::Indication as usize].map(|v| match v {
-        Val::Enum(i) => rxlint::facts::INDICATION.name_of(i),
+    course[Fact::INDICATION.index()].map(|v| match v {
+        Val::Enum(i) => vocabulary().info(Fact::INDICATION).value_name(i),
         other => panic!("{other:?}"),
     })
 }
@@ -1378,7 +1399,7 @@ fn seven_a_week_is_daily_methotrexate() {
 #[test]
 fn weekly_counts_give_whole_day_durations() {
     let weekly = |repeat: Value| one(&[methotrexate(json!([]), repeat), patient()]);
-    let duration = |r: &Regimen| r.rows.get(1).and_then(|row| row[Fact::Duration as usize]);
+    let duration = |r: &Regimen| r.rows.get(1).and_then(|row| row[Fact::DURATION.index()]);
     // Once a week, 12 doses: 84 days.
     let r = weekly(json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "count": 12 }));
     assert_eq!(duration(&r), num("84"), "{:?}", r.problems);

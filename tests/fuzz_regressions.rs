@@ -179,6 +179,7 @@ fn linear_regimen_list() {
             std::hint::black_box(rxlint::regimen::document::read(
                 &source,
                 rxlint::regimen::document::Syntax::Json,
+                &drive::builtin().vocabulary,
             ));
         },
     );
@@ -210,7 +211,10 @@ fn linear_fhir_ndjson_records() {
         |text| {
             let source: Arc<rxlint::source::SourceFile> =
                 rxlint::source::SourceFile::new("bulk.ndjson", text);
-            json_lines(rxlint::regimen::fhir::read_ndjson(&[source]));
+            json_lines(rxlint::regimen::fhir::read_ndjson(
+                &[source],
+                &drive::builtin().vocabulary,
+            ));
         },
     );
 }
@@ -236,7 +240,7 @@ fn linear_human_report() {
             let Ok(engine) = rxlint::eval::Engine::new(set, "us", false) else {
                 panic!("the builtin rules have no `us` profile");
             };
-            for regimen in rxlint::regimen::fhir::read_ndjson(&[source]) {
+            for regimen in rxlint::regimen::fhir::read_ndjson(&[source], &set.vocabulary) {
                 let outcome = engine.evaluate(regimen);
                 std::hint::black_box(rxlint::report::human::outcome(
                     &outcome,

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use rxlint::eval::{Engine, Outcome};
+use rxlint::facts::{Type, Val};
 use rxlint::regimen::document::{self, Syntax};
 use rxlint::rules::RuleSet;
 use rxlint::source::SourceFile;
@@ -28,7 +29,11 @@ fn outcome(
     let text = format!(
         "drug: isotretinoin\npatient: {{weight: {weight}, age: 30, sex: male}}\ncourse:\n  phases: [{{dose: {dose}, frequency: {per_day}/day, duration: {duration}, with_food: true}}]\n"
     );
-    let mut regimens = document::read(&SourceFile::new("p.yaml", text), Syntax::Yaml);
+    let mut regimens = document::read(
+        &SourceFile::new("p.yaml", text),
+        Syntax::Yaml,
+        engine.vocabulary(),
+    );
     engine.evaluate(regimens.remove(0))
 }
 
@@ -188,7 +193,6 @@ proptest! {
 /// millions), dates around a fixed day, any enum index (one past the
 /// domain too), and, rarely, a value of the wrong type.
 fn value_of(ty: rxlint::facts::Type) -> BoxedStrategy<rxlint::facts::Val> {
-    use rxlint::facts::{Type, Val};
     let number = (any::<i64>(), 0u32..6, 0u8..4).prop_map(|(n, scale, size)| {
         let n = match size {
             0 => n % 300,
@@ -223,24 +227,28 @@ fn value_of(ty: rxlint::facts::Type) -> BoxedStrategy<rxlint::facts::Val> {
     let typed = match ty {
         Type::Quantity(_) => prop_oneof![4 => number, 1 => limit].boxed(),
         Type::Bool => any::<bool>().prop_map(Val::Bool).boxed(),
-        Type::Enum(domain) => (0..=domain.values.len() as u8).prop_map(Val::Enum).boxed(),
+        Type::Enum(fact) => {
+            let count = rules().vocabulary.info(fact).values.len() as u8;
+            (0..=count).prop_map(Val::Enum).boxed()
+        }
         Type::Date => date.boxed(),
     };
     prop_oneof![20 => typed, 1 => any::<bool>().prop_map(Val::Bool)].boxed()
 }
 
-fn row_strategy() -> impl Strategy<Value = rxlint::regimen::Row> {
-    let facts: Vec<_> = rxlint::facts::FACTS
-        .iter()
-        .map(|info| proptest::option::weighted(0.8, value_of(info.ty)))
+/// A row of facts, one value (or none) per fact of the shipped vocabulary.
+fn row_strategy() -> impl Strategy<Value = Vec<Option<Val>>> {
+    let vocabulary = &rules().vocabulary;
+    let facts: Vec<_> = (0..vocabulary.len())
+        .map(|i| {
+            let fact = vocabulary
+                .facts()
+                .find(|f| f.fact.index() == i)
+                .map_or(Type::Bool, |f| f.ty);
+            proptest::option::weighted(0.8, value_of(fact))
+        })
         .collect();
-    facts.prop_map(|values| {
-        let mut row: rxlint::regimen::Row = [None; rxlint::facts::FACT_COUNT];
-        for (slot, v) in row.iter_mut().zip(values) {
-            *slot = v;
-        }
-        row
-    })
+    facts
 }
 
 proptest! {
@@ -316,7 +324,8 @@ proptest! {
         let expr = rxlint::syntax::parse_expression(&text)
             .unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let mut problems = Vec::new();
-        let typed = check_condition(&expr, Env { phase: true }, &mut problems)
+        let env = Env { phase: true, vocabulary: &rules().vocabulary };
+        let typed = check_condition(&expr, env, &mut problems)
             .unwrap_or_else(|| panic!("{text}: {problems:?}"));
         let got = Program::condition(&typed.code).run(&row).known();
         let want = truth(&typed.code, &row);
@@ -327,7 +336,7 @@ proptest! {
         let negated = format!("not ({text})");
         let expr = rxlint::syntax::parse_expression(&negated)
             .unwrap_or_else(|e| panic!("{negated}: {e:?}"));
-        let typed = check_condition(&expr, Env { phase: true }, &mut problems)
+        let typed = check_condition(&expr, env, &mut problems)
             .unwrap_or_else(|| panic!("{negated}: {problems:?}"));
         let not_want = want.map(|b| !b);
         prop_assert_eq!(truth(&typed.code, &row), not_want, "{} on {:?}", negated, row);
@@ -343,21 +352,24 @@ proptest! {
 fn a_folded_not_is_the_negation_at_every_bound() {
     use rxlint::check::{Env, check_condition};
     use rxlint::eval::{Program, truth};
-    use rxlint::facts::{FACT_COUNT, Fact, Val};
+    use rxlint::facts::{Fact, Val};
+    let vocabulary = &rules().vocabulary;
     let typed = |text: &str| {
         let expr = rxlint::syntax::parse_expression(text).unwrap_or_else(|e| panic!("{e:?}"));
         let mut problems = Vec::new();
-        check_condition(&expr, Env { phase: true }, &mut problems)
-            .unwrap_or_else(|| panic!("{text}: {problems:?}"))
+        let env = Env {
+            phase: true,
+            vocabulary,
+        };
+        check_condition(&expr, env, &mut problems).unwrap_or_else(|| panic!("{text}: {problems:?}"))
     };
     for op in ["<", "<=", ">", ">=", "==", "!="] {
         for default in ["", " ?? true", " ?? false"] {
             let text = format!("(patient.weight {op} 70 kg){default}");
             let (plain, negated) = (typed(&text), typed(&format!("not ({text})")));
             for weight in [None, Some("69.99"), Some("70"), Some("70.01")] {
-                let mut row: rxlint::regimen::Row = [None; FACT_COUNT];
-                row[Fact::Weight as usize] =
-                    weight.map(|w| Val::Num(w.parse().unwrap_or_default()));
+                let mut row: Vec<Option<Val>> = vec![None; vocabulary.len()];
+                row[Fact::WEIGHT.index()] = weight.map(|w| Val::Num(w.parse().unwrap_or_default()));
                 let want = truth(&plain.code, &row).map(|b| !b);
                 assert_eq!(
                     truth(&negated.code, &row),

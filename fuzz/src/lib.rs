@@ -129,8 +129,10 @@ fn render(outcome: &rxlint::eval::Outcome<'_>, profile: &str) {
 /// `expression`: the expression and template parsers, then the type checker.
 pub fn expression(text: &str) {
     if let Ok(expr) = parse_expression(text) {
-        let _ = check_condition(&expr, Env { phase: true }, &mut Vec::new());
-        let _ = check_condition(&expr, Env { phase: false }, &mut Vec::new());
+        let vocabulary = &builtin().vocabulary;
+        for phase in [true, false] {
+            let _ = check_condition(&expr, Env { phase, vocabulary }, &mut Vec::new());
+        }
     }
     let _ = parse_template(text);
 }
@@ -147,7 +149,11 @@ pub fn rules(text: &str) {
     std::hint::black_box(rxlint::ruletest::run(&set));
     let mut regimens = Vec::new();
     for (name, text) in FIXED_REGIMENS {
-        regimens.extend(document::read(&SourceFile::new(*name, *text), Syntax::Yaml));
+        regimens.extend(document::read(
+            &SourceFile::new(*name, *text),
+            Syntax::Yaml,
+            &set.vocabulary,
+        ));
     }
     let mut drugs: Vec<String> = set.packs.iter().map(|p| p.drug.clone()).collect();
     drugs.dedup();
@@ -176,9 +182,10 @@ pub fn rules(text: &str) {
 /// `document`: one YAML or JSON regimen document (or a list of them).
 pub fn document(text: &str) {
     let source = SourceFile::new("fuzz.yaml", text);
-    evaluate_and_render(document::read(&source, Syntax::Yaml));
+    let vocabulary = &builtin().vocabulary;
+    evaluate_and_render(document::read(&source, Syntax::Yaml, vocabulary));
     let source = SourceFile::new("fuzz.json", text);
-    evaluate_and_render(document::read(&source, Syntax::Json));
+    evaluate_and_render(document::read(&source, Syntax::Json, vocabulary));
 }
 
 /// `jsonl`: JSON Lines, one regimen per line, as the batch reader cuts them.
@@ -192,7 +199,14 @@ pub fn jsonl(text: &str) {
         let source = SourceFile::at_line("fuzz.jsonl", line, line_no);
         let input = format!("fuzz.jsonl:{line_no}");
         if let Ok(node) = rxlint::tree::json::parse(source.text()) {
-            evaluate_and_render(document::read_one(node, &source, input.clone(), input));
+            let vocabulary = &builtin().vocabulary;
+            evaluate_and_render(document::read_one(
+                node,
+                &source,
+                input.clone(),
+                input,
+                vocabulary,
+            ));
         }
     }
 }
@@ -209,7 +223,7 @@ pub fn csv(data: &[u8]) {
     let header = match reader.read_record(&mut record) {
         Ok(true) => {
             let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-            Header::check("fuzz.csv", &cells).ok()
+            Header::check("fuzz.csv", &cells, &builtin().vocabulary).ok()
         }
         _ => None,
     };
@@ -217,7 +231,7 @@ pub fn csv(data: &[u8]) {
         Some(h) => h,
         None => {
             let cells: Vec<String> = CSV_HEADER.split(',').map(str::to_owned).collect();
-            match Header::check("fuzz.csv", &cells) {
+            match Header::check("fuzz.csv", &cells, &builtin().vocabulary) {
                 Ok(h) => h,
                 Err(e) => panic!("the standard header is refused: {e:?}"),
             }
@@ -259,14 +273,17 @@ pub fn csv(data: &[u8]) {
     if !group.is_empty() {
         groups.push(group);
     }
-    let regimens: Vec<Regimen> = groups.iter().map(|rows| build(&header, rows)).collect();
+    let regimens: Vec<Regimen> = groups
+        .iter()
+        .map(|rows| build(&header, rows, &builtin().vocabulary))
+        .collect();
     evaluate_and_render(regimens);
 }
 
 /// `fhir`: a FHIR R4 Bundle (or MedicationRequest) and Bulk Data ndjson.
 pub fn fhir(text: &str) {
     let source: Arc<SourceFile> = SourceFile::new("fuzz.json", text);
-    evaluate_and_render(fhir::read_bundle(&source));
+    evaluate_and_render(fhir::read_bundle(&source, &builtin().vocabulary));
     let source: Arc<SourceFile> = SourceFile::new("fuzz.ndjson", text);
-    evaluate_and_render(fhir::read_ndjson(&[source]));
+    evaluate_and_render(fhir::read_ndjson(&[source], &builtin().vocabulary));
 }

@@ -142,7 +142,7 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     if let Err(why) = crate::output::refuse_inputs(args.output.as_deref(), &inputs) {
         return fail(why);
     }
-    let headers = match input::prepare(&inputs) {
+    let headers = match input::prepare(&inputs, &set.vocabulary) {
         Ok(h) => h,
         Err(trouble) => return report_trouble(trouble),
     };

@@ -159,7 +159,7 @@ fn run_quietly(
     inputs: &[input::Input],
 ) -> Result<Vec<Verdicts>, Exit> {
     let engine = Engine::new(set, profile, false).map_err(fail)?;
-    let headers = input::prepare(inputs).map_err(report_trouble)?;
+    let headers = input::prepare(inputs, &set.vocabulary).map_err(report_trouble)?;
     let progress = input::Progress::default();
     let render = |o: &Outcome<'_>, batch: &mut Vec<Verdicts>| {
         batch.push(Verdicts {
@@ -310,7 +310,7 @@ pub(super) fn list(dir: Option<&Path>, profile: &str) -> Exit {
             pack.name,
             pack.drug,
             crate::docs::pack_covers(pack),
-            crate::docs::pack_products(pack)
+            crate::docs::pack_products(pack, &set.vocabulary)
         );
     }
     out!();
@@ -403,7 +403,11 @@ pub(super) fn explain(dir: Option<&Path>, id: &str) -> Exit {
                 .collect::<Vec<_>>()
                 .join(" ")
         );
-        let facts: Vec<&str> = rule.facts.iter().map(|f| f.info().path).collect();
+        let facts: Vec<&str> = set
+            .vocabulary
+            .ordered(rule.facts)
+            .map(|f| set.vocabulary.info(f).path.as_str())
+            .collect();
         out!(
             "  reads:        {} (a missing one the answer depends on makes the finding unevaluated)",
             facts.join(", ")

@@ -15,7 +15,7 @@
 //! that both agree on every shipped rule and on random conditions.
 
 use crate::check::{Code, NumConst};
-use crate::facts::{Fact, Type, Val};
+use crate::facts::{Fact, Val};
 use crate::regimen::Row;
 use crate::rules::Rule;
 use crate::syntax::Cmp;
@@ -216,7 +216,9 @@ impl Program {
                 };
                 leaf(self, op);
             }
-            Code::Fact(fact) if fact.info().ty == Type::Bool => {
+            // In a condition a bare fact is a true/false one (the checker
+            // sees to that).
+            Code::Fact(fact) => {
                 let op = Op::Bool {
                     fact: *fact,
                     if_missing: Tri::U,
@@ -370,7 +372,7 @@ impl Program {
                 accept,
                 konst,
                 if_missing,
-            } => match row[*fact as usize] {
+            } => match row[fact.index()] {
                 Some(Val::Num(v)) => accept.holds(cmp_const(v, konst)),
                 None => *if_missing,
                 _ => Tri::U,
@@ -380,30 +382,30 @@ impl Program {
                 accept,
                 value,
                 if_missing,
-            } => match (row[*fact as usize], value) {
+            } => match (row[fact.index()], value) {
                 (Some(Val::Enum(a)), Val::Enum(b)) => accept.holds(a.cmp(b)),
                 (Some(v), _) => compare(v, *value).map_or(Tri::U, |o| accept.holds(o)),
                 (None, _) => *if_missing,
             },
-            Op::Bool { fact, if_missing } => match row[*fact as usize] {
+            Op::Bool { fact, if_missing } => match row[fact.index()] {
                 Some(Val::Bool(b)) => Tri::bool(b),
                 Some(_) => Tri::U,
                 None => *if_missing,
             },
-            Op::Present(fact) => Tri::bool(row[*fact as usize].is_some()),
+            Op::Present(fact) => Tri::bool(row[fact.index()].is_some()),
             Op::NumRange {
                 fact,
                 lo,
                 hi,
                 outside,
-            } => match row[*fact as usize] {
+            } => match row[fact.index()] {
                 Some(Val::Num(v)) => {
                     let inside = cmp_const(v, lo).is_ge() && cmp_const(v, hi).is_le();
                     Tri::bool(inside != *outside)
                 }
                 _ => Tri::U,
             },
-            Op::Range { fact, lo, hi } => match row[*fact as usize] {
+            Op::Range { fact, lo, hi } => match row[fact.index()] {
                 Some(v) => match (compare(v, *lo), compare(v, *hi)) {
                     (Some(a), Some(b)) => Tri::bool(a.is_ge() && b.is_le()),
                     _ => Tri::U,
@@ -421,7 +423,7 @@ impl Program {
 mod tests {
     use super::*;
     use crate::check::NumConst;
-    use crate::facts::FACT_COUNT;
+    use crate::vocabulary::Vocabulary;
     use rust_decimal::Decimal;
 
     fn num(fact: Fact, op: Cmp, value: i64, if_missing: Option<bool>) -> Code {
@@ -463,15 +465,15 @@ mod tests {
     /// stack, and a subtree the program leaves to the tree evaluator.
     #[test]
     fn every_op_agrees_with_the_tree() {
-        let weight = || num(Fact::Weight, Cmp::Gt, 70, None);
+        let weight = || num(Fact::WEIGHT, Cmp::Gt, 70, None);
         let sex = Code::FactCmp {
             op: Cmp::Eq,
-            fact: Fact::Sex,
+            fact: Fact::SEX,
             value: Val::Enum(1),
             if_missing: Some(false),
         };
         let range = Code::FactInRange(
-            Fact::TotalDuration,
+            Fact::TOTAL_DURATION,
             Val::Num(Decimal::from(105)),
             Val::Num(Decimal::from(140)),
         );
@@ -479,7 +481,7 @@ mod tests {
             Cmp::Lt,
             Box::new(Code::Arith(
                 crate::syntax::Arith::Mul,
-                Box::new(Code::Fact(Fact::Age)),
+                Box::new(Code::Fact(Fact::AGE)),
                 Box::new(Code::Const(Val::Num(Decimal::from(2)))),
             )),
             Box::new(Code::Const(Val::Num(Decimal::from(40)))),
@@ -494,7 +496,7 @@ mod tests {
         }
         let codes = [
             not(weight()),
-            not(num(Fact::Weight, Cmp::Le, 70, Some(true))),
+            not(num(Fact::WEIGHT, Cmp::Le, 70, Some(true))),
             not(sex.clone()),
             not(range.clone()),
             not(not(range.clone())),
@@ -504,7 +506,7 @@ mod tests {
                 Box::new(Code::Const(Val::Bool(true))),
             ),
             not(Code::Or(Box::new(sex.clone()), Box::new(arith.clone()))),
-            Code::And(Box::new(Code::Present(Fact::Start)), Box::new(arith)),
+            Code::And(Box::new(Code::Present(Fact::START)), Box::new(arith)),
             deep,
         ];
         let weights = [
@@ -535,11 +537,11 @@ mod tests {
                 for s in sexes {
                     for d in durations {
                         for a in ages {
-                            let mut row = [None; FACT_COUNT];
-                            row[Fact::Weight as usize] = w;
-                            row[Fact::Sex as usize] = s;
-                            row[Fact::TotalDuration as usize] = d;
-                            row[Fact::Age as usize] = a;
+                            let mut row = vec![None; Vocabulary::shipped().len()];
+                            row[Fact::WEIGHT.index()] = w;
+                            row[Fact::SEX.index()] = s;
+                            row[Fact::TOTAL_DURATION.index()] = d;
+                            row[Fact::AGE.index()] = a;
                             assert_eq!(
                                 program.run(&row).known(),
                                 truth(code, &row),

@@ -21,6 +21,7 @@ use crate::regimen::csv::{self, Header};
 use crate::regimen::document::{self, Syntax};
 use crate::source::SourceFile;
 use crate::text::Trim;
+use crate::vocabulary::Vocabulary;
 
 /// Most rows one CSV regimen may span.
 const MAX_GROUP_ROWS: usize = crate::regimen::MAX_PHASES;
@@ -48,8 +49,31 @@ pub(crate) enum Task {
     /// FHIR read whole: a Bundle or an ndjson file, or the files of a Bulk
     /// Data export together (their resources reference each other).
     Fhir(Vec<Arc<SourceFile>>),
-    /// An input that could not be read, as its invalid regimen.
-    Ready(Box<Regimen>),
+    /// An input that could not be read: its invalid regimen, built by the
+    /// worker that takes it.
+    Unreadable(Box<Unreadable>),
+}
+
+/// What [`unreadable`] makes an invalid regimen of.
+pub(crate) struct Unreadable {
+    source: Arc<SourceFile>,
+    input: String,
+    code: &'static str,
+    message: String,
+    /// The regimen's id, when the input gives one.
+    id: Option<String>,
+}
+
+impl Unreadable {
+    fn task(source: Arc<SourceFile>, input: String, code: &'static str, message: String) -> Task {
+        Task::Unreadable(Box::new(Unreadable {
+            source,
+            input,
+            code,
+            message,
+            id: None,
+        }))
+    }
 }
 
 impl Task {
@@ -60,15 +84,15 @@ impl Task {
             Task::Fhir(sources) => sources.iter().map(|s| s.text().len()).sum(),
             Task::JsonLine { text, .. } => text.len(),
             Task::Csv(_, rows) => rows.iter().map(|r| r.cells.as_slice().len()).sum(),
-            Task::Ready(_) => 0,
+            Task::Unreadable(_) => 0,
         }
     }
 
     /// The regimens of the task; with `spans` unset, JSON and CSV records
     /// are read without byte spans (every finding keeps its line).
-    pub(crate) fn regimens(self, spans: bool) -> Vec<Regimen> {
+    pub(crate) fn regimens(self, spans: bool, vocabulary: &Vocabulary) -> Vec<Regimen> {
         match self {
-            Task::Document(source, syntax) => document::read(&source, syntax),
+            Task::Document(source, syntax) => document::read(&source, syntax, vocabulary),
             Task::JsonLine { name, line, text } => {
                 let input = crate::source::position(&name, line);
                 let source = SourceFile::at_line(name, text, line);
@@ -78,8 +102,9 @@ impl Task {
                     crate::tree::json::parse_lean(source.text())
                 };
                 match parsed {
-                    Ok(node) => document::read_one(node, &source, input.clone(), input),
+                    Ok(node) => document::read_one(node, &source, input.clone(), input, vocabulary),
                     Err(err) => vec![unreadable(
+                        vocabulary,
                         &source,
                         input,
                         "input.syntax",
@@ -88,14 +113,21 @@ impl Task {
                     )],
                 }
             }
-            Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans)],
+            Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans, vocabulary)],
             Task::Fhir(sources) => match sources.as_slice() {
                 [one] if !looks_like_ndjson(one.name(), one.text()) => {
-                    crate::regimen::fhir::read_bundle(one)
+                    crate::regimen::fhir::read_bundle(one, vocabulary)
                 }
-                all => crate::regimen::fhir::read_ndjson(all),
+                all => crate::regimen::fhir::read_ndjson(all, vocabulary),
             },
-            Task::Ready(regimen) => vec![*regimen],
+            Task::Unreadable(u) => {
+                let mut regimen =
+                    unreadable(vocabulary, &u.source, u.input, u.code, u.message, None);
+                if let Some(id) = u.id {
+                    regimen.id = id;
+                }
+                vec![regimen]
+            }
         }
     }
 }
@@ -125,6 +157,8 @@ enum Open {
 /// The inputs, read on demand a batch at a time by whichever worker is free
 /// (under a lock), so that a batch is read, worked and written on one core.
 pub(crate) struct Reader<'a> {
+    /// The facts the records are read against.
+    vocabulary: &'a Vocabulary,
     inputs: &'a [Input],
     headers: &'a [Prepared],
     progress: &'a Progress,
@@ -171,8 +205,10 @@ impl<'a> Reader<'a> {
         inputs: &'a [Input],
         headers: &'a [Prepared],
         progress: &'a Progress,
+        vocabulary: &'a Vocabulary,
     ) -> Self {
         Reader {
+            vocabulary,
             inputs,
             headers,
             progress,
@@ -240,13 +276,12 @@ impl<'a> Reader<'a> {
             Prepared::Unusable { code, message } => {
                 let empty = SourceFile::new(name.as_str(), String::new());
                 let position = crate::source::position(&name, 1);
-                self.pending.push_back(Task::Ready(Box::new(unreadable(
-                    &empty,
+                self.pending.push_back(Unreadable::task(
+                    empty.clone(),
                     position,
                     code,
                     message.clone(),
-                    None,
-                ))));
+                ));
                 return Ok(true);
             }
         };
@@ -293,7 +328,9 @@ impl<'a> Reader<'a> {
                     line: 0,
                 });
             }
-            Format::Csv => self.open = Some(open_csv(reader, name, header.clone())?),
+            Format::Csv => {
+                self.open = Some(open_csv(reader, name, header.clone(), self.vocabulary)?);
+            }
             // Mapped to regimens by the worker that takes the task, not
             // here under the reader's lock.
             Format::Fhir => self.pending.push_back(match read_whole(reader, &name)? {
@@ -436,13 +473,12 @@ fn read_whole(reader: impl Read, name: &str) -> Result<Result<Arc<SourceFile>, T
             "{name} is larger than {} MiB; use JSON Lines or CSV for large batches",
             MAX_DOCUMENT_BYTES >> 20
         );
-        return Ok(Err(Task::Ready(Box::new(unreadable(
-            &empty,
+        return Ok(Err(Unreadable::task(
+            empty.clone(),
             format!("{name}:1"),
             "input.too-large",
             message,
-            None,
-        )))));
+        )));
     }
     match String::from_utf8(bytes) {
         Ok(text) => {
@@ -457,13 +493,12 @@ fn read_whole(reader: impl Read, name: &str) -> Result<Result<Arc<SourceFile>, T
                 "{name} is not UTF-8 text (invalid byte at offset {})",
                 e.utf8_error().valid_up_to()
             );
-            Ok(Err(Task::Ready(Box::new(unreadable(
-                &empty,
+            Ok(Err(Unreadable::task(
+                empty.clone(),
                 format!("{name}:1"),
                 "input.not-utf8",
                 message,
-                None,
-            )))))
+            )))
         }
     }
 }
@@ -515,13 +550,12 @@ fn fill_lines(
         if buf.len() > MAX_RECORD_BYTES {
             let source = SourceFile::at_line(name.to_string(), String::new(), line);
             let message = format!("line {line} is longer than {} KiB", MAX_RECORD_BYTES >> 10);
-            batch.push(Task::Ready(Box::new(unreadable(
-                &source,
+            batch.push(Unreadable::task(
+                source.clone(),
                 crate::source::position(name, line),
                 "input.too-large",
                 message,
-                None,
-            ))));
+            ));
             continue;
         }
         while buf.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
@@ -542,13 +576,12 @@ fn fill_lines(
                     "line {line} is not UTF-8 text (invalid byte at column {})",
                     e.valid_up_to() + 1
                 );
-                batch.push(Task::Ready(Box::new(unreadable(
-                    &source,
+                batch.push(Unreadable::task(
+                    source.clone(),
                     crate::source::position(name, line),
                     "input.not-utf8",
                     message,
-                    None,
-                ))));
+                ));
             }
         }
     }
@@ -573,6 +606,7 @@ fn open_csv(
     reader: Counting<Box<dyn Read + Send>>,
     name: String,
     header: Option<Arc<Header>>,
+    vocabulary: &Vocabulary,
 ) -> Result<Open, Trouble> {
     let mut csv = ::csv::ReaderBuilder::new()
         .has_headers(false)
@@ -595,7 +629,7 @@ fn open_csv(
                 )]));
             }
             let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-            Arc::new(Header::check(&name, &cells).map_err(Trouble::Header)?)
+            Arc::new(Header::check(&name, &cells, vocabulary).map_err(Trouble::Header)?)
         }
     };
     Ok(Open::Csv {
@@ -625,18 +659,14 @@ impl Group {
         match self.unusable.take() {
             Some((first, code, message)) => {
                 let source = SourceFile::at_line(name, String::new(), first);
-                let mut regimen = unreadable(
-                    &source,
-                    crate::source::position(name, first),
+                batch.push(Task::Unreadable(Box::new(Unreadable {
+                    source,
+                    input: crate::source::position(name, first),
                     code,
                     message,
-                    None,
-                );
-                // An id over the limit is not echoed (the builder refuses it).
-                if let Some(id) = id.filter(|id| id.len() <= crate::regimen::MAX_ID_BYTES) {
-                    regimen.id = id;
-                }
-                batch.push(Task::Ready(Box::new(regimen)));
+                    // An id over the limit is not echoed (the builder refuses it).
+                    id: id.filter(|id| id.len() <= crate::regimen::MAX_ID_BYTES),
+                })));
             }
             None if !rows.is_empty() => batch.push(Task::Csv(header.clone(), rows)),
             None => {}

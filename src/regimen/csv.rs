@@ -9,86 +9,50 @@
 use crate::text::Trim;
 use std::sync::Arc;
 
-use super::{Builder, Field, Given, GivenAt, InputProblem, PhaseField, Regimen};
+use super::{Builder, Given, GivenAt, InputProblem, Regimen};
 use crate::diagnostic::{Diagnostic, Level, excerpt};
+use crate::facts::{Fact, Scope};
 use crate::source::{SourceFile, Span};
 use crate::suggest;
+use crate::vocabulary::Vocabulary;
 
 /// What a column holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum Column {
     Id,
     Drug,
     Product,
-    /// A patient or course field; `Some(unit)` for a quantity whose unit is in the name.
-    Regimen(Field, Option<&'static str>),
-    /// A phase field.
-    Phase(PhaseField, Option<&'static str>),
+    /// A recorded fact (the vocabulary's `csv:`), with the unit of its cells
+    /// when they are plain numbers.
+    Fact(Fact, Option<String>),
 }
 
-/// The columns of the format, in the spec's order.
-pub const COLUMNS: &[&str] = &[
-    "id",
-    "drug",
-    "weight_kg",
-    "age_years",
-    "sex",
-    "pregnant",
-    "childbearing_potential",
-    "pregnancy_test",
-    "contraception",
-    "egfr",
-    "renal_impairment",
-    "severity",
-    "scarring",
-    "truncal",
-    "start",
-    "previous_course_end",
-    "dose_mg",
-    "daily_dose_mg",
-    "frequency_per_day",
-    "duration_weeks",
-    "with_food",
-    // Optional extensions: the regimen-level facts of other drugs, and a
-    // frequency in words for schedules that are not per day (`once weekly`).
-    "product",
-    "formulation",
-    "route",
-    "indication",
-    "initiation",
-    "frequency",
-];
+/// Every column the vocabulary knows, in its order, after `id` and `drug`
+/// and before `product`.
+pub fn columns(vocabulary: &Vocabulary) -> Vec<&str> {
+    ["id", "drug"]
+        .into_iter()
+        .chain(
+            vocabulary
+                .facts()
+                .flat_map(|f| f.csv.iter().map(|c| c.name.as_str())),
+        )
+        .chain(["product"])
+        .collect()
+}
 
-fn column(name: &str) -> Option<Column> {
-    Some(match name {
-        "id" => Column::Id,
-        "drug" => Column::Drug,
-        "weight_kg" => Column::Regimen(Field::Weight, Some("kg")),
-        "age_years" => Column::Regimen(Field::Age, Some("years")),
-        "sex" => Column::Regimen(Field::Sex, None),
-        "pregnant" => Column::Regimen(Field::Pregnant, None),
-        "childbearing_potential" => Column::Regimen(Field::ChildbearingPotential, None),
-        "pregnancy_test" => Column::Regimen(Field::PregnancyTest, None),
-        "contraception" => Column::Regimen(Field::Contraception, None),
-        "egfr" => Column::Regimen(Field::Egfr, Some("mL/min/1.73m2")),
-        "renal_impairment" => Column::Regimen(Field::RenalImpairment, None),
-        "severity" => Column::Regimen(Field::Severity, None),
-        "scarring" => Column::Regimen(Field::Scarring, None),
-        "truncal" => Column::Regimen(Field::Truncal, None),
-        "start" => Column::Regimen(Field::Start, None),
-        "previous_course_end" => Column::Regimen(Field::PreviousCourseEnd, None),
-        "dose_mg" => Column::Phase(PhaseField::Dose, Some("mg")),
-        "daily_dose_mg" => Column::Phase(PhaseField::DailyDose, Some("mg")),
-        "frequency_per_day" => Column::Phase(PhaseField::Frequency, None),
-        "duration_weeks" => Column::Phase(PhaseField::Duration, Some("weeks")),
-        "with_food" => Column::Phase(PhaseField::WithFood, None),
-        "product" => Column::Product,
-        "formulation" => Column::Regimen(Field::Formulation, None),
-        "route" => Column::Regimen(Field::Route, None),
-        "indication" => Column::Regimen(Field::Indication, None),
-        "initiation" => Column::Regimen(Field::Initiation, None),
-        "frequency" => Column::Phase(PhaseField::Frequency, Some("text")),
-        _ => return None,
+fn column(name: &str, vocabulary: &Vocabulary) -> Option<Column> {
+    match name {
+        "id" => return Some(Column::Id),
+        "drug" => return Some(Column::Drug),
+        "product" => return Some(Column::Product),
+        _ => {}
+    }
+    vocabulary.facts().find_map(|f| {
+        f.csv
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| Column::Fact(f.fact, c.unit.clone()))
     })
 }
 
@@ -106,7 +70,12 @@ impl Header {
     ///
     /// Errors: `weight` (did you mean `weight_kg`?), two `dose_mg` columns, no
     /// `drug` column, neither `dose_mg` nor `daily_dose_mg`.
-    pub fn check(name: &str, cells: &[String]) -> Result<Header, Vec<Diagnostic>> {
+    pub fn check(
+        name: &str,
+        cells: &[String],
+        vocabulary: &Vocabulary,
+    ) -> Result<Header, Vec<Diagnostic>> {
+        let known = columns(vocabulary);
         let source = SourceFile::new(name, cells.join(","));
         let mut problems = Vec::new();
         let mut columns = Vec::new();
@@ -115,8 +84,8 @@ impl Header {
             let trimmed = cell.trim().trim_start_matches('\u{feff}');
             let span = Span::new(offset, offset + cell.len());
             offset += cell.len() + 1;
-            match column(trimmed) {
-                Some(c) if columns.iter().any(|(_, k)| *k == c) => problems.push(
+            match column(trimmed, vocabulary) {
+                Some(_) if columns.iter().any(|(n, _)| n == trimmed) => problems.push(
                     Diagnostic::new(
                         "input.csv-duplicate-column",
                         Level::Error,
@@ -132,50 +101,69 @@ impl Header {
                         format!(
                             "unknown column `{}`{}",
                             excerpt(trimmed),
-                            suggest::did_you_mean(trimmed, COLUMNS.iter().copied())
+                            suggest::did_you_mean(trimmed, known.iter().copied())
                         ),
                     )
                     .at(&source, span, "not a column of the format");
-                    d.help = Some(format!("the columns are: {}", COLUMNS.join(",")));
+                    d.help = Some(format!("the columns are: {}", known.join(",")));
                     problems.push(d);
                 }
             }
         }
         let has = |name: &str| columns.iter().any(|(n, _)| n == name);
         let whole = Span::new(0, source.text().len());
-        if has("frequency_per_day") && has("frequency") {
-            problems.push(
-                Diagnostic::new(
-                    "input.csv-duplicate-column",
-                    Level::Error,
-                    "give `frequency_per_day` or `frequency`, not both",
-                )
-                .at(&source, whole, "header"),
-            );
-        }
-        let frequency = if has("frequency") {
-            "frequency"
-        } else {
-            "frequency_per_day"
+        // A fact given by two columns (`frequency_per_day` and `frequency`).
+        let names_of = |fact: Fact| -> Vec<&str> {
+            vocabulary
+                .info(fact)
+                .csv
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect()
         };
-        for required in ["drug", frequency, "duration_weeks"] {
-            if !has(required) {
+        for fact in vocabulary.facts().map(|f| f.fact) {
+            let given: Vec<&str> = names_of(fact).into_iter().filter(|n| has(n)).collect();
+            if let [a, b, ..] = given.as_slice() {
                 problems.push(
                     Diagnostic::new(
-                        "input.csv-missing-column",
+                        "input.csv-duplicate-column",
                         Level::Error,
-                        format!("the header has no `{required}` column"),
+                        format!("give `{a}` or `{b}`, not both"),
                     )
                     .at(&source, whole, "header"),
                 );
             }
         }
-        if !has("dose_mg") && !has("daily_dose_mg") {
+        // The required columns: the drug, a frequency and a duration, and
+        // a dose or a daily dose; a fact's first column is the one named.
+        let required = |fact: Fact| -> Option<String> {
+            let names = names_of(fact);
+            (!names.iter().any(|n| has(n)))
+                .then(|| names.first().map_or_else(String::new, |n| (*n).to_owned()))
+        };
+        let missing_frequency = required(Fact::TIMES_PER_DAY);
+        let missing_duration = required(Fact::DURATION);
+        let missing = (!has("drug"))
+            .then(|| "drug".to_owned())
+            .into_iter()
+            .chain(missing_frequency)
+            .chain(missing_duration);
+        for name in missing {
             problems.push(
                 Diagnostic::new(
                     "input.csv-missing-column",
                     Level::Error,
-                    "the header has neither `dose_mg` nor `daily_dose_mg`",
+                    format!("the header has no `{name}` column"),
+                )
+                .at(&source, whole, "header"),
+            );
+        }
+        if let (Some(dose), Some(daily)) = (required(Fact::DOSE), required(Fact::DAILY_DOSE)) {
+            problems.push(
+                Diagnostic::new(
+                    "input.csv-missing-column",
+                    Level::Error,
+                    format!("the header has neither `{dose}` nor `{daily}`"),
                 )
                 .at(&source, whole, "header"),
             );
@@ -243,20 +231,25 @@ fn render(row: &Record, text: &mut String) -> Vec<Span> {
 }
 
 /// Builds one regimen from its rows (one row per phase).
-pub fn build(header: &Header, rows: &[Record]) -> Regimen {
-    build_with(header, rows, true)
+pub fn build(header: &Header, rows: &[Record], vocabulary: &Vocabulary) -> Regimen {
+    build_with(header, rows, true, vocabulary)
 }
 
 /// [`build`], keeping the rows' text and cell spans only when `spans` is
 /// set. Without them (JSON Lines output, which prints no column) each cell
 /// points at the start of its row, which still gives every finding its line.
-pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
+pub fn build_with(
+    header: &Header,
+    rows: &[Record],
+    spans: bool,
+    vocabulary: &Vocabulary,
+) -> Regimen {
     let first_line = rows.first().map_or(1, |r| r.line);
     if rows.len() > crate::regimen::MAX_PHASES {
         let name: &str = &header.name;
         let source = SourceFile::at_line(name, String::new(), first_line);
         let input = format!("{name}:{first_line}");
-        let mut b = Builder::new(Span::default());
+        let mut b = Builder::new(Span::default(), vocabulary);
         b.problem(InputProblem {
             code: "input.too-large",
             field: format!("row {first_line}"),
@@ -285,8 +278,8 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
     }
     let input = crate::source::position(&header.name, first_line);
     let source = SourceFile::at_line(header.name.clone(), text, first_line);
-    let mut b = Builder::new(Span::new(0, source.text().len()));
-    let mut seen: Vec<(Field, &str, usize)> = Vec::new();
+    let mut b = Builder::new(Span::new(0, source.text().len()), vocabulary);
+    let mut seen: Vec<(Fact, &str, usize)> = Vec::new();
     let mut seen_drug: Option<(&str, usize)> = None;
     for (r, row) in rows.iter().enumerate() {
         let index = b.phase(row_spans[r]);
@@ -337,7 +330,7 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
                 },
                 span,
             };
-            match *col {
+            match col {
                 Column::Id => {}
                 Column::Drug => {
                     if r == 0 {
@@ -356,10 +349,15 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
                         });
                     }
                 }
-                Column::Regimen(field, unit) => {
+                Column::Product => {
+                    if r == 0 {
+                        b.product(raw(None));
+                    }
+                }
+                Column::Fact(fact, unit) if vocabulary.info(*fact).scope == Scope::Course => {
                     // Patient and course cells may repeat on every row of a
                     // regimen; they must then agree.
-                    match seen.iter().find(|(f, _, _)| *f == field) {
+                    match seen.iter().find(|(f, _, _)| f == fact) {
                         Some((_, first, line)) if *first != cell => b.problem(InputProblem {
                             code: "input.conflicting-fields",
                             field: format!("row {}, column {name}", row.line),
@@ -375,46 +373,47 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
                         }),
                         Some(_) => {}
                         None => {
-                            seen.push((field, cell, row.line));
-                            b.field(field, raw(unit));
+                            seen.push((*fact, cell, row.line));
+                            b.field(*fact, raw(unit.as_deref()));
                         }
                     }
                 }
-                Column::Product => {
-                    if r == 0 {
-                        b.product(raw(None));
-                    }
-                }
-                Column::Phase(field, unit) => {
-                    let value = match (field, unit) {
-                        // `frequency` holds words (`once weekly`), `frequency_per_day` a number.
-                        (PhaseField::Frequency, Some("text")) => raw(None),
-                        (PhaseField::Frequency, _) => GivenAt {
+                Column::Fact(fact, unit) => {
+                    let value = match unit {
+                        // `frequency_per_day` holds a number of doses a
+                        // day, `frequency` words (`once weekly`).
+                        Some(_) if *fact == Fact::TIMES_PER_DAY => GivenAt {
                             value: Given::Number(cell.to_owned()),
                             span,
                         },
-                        _ => raw(unit),
+                        _ => raw(unit.as_deref()),
                     };
-                    b.phase_field(index, field, value);
+                    b.phase_field(index, *fact, value);
                 }
             }
         }
     }
     let mut regimen = b.finish(input.clone(), input, Some(source.clone()));
-    name_cells(&mut regimen, header, rows, &source);
+    name_cells(&mut regimen, header, rows, &source, vocabulary);
     regimen
 }
 
 /// Rewrites the field paths of a CSV regimen's problems as "row R, column
 /// C", the way a spreadsheet user finds a cell.
-fn name_cells(regimen: &mut Regimen, header: &Header, rows: &[Record], source: &Arc<SourceFile>) {
+fn name_cells(
+    regimen: &mut Regimen,
+    header: &Header,
+    rows: &[Record],
+    source: &Arc<SourceFile>,
+    vocabulary: &Vocabulary,
+) {
     for p in &mut regimen.problems {
         let Some(span) = p.span else { continue };
         let line = source.line_col(span.start()).0;
         let Some(row) = rows.iter().find(|r| r.line == line).or(rows.first()) else {
             continue;
         };
-        let column = column_of(header, &p.field);
+        let column = column_of(header, &p.field, vocabulary);
         if let Some(column) = column {
             if !p.message.starts_with("row ") {
                 p.message = format!("row {}, column {column}: {}", row.line, p.message);
@@ -424,21 +423,37 @@ fn name_cells(regimen: &mut Regimen, header: &Header, rows: &[Record], source: &
     }
 }
 
-fn column_of<'a>(header: &'a Header, field: &str) -> Option<&'a str> {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    header.columns.iter().map(|(n, _)| n.as_str()).find(|n| {
-        let base = n
-            .trim_end_matches("_kg")
-            .trim_end_matches("_years")
-            .trim_end_matches("_mg")
-            .trim_end_matches("_weeks");
-        *n == last || base == last || (last == "frequency" && *n == "frequency_per_day")
-    })
+/// The column a problem's field path was read from: `patient.weight` from
+/// `weight_kg`, `course.phases[2].dose` from `dose_mg`.
+fn column_of<'a>(header: &'a Header, field: &str, vocabulary: &Vocabulary) -> Option<&'a str> {
+    header
+        .columns
+        .iter()
+        .find(|(_, column)| match column {
+            Column::Id => field == "id",
+            Column::Drug => field == "drug",
+            Column::Product => field == "product",
+            Column::Fact(fact, _) => {
+                let info = vocabulary.info(*fact);
+                match (info.scope, vocabulary.key_of(*fact)) {
+                    (Scope::Course, _) => info.path == field,
+                    (Scope::Phase, Some((_, key))) => field
+                        .strip_suffix(key)
+                        .is_some_and(|head| head.ends_with("].")),
+                    (Scope::Phase, None) => false,
+                }
+            }
+        })
+        .map(|(name, _)| name.as_str())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn vocabulary() -> Vocabulary {
+        Vocabulary::shipped()
+    }
 
     fn record(line: &str) -> ::csv::StringRecord {
         ::csv::StringRecord::from(line.split(',').collect::<Vec<_>>())
@@ -453,6 +468,7 @@ mod tests {
         let header = Header::check(
             "p.csv",
             &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
+            &vocabulary(),
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let groups = [
@@ -478,8 +494,8 @@ mod tests {
             ],
         ];
         for rows in groups {
-            let full = build_with(&header, &rows, true);
-            let lean = build_with(&header, &rows, false);
+            let full = build_with(&header, &rows, true, &vocabulary());
+            let lean = build_with(&header, &rows, false, &vocabulary());
             assert_eq!(full.rows, lean.rows);
             let lines = |r: &Regimen| -> Vec<(String, String, Option<usize>)> {
                 r.problems
@@ -501,9 +517,13 @@ mod tests {
 
     #[test]
     fn header_problems_are_all_reported() {
-        let err = Header::check("p.csv", &header_cells("id,drug,weight,dose_mg,dose_mg"))
-            .err()
-            .unwrap_or_default();
+        let err = Header::check(
+            "p.csv",
+            &header_cells("id,drug,weight,dose_mg,dose_mg"),
+            &vocabulary(),
+        )
+        .err()
+        .unwrap_or_default();
         let codes: Vec<&str> = err.iter().map(|d| d.code.as_str()).collect();
         assert_eq!(
             codes,
@@ -526,6 +546,7 @@ mod tests {
         let header = Header::check(
             "p.csv",
             &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
+            &vocabulary(),
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let rows = [
@@ -538,7 +559,7 @@ mod tests {
                 cells: record("RX-1,isotretinoin,70,35,2,16,true"),
             },
         ];
-        let r = build(&header, &rows);
+        let r = build(&header, &rows, &vocabulary());
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         assert_eq!(
             (r.id.as_str(), r.input.as_str(), r.phase_count()),
@@ -548,7 +569,7 @@ mod tests {
             line: 7,
             cells: record("RX-2,isotretinoin,7O,20,2,4,true"),
         }];
-        let r = build(&header, &bad);
+        let r = build(&header, &bad, &vocabulary());
         assert_eq!(r.problems.len(), 1);
         assert_eq!(r.problems[0].field, "row 7, column weight_kg");
         assert!(

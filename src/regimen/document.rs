@@ -7,13 +7,12 @@
 
 use std::sync::Arc;
 
-use super::{
-    Builder, COURSE_FIELDS, Given, GivenAt, InputProblem, PATIENT_FIELDS, PHASE_FIELDS, Regimen,
-};
+use super::{Block, Builder, Given, GivenAt, InputProblem, Regimen};
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 use crate::tree::{Node, Value, json, yaml};
 use crate::units::Unit;
+use crate::vocabulary::Vocabulary;
 
 /// How to read the text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,16 +25,16 @@ pub enum Syntax {
 
 /// Reads every regimen in a document file. A file that cannot be parsed at
 /// all gives one invalid regimen carrying the syntax error.
-pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
+pub fn read(source: &Arc<SourceFile>, syntax: Syntax, vocabulary: &Vocabulary) -> Vec<Regimen> {
     let parsed = match syntax {
         Syntax::Yaml => yaml::parse(source),
         Syntax::Json => json::parse(source.text()),
     };
     let stem = stem_of(source.name());
     match parsed {
-        Ok(doc) => read_node(doc, source, &stem),
+        Ok(doc) => read_node(doc, source, &stem, vocabulary),
         Err(err) => {
-            let mut b = Builder::new(Span::new(0, source.text().len()));
+            let mut b = Builder::new(Span::new(0, source.text().len()), vocabulary);
             b.problem(InputProblem {
                 code: "input.syntax",
                 field: String::new(),
@@ -55,9 +54,14 @@ pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
 }
 
 /// Reads the regimens of an already parsed document.
-pub fn read_node(doc: Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regimen> {
+pub fn read_node(
+    doc: Node,
+    source: &Arc<SourceFile>,
+    stem: &str,
+    vocabulary: &Vocabulary,
+) -> Vec<Regimen> {
     let doc = match doc.value {
-        Value::Seq(items) => return read_list(items, source),
+        Value::Seq(items) => return read_list(items, source, vocabulary),
         Value::Map(mut entries) if entries.len() == 1 && entries[0].0.value == "regimens" => {
             match entries.pop() {
                 Some((
@@ -66,7 +70,7 @@ pub fn read_node(doc: Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regimen
                         value: Value::Seq(items),
                         ..
                     },
-                )) => return read_list(items, source),
+                )) => return read_list(items, source, vocabulary),
                 Some(entry) => Node {
                     value: Value::Map(vec![entry]),
                     span: doc.span,
@@ -88,17 +92,18 @@ pub fn read_node(doc: Node, source: &Arc<SourceFile>, stem: &str) -> Vec<Regimen
         source,
         stem.to_owned(),
         crate::source::position(source.name(), line),
+        vocabulary,
     )]
 }
 
 /// The regimens of a list, each named by its line.
-fn read_list(items: Vec<Node>, source: &Arc<SourceFile>) -> Vec<Regimen> {
+fn read_list(items: Vec<Node>, source: &Arc<SourceFile>, vocabulary: &Vocabulary) -> Vec<Regimen> {
     items
         .into_iter()
         .map(|item| {
             let (line, _) = source.line_col(item.span.start());
             let input = crate::source::position(source.name(), line);
-            read_regimen(item, source, input.clone(), input)
+            read_regimen(item, source, input.clone(), input, vocabulary)
         })
         .collect()
 }
@@ -109,8 +114,9 @@ pub fn read_one(
     source: &Arc<SourceFile>,
     default_id: String,
     input: String,
+    vocabulary: &Vocabulary,
 ) -> Vec<Regimen> {
-    vec![read_regimen(doc, source, default_id, input)]
+    vec![read_regimen(doc, source, default_id, input, vocabulary)]
 }
 
 fn stem_of(name: &str) -> String {
@@ -176,7 +182,12 @@ fn quantity_object(entries: Vec<(crate::source::Spanned<String>, Node)>) -> Opti
     })
 }
 
-fn unknown(b: &mut Builder, key: &crate::source::Spanned<String>, parent: &str, known: &[&str]) {
+fn unknown(
+    b: &mut Builder<'_>,
+    key: &crate::source::Spanned<String>,
+    parent: &str,
+    known: &[&str],
+) {
     let field = if parent.is_empty() {
         key.value.clone()
     } else {
@@ -200,7 +211,7 @@ fn unknown(b: &mut Builder, key: &crate::source::Spanned<String>, parent: &str, 
     });
 }
 
-fn wrong_shape(b: &mut Builder, field: &str, value: &Value, span: Span, want: &str) {
+fn wrong_shape(b: &mut Builder<'_>, field: &str, value: &Value, span: Span, want: &str) {
     b.problem(InputProblem {
         code: "input.wrong-type",
         field: field.to_owned(),
@@ -216,8 +227,9 @@ fn read_regimen(
     source: &Arc<SourceFile>,
     default_id: String,
     input: String,
+    vocabulary: &Vocabulary,
 ) -> Regimen {
-    let mut b = Builder::new(node.span);
+    let mut b = Builder::new(node.span, vocabulary);
     match node.value {
         Value::Map(entries) => {
             for (key, value) in entries {
@@ -228,23 +240,16 @@ fn read_regimen(
                     "patient" => read_patient(&mut b, value),
                     "course" => read_course(&mut b, value),
                     _ if matches!(value.value, Value::Null) => {}
-                    other => match super::REGIMEN_FIELDS.iter().find(|(n, _)| *n == other) {
-                        Some((_, field)) => b.field(*field, given_at(value)),
-                        None => unknown(
-                            &mut b,
-                            &key,
-                            "",
-                            &[
-                                "id",
-                                "drug",
-                                "product",
-                                "formulation",
-                                "route",
-                                "indication",
-                                "patient",
-                                "course",
-                            ],
-                        ),
+                    other => match vocabulary.keyed(Block::Regimen, other) {
+                        Some(fact) => b.field(fact, given_at(value)),
+                        None => {
+                            let known: Vec<&str> = ["id", "drug", "product"]
+                                .into_iter()
+                                .chain(vocabulary.keys(Block::Regimen))
+                                .chain(["patient", "course"])
+                                .collect();
+                            unknown(&mut b, &key, "", &known);
+                        }
                     },
                 }
             }
@@ -264,7 +269,7 @@ fn read_regimen(
     b.finish(default_id, input, Some(source.clone()))
 }
 
-fn read_patient(b: &mut Builder, node: Node) {
+fn read_patient(b: &mut Builder<'_>, node: Node) {
     let Value::Map(entries) = node.value else {
         if !matches!(node.value, Value::Null) {
             let want = "a mapping of patient fields";
@@ -273,40 +278,42 @@ fn read_patient(b: &mut Builder, node: Node) {
         return;
     };
     b.patient_block(node.span);
-    let names: Vec<&str> = PATIENT_FIELDS.iter().map(|(n, _)| *n).collect();
+    let vocabulary = b.vocabulary();
+    let names: Vec<&str> = vocabulary.keys(Block::Patient).collect();
     for (key, value) in entries {
         // `field: ~` is the same as leaving the field out.
         if matches!(value.value, Value::Null) {
             continue;
         }
-        match PATIENT_FIELDS.iter().find(|(n, _)| *n == key.value) {
-            Some((_, field)) => b.field(*field, given_at(value)),
+        match vocabulary.keyed(Block::Patient, &key.value) {
+            Some(fact) => b.field(fact, given_at(value)),
             None => unknown(b, &key, "patient", &names),
         }
     }
 }
 
-fn read_course(b: &mut Builder, node: Node) {
+fn read_course(b: &mut Builder<'_>, node: Node) {
     let Value::Map(entries) = node.value else {
         let want = "a mapping with `phases`";
         return wrong_shape(b, "course", &node.value, node.span, want);
     };
     b.course_block(node.span);
-    let mut names: Vec<&str> = COURSE_FIELDS.iter().map(|(n, _)| *n).collect();
+    let vocabulary = b.vocabulary();
+    let mut names: Vec<&str> = vocabulary.keys(Block::Course).collect();
     names.push("phases");
     for (key, value) in entries {
         if key.value == "phases" {
             read_phases(b, value);
             continue;
         }
-        match COURSE_FIELDS.iter().find(|(n, _)| *n == key.value) {
-            Some((_, field)) => b.field(*field, given_at(value)),
+        match vocabulary.keyed(Block::Course, &key.value) {
+            Some(fact) => b.field(fact, given_at(value)),
             None => unknown(b, &key, "course", &names),
         }
     }
 }
 
-fn read_phases(b: &mut Builder, node: Node) {
+fn read_phases(b: &mut Builder<'_>, node: Node) {
     let Value::Seq(items) = node.value else {
         return wrong_shape(
             b,
@@ -331,7 +338,8 @@ fn read_phases(b: &mut Builder, node: Node) {
         });
         return;
     }
-    let names: Vec<&str> = PHASE_FIELDS.iter().map(|(n, _)| *n).collect();
+    let vocabulary = b.vocabulary();
+    let names: Vec<&str> = vocabulary.keys(Block::Phase).collect();
     for item in items {
         let index = b.phase(item.span);
         let Value::Map(entries) = item.value else {
@@ -344,8 +352,8 @@ fn read_phases(b: &mut Builder, node: Node) {
             if matches!(value.value, Value::Null) {
                 continue;
             }
-            match PHASE_FIELDS.iter().find(|(n, _)| *n == key.value) {
-                Some((_, field)) => b.phase_field(index, *field, given_at(value)),
+            match vocabulary.keyed(Block::Phase, &key.value) {
+                Some(fact) => b.phase_field(index, fact, given_at(value)),
                 None => unknown(b, &key, &format!("course.phases[{index}]"), &names),
             }
         }

@@ -46,14 +46,13 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{
-    Builder, COURSE_FIELDS, Field, Given, GivenAt, InputProblem, MAX_PHASES, PATIENT_FIELDS,
-    PHASE_FIELDS, PhaseField, REGIMEN_FIELDS, Regimen,
-};
+use super::{Block, Builder, Given, GivenAt, InputProblem, MAX_PHASES, Regimen};
 use crate::date::Date;
+use crate::facts::Fact;
 use crate::source::{LineIndex, SourceFile, Span};
 use crate::tree::{Node, Value, json};
 use crate::units;
+use crate::vocabulary::Vocabulary;
 use index::{Index, Resource};
 use terminology::UCUM;
 
@@ -61,12 +60,13 @@ use terminology::UCUM;
 /// file. Gives one regimen per MedicationRequest, in entry order; a file
 /// that cannot be read, or holds no MedicationRequest, gives one invalid
 /// regimen saying so.
-pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
+pub fn read_bundle(source: &Arc<SourceFile>, vocabulary: &Vocabulary) -> Vec<Regimen> {
     let doc = match json::parse(source.text()) {
         Ok(doc) => doc,
         Err(err) => {
             return vec![unreadable(
                 source,
+                vocabulary,
                 0,
                 Span::new(0, source.text().len()),
                 "input.syntax",
@@ -81,6 +81,7 @@ pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
         let found = kind.map_or_else(|| doc.value.kind().to_owned(), |k| format!("`{k}`"));
         return vec![unreadable(
             source,
+            vocabulary,
             0,
             whole,
             "input.not-a-regimen",
@@ -93,10 +94,14 @@ pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
     let mut index = Index::new(sources, "this file");
     index.collect(&doc, 0, &|offset| lines.line_of(offset) + 1, None);
     index.link();
-    let regimens: Vec<Regimen> = index.requests().map(|r| map(&index, r)).collect();
+    let regimens: Vec<Regimen> = index
+        .requests()
+        .map(|r| map(&index, r, vocabulary))
+        .collect();
     if regimens.is_empty() {
         return vec![unreadable(
             source,
+            vocabulary,
             0,
             whole,
             "input.not-a-regimen",
@@ -113,7 +118,7 @@ pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
 /// in file and line order, plus one invalid regimen per line that is not a
 /// readable resource; one invalid regimen when no file holds a
 /// MedicationRequest.
-pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
+pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<Regimen> {
     let mut nodes: Vec<(usize, usize, Node)> = Vec::new();
     let mut out: Vec<((usize, usize), Regimen)> = Vec::new();
     for (file, source) in sources.iter().enumerate() {
@@ -141,6 +146,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
                             (file, line),
                             unreadable(
                                 source,
+                                vocabulary,
                                 line,
                                 span,
                                 "input.not-a-regimen",
@@ -154,6 +160,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
                     (file, line),
                     unreadable(
                         source,
+                        vocabulary,
                         line,
                         span,
                         "input.syntax",
@@ -171,7 +178,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
     }
     index.link();
     for r in index.requests() {
-        out.push(((r.file, r.line), map(&index, r)));
+        out.push(((r.file, r.line), map(&index, r, vocabulary)));
     }
     if out.is_empty()
         && let Some(source) = sources.first()
@@ -181,6 +188,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
             (0, 0),
             unreadable(
                 source,
+                vocabulary,
                 0,
                 whole,
                 "input.not-a-regimen",
@@ -197,6 +205,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
 /// One invalid regimen for input that is not a resource at all.
 fn unreadable(
     source: &Arc<SourceFile>,
+    vocabulary: &Vocabulary,
     line: usize,
     document: Span,
     code: &'static str,
@@ -209,7 +218,7 @@ fn unreadable(
         line
     };
     let input = crate::source::position(source.name(), line);
-    let mut b = Builder::new(document);
+    let mut b = Builder::new(document, vocabulary);
     b.problem(InputProblem {
         code,
         field: String::new(),
@@ -296,12 +305,12 @@ fn raw_text(node: &Node) -> String {
 // One MedicationRequest to one regimen.
 
 /// Maps one MedicationRequest `mr` of `index` to its regimen.
-fn map<'a>(index: &Index<'a>, mr: Resource<'a>) -> Regimen {
+fn map<'a>(index: &Index<'a>, mr: Resource<'a>, vocabulary: &Vocabulary) -> Regimen {
     let input = format!("{}:{}", index.name(mr.file), mr.line);
     let mut m = Mapper {
         index,
         mr,
-        b: Builder::new(mr.node.span),
+        b: Builder::new(mr.node.span, vocabulary),
         notes: Vec::new(),
         covered: Vec::new(),
         subject: None,
@@ -354,7 +363,7 @@ fn given(node: &Node) -> Given {
 struct Mapper<'a, 'x> {
     index: &'x Index<'a>,
     mr: Resource<'a>,
-    b: Builder,
+    b: Builder<'x>,
     /// Regimen field path -> the FHIR element it was read from, added to the
     /// builder's messages about that field.
     notes: Vec<(String, String)>,
@@ -468,60 +477,39 @@ impl<'a> Mapper<'a, '_> {
     }
 
     /// Sets a patient or course field from `node` of `res`.
-    fn set(&mut self, field: Field, res: &Resource<'_>, node: &Node, value: Given, element: &str) {
-        let name = PATIENT_FIELDS
-            .iter()
-            .find(|(_, f)| *f == field)
-            .map(|(n, _)| format!("patient.{n}"))
-            .or_else(|| {
-                COURSE_FIELDS
-                    .iter()
-                    .find(|(_, f)| *f == field)
-                    .map(|(n, _)| format!("course.{n}"))
-            })
-            .or_else(|| {
-                REGIMEN_FIELDS
-                    .iter()
-                    .find(|(_, f)| *f == field)
-                    .map(|(n, _)| (*n).to_owned())
-            })
-            .unwrap_or_default();
+    fn set(&mut self, fact: Fact, res: &Resource<'_>, node: &Node, value: Given, element: &str) {
+        let name = match self.b.vocabulary().key_of(fact) {
+            Some((Block::Patient, key)) => format!("patient.{key}"),
+            Some((Block::Course, key)) => format!("course.{key}"),
+            Some((_, key)) => key.to_owned(),
+            None => String::new(),
+        };
         let span = self.span(res, node);
         self.notes.push((name, self.describe(res, element)));
-        self.b.field(field, GivenAt { value, span });
+        self.b.field(fact, GivenAt { value, span });
     }
 
     /// Sets a field of `phase` from `node`, the request's `element`.
-    fn set_phase(
-        &mut self,
-        phase: usize,
-        field: PhaseField,
-        node: &Node,
-        value: Given,
-        element: &str,
-    ) {
+    fn set_phase(&mut self, phase: usize, fact: Fact, node: &Node, value: Given, element: &str) {
         let note = format!("`MedicationRequest.{element}`");
-        self.set_phase_noted(phase, field, node, value, note);
+        self.set_phase_noted(phase, fact, node, value, note);
     }
 
     /// Sets a field of `phase`, with the note for the builder's messages.
     fn set_phase_noted(
         &mut self,
         phase: usize,
-        field: PhaseField,
+        fact: Fact,
         node: &Node,
         value: Given,
         note: String,
     ) {
-        let name = PHASE_FIELDS
-            .iter()
-            .find(|(_, f)| *f == field)
-            .map_or("?", |(n, _)| n);
+        let name = self.b.vocabulary().key_of(fact).map_or("?", |(_, k)| k);
         self.notes
             .push((format!("course.phases[{phase}].{name}"), note));
         self.b.phase_field(
             phase,
-            field,
+            fact,
             GivenAt {
                 value,
                 span: Some(node.span),
@@ -604,7 +592,7 @@ impl<'a> Mapper<'a, '_> {
             None => (mr.node.get("authoredOn"), "authoredOn"),
         };
         let node = node?;
-        self.set(Field::Start, &mr, node, given(node), element);
+        self.set(Fact::START, &mr, node, given(node), element);
         date_of(Some(node))
     }
 

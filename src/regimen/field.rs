@@ -13,15 +13,13 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{
-    Builder, Given, GivenAt, InputProblem, MAX_ID_BYTES, PhaseField, Regimen, Row, SpanRow, div,
-};
-use crate::facts::{FACT_COUNT, Fact, Val};
-use crate::source::{SourceFile, Spanned};
+use super::{Builder, Given, GivenAt, InputProblem, MAX_ID_BYTES, Regimen, Table, div};
+use crate::facts::{Fact, Val};
+use crate::source::{SourceFile, Span, Spanned};
 use crate::text::Trim;
 use derive::{derive, renal_from_egfr};
 use frequency::frequency;
-use validate::{Ctx, DAILY_DOSE, DOSE, DURATION, boolean, field_value, quantity, text_of};
+use validate::{Ctx, field_value, text_of};
 
 pub(super) fn finish(
     mut b: Builder,
@@ -65,12 +63,14 @@ pub(super) fn finish(
             drug: None,
             product: None,
             source,
-            rows: Vec::new(),
-            spans: Vec::new(),
+            rows: Table::default(),
+            spans: Table::default(),
             anchors: b.anchors,
             problems: b.problems,
         };
     }
+    let vocabulary = b.vocabulary;
+    let width = vocabulary.len();
     let mut ctx = Ctx {
         problems: b.problems,
     };
@@ -110,21 +110,27 @@ pub(super) fn finish(
         }
     };
 
-    let mut course: Row = [None; FACT_COUNT];
-    let mut course_spans: SpanRow = [None; FACT_COUNT];
-    for (field, raw) in &b.fields {
-        let fact = field.fact();
-        let path = fact.info().path;
-        if let Some(v) = field_value(&mut ctx, *field, path, raw) {
-            course[fact as usize] = Some(v);
-            course_spans[fact as usize] = raw.span;
+    // The regimen's rows, built in place in one table: the course at 0,
+    // then a row per phase (copying rows per record showed in profiles).
+    let mut rows: Table<Option<Val>> = Table::with_capacity(width, b.phases.len() + 1);
+    let mut span_rows: Table<Option<Span>> = Table::with_capacity(width, b.phases.len() + 1);
+    rows.push_empty();
+    span_rows.push_empty();
+    if let (Some(course), Some(course_spans)) = (rows.get_mut(0), span_rows.get_mut(0)) {
+        for (fact, raw) in &b.fields {
+            let info = vocabulary.info(*fact);
+            if let Some(v) = field_value(&mut ctx, info, &info.path, raw) {
+                course[fact.index()] = Some(v);
+                course_spans[fact.index()] = raw.span;
+            }
         }
-    }
-    if course[Fact::RenalImpairment as usize].is_none()
-        && let Some(Val::Num(egfr)) = course[Fact::Egfr as usize]
-    {
-        course[Fact::RenalImpairment as usize] = Some(Val::Enum(renal_from_egfr(egfr)));
-        course_spans[Fact::RenalImpairment as usize] = course_spans[Fact::Egfr as usize];
+        if course[Fact::RENAL_IMPAIRMENT.index()].is_none()
+            && let Some(Val::Num(egfr)) = course[Fact::EGFR.index()]
+        {
+            course[Fact::RENAL_IMPAIRMENT.index()] =
+                Some(Val::Enum(renal_from_egfr(egfr, vocabulary)));
+            course_spans[Fact::RENAL_IMPAIRMENT.index()] = course_spans[Fact::EGFR.index()];
+        }
     }
 
     if b.phases.is_empty() {
@@ -140,13 +146,6 @@ pub(super) fn finish(
             ),
         });
     }
-    // The regimen's rows, built in place: the course at 0, then a row per
-    // phase (a row is ~700 bytes and its spans ~400: copying them per
-    // record showed in profiles).
-    let mut rows: Vec<Row> = Vec::with_capacity(b.phases.len() + 1);
-    let mut span_rows: Vec<SpanRow> = Vec::with_capacity(b.phases.len() + 1);
-    rows.push(course);
-    span_rows.push(course_spans);
     // (administrations, period in days) per phase, kept exact for the
     // daily dose: dose x count / period, one division, as a unit literal.
     let mut schedules: Vec<(Decimal, Decimal)> = Vec::with_capacity(b.phases.len());
@@ -158,48 +157,46 @@ pub(super) fn finish(
             .get(i)
             .copied()
             .unwrap_or(b.anchors.document);
-        rows.push([None; FACT_COUNT]);
-        span_rows.push([None; FACT_COUNT]);
-        let (row, spans) = (&mut rows[index], &mut span_rows[index]);
-        row[Fact::PhaseIndex as usize] = Some(Val::Num(Decimal::from(index)));
-        spans[Fact::PhaseIndex as usize] = Some(anchor);
+        rows.push_empty();
+        span_rows.push_empty();
+        let (Some(row), Some(spans)) = (rows.get_mut(index), span_rows.get_mut(index)) else {
+            continue;
+        };
+        row[Fact::PHASE_INDEX.index()] = Some(Val::Num(Decimal::from(index)));
+        spans[Fact::PHASE_INDEX.index()] = Some(anchor);
         let mut dose_raw: Option<&GivenAt> = None;
         let mut daily_raw: Option<&GivenAt> = None;
-        for (field, raw) in &phase.fields {
-            let path = PhasePath(index, phase_field_name(*field));
-            let (fact, value) = match field {
-                PhaseField::Dose => {
+        for (fact, raw) in phase {
+            let info = vocabulary.info(*fact);
+            let key = vocabulary.key_of(*fact).map_or("?", |(_, k)| k);
+            let path = PhasePath(index, key);
+            let value = if *fact == Fact::TIMES_PER_DAY {
+                // The frequency gives the schedule: administrations per
+                // day, its period, and the time between doses.
+                let schedule = frequency(&mut ctx, &path, raw);
+                if let Some((count, period)) = schedule {
+                    schedules.push((count, period));
+                    row[Fact::PERIOD.index()] = Some(Val::Num(period));
+                    spans[Fact::PERIOD.index()] = raw.span;
+                    // 7/week is a dose every day: one spacing, however written.
+                    row[Fact::INTERVAL.index()] =
+                        div(period, count).map(|t| Val::Num(t.normalize()));
+                    spans[Fact::INTERVAL.index()] = raw.span;
+                }
+                schedule
+                    .and_then(|(count, period)| div(count, period))
+                    .map(|t| Val::Num(t.normalize()))
+            } else {
+                if *fact == Fact::DOSE {
                     dose_raw = Some(raw);
-                    (Fact::Dose, quantity(&mut ctx, &path, raw, &DOSE))
-                }
-                PhaseField::DailyDose => {
+                } else if *fact == Fact::DAILY_DOSE {
                     daily_raw = Some(raw);
-                    (Fact::DailyDose, quantity(&mut ctx, &path, raw, &DAILY_DOSE))
                 }
-                PhaseField::Frequency => {
-                    let schedule = frequency(&mut ctx, &path, raw);
-                    if let Some((count, period)) = schedule {
-                        schedules.push((count, period));
-                        row[Fact::Period as usize] = Some(Val::Num(period));
-                        spans[Fact::Period as usize] = raw.span;
-                        // 7/week is a dose every day: one spacing, however written.
-                        row[Fact::Interval as usize] =
-                            div(period, count).map(|t| Val::Num(t.normalize()));
-                        spans[Fact::Interval as usize] = raw.span;
-                    }
-                    (
-                        Fact::TimesPerDay,
-                        schedule
-                            .and_then(|(count, period)| div(count, period))
-                            .map(|t| Val::Num(t.normalize())),
-                    )
-                }
-                PhaseField::Duration => (Fact::Duration, quantity(&mut ctx, &path, raw, &DURATION)),
-                PhaseField::WithFood => (Fact::WithFood, boolean(&mut ctx, &path, raw)),
+                field_value(&mut ctx, info, &path, raw)
             };
             if let Some(v) = value {
-                row[fact as usize] = Some(v);
-                spans[fact as usize] = raw.span;
+                row[fact.index()] = Some(v);
+                spans[fact.index()] = raw.span;
             }
         }
         let here = |what: &str, help: &str| InputProblem {
@@ -222,15 +219,11 @@ pub(super) fn finish(
             (None, None) => ctx.problems.push(here("dose", "add `dose: 20 mg` (per administration) or `daily_dose: 40 mg`")),
             _ => {}
         }
-        if !phase
-            .fields
-            .iter()
-            .any(|(f, _)| *f == PhaseField::Frequency)
-        {
+        if !phase.iter().any(|(f, _)| *f == Fact::TIMES_PER_DAY) {
             ctx.problems
                 .push(here("frequency", "add e.g. `frequency: 2/day`"));
         }
-        if !phase.fields.iter().any(|(f, _)| *f == PhaseField::Duration) {
+        if !phase.iter().any(|(f, _)| *f == Fact::DURATION) {
             ctx.problems
                 .push(here("duration", "add e.g. `duration: 16 weeks`"));
         }
@@ -249,21 +242,18 @@ pub(super) fn finish(
         drug,
         product,
         source,
-        rows: Vec::new(),
-        spans: Vec::new(),
+        rows: Table::default(),
+        spans: Table::default(),
         anchors: b.anchors,
         problems: Vec::new(),
     };
     if ctx.problems.is_empty()
-        && let (Some((course, phases)), Some((course_spans, phase_spans))) =
-            (rows.split_first_mut(), span_rows.split_first_mut())
         && let Err(problem) = derive(
-            course,
-            course_spans,
-            phases,
-            phase_spans,
+            &mut rows,
+            &mut span_rows,
             &schedules,
             &regimen.anchors,
+            vocabulary,
         )
     {
         ctx.problems.push(*problem);
@@ -274,10 +264,10 @@ pub(super) fn finish(
             (rows.split_first_mut(), span_rows.split_first_mut())
     {
         // A phase row holds the course facts too, so phase rules read both.
-        for (row, spans) in phases.iter_mut().zip(phase_spans.iter_mut()) {
-            for i in 0..FACT_COUNT {
-                if row[i].is_none() {
-                    row[i] = course[i];
+        for (row, spans) in phases.zip(phase_spans) {
+            for (i, cell) in row.iter_mut().enumerate() {
+                if cell.is_none() {
+                    *cell = course[i];
                     spans[i] = spans[i].or(course_spans[i]);
                 }
             }
@@ -289,17 +279,10 @@ pub(super) fn finish(
 }
 
 /// `course.phases[N].field`, formatted only when a problem names it.
-struct PhasePath(usize, &'static str);
+struct PhasePath<'k>(usize, &'k str);
 
-impl std::fmt::Display for PhasePath {
+impl std::fmt::Display for PhasePath<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "course.phases[{}].{}", self.0, self.1)
     }
-}
-
-fn phase_field_name(field: PhaseField) -> &'static str {
-    super::PHASE_FIELDS
-        .iter()
-        .find(|(_, f)| *f == field)
-        .map_or("?", |(n, _)| n)
 }

@@ -23,10 +23,10 @@ struct FindingRecord<'a> {
     kind: &'static str,
     phase: Option<usize>,
     message: String,
-    values: Values,
+    values: Values<'a>,
     citation: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    missing: Vec<&'static str>,
+    missing: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,9 +52,9 @@ impl Serialize for Str<'_> {
 }
 
 /// A finding's values, written as a JSON object in fact order.
-struct Values(Vec<(&'static str, String)>);
+struct Values<'a>(Vec<(&'a str, String)>);
 
-impl Serialize for Values {
+impl Serialize for Values<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.0.iter().map(|(k, v)| (*k, v)))
     }
@@ -93,7 +93,10 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
     }
     for f in &outcome.findings {
         let values = Values(f.values(r));
-        let primary = f.rule.primary.or_else(|| f.missing.iter().next());
+        let primary = f
+            .rule
+            .primary
+            .or_else(|| f.vocabulary.ordered(f.missing).next());
         findings.push(FindingRecord {
             rule: Str::Json(&f.rule.json_id),
             severity: f.severity.as_str(),
@@ -102,9 +105,13 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
             message: f.message(r),
             values,
             citation: Some(&f.citation.json),
-            missing: f.missing.iter().map(|m| m.info().path).collect(),
+            missing: f
+                .vocabulary
+                .ordered(f.missing)
+                .map(|m| f.vocabulary.info(m).path.as_str())
+                .collect(),
             field: None,
-            line: line_of(primary.and_then(|p| r.span_of(f.row(), p))),
+            line: line_of(primary.and_then(|p| r.span_of(f.row(), p, f.vocabulary))),
             help: None,
         });
     }

@@ -13,6 +13,7 @@ use crate::source::{SourceFile, Span, Spanned};
 use crate::suggest;
 use crate::syntax::{self, Piece};
 use crate::tree::{Node, Value, yaml};
+use crate::vocabulary::{Coding, Vocabulary};
 
 const PACK_KEYS: &[&str] = &[
     "pack",
@@ -28,6 +29,7 @@ const PACK_KEYS: &[&str] = &[
     "products",
     "remove",
     "covers",
+    "codes",
 ];
 const COVERS_KEYS: &[&str] = &["indications", "population"];
 const TEST_KEYS: &[&str] = &["name", "profile", "regimen", "expect"];
@@ -52,11 +54,23 @@ const CITATION_KEYS: &[&str] = &["source", "section", "quote"];
 
 /// Loads rule files given as text. Returns the set, or every problem found.
 pub fn load_sources(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, Vec<Diagnostic>> {
+    // A `vocabulary.yaml` among the files replaces the shipped vocabulary.
+    let (vocabularies, files): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| {
+        std::path::Path::new(f.name())
+            .file_name()
+            .is_some_and(|n| n == crate::vocabulary::FILE_NAME)
+    });
+    let vocabulary = match vocabularies.into_iter().next() {
+        Some(file) => Vocabulary::load(file),
+        None => Vocabulary::builtin(),
+    };
+    let mut vocabulary = Arc::new(vocabulary?);
     let mut problems = Vec::new();
     let mut packs = Vec::new();
     for file in files {
         let mut loader = Loader {
             file: file.clone(),
+            vocabulary: vocabulary.clone(),
             problems: Vec::new(),
         };
         if let Some(pack) = loader.pack() {
@@ -64,11 +78,17 @@ pub fn load_sources(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, Vec<Diagnost
         }
         problems.append(&mut loader.problems);
     }
+    // The packs' ingredient codes name their drug in FHIR input.
+    let codes: Vec<(Coding, String)> = packs
+        .iter()
+        .flat_map(|p| p.codes.iter().map(|c| (c.clone(), p.drug.clone())))
+        .collect();
+    Arc::make_mut(&mut vocabulary).drugs = codes;
     check_extends(&packs, &mut problems);
     check_duplicates(&packs, &mut problems);
     check_aliases(&packs, &mut problems);
     if problems.is_empty() {
-        Ok(RuleSet { packs })
+        Ok(RuleSet { packs, vocabulary })
     } else {
         Err(problems)
     }
@@ -76,6 +96,7 @@ pub fn load_sources(files: Vec<Arc<SourceFile>>) -> Result<RuleSet, Vec<Diagnost
 
 struct Loader {
     file: Arc<SourceFile>,
+    vocabulary: Arc<Vocabulary>,
     problems: Vec<Diagnostic>,
 }
 
@@ -281,6 +302,7 @@ impl Loader {
             ),
         }
         let products = self.products(doc.get("products"));
+        let codes = self.codes(doc.get("codes"));
         let extends = doc
             .get("extends")
             .and_then(|n| n.as_str())
@@ -301,6 +323,7 @@ impl Loader {
                 .collect(),
             profiles: profile_names,
             products,
+            codes,
             extends,
             coverage,
             remove: self
@@ -363,10 +386,48 @@ impl Loader {
         out
     }
 
+    /// `codes:`, the ingredient codes (RxNorm, SNOMED CT) that name the
+    /// pack's drug in FHIR input: `[{system: URI, code: CODE}]`.
+    fn codes(&mut self, node: Option<&Node>) -> Vec<Coding> {
+        let Some(node) = node else { return Vec::new() };
+        let Value::Seq(items) = &node.value else {
+            self.error(
+                "wrong-type",
+                node.span,
+                "`codes` must be a list of `{system: URI, code: CODE}`",
+                "expected a list",
+                None,
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let (Some(system), Some(code)) = (
+                item.get("system").and_then(Node::as_str),
+                item.get("code").and_then(Node::as_str),
+            ) else {
+                self.error(
+                    "wrong-type",
+                    item.span,
+                    "a code is `{system: URI, code: CODE}`",
+                    "not a code",
+                    None,
+                );
+                continue;
+            };
+            out.push(Coding {
+                system: system.to_owned(),
+                code: code.to_owned(),
+            });
+        }
+        out
+    }
+
     /// One fact a product fixes: a course fact that is an enum or a boolean.
     fn fixed_fact(&mut self, path: &Spanned<String>, value: &Node) -> Option<(Fact, Val)> {
-        let Some(fact) = Fact::from_path(&path.value) else {
-            let help = suggest::closest(&path.value, crate::facts::FACTS.iter().map(|f| f.path))
+        let vocabulary = self.vocabulary.clone();
+        let Some(fact) = vocabulary.fact(&path.value) else {
+            let help = suggest::closest(&path.value, vocabulary.paths())
                 .map(|s| format!("did you mean `{s}`?"));
             self.error(
                 "unknown-fact",
@@ -377,7 +438,7 @@ impl Loader {
             );
             return None;
         };
-        let info = fact.info();
+        let info = vocabulary.info(fact);
         let text = match &value.value {
             Value::Str(s) => s.clone(),
             Value::Bool(b) => b.to_string(),
@@ -385,7 +446,7 @@ impl Loader {
         };
         let val = match info.ty {
             _ if info.scope != Scope::Course => None,
-            Type::Enum(domain) => domain.index(&text).map(Val::Enum),
+            Type::Enum(_) => info.value_index(&text).map(Val::Enum),
             Type::Bool => match text.as_str() {
                 "true" => Some(Val::Bool(true)),
                 "false" => Some(Val::Bool(false)),
@@ -395,8 +456,8 @@ impl Loader {
         };
         if val.is_none() {
             let help = match info.ty {
-                Type::Enum(domain) => suggest::closest(&text, domain.values.iter().copied())
-                    .map_or_else(|| format!("{} is {}", info.path, info.ty.describe()), |s| format!("did you mean `{s}`?")),
+                Type::Enum(_) => suggest::closest(&text, info.values.iter().map(String::as_str))
+                    .map_or_else(|| format!("{} is {}", info.path, info.ty.describe(&vocabulary)), |s| format!("did you mean `{s}`?")),
                 _ => "a product fixes course facts that are an enum or true/false (`regimen.formulation`)".into(),
             };
             self.error(
@@ -519,16 +580,20 @@ impl Loader {
             };
         };
         self.unknown_keys(entries, COVERS_KEYS, "`covers`");
-        let course = Env { phase: false };
+        let vocabulary = self.vocabulary.clone();
+        let course = Env {
+            phase: false,
+            vocabulary: &vocabulary,
+        };
         let mut parts: Vec<(String, Condition)> = Vec::new();
         let indications = self.string_list(node.get("indications"), "indications");
         if !indications.is_empty() {
-            let domain = &crate::facts::INDICATION;
+            let domain = vocabulary.info(Fact::INDICATION);
             let mut ok = true;
             for i in &indications {
-                if domain.index(&i.value).is_none() {
+                if domain.value_index(&i.value).is_none() {
                     ok = false;
-                    let help = suggest::closest(&i.value, domain.values.iter().copied())
+                    let help = suggest::closest(&i.value, domain.values.iter().map(String::as_str))
                         .map_or_else(
                             || format!("the indications are: {}", domain.values.join(", ")),
                             |s| format!("did you mean `{s}`?"),
@@ -619,7 +684,7 @@ impl Loader {
                 message,
                 "Check the dose against the label for this indication and patient by hand, or add a rule pack that covers them (`covers:`).",
                 citation(&declared),
-                Some(Fact::Indication),
+                Some(Fact::INDICATION),
             )
         });
         Coverage {
@@ -649,13 +714,18 @@ impl Loader {
     /// A message the loader writes itself (see [`Loader::generated`]).
     fn generated_template(&mut self, text: &str, at: Span) -> Option<Vec<Part>> {
         let pieces = syntax::parse_template(text).ok()?;
+        let vocabulary = self.vocabulary.clone();
         let mut parts = Vec::new();
         for piece in pieces {
             match piece {
                 Piece::Text(t) => parts.push(Part::Text(t)),
                 Piece::Hole(expr) => {
                     let mut problems = Vec::new();
-                    let typed = check::check(&expr, Env { phase: false }, &mut problems);
+                    let env = Env {
+                        phase: false,
+                        vocabulary: &vocabulary,
+                    };
+                    let typed = check::check(&expr, env, &mut problems);
                     self.check_problems(problems, Origin::Whole(at));
                     parts.push(Part::Value(typed?));
                 }
@@ -1053,8 +1123,10 @@ impl Loader {
                 }
             },
         };
+        let vocabulary = self.vocabulary.clone();
         let env = Env {
             phase: scope == Some(Scope::Phase),
+            vocabulary: &vocabulary,
         };
         let when = node.get("when").map(|n| self.conditions(n, "when", env));
         let unless = node
@@ -1090,14 +1162,11 @@ impl Loader {
         let citation_for = self.citation_for(node, sources, profiles);
         let primary = match node.get("at") {
             None => None,
-            Some(n) => match n.as_str().and_then(Fact::from_path) {
+            Some(n) => match n.as_str().and_then(|p| vocabulary.fact(p)) {
                 Some(f) => Some(f),
                 None => {
-                    let help = suggest::closest(
-                        n.as_str().unwrap_or(""),
-                        crate::facts::FACTS.iter().map(|f| f.path),
-                    )
-                    .map(|s| format!("did you mean `{s}`?"));
+                    let help = suggest::closest(n.as_str().unwrap_or(""), vocabulary.paths())
+                        .map(|s| format!("did you mean `{s}`?"));
                     self.error(
                         "unknown-fact",
                         n.span,
@@ -1192,19 +1261,22 @@ impl Loader {
         }
         // The one call from loading up into the test runner's stage: the
         // bounds are found there, with the evaluator folding constants.
-        let bounds = crate::ruletest::bounds::formula(rule)
+        let bounds = crate::ruletest::bounds::formula(rule, &self.vocabulary)
             .map(|f| f.bounds)
             .unwrap_or_default();
         for declared in &rule.unprobed {
-            if bounds.iter().any(|b| b.named_by(&declared.bound.value)) {
+            if bounds
+                .iter()
+                .any(|b| b.named_by(&declared.bound.value, &self.vocabulary))
+            {
                 continue;
             }
             let mut names: Vec<String> = bounds.iter().map(|b| b.text.clone()).collect();
-            names.extend(
-                bounds
+            names.extend(bounds.iter().flat_map(|b| {
+                b.facts
                     .iter()
-                    .flat_map(|b| b.facts.iter().map(|f| f.info().path.to_owned())),
-            );
+                    .map(|f| self.vocabulary.info(f).path.to_owned())
+            }));
             names.dedup();
             let help = suggest::closest(&declared.bound.value, names.iter().map(String::as_str))
                 .map_or_else(

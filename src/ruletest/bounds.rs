@@ -17,6 +17,7 @@ use crate::check::{self, Code, Env};
 use crate::facts::{Fact, FactSet, Scope, Val};
 use crate::source::Span;
 use crate::syntax::{self, Arith, Cmp, Expr, ExprKind, Logic, UnOp};
+use crate::vocabulary::Vocabulary;
 
 use crate::rules::{Origin, Rule, Written};
 
@@ -130,9 +131,9 @@ impl Bound {
     }
 
     /// Whether `key` (a bound as written, or a fact path) names this bound.
-    pub fn named_by(&self, key: &str) -> bool {
+    pub fn named_by(&self, key: &str, vocabulary: &Vocabulary) -> bool {
         let key = collapse(key);
-        key == self.text || self.facts.iter().any(|f| f.info().path == key)
+        key == self.text || self.facts.iter().any(|f| vocabulary.info(f).path == key)
     }
 
     /// A value of the bounded expression in the bound's own unit
@@ -167,10 +168,11 @@ pub fn collapse(text: &str) -> String {
 
 /// The formula of a rule; `None` only if a condition that loaded does not
 /// parse or check again, which would be a bug.
-pub fn formula(rule: &Rule) -> Option<Formula> {
+pub fn formula(rule: &Rule, vocabulary: &Vocabulary) -> Option<Formula> {
     let mut b = Builder {
         env: Env {
             phase: rule.scope == Scope::Phase,
+            vocabulary,
         },
         atoms: Vec::new(),
         bounds: Vec::new(),
@@ -198,8 +200,8 @@ pub fn formula(rule: &Rule) -> Option<Formula> {
     })
 }
 
-struct Builder {
-    env: Env,
+struct Builder<'v> {
+    env: Env<'v>,
     atoms: Vec<Atom>,
     bounds: Vec<Bound>,
 }
@@ -210,7 +212,7 @@ struct Piece<'a> {
     origin: Origin,
 }
 
-impl Builder {
+impl Builder<'_> {
     /// The shape of a condition's pieces (joined by `or`, as an `unless`
     /// list is); `polarity` is whether the rule fires when it holds.
     fn condition(&mut self, written: &[Written], polarity: bool) -> Option<Shape> {
@@ -350,11 +352,11 @@ fn constant(code: &Code) -> Option<Val> {
     if !code.reads().is_empty() {
         return None;
     }
-    let row = [None; crate::facts::FACT_COUNT];
+    let row: [Option<Val>; 0] = [];
     crate::eval::eval(code, &row).ok()
 }
 
-fn atom_kind(code: &Code, expr: &Expr, env: Env) -> AtomKind {
+fn atom_kind(code: &Code, expr: &Expr, env: Env<'_>) -> AtomKind {
     match code {
         Code::NumCmp {
             op, fact, value, ..

@@ -20,11 +20,13 @@ use super::bounds::{AtomKind, Bound, Formula};
 use crate::check::Code;
 use crate::eval::{Engine, Kind};
 use crate::facts::{Fact, Scope, Type, Val};
+use crate::regimen::Block;
 use crate::regimen::{Regimen, document};
 use crate::rules::{Pack, Rule};
 use crate::source::{Span, Spanned};
 use crate::syntax::{Arith, Cmp};
 use crate::tree::{Node, Value};
+use crate::vocabulary::Vocabulary;
 
 /// What probing a bound found.
 #[derive(Debug)]
@@ -133,13 +135,13 @@ impl Prober<'_> {
     fn step(&self) -> Decimal {
         match self.bound.fact() {
             Some(
-                Fact::TimesPerDay
-                | Fact::PhaseCount
-                | Fact::PhaseIndex
-                | Fact::Period
-                | Fact::Duration
-                | Fact::TotalDuration
-                | Fact::GapSincePreviousCourse,
+                Fact::TIMES_PER_DAY
+                | Fact::PHASE_COUNT
+                | Fact::PHASE_INDEX
+                | Fact::PERIOD
+                | Fact::DURATION
+                | Fact::TOTAL_DURATION
+                | Fact::GAP_SINCE_PREVIOUS_COURSE,
             ) => Decimal::ONE,
             _ if matches!(self.bound.value, Val::Date(_))
                 || matches!(self.bound.lhs, Code::DaysBetween(..)) =>
@@ -182,14 +184,18 @@ impl Prober<'_> {
                 Side::Below => crate::eval::compare_values(Cmp::Lt, v, bound) == Some(true),
                 Side::Above => crate::eval::compare_values(Cmp::Gt, v, bound) == Some(true),
             };
-            let set = match set_lhs(
+            let doc = Doc {
                 pack,
+                id: &self.rule.id,
+                vocabulary: self.engine.vocabulary(),
+            };
+            let set = match set_lhs(
+                &doc,
                 node,
                 &self.bound.lhs,
                 (target, self.bound.value),
                 1,
                 &accept,
-                &self.rule.id,
             ) {
                 Ok(set) => set,
                 Err(why) => return Attempt::Unset(why),
@@ -259,7 +265,12 @@ impl Prober<'_> {
         let mut node = node.clone();
         for &(index, want) in setting {
             let atom = formula.atoms.get(index)?;
-            node = realise_atom(pack, &node, atom, want, &self.rule.id)?;
+            let doc = Doc {
+                pack,
+                id: &self.rule.id,
+                vocabulary: self.engine.vocabulary(),
+            };
+            node = realise_atom(&doc, &node, atom, want)?;
         }
         Some(node)
     }
@@ -324,11 +335,27 @@ struct Set {
     value: Val,
 }
 
-/// Reads a regimen tree; `None` when it is not a valid regimen.
-fn read(pack: &Pack, node: &Node, id: &str) -> Option<Regimen> {
-    let mut all = document::read_one(node.clone(), &pack.file, id.to_owned(), id.to_owned());
-    let regimen = all.pop()?;
-    regimen.problems.is_empty().then_some(regimen)
+/// A pack's example regimens as the probe reads them back: in the pack's
+/// file, named by the rule's id, against the vocabulary.
+struct Doc<'a> {
+    pack: &'a Pack,
+    id: &'a str,
+    vocabulary: &'a Vocabulary,
+}
+
+impl Doc<'_> {
+    /// Reads a regimen tree; `None` when it is not a valid regimen.
+    fn read(&self, node: &Node) -> Option<Regimen> {
+        let mut all = document::read_one(
+            node.clone(),
+            &self.pack.file,
+            self.id.to_owned(),
+            self.id.to_owned(),
+            self.vocabulary,
+        );
+        let regimen = all.pop()?;
+        regimen.problems.is_empty().then_some(regimen)
+    }
 }
 
 /// The value of `code` in phase `phase` of a regimen (the course row for
@@ -343,25 +370,25 @@ fn value_in(regimen: &Regimen, code: &Code, phase: usize) -> Option<Val> {
 /// nearest `target`) are tried, and the first `accept` takes is kept.
 /// Returns the probe regimen or why it cannot be set.
 fn set_lhs(
-    pack: &Pack,
+    doc: &Doc<'_>,
     node: &Node,
     lhs: &Code,
     (target, anchor): (Val, Val),
     phase: usize,
     accept: &dyn Fn(Val) -> bool,
-    id: &str,
 ) -> Result<Set, String> {
-    let Some(ctx) = read(pack, node, id) else {
+    let vocabulary = doc.vocabulary;
+    let Some(ctx) = doc.read(node) else {
         return Err("the starting regimen is not valid".into());
     };
     let shown = |v: Val| show(v);
     let mut why = format!(
         "{} cannot be set to {}: it reads no fact rxlint can write",
-        describe(lhs),
+        describe(lhs, vocabulary),
         shown(target)
     );
-    for fact in free_facts(lhs) {
-        let phase_of = if fact.info().scope == Scope::Phase {
+    for fact in free_facts(lhs, vocabulary) {
+        let phase_of = if vocabulary.info(fact).scope == Scope::Phase {
             phase
         } else {
             phase.min(ctx.phase_count())
@@ -372,9 +399,9 @@ fn set_lhs(
         let Some(v) = solve(lhs, fact, target, row) else {
             why = format!(
                 "{} = {} cannot be solved for `{}` exactly",
-                describe(lhs),
+                describe(lhs, vocabulary),
                 shown(target),
-                fact.info().path
+                vocabulary.info(fact).path
             );
             continue;
         };
@@ -385,8 +412,10 @@ fn set_lhs(
         candidates.extend(nearest_valid(fact, v));
         for value in candidates {
             for snap in SNAPS {
-                for (written, probe_phase) in write(node, fact, value, phase, &ctx, snap) {
-                    let Some(regimen) = read(pack, &written, id) else {
+                for (written, probe_phase) in
+                    write(node, fact, value, phase, &ctx, snap, vocabulary)
+                {
+                    let Some(regimen) = doc.read(&written) else {
                         continue;
                     };
                     let Some(got) = value_in(&regimen, lhs, probe_phase) else {
@@ -405,8 +434,8 @@ fn set_lhs(
         }
         why = format!(
             "`{}` cannot be written so that {} is {}: the reader refuses every such value",
-            fact.info().path,
-            describe(lhs),
+            vocabulary.info(fact).path,
+            describe(lhs, vocabulary),
             shown(target)
         );
     }
@@ -443,11 +472,14 @@ fn show(v: Val) -> String {
 }
 
 /// The bounded expression in words, for messages.
-fn describe(lhs: &Code) -> String {
+fn describe(lhs: &Code, vocabulary: &Vocabulary) -> String {
     match lhs {
-        Code::Fact(f) | Code::FactOr(f, _) => format!("`{}`", f.info().path),
+        Code::Fact(f) | Code::FactOr(f, _) => format!("`{}`", vocabulary.info(*f).path),
         other => {
-            let facts: Vec<&str> = other.reads().iter().map(|f| f.info().path).collect();
+            let facts: Vec<&str> = vocabulary
+                .ordered(other.reads())
+                .map(|f| vocabulary.info(f).path.as_str())
+                .collect();
             format!("the value computed from {}", facts.join(", "))
         }
     }
@@ -455,13 +487,13 @@ fn describe(lhs: &Code) -> String {
 
 /// The facts `lhs` reads exactly once, which it can be solved for; those
 /// of the phase first (a dose before a weight).
-fn free_facts(lhs: &Code) -> Vec<Fact> {
+fn free_facts(lhs: &Code, vocabulary: &Vocabulary) -> Vec<Fact> {
     let mut facts: Vec<Fact> = lhs
         .reads()
         .iter()
         .filter(|f| lhs.occurrences(*f) == 1)
         .collect();
-    facts.sort_by_key(|f| (f.info().scope != Scope::Phase, *f));
+    facts.sort_by_key(|f| (vocabulary.info(*f).scope != Scope::Phase, *f));
     facts
 }
 
@@ -543,7 +575,7 @@ fn nearest_valid(fact: Fact, v: Val) -> Vec<Val> {
             .collect()
     };
     match fact {
-        Fact::TimesPerDay => {
+        Fact::TIMES_PER_DAY => {
             // Once to 168 times a week is every schedule the reader takes.
             let k = n.checked_mul(seven).unwrap_or(Decimal::MAX);
             let (below, above) = (k.ceil() - Decimal::ONE, k.floor() + Decimal::ONE);
@@ -554,7 +586,7 @@ fn nearest_valid(fact: Fact, v: Val) -> Vec<Val> {
                 .map(|x| Val::Num(x.normalize()))
                 .collect()
         }
-        Fact::Interval => {
+        Fact::INTERVAL => {
             // 7 days / k for k = 1 to 168 a week: the nearest on each side.
             let k = seven.checked_div(n).unwrap_or(Decimal::MAX);
             let (shorter, longer) = (k.floor() + Decimal::ONE, k.ceil() - Decimal::ONE);
@@ -565,13 +597,13 @@ fn nearest_valid(fact: Fact, v: Val) -> Vec<Val> {
                 .map(|x| Val::Num(x.normalize()))
                 .collect()
         }
-        Fact::Period => [Decimal::ONE, seven]
+        Fact::PERIOD => [Decimal::ONE, seven]
             .into_iter()
             .filter(|p| *p != n)
             .map(Val::Num)
             .collect(),
-        Fact::PhaseCount | Fact::PhaseIndex => whole(1, 1000),
-        Fact::GapSincePreviousCourse => whole(-3_000_000, 3_000_000),
+        Fact::PHASE_COUNT | Fact::PHASE_INDEX => whole(1, 1000),
+        Fact::GAP_SINCE_PREVIOUS_COURSE => whole(-3_000_000, 3_000_000),
         _ => Vec::new(),
     }
 }
@@ -666,8 +698,8 @@ fn set_daily(
     snap: Option<u32>,
     through_dose: bool,
 ) -> Option<()> {
-    let per_day = num_in(ctx, p, Fact::TimesPerDay)?;
-    let period = num_in(ctx, p, Fact::Period)?;
+    let per_day = num_in(ctx, p, Fact::TIMES_PER_DAY)?;
+    let period = num_in(ctx, p, Fact::PERIOD)?;
     let phase = phase_mut(node, p)?;
     remove(phase, "dose");
     remove(phase, "daily_dose");
@@ -695,6 +727,7 @@ fn write(
     p: usize,
     ctx: &Regimen,
     snap: Option<u32>,
+    vocabulary: &Vocabulary,
 ) -> Vec<(Node, usize)> {
     let mut out = Vec::new();
     let mut push = |f: &dyn Fn(&mut Node) -> Option<usize>| {
@@ -703,26 +736,10 @@ fn write(
             out.push((n, phase));
         }
     };
-    let weight = num_in(ctx, 0, Fact::Weight);
+    let weight = num_in(ctx, 0, Fact::WEIGHT);
     let count = ctx.phase_count();
     match (fact, v) {
-        (Fact::Weight, Val::Num(d)) => push(&|n| {
-            set(
-                child(n, "patient")?,
-                "weight",
-                text(format!("{} kg", number(d, snap))),
-            );
-            Some(p)
-        }),
-        (Fact::Age, Val::Num(d)) => push(&|n| {
-            set(
-                child(n, "patient")?,
-                "age",
-                text(format!("{} days", number(d, snap))),
-            );
-            Some(p)
-        }),
-        (Fact::Egfr, Val::Num(d)) => push(&|n| {
+        (Fact::EGFR, Val::Num(d)) => push(&|n| {
             let patient = child(n, "patient")?;
             // The impairment is then derived from this eGFR.
             remove(patient, "renal_impairment");
@@ -734,7 +751,7 @@ fn write(
             );
             Some(p)
         }),
-        (Fact::Duration, Val::Num(d)) => push(&|n| {
+        (Fact::DURATION, Val::Num(d)) => push(&|n| {
             set(
                 phase_mut(n, p)?,
                 "duration",
@@ -742,14 +759,14 @@ fn write(
             );
             Some(p)
         }),
-        (Fact::Dose, Val::Num(d)) => push(&|n| {
+        (Fact::DOSE, Val::Num(d)) => push(&|n| {
             let phase = phase_mut(n, p)?;
             remove(phase, "daily_dose");
             set(phase, "dose", text(format!("{} mg", number(d, snap))));
             Some(p)
         }),
-        (Fact::DailyDose | Fact::WeeklyDose | Fact::StartDailyDose, Val::Num(d)) => {
-            let q = if fact == Fact::StartDailyDose { 1 } else { p };
+        (Fact::DAILY_DOSE | Fact::WEEKLY_DOSE | Fact::START_DAILY_DOSE, Val::Num(d)) => {
+            let q = if fact == Fact::START_DAILY_DOSE { 1 } else { p };
             for through_dose in [true, false] {
                 push(&|n| {
                     set_daily(n, q, d, ctx, snap, through_dose)?;
@@ -757,7 +774,7 @@ fn write(
                 });
             }
         }
-        (Fact::MaxDailyDose, Val::Num(d)) => {
+        (Fact::MAX_DAILY_DOSE, Val::Num(d)) => {
             for through_dose in [true, false] {
                 push(&|n| {
                     for q in 1..=count {
@@ -767,8 +784,8 @@ fn write(
                 });
             }
         }
-        (Fact::DailyDosePerKg | Fact::MaxDailyDosePerKg, Val::Num(d)) => {
-            let all = fact == Fact::MaxDailyDosePerKg;
+        (Fact::DAILY_DOSE_PER_KG | Fact::MAX_DAILY_DOSE_PER_KG, Val::Num(d)) => {
+            let all = fact == Fact::MAX_DAILY_DOSE_PER_KG;
             let w = weight.unwrap_or(Decimal::from(70));
             if let Some(daily) = d.checked_mul(w) {
                 for through_dose in [true, false] {
@@ -784,9 +801,9 @@ fn write(
             }
             // Or through the weight, the dose as it is.
             let daily = if all {
-                num_in(ctx, 0, Fact::MaxDailyDose)
+                num_in(ctx, 0, Fact::MAX_DAILY_DOSE)
             } else {
-                num_in(ctx, p, Fact::DailyDose)
+                num_in(ctx, p, Fact::DAILY_DOSE)
             };
             if let Some(w) = daily.and_then(|daily| daily.checked_div(d)) {
                 push(&|n| {
@@ -799,7 +816,7 @@ fn write(
                 });
             }
         }
-        (Fact::TimesPerDay, Val::Num(d)) => {
+        (Fact::TIMES_PER_DAY, Val::Num(d)) => {
             let written = if d.fract().is_zero() {
                 Some(format!("{}/day", d.normalize()))
             } else {
@@ -814,7 +831,7 @@ fn write(
                 });
             }
         }
-        (Fact::Interval, Val::Num(d)) => {
+        (Fact::INTERVAL, Val::Num(d)) => {
             // A dose every d days: N a day when 1/d is whole, else N a week.
             let whole = |x: Option<Decimal>, max: i64| {
                 x.map(|x| x.round_dp(20).normalize()).filter(|x| {
@@ -837,9 +854,9 @@ fn write(
                 });
             }
         }
-        (Fact::Period, Val::Num(d)) => {
-            let per_day = num_in(ctx, p, Fact::TimesPerDay);
-            let period = num_in(ctx, p, Fact::Period);
+        (Fact::PERIOD, Val::Num(d)) => {
+            let per_day = num_in(ctx, p, Fact::TIMES_PER_DAY);
+            let period = num_in(ctx, p, Fact::PERIOD);
             if let (Some(per_day), Some(period)) = (per_day, period)
                 && let Some(count) = per_day
                     .checked_mul(period)
@@ -864,9 +881,9 @@ fn write(
                 }
             }
         }
-        (Fact::TotalDuration, Val::Num(d)) => {
+        (Fact::TOTAL_DURATION, Val::Num(d)) => {
             let others: Option<Decimal> = (1..count)
-                .map(|q| num_in(ctx, q, Fact::Duration))
+                .map(|q| num_in(ctx, q, Fact::DURATION))
                 .try_fold(Decimal::ZERO, |s, x| s.checked_add(x?));
             if let Some(last) = others
                 .and_then(|o| d.checked_sub(o))
@@ -892,8 +909,8 @@ fn write(
                 Some(1)
             });
         }
-        (Fact::CumulativeDose | Fact::CumulativeDosePerKg, Val::Num(d)) => {
-            let per_kg = fact == Fact::CumulativeDosePerKg;
+        (Fact::CUMULATIVE_DOSE | Fact::CUMULATIVE_DOSE_PER_KG, Val::Num(d)) => {
+            let per_kg = fact == Fact::CUMULATIVE_DOSE_PER_KG;
             let total = if per_kg {
                 weight.and_then(|w| d.checked_mul(w))
             } else {
@@ -901,7 +918,7 @@ fn write(
             };
             let others: Option<Decimal> = (1..count)
                 .map(|q| {
-                    num_in(ctx, q, Fact::DailyDose)?.checked_mul(num_in(ctx, q, Fact::Duration)?)
+                    num_in(ctx, q, Fact::DAILY_DOSE)?.checked_mul(num_in(ctx, q, Fact::DURATION)?)
                 })
                 .try_fold(Decimal::ZERO, |s, x| s.checked_add(x?));
             let rest = total
@@ -910,7 +927,7 @@ fn write(
                 .filter(|r| *r > Decimal::ZERO);
             if let Some(rest) = rest {
                 if let Some(days) =
-                    num_in(ctx, count, Fact::DailyDose).and_then(|daily| rest.checked_div(daily))
+                    num_in(ctx, count, Fact::DAILY_DOSE).and_then(|daily| rest.checked_div(daily))
                 {
                     push(&|n| {
                         set(
@@ -922,7 +939,7 @@ fn write(
                     });
                 }
                 if let Some(daily) =
-                    num_in(ctx, count, Fact::Duration).and_then(|days| rest.checked_div(days))
+                    num_in(ctx, count, Fact::DURATION).and_then(|days| rest.checked_div(days))
                 {
                     for through_dose in [true, false] {
                         push(&|n| {
@@ -933,7 +950,8 @@ fn write(
                 }
             }
             if per_kg
-                && let Some(w) = num_in(ctx, 0, Fact::CumulativeDose).and_then(|c| c.checked_div(d))
+                && let Some(w) =
+                    num_in(ctx, 0, Fact::CUMULATIVE_DOSE).and_then(|c| c.checked_div(d))
             {
                 push(&|n| {
                     set(
@@ -945,8 +963,8 @@ fn write(
                 });
             }
         }
-        (Fact::GapSincePreviousCourse, Val::Num(d)) if d.fract().is_zero() => {
-            let start = match ctx.get(0, Fact::Start) {
+        (Fact::GAP_SINCE_PREVIOUS_COURSE, Val::Num(d)) if d.fract().is_zero() => {
+            let start = match ctx.get(0, Fact::START) {
                 Some(Val::Date(s)) => Some(s),
                 _ => crate::date::Date::parse("2026-03-02").ok(),
             };
@@ -962,7 +980,7 @@ fn write(
                 });
             }
         }
-        (Fact::PhaseCount | Fact::PhaseIndex, Val::Num(d)) => {
+        (Fact::PHASE_COUNT | Fact::PHASE_INDEX, Val::Num(d)) => {
             let wanted = usize::try_from(d.mantissa())
                 .ok()
                 .filter(|w| d.scale() == 0 && (1..=crate::regimen::MAX_PHASES).contains(w));
@@ -970,13 +988,13 @@ fn write(
                 push(&|n| {
                     let all = phases(n)?;
                     let last = all.last()?.clone();
-                    let size = if fact == Fact::PhaseCount {
+                    let size = if fact == Fact::PHASE_COUNT {
                         wanted
                     } else {
                         wanted.max(all.len())
                     };
                     all.resize(size, last);
-                    Some(if fact == Fact::PhaseIndex {
+                    Some(if fact == Fact::PHASE_INDEX {
                         wanted
                     } else {
                         p.min(size)
@@ -985,12 +1003,13 @@ fn write(
             }
         }
         (_, value) => {
-            // A recorded fact written as it is: an enum by name, a date, a
-            // boolean; `None`-like removal is done by the caller.
-            if let Some(written) = scalar(fact, value) {
+            // A recorded fact written under its key (the vocabulary's): a
+            // quantity in its dimension's canonical unit, an enum by name,
+            // a date, a boolean; `None`-like removal is done by the caller.
+            if let Some(written) = scalar(fact, value, snap, vocabulary) {
                 push(&|n| {
-                    let place = place_of(n, fact, p)?;
-                    set(place.0, place.1, written.clone());
+                    let place = place_of(n, fact, p, vocabulary)?;
+                    set(place.0, &place.1, written.clone());
                     Some(p)
                 });
             }
@@ -999,10 +1018,15 @@ fn write(
     out
 }
 
-/// A recorded fact's value as a tree node.
-fn scalar(fact: Fact, value: Val) -> Option<Node> {
-    Some(match (fact.info().ty, value) {
-        (Type::Enum(domain), Val::Enum(i)) => text(domain.name_of(i).to_owned()),
+/// A recorded fact's value as a tree node: a quantity in its dimension's
+/// canonical unit (`70 kg`, `6574 d`), exact or rounded to `snap` places.
+fn scalar(fact: Fact, value: Val, snap: Option<u32>, vocabulary: &Vocabulary) -> Option<Node> {
+    let info = vocabulary.info(fact);
+    Some(match (info.ty, value) {
+        (Type::Quantity(dim), Val::Num(d)) => {
+            text(format!("{} {}", number(d, snap), dim.canonical_unit()))
+        }
+        (Type::Enum(_), Val::Enum(i)) => text(info.value_name(i).to_owned()),
         (Type::Bool, Val::Bool(b)) => Node {
             value: Value::Bool(b),
             span: Span::default(),
@@ -1012,52 +1036,40 @@ fn scalar(fact: Fact, value: Val) -> Option<Node> {
     })
 }
 
-/// The mapping that holds a recorded fact, and its key there:
-/// `patient.sex` is `sex` under `patient`, `regimen.route` is `route` at
-/// the top, `phase.with_food` is `with_food` in phase `p`.
-fn place_of(node: &mut Node, fact: Fact, p: usize) -> Option<(&mut Node, &'static str)> {
-    let (group, key) = fact.info().path.split_once('.')?;
-    let fields: Vec<&str> = match group {
-        "patient" => crate::regimen::PATIENT_FIELDS
-            .iter()
-            .map(|(k, _)| *k)
-            .collect(),
-        "course" => crate::regimen::COURSE_FIELDS
-            .iter()
-            .map(|(k, _)| *k)
-            .collect(),
-        "regimen" => crate::regimen::REGIMEN_FIELDS
-            .iter()
-            .map(|(k, _)| *k)
-            .collect(),
-        "phase" => crate::regimen::PHASE_FIELDS
-            .iter()
-            .map(|(k, _)| *k)
-            .collect(),
-        _ => return None,
-    };
-    let key: &'static str = fields.into_iter().find(|k| *k == key)?;
-    match group {
-        "patient" | "course" => Some((child(node, group)?, key)),
-        "regimen" => Some((node, key)),
-        _ => Some((phase_mut(node, p)?, key)),
+/// The mapping that holds a recorded fact, and its key there, as the
+/// vocabulary declares it: `patient.sex` is `sex` under `patient`,
+/// `regimen.route` is `route` at the top, `phase.with_food` is `with_food`
+/// in phase `p`.
+fn place_of<'n>(
+    node: &'n mut Node,
+    fact: Fact,
+    p: usize,
+    vocabulary: &Vocabulary,
+) -> Option<(&'n mut Node, String)> {
+    let (block, key) = vocabulary.key_of(fact)?;
+    let key = key.to_owned();
+    match block {
+        Block::Patient => Some((child(node, "patient")?, key)),
+        Block::Course => Some((child(node, "course")?, key)),
+        Block::Regimen => Some((node, key)),
+        Block::Phase => Some((phase_mut(node, p)?, key)),
     }
 }
 
 /// `node` with `atom` made `want` (true or false) on phase 1, checked by
 /// reading the result back; `None` when no value tried does it.
 fn realise_atom(
-    pack: &Pack,
+    doc: &Doc<'_>,
     node: &Node,
     atom: &super::bounds::Atom,
     want: bool,
-    id: &str,
 ) -> Option<Node> {
+    let vocabulary = doc.vocabulary;
     let truth = |regimen: &Regimen| {
         let row = regimen.rows.get(1).or(regimen.rows.first())?;
         crate::eval::truth(&atom.code, row)
     };
-    let ctx = read(pack, node, id)?;
+    let ctx = doc.read(node)?;
     if truth(&ctx) == Some(want) {
         return Some(node.clone());
     }
@@ -1073,13 +1085,15 @@ fn realise_atom(
     match &atom.kind {
         AtomKind::Compare { lhs, value, .. } => {
             let values = match (lhs, value) {
-                (Code::Fact(f) | Code::FactOr(f, _), Val::Enum(_)) => match f.info().ty {
-                    Type::Enum(domain) => (0..domain.values.len())
-                        .filter_map(|i| u8::try_from(i).ok())
-                        .map(Val::Enum)
-                        .collect(),
-                    _ => Vec::new(),
-                },
+                (Code::Fact(f) | Code::FactOr(f, _), Val::Enum(_)) => {
+                    match vocabulary.info(*f).ty {
+                        Type::Enum(_) => (0..vocabulary.info(*f).values.len())
+                            .filter_map(|i| u8::try_from(i).ok())
+                            .map(Val::Enum)
+                            .collect(),
+                        _ => Vec::new(),
+                    }
+                }
                 (_, Val::Bool(_)) => vec![Val::Bool(true), Val::Bool(false)],
                 (_, v) => near(*v),
             };
@@ -1092,7 +1106,7 @@ fn realise_atom(
         }
         AtomKind::Other => {
             for fact in atom.facts.iter() {
-                if fact.info().ty == Type::Bool {
+                if vocabulary.info(fact).ty == Type::Bool {
                     for b in [true, false] {
                         targets.push((Code::Fact(fact), Val::Bool(b)));
                     }
@@ -1101,7 +1115,7 @@ fn realise_atom(
         }
     }
     for (lhs, target) in targets {
-        if let Ok(set) = set_lhs(pack, node, &lhs, (target, target), 1, &|_| true, id)
+        if let Ok(set) = set_lhs(doc, node, &lhs, (target, target), 1, &|_| true)
             && truth(&set.regimen) == Some(want)
         {
             return Some(set.node);
@@ -1110,9 +1124,9 @@ fn realise_atom(
     // A test of a missing fact (`present(...)`, `?? false`) may need it gone.
     for fact in atom.facts.iter() {
         let mut n = node.clone();
-        if let Some((place, key)) = place_of(&mut n, fact, 1) {
-            remove(place, key);
-            if read(pack, &n, id).is_some_and(|r| truth(&r) == Some(want)) {
+        if let Some((place, key)) = place_of(&mut n, fact, 1, vocabulary) {
+            remove(place, &key);
+            if doc.read(&n).is_some_and(|r| truth(&r) == Some(want)) {
                 return Some(n);
             }
         }

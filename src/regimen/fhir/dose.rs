@@ -5,32 +5,36 @@
 //! (`1 {Piece}`, `TAB`) is multiplied by the Medication's single
 //! `ingredient.strength` when its denominator is that unit.
 
-use super::terminology::{DRUG_FORM, SNOMED, UCUM, codings};
+use super::terminology::{DRUG_FORM, UCUM, codings};
 use super::{Mapper, number, number_text, seq, text, unit_text};
-use crate::regimen::{Given, PhaseField};
+use crate::facts::Fact;
+use crate::regimen::Given;
 use crate::tree::{Node, Value};
-
-/// SNOMED units of presentation a strength may be given per.
-const SNOMED_PRESENTATION: &[&str] = &["732936001", "732937005"];
+use crate::vocabulary::Vocabulary;
 
 /// UCUM codes that count "one unit of presentation" of whatever the product is.
 const GENERIC_PIECE: &[&str] = &["1", "{Piece}", "{piece}"];
 
 /// Whether a Quantity counts units of presentation (capsules, tablets).
-fn counts_pieces(q: &Node) -> bool {
+fn counts_pieces(q: &Node, vocabulary: &Vocabulary) -> bool {
     let code = text(q.get("code"));
     match text(q.get("system")) {
         None | Some(UCUM) => {
             code.is_some_and(|c| c == "1" || (c.starts_with('{') && c.ends_with('}')))
         }
         Some(DRUG_FORM) => true,
-        Some(SNOMED) => code.is_some_and(|c| SNOMED_PRESENTATION.contains(&c)),
-        Some(_) => false,
+        Some(system) => code.is_some_and(|c| {
+            vocabulary
+                .terminology
+                .units_of_presentation
+                .iter()
+                .any(|k| k.system == system && k.code == c)
+        }),
     }
 }
 
 /// Whether a dose in `dose` units can be multiplied by a strength per `per`.
-fn same_unit(dose: &Node, per: &Node) -> bool {
+fn same_unit(dose: &Node, per: &Node, vocabulary: &Vocabulary) -> bool {
     /// A Quantity's code system; none is UCUM's, as for any bare unit code.
     fn system(q: &Node) -> &str {
         text(q.get("system")).unwrap_or(UCUM)
@@ -39,7 +43,7 @@ fn same_unit(dose: &Node, per: &Node) -> bool {
         && text(dose.get("code")).is_some_and(|c| Some(c) == text(per.get("code")));
     let piece = system(dose) == UCUM
         && text(dose.get("code")).is_some_and(|c| GENERIC_PIECE.contains(&c))
-        && counts_pieces(per);
+        && counts_pieces(per, vocabulary);
     exact || piece
 }
 
@@ -118,10 +122,12 @@ impl<'a> Mapper<'a, '_> {
             return;
         }
         let strength = self.strength();
-        let by_strength = counts_pieces(q)
-            || strength
-                .as_ref()
-                .is_some_and(|s| s.as_ref().is_ok_and(|(_, _, per)| same_unit(q, per)));
+        let vocabulary = self.b.vocabulary();
+        let by_strength = counts_pieces(q, vocabulary)
+            || strength.as_ref().is_some_and(|s| {
+                s.as_ref()
+                    .is_ok_and(|(_, _, per)| same_unit(q, per, vocabulary))
+            });
         if by_strength {
             self.dose_by_strength(phase, q, &element, strength, cover);
             return;
@@ -130,7 +136,7 @@ impl<'a> Mapper<'a, '_> {
             value: number_text(q.get("value")).unwrap_or_default(),
             unit: unit_text(q).unwrap_or_default().to_owned(),
         };
-        self.set_phase(phase, PhaseField::Dose, q, value, &element);
+        self.set_phase(phase, Fact::DOSE, q, value, &element);
     }
 
     /// The strength of the requested Medication's one active ingredient:
@@ -180,7 +186,7 @@ impl<'a> Mapper<'a, '_> {
         let why = match strength {
             None => Err("the medication is a code, with no strength".to_owned()),
             Some(Err(why)) => Err(why),
-            Some(Ok((k, num, den))) if same_unit(q, den) => {
+            Some(Ok((k, num, den))) if same_unit(q, den, self.b.vocabulary()) => {
                 let product = number(q.get("value")).zip(number(num.get("value")));
                 let per = number(den.get("value"));
                 let mass = product.zip(per).and_then(|((dose, n), per)| {
@@ -211,7 +217,7 @@ impl<'a> Mapper<'a, '_> {
                     value: mass.to_string(),
                     unit: num_unit,
                 };
-                self.set_phase_noted(phase, PhaseField::Dose, q, value, note);
+                self.set_phase_noted(phase, Fact::DOSE, q, value, note);
             }
             Err(why) => self.unmapped(
                 &mr,

@@ -7,18 +7,38 @@
 use rust_decimal::Decimal;
 
 use super::index::{Lookup, Resource};
-use super::terminology::{LOINC, SNOMED, coded};
+use super::terminology::{LOINC, coded, coded_as};
 use super::{Mapper, date_of, given, number, number_text, seq, text, unit_text};
 use crate::date::Date;
-use crate::regimen::{Field, Given};
+use crate::facts::{Fact, Type, Val};
+use crate::regimen::Given;
 use crate::tree::Node;
 use crate::units::{Dim, Unit};
+use crate::vocabulary::{FactInfo, Vocabulary};
 
-const WEIGHT_CODES: &[&str] = &["29463-7", "3141-9"];
+/// Observations with the date they count from.
+type Dated<'a> = Vec<(Date, Resource<'a>)>;
 
-const EGFR_CODES: &[&str] = &["33914-3", "48642-3", "48643-1", "62238-1", "98979-8"];
+/// The LOINC codes of a fact's Observations, as the vocabulary declares them.
+fn loinc(vocabulary: &Vocabulary, fact: Fact) -> Vec<&str> {
+    vocabulary
+        .info(fact)
+        .fhir
+        .loinc
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
 
-const PREGNANCY_CODE: &str = "82810-3";
+/// What one Observation of a fact is called, in the plural: "body weights".
+fn plural(info: &FactInfo) -> String {
+    let one = info.fhir.called.as_deref().unwrap_or(&info.doc);
+    if one.ends_with('s') {
+        format!("{one}es")
+    } else {
+        format!("{one}s")
+    }
+}
 
 /// Year, month and (when given) day of a FHIR date (`1974-12-25`, `1974-12`).
 fn ymd(t: &str) -> Option<(i64, i64, Option<i64>)> {
@@ -144,13 +164,13 @@ impl<'a> Mapper<'a, '_> {
             return;
         }
         if let Some(gender) = res.node.get("gender") {
-            self.set(Field::Sex, &res, gender, given(gender), "gender");
+            self.set(Fact::SEX, &res, gender, given(gender), "gender");
         }
         if let (Some(birth), Some(start)) = (res.node.get("birthDate"), start)
             && let Some(years) = text(Some(birth)).and_then(|b| age_years(b, start))
         {
             self.set(
-                Field::Age,
+                Fact::AGE,
                 &res,
                 birth,
                 Given::Text(format!("{years} years")),
@@ -162,13 +182,20 @@ impl<'a> Mapper<'a, '_> {
         }
     }
 
-    /// Weight, eGFR and pregnancy from the patient's latest Observations on
-    /// or before `start`.
+    /// The facts the vocabulary reads from Observations (weight, eGFR,
+    /// pregnancy, any lab value it declares a LOINC code for), each from
+    /// the patient's latest Observations of it on or before `start`.
     pub(super) fn observations(&mut self, patient: usize, start: Date) {
         let index = self.index;
-        let mut weights: Vec<(Date, Resource<'a>)> = Vec::new();
+        let vocabulary = self.b.vocabulary();
+        let egfr_codes = loinc(vocabulary, Fact::EGFR);
+        // (fact, its codes, its Observations with their dates)
+        let mut read: Vec<(Fact, Vec<&str>, Dated<'a>)> = vocabulary
+            .facts()
+            .filter(|f| !f.fhir.loinc.is_empty() && f.fact != Fact::EGFR)
+            .map(|f| (f.fact, loinc(vocabulary, f.fact), Vec::new()))
+            .collect();
         let mut egfrs: Vec<(Date, Resource<'a>)> = Vec::new();
-        let mut pregnancies: Vec<(Date, Resource<'a>)> = Vec::new();
         for &i in index
             .observations
             .get(&patient)
@@ -197,27 +224,33 @@ impl<'a> Mapper<'a, '_> {
                 continue;
             };
             let code = obs.get("code");
-            if coded(code, LOINC, WEIGHT_CODES).is_some() && obs.get("valueQuantity").is_some() {
-                weights.push((date, res));
+            for (fact, codes, found) in &mut read {
+                let quantity = matches!(vocabulary.info(*fact).ty, Type::Quantity(_));
+                if coded(code, LOINC, codes).is_some()
+                    && (!quantity || obs.get("valueQuantity").is_some())
+                {
+                    found.push((date, res));
+                }
             }
-            let egfr_parts = coded(code, LOINC, EGFR_CODES).is_some()
+            let egfr_parts = coded(code, LOINC, &egfr_codes).is_some()
                 || seq(obs.get("component"))
                     .iter()
-                    .any(|c| coded(c.get("code"), LOINC, EGFR_CODES).is_some());
+                    .any(|c| coded(c.get("code"), LOINC, &egfr_codes).is_some());
             if egfr_parts {
                 egfrs.push((date, res));
             }
-            if coded(code, LOINC, &[PREGNANCY_CODE]).is_some() {
-                pregnancies.push((date, res));
+        }
+        for (fact, _, found) in read {
+            match vocabulary.info(fact).ty {
+                Type::Quantity(_) => self.quantity_observation(fact, latest(&found)),
+                _ => self.coded_observation(fact, latest(&found)),
             }
         }
-        self.weight(latest(&weights));
         self.egfr(latest(&egfrs));
-        self.pregnancy(latest(&pregnancies));
     }
 
-    /// Sets the weight from the latest body-weight Observations.
-    fn weight(&mut self, latest: Vec<Resource<'a>>) {
+    /// Sets a quantity fact (the weight) from its latest Observations.
+    fn quantity_observation(&mut self, fact: Fact, latest: Vec<Resource<'a>>) {
         let values: Vec<(Resource<'a>, &Node)> = latest
             .iter()
             .filter_map(|r| r.node.get("valueQuantity").map(|q| (*r, q)))
@@ -234,7 +267,8 @@ impl<'a> Mapper<'a, '_> {
         };
         if let Some((other, _)) = values.iter().find(|(_, o)| key(o) != key(q)) {
             let message = format!(
-                "two body weights on the same day disagree (also {})",
+                "two {} on the same day disagree (also {})",
+                plural(self.b.vocabulary().info(fact)),
                 self.origin(other)
             );
             self.report(
@@ -248,7 +282,7 @@ impl<'a> Mapper<'a, '_> {
             );
             return;
         }
-        // A bound (`>100 kg`) is not a weight; absent, the per-kg rules say so.
+        // A bound (`>100 kg`) is not a value; absent, the rules say so.
         if text(q.get("comparator")).is_some() {
             return;
         }
@@ -256,23 +290,24 @@ impl<'a> Mapper<'a, '_> {
             value: number_text(q.get("value")).unwrap_or_default(),
             unit: unit_text(q).unwrap_or_default().to_owned(),
         };
-        self.set(Field::Weight, &res, q, value, "valueQuantity");
+        self.set(fact, &res, q, value, "valueQuantity");
     }
 
     /// Sets the eGFR, or the renal category a bound decides, from the latest
     /// eGFR Observations.
     fn egfr(&mut self, latest: Vec<Resource<'a>>) {
+        let codes = loinc(self.b.vocabulary(), Fact::EGFR);
         // (resource, quantity node, element)
         let mut readings: Vec<(Resource<'a>, &Node, String)> = Vec::new();
         for res in &latest {
             let obs = res.node;
-            if coded(obs.get("code"), LOINC, EGFR_CODES).is_some()
+            if coded(obs.get("code"), LOINC, &codes).is_some()
                 && let Some(q) = obs.get("valueQuantity")
             {
                 readings.push((*res, q, "valueQuantity".into()));
             }
             for (k, c) in seq(obs.get("component")).iter().enumerate() {
-                if coded(c.get("code"), LOINC, EGFR_CODES).is_some()
+                if coded(c.get("code"), LOINC, &codes).is_some()
                     && let Some(q) = c.get("valueQuantity")
                 {
                     readings.push((*res, q, format!("component[{k}].valueQuantity")));
@@ -300,7 +335,7 @@ impl<'a> Mapper<'a, '_> {
                 value: number_text(q.get("value")).unwrap_or_default(),
                 unit: unit_text(q).unwrap_or_default().to_owned(),
             };
-            self.set(Field::Egfr, &res, q, value, &element);
+            self.set(Fact::EGFR, &res, q, value, &element);
             return;
         }
         // A bound (`>60`) or several values (one per population) is no number:
@@ -340,7 +375,7 @@ impl<'a> Mapper<'a, '_> {
         match bands.as_slice() {
             [band] => {
                 let band = (*band).to_owned();
-                self.set(Field::RenalImpairment, &res, q, Given::Text(band), &element);
+                self.set(Fact::RENAL_IMPAIRMENT, &res, q, Given::Text(band), &element);
             }
             // Not severe whatever the value: the rules read an absent renal
             // state as no impairment, which is all they would use it for.
@@ -362,19 +397,21 @@ impl<'a> Mapper<'a, '_> {
         }
     }
 
-    /// Sets `pregnant` from the latest pregnancy-status Observations.
-    fn pregnancy(&mut self, latest: Vec<Resource<'a>>) {
+    /// Sets a coded fact (pregnancy status) from its latest Observations:
+    /// the value whose codes the vocabulary lists for the Observation's
+    /// `valueCodeableConcept`.
+    fn coded_observation(&mut self, fact: Fact, latest: Vec<Resource<'a>>) {
+        let vocabulary = self.b.vocabulary();
+        let info = vocabulary.info(fact);
         let status = |r: &Resource<'_>| {
             let value = r.node.get("valueCodeableConcept");
-            if coded(value, SNOMED, &["77386006"]).is_some() {
-                Some(true)
-            } else if coded(value, SNOMED, &["60001007"]).is_some() {
-                Some(false)
-            } else {
-                None
-            }
+            info.fhir
+                .values
+                .iter()
+                .find(|(_, codes)| coded_as(value, codes).is_some())
+                .map(|(v, _)| *v)
         };
-        let known: Vec<(Resource<'a>, bool)> = latest
+        let known: Vec<(Resource<'a>, Val)> = latest
             .iter()
             .filter_map(|r| status(r).map(|s| (*r, s)))
             .collect();
@@ -386,7 +423,8 @@ impl<'a> Mapper<'a, '_> {
         };
         if let Some((other, _)) = known.iter().find(|(_, v)| *v != value) {
             let message = format!(
-                "two pregnancy statuses on the same day disagree (also {})",
+                "two {} on the same day disagree (also {})",
+                plural(info),
                 self.origin(other)
             );
             self.report(
@@ -400,13 +438,12 @@ impl<'a> Mapper<'a, '_> {
             );
             return;
         }
-        self.set(
-            Field::Pregnant,
-            &res,
-            node,
-            Given::Bool(value),
-            "valueCodeableConcept",
-        );
+        let given = match value {
+            Val::Bool(b) => Given::Bool(b),
+            Val::Enum(i) => Given::Text(info.value_name(i).to_owned()),
+            Val::Num(_) | Val::Date(_) => return,
+        };
+        self.set(fact, &res, node, given, "valueCodeableConcept");
     }
 }
 

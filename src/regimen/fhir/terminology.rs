@@ -8,12 +8,12 @@
 
 use super::index::Resource;
 use super::{Mapper, raw_text, seq, text};
-use crate::regimen::{Field, Given, GivenAt, PhaseField};
+use crate::facts::Fact;
+use crate::regimen::{Given, GivenAt};
 use crate::tree::Node;
+use crate::vocabulary::{Coding, Vocabulary};
 
 pub(super) const UCUM: &str = "http://unitsofmeasure.org";
-
-const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
 
 pub(super) const SNOMED: &str = "http://snomed.info/sct";
 
@@ -23,12 +23,6 @@ pub(super) const DRUG_FORM: &str = "http://terminology.hl7.org/CodeSystem/v3-ord
 
 pub(super) const GTS: &str = "http://terminology.hl7.org/CodeSystem/v3-GTSAbbreviation";
 
-/// Ingredient codes that name a drug rxlint has rules for.
-const KNOWN_DRUGS: &[(&str, &str, &str)] = &[
-    (RXNORM, "6064", "isotretinoin"),
-    (SNOMED, "387208003", "isotretinoin"),
-];
-
 /// The codings of a CodeableConcept: (coding, system, code).
 pub(super) fn codings(
     concept: Option<&Node>,
@@ -36,6 +30,17 @@ pub(super) fn codings(
     seq(concept.and_then(|c| c.get("coding")))
         .iter()
         .map(|c| (c, text(c.get("system")), text(c.get("code"))))
+}
+
+/// The coding of `concept` that is one of `codes`.
+pub(super) fn coded_as<'n>(concept: Option<&'n Node>, codes: &[Coding]) -> Option<&'n Node> {
+    codings(concept)
+        .find(|(_, s, c)| {
+            codes
+                .iter()
+                .any(|k| *s == Some(k.system.as_str()) && *c == Some(k.code.as_str()))
+        })
+        .map(|(n, _, _)| n)
 }
 
 /// The coding of `concept` with `system` and one of `codes`.
@@ -49,49 +54,38 @@ pub(super) fn coded<'n>(
         .map(|(n, _, _)| n)
 }
 
-/// The indication a `reasonCode` concept names: by SNOMED CT code, by
-/// ICD-10 category, else (a concept coded in neither) by the words of its
-/// `text` or codings' displays.
-fn indication_of(concept: &Node) -> Option<&'static str> {
-    const SNOMED: &str = "http://snomed.info/sct";
-    const SNOMED_CODES: &[(&str, &str)] = &[
-        ("11381005", "acne"),
-        ("69896004", "rheumatoid_arthritis"),
-        ("9014002", "psoriasis"),
-        ("44054006", "type_2_diabetes"),
-    ];
-    // ICD-10 categories (any subcode, with or without the dot): L70 acne,
-    // M05/M06 rheumatoid arthritis, L40 psoriasis, E11 type 2 diabetes;
-    // except psoriatic arthritis (L40.5), adult-onset Still's disease
-    // (M06.1) and inflammatory polyarthropathy (M06.4), which are none of them.
-    const ICD10: &[(&str, &str)] = &[
-        ("L70", "acne"),
-        ("M05", "rheumatoid_arthritis"),
-        ("M06", "rheumatoid_arthritis"),
-        ("L40", "psoriasis"),
-        ("E11", "type_2_diabetes"),
-    ];
-    const ICD10_OTHER: &[&str] = &["L405", "M061", "M064"];
+/// The indication a `reasonCode` concept names, as the vocabulary's
+/// `indications:` declare them: by SNOMED CT code, by ICD-10 category, else
+/// (a concept coded in neither) by the words of its `text` or codings'
+/// displays.
+fn indication_of<'v>(concept: &Node, vocabulary: &'v Vocabulary) -> Option<&'v str> {
+    let indications = &vocabulary.indications;
     // A concept coded in SNOMED CT or ICD-10 is what its code says: a code
-    // not listed here is another condition, whatever its display's words.
+    // not declared is another condition, whatever its display's words.
     let mut coded_otherwise = false;
     for (_, system, code) in codings(Some(concept)) {
         let (Some(system), Some(code)) = (system, code) else {
             continue;
         };
         if system == SNOMED {
-            match SNOMED_CODES.iter().find(|(c, _)| *c == code) {
-                Some((_, name)) => return Some(name),
+            match indications
+                .iter()
+                .find(|i| i.snomed.iter().any(|c| c == code))
+            {
+                Some(i) => return Some(&i.name),
                 None => coded_otherwise = true,
             }
         } else if system.starts_with("http://hl7.org/fhir/sid/icd-10") {
             let code = code.replace('.', "");
-            let name = ICD10
+            let excluded = indications
                 .iter()
-                .find(|(c, _)| code.starts_with(c))
-                .filter(|_| !ICD10_OTHER.iter().any(|o| code.starts_with(o)));
+                .any(|i| i.icd10_not.iter().any(|o| code.starts_with(o.as_str())));
+            let name = indications
+                .iter()
+                .find(|i| i.icd10.iter().any(|c| code.starts_with(c.as_str())))
+                .filter(|_| !excluded);
             match name {
-                Some((_, name)) => return Some(name),
+                Some(i) => return Some(&i.name),
                 None => coded_otherwise = true,
             }
         }
@@ -99,30 +93,28 @@ fn indication_of(concept: &Node) -> Option<&'static str> {
     if coded_otherwise {
         return None;
     }
-    // Whole words only: "acneiform eruption" is not acne. Conditions that
-    // merely contain a known name are another indication, never a guess.
-    const NAMES: &[(&str, &str)] = &[
-        ("acne", "acne"),
-        ("rheumatoid arthritis", "rheumatoid_arthritis"),
-        ("psoriasis", "psoriasis"),
-        ("type 2 diabetes", "type_2_diabetes"),
-        ("type ii diabetes", "type_2_diabetes"),
-    ];
-    const OTHER: &[&str] = &["psoriatic arthritis", "juvenile rheumatoid arthritis"];
     let texts = std::iter::once(text(concept.get("text")))
         .chain(codings(Some(concept)).map(|(c, _, _)| text(c.get("display"))))
         .flatten();
-    let mut named: Option<&'static str> = None;
+    let mut named: Option<&'v str> = None;
     for t in texts {
         let words = Words::of(t);
         let has = |phrase: &str| words.find(phrase).next().is_some();
-        if OTHER.iter().any(|p| has(p)) {
+        // Whole words only: "acneiform eruption" is not acne. Conditions that
+        // merely contain a known name are another indication, never a guess.
+        if indications
+            .iter()
+            .any(|i| i.words_not.iter().any(|p| has(p)))
+        {
             return None;
         }
-        for (_, name) in NAMES.iter().filter(|(p, _)| has(p)) {
+        for i in indications {
+            if !i.words.iter().any(|p| has(p)) {
+                continue;
+            }
             match named {
-                None => named = Some(name),
-                Some(n) if n != *name => return None,
+                None => named = Some(&i.name),
+                Some(n) if n != i.name => return None,
                 Some(_) => {}
             }
         }
@@ -233,10 +225,10 @@ impl Words {
 
 /// A drug name from a CodeableConcept: a known ingredient code's name, else
 /// `text`, else the first coding's `display`; with the node it came from.
-fn concept_name(concept: &Node) -> Option<(String, &Node)> {
-    for &(system, code, name) in KNOWN_DRUGS {
-        if let Some(coding) = coded(Some(concept), system, &[code]) {
-            return Some((name.to_owned(), coding));
+fn concept_name<'n>(concept: &'n Node, vocabulary: &Vocabulary) -> Option<(String, &'n Node)> {
+    for (code, name) in &vocabulary.drugs {
+        if let Some(coding) = coded_as(Some(concept), std::slice::from_ref(code)) {
+            return Some((name.clone(), coding));
         }
     }
     if let Some(node) = concept.get("text").filter(|t| text(Some(t)).is_some()) {
@@ -249,7 +241,7 @@ fn concept_name(concept: &Node) -> Option<(String, &Node)> {
 
 /// A drug name from a Medication: a known ingredient code on the product or
 /// its single ingredient, else that ingredient's name, else the product's.
-fn medication_name(med: &Node) -> Option<(String, &Node)> {
+fn medication_name<'n>(med: &'n Node, vocabulary: &Vocabulary) -> Option<(String, &'n Node)> {
     let code = med.get("code");
     let ingredients = seq(med.get("ingredient"));
     let single = match ingredients {
@@ -257,15 +249,15 @@ fn medication_name(med: &Node) -> Option<(String, &Node)> {
         _ => None,
     };
     for concept in [code, single].into_iter().flatten() {
-        for &(system, known, name) in KNOWN_DRUGS {
-            if let Some(coding) = coded(Some(concept), system, &[known]) {
-                return Some((name.to_owned(), coding));
+        for (known, name) in &vocabulary.drugs {
+            if let Some(coding) = coded_as(Some(concept), std::slice::from_ref(known)) {
+                return Some((name.clone(), coding));
             }
         }
     }
     single
-        .and_then(concept_name)
-        .or_else(|| code.and_then(concept_name))
+        .and_then(|c| concept_name(c, vocabulary))
+        .or_else(|| code.and_then(|c| concept_name(c, vocabulary)))
 }
 
 impl<'a> Mapper<'a, '_> {
@@ -273,13 +265,13 @@ impl<'a> Mapper<'a, '_> {
     pub(super) fn drug(&mut self) {
         let mr = self.mr;
         if let Some(concept) = mr.node.get("medicationCodeableConcept") {
-            match concept_name(concept) {
+            match concept_name(concept, self.b.vocabulary()) {
                 Some((name, node)) => self.set_drug(&mr, node, name, "medicationCodeableConcept"),
                 None => self.unmapped(
                     &mr,
                     concept,
                     "medicationCodeableConcept",
-                    "names no drug rxlint can read (no RxNorm 6064, no text, no coding display)"
+                    "names no drug rxlint can read (no ingredient code a rule pack declares, no text, no coding display)"
                         .into(),
                     Some("drug".into()),
                 ),
@@ -319,7 +311,7 @@ impl<'a> Mapper<'a, '_> {
             return;
         };
         self.medication = Some(med);
-        match medication_name(med.node) {
+        match medication_name(med.node, self.b.vocabulary()) {
             Some((name, node)) => self.set_drug(&med, node, name, "code"),
             None => self.unmapped(
                 &med,
@@ -348,9 +340,10 @@ impl<'a> Mapper<'a, '_> {
     /// ones, leave it absent: rules that need it are then unevaluated.
     pub(super) fn indication(&mut self) {
         let mr = self.mr;
-        let mut found: Option<(&'static str, &Node, usize)> = None;
+        let vocabulary = self.b.vocabulary();
+        let mut found: Option<(&str, &Node, usize)> = None;
         for (i, reason) in seq(mr.node.get("reasonCode")).iter().enumerate() {
-            let Some(name) = indication_of(reason) else {
+            let Some(name) = indication_of(reason, vocabulary) else {
                 continue;
             };
             match found {
@@ -362,7 +355,7 @@ impl<'a> Mapper<'a, '_> {
         if let Some((name, node, i)) = found {
             let element = format!("reasonCode[{i}]");
             self.set(
-                Field::Indication,
+                Fact::INDICATION,
                 &mr,
                 node,
                 Given::Text(name.into()),
@@ -374,12 +367,18 @@ impl<'a> Mapper<'a, '_> {
     /// Sets `with_food` when the instruction says, and all of it agrees.
     pub(super) fn with_food(&mut self, phase: usize, at: &str, d: &Node) {
         let mut votes: Vec<(bool, &Node, String)> = Vec::new();
+        let coded_food = &self.b.vocabulary().info(Fact::WITH_FOOD).fhir.instruction;
         for (k, instruction) in seq(d.get("additionalInstruction")).iter().enumerate() {
             let element = format!("{at}.additionalInstruction[{k}]");
             for (coding, system, code) in codings(Some(instruction)) {
-                let vote = match (system, code) {
-                    (Some(SNOMED), Some("311504000")) => Some(true),
-                    (Some(SNOMED), Some("311501008")) => Some(false),
+                let named = coded_food.iter().find_map(|(value, codes)| {
+                    codes
+                        .iter()
+                        .any(|k| system == Some(k.system.as_str()) && code == Some(k.code.as_str()))
+                        .then_some(*value)
+                });
+                let vote = match named {
+                    Some(crate::facts::Val::Bool(b)) => Some(b),
                     _ => text(coding.get("display")).and_then(food_words),
                 };
                 if let Some(v) = vote {
@@ -416,13 +415,7 @@ impl<'a> Mapper<'a, '_> {
         // Instructions that disagree leave it absent: the rule is then unevaluated.
         if votes.iter().all(|(v, _, _)| v == first) {
             let (value, node, element) = (*first, *node, element.clone());
-            self.set_phase(
-                phase,
-                PhaseField::WithFood,
-                node,
-                Given::Bool(value),
-                &element,
-            );
+            self.set_phase(phase, Fact::WITH_FOOD, node, Given::Bool(value), &element);
         }
     }
 }

@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 
 use super::terminology::{GTS, codings};
 use super::{Mapper, date_of, number, number_text, seq, text, unit_text};
-use crate::regimen::{Given, PhaseField};
+use crate::facts::Fact;
+use crate::regimen::Given;
 use crate::tree::Node;
 use crate::units::{self, Dim, Family, Unit};
 
@@ -114,7 +115,7 @@ impl<'a> Mapper<'a, '_> {
                 let element = format!("{at}.timing.code");
                 self.set_phase(
                     phase,
-                    PhaseField::Frequency,
+                    Fact::TIMES_PER_DAY,
                     code,
                     Given::Text(format!("{n}/day")),
                     &element,
@@ -195,7 +196,7 @@ impl<'a> Mapper<'a, '_> {
                 let element = here.to_owned();
                 self.set_phase(
                     phase,
-                    PhaseField::Frequency,
+                    Fact::TIMES_PER_DAY,
                     repeat,
                     Given::Text(format!("{n}/day")),
                     &element,
@@ -215,7 +216,7 @@ impl<'a> Mapper<'a, '_> {
                     let element = here.to_owned();
                     self.set_phase(
                         phase,
-                        PhaseField::Frequency,
+                        Fact::TIMES_PER_DAY,
                         repeat,
                         Given::Text(format!("{n}/week")),
                         &element,
@@ -296,7 +297,7 @@ impl<'a> Mapper<'a, '_> {
         }
         self.set_phase(
             phase,
-            PhaseField::Frequency,
+            Fact::TIMES_PER_DAY,
             node,
             Given::Text(format!("{n}/day")),
             &element,
@@ -415,13 +416,13 @@ impl<'a> Mapper<'a, '_> {
                     self.unmapped(&mr, node, &element, message, cover);
                     return;
                 }
-                self.set_phase(phase, PhaseField::Duration, node, value, &element);
+                self.set_phase(phase, Fact::DURATION, node, value, &element);
             }
             (None, Some((node, days))) => {
                 let element = format!("{here}.count");
                 match days {
                     Some(n) if n.fract().is_zero() && n >= Decimal::ONE => {
-                        self.set_phase(phase, PhaseField::Duration, node, Given::Text(format!("{n} days")), &element);
+                        self.set_phase(phase, Fact::DURATION, node, Given::Text(format!("{n} days")), &element);
                     }
                     Some(n) => self.unmapped(
                         &mr,

@@ -9,13 +9,12 @@ use rust_decimal::Decimal;
 
 use crate::date::Date;
 use crate::diagnostic::excerpt;
-use crate::facts::{
-    EnumDomain, FORMULATION, INDICATION, PREGNANCY_TEST, RENAL, ROUTE, SEVERITY, SEX, Val,
-};
-use crate::regimen::{Field, Given, GivenAt, InputProblem};
+use crate::facts::{Type, Val};
+use crate::regimen::{Given, GivenAt, InputProblem};
 use crate::suggest;
 use crate::text::Trim;
 use crate::units::{self, Dim, Family, Unit};
+use crate::vocabulary::{self, FactInfo};
 
 pub(super) struct Ctx {
     pub(super) problems: Vec<InputProblem>,
@@ -42,96 +41,46 @@ impl Ctx {
     }
 }
 
-/// What a quantity field accepts.
-pub(super) struct QuantitySpec {
+/// What a quantity field accepts, as its vocabulary entry declares it.
+pub(super) struct QuantitySpec<'v> {
     /// Dimension after conversion.
     dim: Dim,
     /// Unit families accepted.
     families: &'static [Family],
     /// Unit assumed for a bare number, if any (only age: years by convention).
-    bare: Option<&'static str>,
+    bare: Option<&'v str>,
     /// Smallest value accepted, and whether it is itself accepted.
     min: (Decimal, bool),
     /// Largest value accepted (in canonical units), shown as text.
-    pub(super) max: (Decimal, &'static str),
+    max: Option<(Decimal, &'v str)>,
     /// Smallest plausible value, when above zero (a weight of 1e-28 kg is
     /// positive but not a patient), shown as text.
-    floor: Option<(Decimal, &'static str)>,
+    floor: Option<(Decimal, &'v str)>,
     /// An example for help text.
-    example: &'static str,
+    example: &'v str,
     /// The unit to show values in.
-    show: &'static str,
+    show: &'v str,
 }
 
-const fn dec(n: i64) -> Decimal {
-    Decimal::from_parts(n as u32, (n >> 32) as u32, 0, n < 0, 0)
+impl<'v> QuantitySpec<'v> {
+    /// The spec of a quantity fact; `None` for a fact of another type.
+    pub(super) fn of(info: &'v FactInfo) -> Option<QuantitySpec<'v>> {
+        let Type::Quantity(dim) = info.ty else {
+            return None;
+        };
+        let limits = info.limits.as_ref();
+        Some(QuantitySpec {
+            dim,
+            families: vocabulary::families(dim, info.calendar),
+            bare: info.bare.as_deref(),
+            min: limits.map_or((Decimal::ZERO, true), |l| l.min),
+            max: limits.map(|l| (l.max.0, l.max.1.as_str())),
+            floor: limits.and_then(|l| l.floor.as_ref().map(|(v, t)| (*v, t.as_str()))),
+            example: info.example.as_deref().unwrap_or_default(),
+            show: info.unit.as_deref().unwrap_or_default(),
+        })
+    }
 }
-
-const WEIGHT: QuantitySpec = QuantitySpec {
-    dim: Dim::BODY_MASS,
-    families: &[Family::Mass],
-    bare: None,
-    min: (dec(0), false),
-    max: (dec(700), "700 kg"),
-    floor: Some((Decimal::from_parts(3, 0, 0, false, 1), "0.3 kg")),
-    example: "70 kg",
-    show: "kg",
-};
-
-pub(super) const DOSE: QuantitySpec = QuantitySpec {
-    dim: Dim::MASS,
-    families: &[Family::Mass],
-    bare: None,
-    min: (dec(0), false),
-    max: (dec(100_000), "100 g"),
-    floor: None,
-    example: "20 mg",
-    show: "mg",
-};
-
-pub(super) const DAILY_DOSE: QuantitySpec = QuantitySpec {
-    dim: Dim::DOSE_RATE,
-    families: &[Family::Mass],
-    bare: None,
-    min: (dec(0), false),
-    max: (dec(100_000), "100 g/day"),
-    floor: None,
-    example: "40 mg",
-    show: "mg/day",
-};
-
-pub(super) const DURATION: QuantitySpec = QuantitySpec {
-    dim: Dim::TIME,
-    families: &[Family::Time],
-    bare: None,
-    min: (dec(0), false),
-    max: (dec(3650), "3650 days"),
-    floor: None,
-    example: "16 weeks",
-    show: "weeks",
-};
-
-const AGE: QuantitySpec = QuantitySpec {
-    dim: Dim::TIME,
-    families: &[Family::Time, Family::CalendarTime],
-    bare: Some("years"),
-    min: (dec(0), true),
-    max: (dec(54_787), "150 years"),
-    floor: None,
-    example: "24",
-    show: "years",
-};
-
-const EGFR: QuantitySpec = QuantitySpec {
-    dim: Dim::FLOW,
-    families: &[Family::Volume],
-    bare: None,
-    min: (dec(0), true),
-    max: (dec(720_000), "500 mL/min"),
-    floor: None,
-    example: "95 mL/min/1.73m2",
-    show: "mL/min/1.73m2",
-};
 
 pub(super) fn quantity(
     ctx: &mut Ctx,
@@ -364,7 +313,9 @@ pub(super) fn quantity(
         );
         return None;
     }
-    if canonical > spec.max.0 {
+    if let Some((max, max_text)) = spec.max
+        && canonical > max
+    {
         ctx.problem(
             "input.out-of-range",
             field,
@@ -373,7 +324,7 @@ pub(super) fn quantity(
                 "`{field}` of {} {} is beyond the plausible maximum of {}",
                 units::display_number(value),
                 unit.text,
-                spec.max.1
+                max_text
             ),
             "implausible",
             Some("check the number and the unit".into()),
@@ -439,13 +390,13 @@ fn enumeration(
     ctx: &mut Ctx,
     field: &dyn std::fmt::Display,
     raw: &GivenAt,
-    domain: &'static EnumDomain,
+    info: &FactInfo,
 ) -> Option<Val> {
     // The exact spelling needs no copy; others are normalised first.
     if let Given::Text(t) = &raw.value
-        && let Some(i) = domain.index(t.trimmed())
+        && let Some(i) = info.values.iter().position(|v| v == t.trimmed())
     {
-        return Some(Val::Enum(i));
+        return u8::try_from(i).ok().map(Val::Enum);
     }
     let text = match &raw.value {
         Given::Text(t) => t.trimmed().to_lowercase().replace([' ', '-'], "_"),
@@ -457,7 +408,7 @@ fn enumeration(
                 raw,
                 format!(
                     "`{field}` must be one of {}, not {}",
-                    domain.values.join(", "),
+                    info.values.join(", "),
                     describe(other)
                 ),
                 "not a value",
@@ -466,16 +417,11 @@ fn enumeration(
             return None;
         }
     };
-    let text = match (domain.name, text.as_str()) {
-        ("sex", "f") => "female".to_owned(),
-        ("sex", "m") => "male".to_owned(),
-        _ => text,
-    };
-    if let Some(i) = domain.index(&text) {
+    if let Some(i) = info.value_index(&text) {
         return Some(Val::Enum(i));
     }
-    let help = suggest::closest(&text, domain.values.iter().copied()).map_or_else(
-        || format!("one of {}", domain.values.join(", ")),
+    let help = suggest::closest(&text, info.values.iter().map(String::as_str)).map_or_else(
+        || format!("one of {}", info.values.join(", ")),
         |s| format!("did you mean `{s}`?"),
     );
     ctx.problem(
@@ -488,9 +434,9 @@ fn enumeration(
                 Given::Text(t) => excerpt(t.trimmed()),
                 _ => String::new(),
             },
-            domain.name
+            info.domain
         ),
-        &format!("expected {}", domain.values.join(" | ")),
+        &format!("expected {}", info.values.join(" | ")),
         Some(help),
     );
     None
@@ -555,35 +501,23 @@ fn is_time(text: &str) -> bool {
         })
 }
 
+/// The checked value of a recorded fact, read as its type says; `path`
+/// names the field in problems (`patient.weight`, `course.phases[1].dose`).
 pub(super) fn field_value(
     ctx: &mut Ctx,
-    field: Field,
-    path: &'static str,
+    info: &FactInfo,
+    path: &dyn std::fmt::Display,
     raw: &GivenAt,
 ) -> Option<Val> {
-    let path: &dyn std::fmt::Display = &path;
-    match field {
-        Field::Weight => quantity(ctx, path, raw, &WEIGHT),
-        Field::Age => quantity(ctx, path, raw, &AGE),
-        Field::Egfr => quantity(ctx, path, raw, &EGFR),
-        // `unknown` is the absence of the fact, not a value of it: a rule
-        // that needs the sex is then unevaluated, never silently skipped.
-        Field::Sex => enumeration(ctx, path, raw, &SEX)
-            .filter(|v| *v != Val::Enum(SEX.index("unknown").unwrap_or(u8::MAX))),
-        Field::PregnancyTest => enumeration(ctx, path, raw, &PREGNANCY_TEST),
-        Field::RenalImpairment => enumeration(ctx, path, raw, &RENAL),
-        Field::Severity => enumeration(ctx, path, raw, &SEVERITY),
-        Field::Pregnant
-        | Field::ChildbearingPotential
-        | Field::Contraception
-        | Field::Scarring
-        | Field::Truncal => boolean(ctx, path, raw),
-        Field::Start | Field::PreviousCourseEnd => date(ctx, path, raw),
-        Field::Formulation => enumeration(ctx, path, raw, &FORMULATION),
-        Field::Route => enumeration(ctx, path, raw, &ROUTE),
-        Field::Indication => enumeration(ctx, path, raw, &INDICATION),
-        Field::Initiation => boolean(ctx, path, raw),
-    }
+    let value = match info.ty {
+        Type::Quantity(_) => quantity(ctx, path, raw, &QuantitySpec::of(info)?),
+        Type::Enum(_) => enumeration(ctx, path, raw, info),
+        Type::Bool => boolean(ctx, path, raw),
+        Type::Date => date(ctx, path, raw),
+    };
+    // A value that means "not recorded" (`unknown` sex) is the absence of
+    // the fact: a rule that needs it is then unevaluated, never skipped.
+    value.filter(|v| !matches!(v, Val::Enum(i) if info.missing.contains(i)))
 }
 
 pub(super) fn text_of(raw: &GivenAt) -> Option<String> {
