@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use crate::codes::InputCode;
 use crate::diagnostic::Diagnostic;
 use crate::regimen::csv::Header;
 use crate::regimen::{Builder, InputProblem, Regimen};
@@ -85,7 +86,7 @@ pub struct Input {
 pub fn unreadable(
     source: &Arc<SourceFile>,
     input: String,
-    code: &'static str,
+    code: InputCode,
     message: String,
     span: Option<Span>,
 ) -> Regimen {
@@ -120,7 +121,7 @@ pub enum Prepared {
     Unusable {
         /// The finding's code (`input.unreadable-file`, `input.not-utf8`,
         /// `input.csv-empty`).
-        code: &'static str,
+        code: InputCode,
         /// What the file is, or why it cannot be read.
         message: String,
     },
@@ -180,7 +181,7 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
             Ok(file) => file,
             Err(e) if input.found => {
                 prepared.push(Prepared::Unusable {
-                    code: "input.unreadable-file",
+                    code: InputCode::UnreadableFile,
                     message: unopenable(path, &name, &e),
                 });
                 continue;
@@ -189,7 +190,7 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
         };
         if let Some(kind) = sniff::binary_kind(&head) {
             prepared.push(Prepared::Unusable {
-                code: "input.not-utf8",
+                code: InputCode::NotUtf8,
                 message: format!("{name}: this is {kind}, not {}", input.format.noun()),
             });
             continue;
@@ -203,12 +204,12 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
             let message = format!("{name} is empty: it has no header row");
             if input.found {
                 prepared.push(Prepared::Unusable {
-                    code: "input.csv-empty",
+                    code: InputCode::CsvEmpty,
                     message,
                 });
             } else {
                 problems.push(Diagnostic::new(
-                    "input.csv-empty",
+                    InputCode::CsvEmpty.as_str(),
                     crate::diagnostic::Level::Error,
                     message,
                 ));
@@ -233,7 +234,7 @@ pub fn prepare(inputs: &[Input]) -> Result<Vec<Prepared>, Trouble> {
             }
             Ok(false) => {
                 problems.push(Diagnostic::new(
-                    "input.csv-empty",
+                    InputCode::CsvEmpty.as_str(),
                     crate::diagnostic::Level::Error,
                     format!("{name} is empty: it has no header row"),
                 ));

@@ -11,6 +11,7 @@
 pub mod batch;
 pub mod check;
 pub mod cli;
+pub mod codes;
 pub mod date;
 pub mod diagnostic;
 pub mod docs;

@@ -10,6 +10,8 @@ mod probe;
 
 use std::collections::BTreeMap;
 
+use crate::codes::InputCode;
+use crate::codes::RuleCode;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::eval::Engine;
 use crate::regimen::Regimen;
@@ -118,7 +120,7 @@ fn regimen(pack: &Pack, node: &Node, name: &str) -> Regimen {
         crate::input::unreadable(
             &pack.file,
             name.to_owned(),
-            "input.not-a-regimen",
+            InputCode::NotARegimen,
             "no regimen".into(),
             None,
         )
@@ -160,7 +162,7 @@ pub fn run(set: &RuleSet) -> Report {
                 let Some(engine) = engines.get(&profile) else {
                     report.failures.push(
                         Diagnostic::new(
-                            "rules.test-profile",
+                            RuleCode::TestProfile.as_str(),
                             Level::Error,
                             format!(
                                 "example \"{}\" names unknown profile `{profile}`",
@@ -199,7 +201,7 @@ fn check_example(
         .iter()
         .map(|p| {
             (
-                p.code.to_owned(),
+                p.code.as_str().to_owned(),
                 "error".to_owned(),
                 "violation".to_owned(),
                 None,
@@ -254,7 +256,7 @@ fn check_example(
         .chain(outcome.findings.iter().map(|f| f.message(&outcome.regimen)))
         .collect();
     let mut d = Diagnostic::new(
-        "rules.test-failed",
+        RuleCode::TestFailed.as_str(),
         Level::Error,
         format!(
             "example \"{}\" ({profile}): {}",
@@ -283,7 +285,7 @@ fn check_bounds(
     let Some(formula) = bounds::formula(rule) else {
         report.failures.push(
             Diagnostic::new(
-                "rules.test-bound",
+                RuleCode::TestBound.as_str(),
                 Level::Error,
                 format!(
                     "rule `{}`: its conditions could not be read for bounds",
@@ -378,7 +380,7 @@ fn check_bounds(
                 report.passed += passed;
                 report.failures.push(
                     Diagnostic::new(
-                        "rules.test-bound",
+                        RuleCode::TestBound.as_str(),
                         Level::Error,
                         format!(
                             "rule `{}`: the bound {} does not decide the rule where it says: {detail}",
@@ -405,7 +407,7 @@ fn check_bounds(
                     }
                     None => report.failures.push(
                         Diagnostic::new(
-                            "rules.test-unprobed",
+                            RuleCode::TestUnprobed.as_str(),
                             Level::Error,
                             format!("rule `{}`: the bound {} was not probed: {why}", rule.id, bound.shown()),
                         )
@@ -423,7 +425,7 @@ fn check_bounds(
         if !excused {
             report.failures.push(
                 Diagnostic::new(
-                    "rules.test-stale-unprobed",
+                    RuleCode::TestStaleUnprobed.as_str(),
                     Level::Error,
                     format!(
                         "rule `{}` declares `{}` cannot be probed, but every bound it names was probed",

@@ -15,6 +15,7 @@ use super::{
     Format, Input, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, Origin, Prepared, Progress, Trouble,
     unreadable,
 };
+use crate::codes::InputCode;
 use crate::diagnostic::Diagnostic;
 use crate::regimen::Regimen;
 use crate::regimen::csv::{self, Header};
@@ -82,7 +83,7 @@ impl Task {
                     Err(err) => vec![unreadable(
                         &source,
                         input,
-                        "input.syntax",
+                        InputCode::Syntax,
                         format!("this line is not JSON: {}", err.message),
                         Some(err.span),
                     )],
@@ -243,7 +244,7 @@ impl<'a> Reader<'a> {
                 self.pending.push_back(Task::Ready(Box::new(unreadable(
                     &empty,
                     position,
-                    code,
+                    *code,
                     message.clone(),
                     None,
                 ))));
@@ -439,7 +440,7 @@ fn read_whole(reader: impl Read, name: &str) -> Result<Result<Arc<SourceFile>, T
         return Ok(Err(Task::Ready(Box::new(unreadable(
             &empty,
             format!("{name}:1"),
-            "input.too-large",
+            InputCode::TooLarge,
             message,
             None,
         )))));
@@ -460,7 +461,7 @@ fn read_whole(reader: impl Read, name: &str) -> Result<Result<Arc<SourceFile>, T
             Ok(Err(Task::Ready(Box::new(unreadable(
                 &empty,
                 format!("{name}:1"),
-                "input.not-utf8",
+                InputCode::NotUtf8,
                 message,
                 None,
             )))))
@@ -518,7 +519,7 @@ fn fill_lines(
             batch.push(Task::Ready(Box::new(unreadable(
                 &source,
                 crate::source::position(name, line),
-                "input.too-large",
+                InputCode::TooLarge,
                 message,
                 None,
             ))));
@@ -545,7 +546,7 @@ fn fill_lines(
                 batch.push(Task::Ready(Box::new(unreadable(
                     &source,
                     crate::source::position(name, line),
-                    "input.not-utf8",
+                    InputCode::NotUtf8,
                     message,
                     None,
                 ))));
@@ -589,7 +590,7 @@ fn open_csv(
         None => {
             if !csv.read_record(&mut record).map_err(io)? {
                 return Err(Trouble::Header(vec![Diagnostic::new(
-                    "input.csv-empty",
+                    InputCode::CsvEmpty.as_str(),
                     crate::diagnostic::Level::Error,
                     format!("{name} is empty: it has no header row"),
                 )]));
@@ -614,7 +615,7 @@ struct Group {
     /// Why the regimen cannot be read (a row too long or not UTF-8), and the
     /// line it starts on: it is then one invalid record, never checked on
     /// the rows that could be read (which might pass without the others).
-    unusable: Option<(usize, &'static str, String)>,
+    unusable: Option<(usize, InputCode, String)>,
 }
 
 impl Group {
@@ -682,7 +683,7 @@ fn fill_csv(
         }
         let problem = if raw.as_slice().len() > MAX_RECORD_BYTES {
             Some((
-                "input.too-large",
+                InputCode::TooLarge,
                 format!("row {line} is longer than {} KiB", MAX_RECORD_BYTES >> 10),
             ))
         } else {
@@ -701,7 +702,7 @@ fn fill_csv(
                         .column_name(field)
                         .map_or_else(|| format!("cell {}", field + 1), |c| format!("column {c}"));
                     Some((
-                        "input.csv-bad-record",
+                        InputCode::CsvBadRecord,
                         format!("row {line}, {column}: not UTF-8 text (save the file as UTF-8)"),
                     ))
                 }

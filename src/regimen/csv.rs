@@ -6,6 +6,7 @@
 //! for missing. The header is checked before any row is read; a bad cell
 //! makes only its own regimen `invalid`, naming the row, column and value.
 
+use crate::codes::InputCode;
 use crate::text::Trim;
 use std::sync::Arc;
 
@@ -118,7 +119,7 @@ impl Header {
             match column(trimmed) {
                 Some(c) if columns.iter().any(|(_, k)| *k == c) => problems.push(
                     Diagnostic::new(
-                        "input.csv-duplicate-column",
+                        InputCode::CsvDuplicateColumn.as_str(),
                         Level::Error,
                         format!("column `{trimmed}` appears twice"),
                     )
@@ -127,7 +128,7 @@ impl Header {
                 Some(c) => columns.push((trimmed.to_owned(), c)),
                 None => {
                     let mut d = Diagnostic::new(
-                        "input.csv-unknown-column",
+                        InputCode::CsvUnknownColumn.as_str(),
                         Level::Error,
                         format!(
                             "unknown column `{}`{}",
@@ -146,7 +147,7 @@ impl Header {
         if has("frequency_per_day") && has("frequency") {
             problems.push(
                 Diagnostic::new(
-                    "input.csv-duplicate-column",
+                    InputCode::CsvDuplicateColumn.as_str(),
                     Level::Error,
                     "give `frequency_per_day` or `frequency`, not both",
                 )
@@ -162,7 +163,7 @@ impl Header {
             if !has(required) {
                 problems.push(
                     Diagnostic::new(
-                        "input.csv-missing-column",
+                        InputCode::CsvMissingColumn.as_str(),
                         Level::Error,
                         format!("the header has no `{required}` column"),
                     )
@@ -173,7 +174,7 @@ impl Header {
         if !has("dose_mg") && !has("daily_dose_mg") {
             problems.push(
                 Diagnostic::new(
-                    "input.csv-missing-column",
+                    InputCode::CsvMissingColumn.as_str(),
                     Level::Error,
                     "the header has neither `dose_mg` nor `daily_dose_mg`",
                 )
@@ -258,7 +259,7 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
         let input = format!("{name}:{first_line}");
         let mut b = Builder::new(Span::default());
         b.problem(InputProblem {
-            code: "input.too-large",
+            code: InputCode::TooLarge,
             field: format!("row {first_line}"),
             message: format!(
                 "the regimen starting on row {first_line} has more than {} rows (phases)",
@@ -300,7 +301,7 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
         }
         if row.cells.len() != header.width() {
             b.problem(InputProblem {
-                code: "input.csv-ragged-row",
+                code: InputCode::CsvRaggedRow,
                 field: format!("row {}", row.line),
                 message: format!(
                     "row {} has {} cells; the header has {}",
@@ -347,7 +348,7 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
                         && !first.eq_ignore_ascii_case(cell)
                     {
                         b.problem(InputProblem {
-                            code: "input.conflicting-fields",
+                            code: InputCode::ConflictingFields,
                             field: format!("row {}, column drug", row.line),
                             message: format!("row {}, column drug: `{}` contradicts `{}` on row {line} of the same regimen", row.line, excerpt(cell), excerpt(first)),
                             span,
@@ -361,7 +362,7 @@ pub fn build_with(header: &Header, rows: &[Record], spans: bool) -> Regimen {
                     // regimen; they must then agree.
                     match seen.iter().find(|(f, _, _)| *f == field) {
                         Some((_, first, line)) if *first != cell => b.problem(InputProblem {
-                            code: "input.conflicting-fields",
+                            code: InputCode::ConflictingFields,
                             field: format!("row {}, column {name}", row.line),
                             message: format!(
                                 "row {}, column {name}: `{}` contradicts `{}` on row {line} of the same regimen",
@@ -505,15 +506,14 @@ mod tests {
             .err()
             .unwrap_or_default();
         let codes: Vec<&str> = err.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(
-            codes,
-            [
-                "input.csv-unknown-column",
-                "input.csv-duplicate-column",
-                "input.csv-missing-column",
-                "input.csv-missing-column"
-            ]
-        );
+        let want = [
+            InputCode::CsvUnknownColumn,
+            InputCode::CsvDuplicateColumn,
+            InputCode::CsvMissingColumn,
+            InputCode::CsvMissingColumn,
+        ]
+        .map(InputCode::as_str);
+        assert_eq!(codes, want);
         assert!(
             err[0].message.contains("did you mean `weight_kg`?"),
             "{}",

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::{
     Builder, COURSE_FIELDS, Given, GivenAt, InputProblem, PATIENT_FIELDS, PHASE_FIELDS, Regimen,
 };
+use crate::codes::InputCode;
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 use crate::tree::{Node, Value, json, yaml};
@@ -37,7 +38,7 @@ pub fn read(source: &Arc<SourceFile>, syntax: Syntax) -> Vec<Regimen> {
         Err(err) => {
             let mut b = Builder::new(Span::new(0, source.text().len()));
             b.problem(InputProblem {
-                code: "input.syntax",
+                code: InputCode::Syntax,
                 field: String::new(),
                 message: format!("cannot read this file: {}", err.message),
                 span: Some(err.span),
@@ -187,7 +188,7 @@ fn unknown(b: &mut Builder, key: &crate::source::Spanned<String>, parent: &str, 
         |s| format!("did you mean `{s}`?"),
     );
     b.problem(InputProblem {
-        code: "input.unknown-field",
+        code: InputCode::UnknownField,
         field,
         message: format!(
             "unknown field `{}`{}",
@@ -202,7 +203,7 @@ fn unknown(b: &mut Builder, key: &crate::source::Spanned<String>, parent: &str, 
 
 fn wrong_shape(b: &mut Builder, field: &str, value: &Value, span: Span, want: &str) {
     b.problem(InputProblem {
-        code: "input.wrong-type",
+        code: InputCode::WrongType,
         field: field.to_owned(),
         message: format!("`{field}` must be {want}, not {}", value.kind()),
         span: Some(span),
@@ -252,7 +253,7 @@ fn read_regimen(
         other => {
             let want = "a regimen (a mapping with `drug`, `patient` and `course`)";
             b.problem(InputProblem {
-                code: "input.not-a-regimen",
+                code: InputCode::NotARegimen,
                 field: String::new(),
                 message: format!("expected {want}, found {}", other.kind()),
                 span: Some(node.span),
@@ -318,7 +319,7 @@ fn read_phases(b: &mut Builder, node: Node) {
     };
     if items.len() > super::MAX_PHASES {
         b.problem(InputProblem {
-            code: "input.too-large",
+            code: InputCode::TooLarge,
             field: "course.phases".into(),
             message: format!(
                 "{} phases; rxlint reads at most {}",

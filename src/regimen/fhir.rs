@@ -50,6 +50,7 @@ use super::{
     Builder, COURSE_FIELDS, Field, Given, GivenAt, InputProblem, MAX_PHASES, PATIENT_FIELDS,
     PHASE_FIELDS, PhaseField, REGIMEN_FIELDS, Regimen,
 };
+use crate::codes::InputCode;
 use crate::date::Date;
 use crate::source::{LineIndex, SourceFile, Span};
 use crate::tree::{Node, Value, json};
@@ -69,7 +70,7 @@ pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
                 source,
                 0,
                 Span::new(0, source.text().len()),
-                "input.syntax",
+                InputCode::Syntax,
                 format!("cannot read this file: {}", err.message),
                 err.span,
             )];
@@ -83,7 +84,7 @@ pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
             source,
             0,
             whole,
-            "input.not-a-regimen",
+            InputCode::NotARegimen,
             format!("expected a FHIR Bundle or MedicationRequest, found {found}"),
             doc.span,
         )];
@@ -99,7 +100,7 @@ pub fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
             source,
             0,
             whole,
-            "input.not-a-regimen",
+            InputCode::NotARegimen,
             "this Bundle holds no MedicationRequest".into(),
             doc.span,
         )];
@@ -143,7 +144,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
                                 source,
                                 line,
                                 span,
-                                "input.not-a-regimen",
+                                InputCode::NotARegimen,
                                 message,
                                 node.span,
                             ),
@@ -156,7 +157,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
                         source,
                         line,
                         span,
-                        "input.syntax",
+                        InputCode::Syntax,
                         format!("cannot read this line: {}", err.message),
                         err.span.offset(start),
                     ),
@@ -183,7 +184,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
                 source,
                 0,
                 whole,
-                "input.not-a-regimen",
+                InputCode::NotARegimen,
                 "no MedicationRequest in the ndjson files given".into(),
                 whole,
             ),
@@ -199,7 +200,7 @@ fn unreadable(
     source: &Arc<SourceFile>,
     line: usize,
     document: Span,
-    code: &'static str,
+    code: InputCode,
     message: String,
     span: Span,
 ) -> Regimen {
@@ -317,7 +318,7 @@ fn map<'a>(index: &Index<'a>, mr: Resource<'a>) -> Regimen {
         && matches!(flag.value, Value::Bool(true))
     {
         m.report(
-            "input.fhir-unmapped",
+            InputCode::FhirUnmapped,
             &mr,
             flag,
             "doNotPerform",
@@ -421,7 +422,7 @@ impl<'a> Mapper<'a, '_> {
     )]
     fn report(
         &mut self,
-        code: &'static str,
+        code: InputCode,
         res: &Resource<'_>,
         node: &Node,
         element: &str,
@@ -456,7 +457,7 @@ impl<'a> Mapper<'a, '_> {
         covers: Option<String>,
     ) {
         self.report(
-            "input.fhir-unmapped",
+            InputCode::FhirUnmapped,
             res,
             node,
             element,
@@ -538,9 +539,9 @@ impl<'a> Mapper<'a, '_> {
         let covered = &self.covered;
         regimen
             .problems
-            .retain(|p| !(p.code == "input.missing-field" && covered.contains(&p.field)));
+            .retain(|p| !(p.code == InputCode::MissingField && covered.contains(&p.field)));
         for p in &mut regimen.problems {
-            if p.code.starts_with("input.fhir-") {
+            if p.code.is_fhir() {
                 continue;
             }
             if let Some((_, element)) = self.notes.iter().find(|(f, _)| *f == p.field) {
@@ -570,7 +571,7 @@ impl<'a> Mapper<'a, '_> {
             None
         } else if dosages.len() > MAX_PHASES {
             self.report(
-                "input.too-large",
+                InputCode::TooLarge,
                 &mr,
                 list.unwrap_or(mr.node),
                 "dosageInstruction",

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use super::{
-    Citation, Condition, Coverage, Example, Expected, NO_RULE_APPLIED, NOT_COVERED, Origin, Pack,
-    Part, Product, Rule, RuleSet, Severity, Unprobed, Written,
+    Citation, Condition, Coverage, Example, Expected, Origin, Pack, Part, Product, Rule, RuleSet,
+    Severity, Unprobed, Written,
 };
 use crate::check::{self, Code, Env, Problem};
+use crate::codes::{CoverageCode, RuleCode};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::facts::{Fact, FactSet, Scope, Type, Val};
 use crate::source::{SourceFile, Span, Spanned};
@@ -82,14 +83,14 @@ struct Loader {
 impl Loader {
     fn error(
         &mut self,
-        code: &str,
+        code: RuleCode,
         span: Span,
         message: impl Into<String>,
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        let mut d = Diagnostic::new(format!("rules.{code}"), Level::Error, message)
-            .at(&self.file, span, label);
+        let mut d =
+            Diagnostic::new(code.as_str(), Level::Error, message).at(&self.file, span, label);
         d.help = help;
         self.problems.push(d);
     }
@@ -128,7 +129,7 @@ impl Loader {
                     |s| format!("did you mean `{s}`?"),
                 );
                 self.error(
-                    "unknown-key",
+                    RuleCode::UnknownKey,
                     key.span,
                     format!("unknown key `{}` in {what}", key.value),
                     "unknown key",
@@ -140,7 +141,7 @@ impl Loader {
         for (key, _) in entries {
             if seen.contains(&key.value.as_str()) {
                 self.error(
-                    "duplicate-key",
+                    RuleCode::DuplicateKey,
                     key.span,
                     format!("`{}` is given twice", key.value),
                     "duplicate",
@@ -160,7 +161,7 @@ impl Loader {
         match node {
             None => {
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     self.head(parent),
                     format!("`{field}` is required"),
                     format!("no `{field}`"),
@@ -173,7 +174,7 @@ impl Loader {
                 Value::Number(n) => Some(Spanned::new(n.clone(), node.span)),
                 other => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         node.span,
                         format!("`{field}` must be text, not {}", other.kind()),
                         "expected text",
@@ -194,7 +195,7 @@ impl Loader {
                     Value::Str(s) => Some(Spanned::new(s.clone(), item.span)),
                     other => {
                         self.error(
-                            "wrong-type",
+                            RuleCode::WrongType,
                             item.span,
                             format!("`{field}` items must be text, not {}", other.kind()),
                             "expected text",
@@ -207,7 +208,7 @@ impl Loader {
             Value::Str(s) => vec![Spanned::new(s.clone(), node.span)],
             other => {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     format!("`{field}` must be a list, not {}", other.kind()),
                     "expected a list",
@@ -223,7 +224,7 @@ impl Loader {
             Ok(doc) => doc,
             Err(err) => {
                 self.error(
-                    "yaml-syntax",
+                    RuleCode::YamlSyntax,
                     err.span,
                     format!("this rule file is not valid YAML: {}", err.message),
                     "here",
@@ -234,7 +235,7 @@ impl Loader {
         };
         let Some(entries) = doc.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 doc.span,
                 "a rule file must be a mapping with `drug` and `rules`",
                 "not a mapping",
@@ -265,7 +266,7 @@ impl Loader {
             Some(other) => {
                 let span = doc.get("rules").map_or(doc.span, |n| n.span);
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     span,
                     format!("`rules` must be a list, not {}", other.kind()),
                     "expected a list",
@@ -273,7 +274,7 @@ impl Loader {
                 );
             }
             None => self.error(
-                "missing-key",
+                RuleCode::MissingKey,
                 self.head(doc.span),
                 "`rules` is required",
                 "no `rules`",
@@ -340,7 +341,7 @@ impl Loader {
                 None if matches!(facts.value, Value::Null) => Vec::new(),
                 None => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         facts.span,
                         format!(
                             "`{}` must map facts to the values the product fixes",
@@ -369,7 +370,7 @@ impl Loader {
             let help = suggest::closest(&path.value, crate::facts::FACTS.iter().map(|f| f.path))
                 .map(|s| format!("did you mean `{s}`?"));
             self.error(
-                "unknown-fact",
+                RuleCode::UnknownFact,
                 path.span,
                 "a product can fix only a fact of the regimen",
                 "unknown fact",
@@ -400,7 +401,7 @@ impl Loader {
                 _ => "a product fixes course facts that are an enum or true/false (`regimen.formulation`)".into(),
             };
             self.error(
-                "bad-value",
+                RuleCode::BadValue,
                 value.span,
                 format!(
                     "`{text}` is not a value a product can fix for {}",
@@ -469,7 +470,7 @@ impl Loader {
             written: Vec::new(),
         };
         let nothing_applied = synthesized(
-            NO_RULE_APPLIED,
+            CoverageCode::NoRuleApplied.as_str(),
             "At least one rule applied",
             always(),
             vec![Part::Text(format!(
@@ -482,7 +483,7 @@ impl Loader {
         let elsewhere = elsewhere.map(|products| {
             let names: Vec<&str> = products.iter().map(|p| p.written.as_str()).collect();
             synthesized(
-                NOT_COVERED,
+                CoverageCode::NotCovered.as_str(),
                 "A rule pack for the product in this profile",
                 always(),
                 vec![Part::Text(format!(
@@ -505,7 +506,7 @@ impl Loader {
         };
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`covers` must be a mapping with `indications` (and optionally `population`)",
                 "expected a mapping",
@@ -534,7 +535,7 @@ impl Loader {
                             |s| format!("did you mean `{s}`?"),
                         );
                     self.error(
-                        "unknown-value",
+                        RuleCode::UnknownValue,
                         i.span,
                         format!("`{}` is not an indication", i.value),
                         "unknown indication",
@@ -553,7 +554,7 @@ impl Loader {
             }
         } else if node.get("indications").is_some() {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`indications` names no indication",
                 "empty",
@@ -573,7 +574,7 @@ impl Loader {
         }
         let Some((first_words, first)) = parts.first().cloned() else {
             self.error(
-                "missing-key",
+                RuleCode::MissingKey,
                 self.head(node.span),
                 "`covers` must name `indications` or a `population`",
                 "covers nothing",
@@ -613,7 +614,7 @@ impl Loader {
         );
         let outside = message.map(|message| {
             synthesized(
-                NOT_COVERED,
+                CoverageCode::NotCovered.as_str(),
                 "Covered by a rule pack",
                 violation,
                 message,
@@ -668,7 +669,7 @@ impl Loader {
         let Some(node) = node else { return Vec::new() };
         let Value::Seq(items) = &node.value else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`tests` must be a list of examples",
                 "expected a list",
@@ -680,7 +681,7 @@ impl Loader {
         for item in items {
             let Some(entries) = item.as_map() else {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     item.span,
                     "an example needs `name`, `regimen` and `expect`",
                     "not an example",
@@ -698,7 +699,7 @@ impl Loader {
                 Some(r) if r.as_map().is_some() => Some(r.clone()),
                 Some(r) => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         r.span,
                         "`regimen` must be a mapping (the fields that differ from `base`)",
                         "expected a mapping",
@@ -709,7 +710,7 @@ impl Loader {
                 None => {
                     let at = self.head(item.span);
                     self.error(
-                        "missing-key",
+                        RuleCode::MissingKey,
                         at,
                         "`regimen` is required",
                         "no `regimen`",
@@ -722,7 +723,7 @@ impl Loader {
             if expect.is_none() {
                 let at = self.head(item.span);
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     at,
                     "`expect` is required: the findings, or `none`",
                     "no `expect`",
@@ -751,7 +752,7 @@ impl Loader {
             Value::Seq(_) => {}
             _ => {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     "`expect` must be `none` or a list of findings",
                     "expected a list",
@@ -789,7 +790,7 @@ impl Loader {
                 }
                 _ => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         item.span,
                         "an expected finding is a rule id or a mapping",
                         "not a finding",
@@ -806,7 +807,7 @@ impl Loader {
         let Some(node) = node else { return Vec::new() };
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`sources` must map a short name to a document",
                 "expected a mapping",
@@ -818,7 +819,7 @@ impl Loader {
         for (key, value) in entries {
             let Some(fields) = value.as_map() else {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     value.span,
                     "a source needs `title` (and `document` or `url`)",
                     "expected a mapping",
@@ -855,7 +856,7 @@ impl Loader {
             Value::Bool(b) => b.to_string(),
             other => {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     format!("`{field}` must be an expression, not {}", other.kind()),
                     "expected an expression",
@@ -870,7 +871,7 @@ impl Loader {
             Err(err) => {
                 let span = at.map(err.span);
                 self.error(
-                    "syntax",
+                    RuleCode::Syntax,
                     span,
                     format!("syntax error in `{field}`: {}", err.message),
                     err.message.clone(),
@@ -931,7 +932,7 @@ impl Loader {
     fn template(&mut self, node: &Node, env: Env) -> Option<Vec<Part>> {
         let Some(text) = node.as_str() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`message` must be text",
                 "expected text",
@@ -944,7 +945,7 @@ impl Loader {
             Ok(p) => p,
             Err(err) => {
                 self.error(
-                    "syntax",
+                    RuleCode::Syntax,
                     at.map(err.span),
                     format!("syntax error in `message`: {}", err.message),
                     err.message.clone(),
@@ -984,7 +985,7 @@ impl Loader {
     ) -> Option<Rule> {
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "a rule must be a mapping with `id`, `violation`, `message`, ...",
                 "not a rule",
@@ -1003,7 +1004,7 @@ impl Loader {
                 });
             if !well_formed {
                 self.error(
-                    "bad-id",
+                    RuleCode::BadId,
                     id.span,
                     format!(
                         "rule id `{}` is not of the form `drug.kebab-case-name`",
@@ -1025,7 +1026,7 @@ impl Loader {
                 other => {
                     let help = suggest::did_you_mean(other, ["error", "warning", "info"]);
                     self.error(
-                        "bad-severity",
+                        RuleCode::BadSeverity,
                         s.span,
                         format!("severity must be error, warning or info, not `{other}`"),
                         format!("unknown severity{help}"),
@@ -1043,7 +1044,7 @@ impl Loader {
                     let text = n.as_str().unwrap_or("");
                     let help = suggest::did_you_mean(text, ["phase", "course"]);
                     self.error(
-                        "bad-scope",
+                        RuleCode::BadScope,
                         n.span,
                         format!("scope must be `phase` or `course`{help}"),
                         "unknown scope",
@@ -1064,7 +1065,7 @@ impl Loader {
             Some(n) => self.conditions(n, "violation", env),
             None => {
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     self.head(node.span),
                     "`violation` is required: the condition under which the rule fires",
                     "no `violation`",
@@ -1077,7 +1078,7 @@ impl Loader {
             Some(n) => self.template(n, env),
             None => {
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     self.head(node.span),
                     "`message` is required",
                     "no `message`",
@@ -1099,7 +1100,7 @@ impl Loader {
                     )
                     .map(|s| format!("did you mean `{s}`?"));
                     self.error(
-                        "unknown-fact",
+                        RuleCode::UnknownFact,
                         n.span,
                         "`at` must name a fact of the regimen",
                         "unknown fact",
@@ -1155,7 +1156,7 @@ impl Loader {
     fn unprobed(&mut self, node: &Node) -> Vec<Unprobed> {
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`unprobed` must map a bound (as written) to why it cannot be probed",
                 "expected a mapping",
@@ -1173,7 +1174,7 @@ impl Loader {
                     reason: reason.to_owned(),
                 }),
                 _ => self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     value.span,
                     format!("`unprobed` must say why `{}` cannot be probed", key.value),
                     "expected the reason, as text",
@@ -1218,7 +1219,7 @@ impl Loader {
                     |s| format!("did you mean `{s}`?"),
                 );
             self.error(
-                "unknown-bound",
+                RuleCode::UnknownBound,
                 declared.bound.span,
                 format!(
                     "`{}` is not a bound of rule `{}`",
@@ -1243,7 +1244,7 @@ impl Loader {
         };
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`citation_for` must map profiles to citations",
                 "expected a mapping",
@@ -1263,7 +1264,7 @@ impl Loader {
                         |s| format!("did you mean `{s}`?"),
                     );
                 self.error(
-                    "unknown-profile",
+                    RuleCode::UnknownProfile,
                     profile.span,
                     format!("`{}` is not a profile of this pack", profile.value),
                     "unknown profile",
@@ -1283,7 +1284,7 @@ impl Loader {
     fn citation(&mut self, rule: &Node, sources: &[(String, Citation)]) -> Option<Citation> {
         let Some(node) = rule.get("citation") else {
             self.error(
-                "missing-citation",
+                RuleCode::MissingCitation,
                 self.head(rule.span),
                 "every rule must cite the label or guideline sentence it enforces",
                 "no `citation`",
@@ -1301,7 +1302,7 @@ impl Loader {
     fn citation_of(&mut self, node: &Node, sources: &[(String, Citation)]) -> Option<Citation> {
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`citation` must be a mapping with `source`, `section` and `quote`",
                 "expected a mapping",
@@ -1321,7 +1322,7 @@ impl Loader {
                 |s| format!("did you mean `{s}`?"),
             );
             self.error(
-                "unknown-source",
+                RuleCode::UnknownSource,
                 source.span,
                 format!("`{}` is not declared under `sources`", source.value),
                 "unknown source",
@@ -1357,7 +1358,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
         if pack.products.is_empty() {
             problems.push(
                 Diagnostic::new(
-                    "rules.product-without-base",
+                    RuleCode::ProductWithoutBase.as_str(),
                     Level::Error,
                     format!(
                         "pack `{}` extends `{name}` but names no `products` that select it",
@@ -1371,7 +1372,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             let names: Vec<&str> = packs.iter().map(|p| p.name.as_str()).collect();
             problems.push(
                 Diagnostic::new(
-                    "rules.unknown-pack",
+                    RuleCode::UnknownPack.as_str(),
                     Level::Error,
                     format!(
                         "pack `{}` extends `{name}`, which is not loaded{}",
@@ -1386,7 +1387,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
         if base.drug != pack.drug {
             problems.push(
                 Diagnostic::new(
-                    "rules.extends-other-drug",
+                    RuleCode::ExtendsOtherDrug.as_str(),
                     Level::Error,
                     format!(
                         "pack `{}` ({}) extends `{name}` ({})",
@@ -1404,7 +1405,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             {
                 problems.push(
                     Diagnostic::new(
-                        "rules.unknown-rule",
+                        RuleCode::UnknownRule.as_str(),
                         Level::Error,
                         format!(
                             "pack `{}` removes `{id}`, which no {} pack defines",
@@ -1443,7 +1444,7 @@ fn duplicates_among(rules: &[&Rule], problems: &mut Vec<Diagnostic>) {
             let (line, _) = first.file.line_col(first.span.start());
             problems.push(
                 Diagnostic::new(
-                    "rules.duplicate-id",
+                    RuleCode::DuplicateId.as_str(),
                     Level::Error,
                     format!(
                         "rule `{}` is defined twice for profile `{profile}`",
@@ -1478,7 +1479,7 @@ fn check_aliases(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             for alias in &names(pack) {
                 if theirs.contains(alias) {
                     problems.push(Diagnostic::new(
-                        "rules.ambiguous-alias",
+                        RuleCode::AmbiguousAlias.as_str(),
                         Level::Error,
                         format!(
                             "`{alias}` names both {} ({}) and {} ({})",

@@ -6,6 +6,7 @@
 use rust_decimal::Decimal;
 
 use super::validate::DAILY_DOSE;
+use crate::codes::InputCode;
 use crate::facts::{Fact, RENAL, Val};
 use crate::regimen::{InputProblem, Row, SpanRow, div};
 use crate::source::Span;
@@ -45,7 +46,7 @@ pub(super) fn derive(
 ) -> Result<(), Box<InputProblem>> {
     let overflow = || {
         Box::new(InputProblem {
-            code: "input.out-of-range",
+            code: InputCode::OutOfRange,
             field: "course.phases".into(),
             message: "the course's totals are too large to compute exactly".into(),
             span: Some(anchors.course.unwrap_or(anchors.document)),
@@ -75,7 +76,7 @@ pub(super) fn derive(
         // twice a day is 120 g a day.
         if daily > DAILY_DOSE.max.0 {
             return Err(Box::new(InputProblem {
-                code: "input.out-of-range",
+                code: InputCode::OutOfRange,
                 field: format!("course.phases[{}].dose", i + 1),
                 message: format!(
                     "phase {} gives {} a day, beyond the plausible maximum of {}",

@@ -7,6 +7,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::codes::InputCode;
 use crate::date::Date;
 use crate::diagnostic::excerpt;
 use crate::facts::{
@@ -24,7 +25,7 @@ pub(super) struct Ctx {
 impl Ctx {
     pub(super) fn problem(
         &mut self,
-        code: &'static str,
+        code: InputCode,
         field: &dyn std::fmt::Display,
         raw: &GivenAt,
         message: String,
@@ -152,7 +153,7 @@ pub(super) fn quantity(
             }
             Err(_) => {
                 ctx.problem(
-                    "input.invalid-number",
+                    InputCode::InvalidNumber,
                     field,
                     raw,
                     format!("`{}` is not a number with a unit", excerpt(text.trimmed())),
@@ -169,7 +170,7 @@ pub(super) fn quantity(
         Given::Quantity { value, unit } => (value.as_str(), unit.as_str(), None),
         Given::NonFinite(n) => {
             ctx.problem(
-                "input.invalid-number",
+                InputCode::InvalidNumber,
                 field,
                 raw,
                 format!("`{n}` is not a finite number"),
@@ -181,7 +182,7 @@ pub(super) fn quantity(
         Given::Null => return None,
         Given::Unusable(why) => {
             ctx.problem(
-                "input.invalid-quantity",
+                InputCode::InvalidQuantity,
                 field,
                 raw,
                 format!("`{field}` cannot be used: {why}"),
@@ -192,7 +193,7 @@ pub(super) fn quantity(
         }
         Given::Bool(_) | Given::Other(_) => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!("`{field}` must be a quantity such as `{}`", spec.example),
@@ -205,7 +206,7 @@ pub(super) fn quantity(
     let number = number.trimmed();
     if units::significant_digits(number) > units::MAX_SIGNIFICANT_DIGITS {
         ctx.problem(
-            "input.invalid-number",
+            InputCode::InvalidNumber,
             field,
             raw,
             format!(
@@ -220,7 +221,7 @@ pub(super) fn quantity(
     }
     let Some(value) = read.or_else(|| units::parse_decimal(number)) else {
         ctx.problem(
-            "input.invalid-number",
+            InputCode::InvalidNumber,
             field,
             raw,
             format!("`{}` is not a decimal number", excerpt(number)),
@@ -234,7 +235,7 @@ pub(super) fn quantity(
             Some(unit) => unit,
             None => {
                 ctx.problem(
-                    "input.missing-unit",
+                    InputCode::MissingUnit,
                     field,
                     raw,
                     format!(
@@ -263,7 +264,7 @@ pub(super) fn quantity(
                 _ => format!("e.g. `{}`", spec.example),
             };
             ctx.problem(
-                "input.unknown-unit",
+                InputCode::UnknownUnit,
                 field,
                 raw,
                 err.to_string(),
@@ -293,7 +294,7 @@ pub(super) fn quantity(
             "`1.73m2` (body-surface normalisation) belongs only to an eGFR".to_owned()
         };
         ctx.problem(
-            "input.wrong-unit",
+            InputCode::WrongUnit,
             field,
             raw,
             format!("`{field}` cannot be in `{}`: {why}", unit.text),
@@ -310,7 +311,7 @@ pub(super) fn quantity(
             _ => format!("`{}` is not a unit of {}", unit.text, spec.dim.describe()),
         };
         ctx.problem(
-            "input.wrong-unit",
+            InputCode::WrongUnit,
             field,
             raw,
             format!("`{field}` is {}, but {why}", spec.dim.describe()),
@@ -321,7 +322,7 @@ pub(super) fn quantity(
     }
     let Some(canonical) = unit.factor.to_canonical(value) else {
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!("`{field}` is too large"),
@@ -338,7 +339,7 @@ pub(super) fn quantity(
             "zero or negative"
         };
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!("`{field}` is {bound}"),
@@ -351,7 +352,7 @@ pub(super) fn quantity(
         && canonical < floor
     {
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!(
@@ -366,7 +367,7 @@ pub(super) fn quantity(
     }
     if canonical > spec.max.0 {
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!(
@@ -396,7 +397,7 @@ pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenA
             }
             _ => {
                 ctx.problem(
-                    "input.wrong-type",
+                    InputCode::WrongType,
                     field,
                     raw,
                     format!(
@@ -411,7 +412,7 @@ pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenA
         },
         other => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!("`{field}` must be true or false, not {}", describe(other)),
@@ -452,7 +453,7 @@ fn enumeration(
         Given::Null => return None,
         other => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!(
@@ -479,7 +480,7 @@ fn enumeration(
         |s| format!("did you mean `{s}`?"),
     );
     ctx.problem(
-        "input.invalid-value",
+        InputCode::InvalidValue,
         field,
         raw,
         format!(
@@ -502,7 +503,7 @@ fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<V
         Given::Null => return None,
         other => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!(
@@ -527,7 +528,7 @@ fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<V
         Ok(d) => Some(Val::Date(d)),
         Err(why) => {
             ctx.problem(
-                "input.invalid-date",
+                InputCode::InvalidDate,
                 field,
                 raw,
                 why,
