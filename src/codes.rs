@@ -325,7 +325,7 @@ codes! {
     /// # Triggered by
     ///
     /// - `weight: 0 kg`
-    /// - `dose: 35 kg` twice a day (70 kg a day)
+    /// - `dose: 35 kg` (over the plausible maximum of 100 g)
     ///
     /// # How to fix
     ///
@@ -578,8 +578,9 @@ codes! {
     ///
     /// # Triggered by
     ///
-    /// - `rules: [{id: a.b` (an unclosed flow sequence)
-    /// - a tab used for indentation
+    /// - `rules: [{id: demodrug.max, title: Max` (an unclosed flow sequence)
+    /// - `severity: error` and `severity: warning` in one rule (the YAML
+    ///   reader refuses a duplicate key)
     ///
     /// # How to fix
     ///
@@ -600,6 +601,10 @@ codes! {
     UnknownKey = "unknown-key",
 
     /// A key given twice in one mapping of a rule file.
+    ///
+    /// The loader's own check; in practice the YAML reader refuses a
+    /// duplicate key first, as `rules.yaml-syntax`, so no rule file read
+    /// today produces this code.
     ///
     /// # Triggered by
     ///
@@ -630,8 +635,7 @@ codes! {
     ///
     /// # Triggered by
     ///
-    /// - `rules: isotretinoin.max-daily-dose` (a string where a list belongs)
-    /// - `aliases: Accutane` (a string where a list belongs)
+    /// - `rules: demodrug.max` (a string where a list of rules belongs)
     ///
     /// # How to fix
     ///
@@ -993,8 +997,8 @@ codes! {
     ///
     /// # Triggered by
     ///
-    /// - `violation: phase.daily_dose > 2550 mg/day` with `unless:
-    ///   phase.daily_dose < 3000 mg/day` (the first bound never decides)
+    /// - `violation: phase.daily_dose > 100 mg/day or phase.daily_dose >= 100
+    ///   mg/day` (the rule fires at exactly 100 mg/day, which `>` says is quiet)
     ///
     /// # How to fix
     ///
@@ -1005,7 +1009,8 @@ codes! {
     ///
     /// # Triggered by
     ///
-    /// - `violation: phase.times_per_day > 24` (no valid schedule is above it)
+    /// - `violation: phase.times_per_day > 30` (the reader refuses more than
+    ///   24 doses a day, so no regimen reaches the bound)
     ///
     /// # How to fix
     ///

@@ -238,7 +238,11 @@ fn every_hl7_example_gives_one_regimen() {
         assert_eq!(r.id, *id);
         assert_eq!(r.drug.as_ref().map(|d| d.value.as_str()), Some(*drug));
         expect_problems(r, want);
-        assert!(r.problems.iter().all(|p| p.code.as_str().starts_with("input.")));
+        assert!(
+            r.problems
+                .iter()
+                .all(|p| p.code.as_str().starts_with("input."))
+        );
         let outcome = us.evaluate(r.clone());
         assert_eq!(outcome.verdict, Verdict::Invalid, "{name}");
         assert!(outcome.findings.is_empty());
