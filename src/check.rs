@@ -8,6 +8,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::codes::RuleCode;
 use crate::date::Date;
 use crate::facts::{Fact, FactSet, Scope, Type, Val};
 use crate::source::Span;
@@ -145,8 +146,8 @@ pub struct Typed {
 /// A type or name error, relative to the expression text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// Stable kebab-case code (`unknown-fact`, `unit-mismatch`, ...).
-    pub code: &'static str,
+    /// Stable code (`rules.unknown-fact`, `rules.unit-mismatch`, ...).
+    pub code: RuleCode,
     /// One line saying what is wrong.
     pub message: String,
     /// Where.
@@ -391,7 +392,7 @@ pub fn check_condition(expr: &Expr, env: Env<'_>, problems: &mut Vec<Problem>) -
     let typed = check(expr, env, problems)?;
     if typed.ty != Type::Bool {
         problems.push(Problem {
-            code: "not-a-condition",
+            code: RuleCode::NotACondition,
             message: format!(
                 "a condition must be true or false, but this is {}",
                 typed.ty.describe(env.vocabulary)
@@ -425,7 +426,7 @@ fn typed(code: Code, ty: Type, facts: FactSet) -> Typed {
 impl Checker<'_, '_> {
     fn error(
         &mut self,
-        code: &'static str,
+        code: RuleCode,
         span: Span,
         message: String,
         label: String,
@@ -451,7 +452,7 @@ impl Checker<'_, '_> {
                 )),
                 Err(why) => {
                     self.error(
-                        "invalid-date",
+                        RuleCode::InvalidDate,
                         expr.span,
                         why,
                         "not a calendar date".into(),
@@ -468,7 +469,7 @@ impl Checker<'_, '_> {
             ExprKind::Path(path) => self.path(path, expr.span),
             ExprKind::Name(name) => {
                 self.error(
-                    "unknown-name",
+                    RuleCode::UnknownName,
                     expr.span,
                     format!("`{name}` is not a fact or a value here"),
                     "unknown name".into(),
@@ -490,7 +491,7 @@ impl Checker<'_, '_> {
                 let t = self.expr(inner)?;
                 if !matches!(t.ty, Type::Quantity(_)) {
                     self.error(
-                        "type-mismatch",
+                        RuleCode::TypeMismatch,
                         inner.span,
                         format!(
                             "`-` needs a number, but this is {}",
@@ -530,7 +531,7 @@ impl Checker<'_, '_> {
             Ok(unit) => {
                 let Some(canonical) = unit.factor.to_canonical(value) else {
                     self.error(
-                        "out-of-range",
+                        RuleCode::OutOfRange,
                         unit_text.span,
                         "this quantity is too large to hold exactly".into(),
                         "too large".into(),
@@ -553,7 +554,7 @@ impl Checker<'_, '_> {
                     _ => Some("units are written straight after the number without spaces, e.g. `2 mg/kg/day`, `8 weeks`, `30 mL/min/1.73m2`".into()),
                 };
                 self.error(
-                    "unknown-unit",
+                    RuleCode::UnknownUnit,
                     unit_text.span,
                     err.to_string(),
                     "unknown unit".into(),
@@ -571,7 +572,7 @@ impl Checker<'_, '_> {
                 .map(|s| format!("did you mean `{s}`?"))
                 .or_else(|| Some("`rxlint rules explain --facts` lists every fact".into()));
             self.error(
-                "unknown-fact",
+                RuleCode::UnknownFact,
                 span,
                 format!("unknown fact `{path}`"),
                 "not a fact of the regimen model".into(),
@@ -582,7 +583,7 @@ impl Checker<'_, '_> {
         let info = vocabulary.info(fact);
         if info.scope == Scope::Phase && !self.env.phase {
             self.error(
-                "phase-fact-in-course-rule",
+                RuleCode::PhaseFactInCourseRule,
                 span,
                 format!("`{path}` is a per-phase fact, but this rule has `scope: course`"),
                 "needs a phase".into(),
@@ -605,7 +606,7 @@ impl Checker<'_, '_> {
             "present" => {
                 let [arg] = args else {
                     self.error(
-                        "wrong-arguments",
+                        RuleCode::WrongArguments,
                         span,
                         format!("`present` takes one fact, not {}", args.len()),
                         "one fact expected".into(),
@@ -615,7 +616,7 @@ impl Checker<'_, '_> {
                 };
                 let ExprKind::Path(path) = &arg.kind else {
                     self.error(
-                        "wrong-arguments",
+                        RuleCode::WrongArguments,
                         arg.span,
                         "`present` takes a fact such as `patient.weight`".into(),
                         "not a fact".into(),
@@ -633,7 +634,7 @@ impl Checker<'_, '_> {
                 let help = suggest::closest(name, FUNCTIONS.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"));
                 self.error(
-                    "unknown-function",
+                    RuleCode::UnknownFunction,
                     name_span,
                     format!("unknown function `{name}`"),
                     format!("functions: {}", FUNCTIONS.join(", ")),
@@ -649,7 +650,7 @@ impl Checker<'_, '_> {
             return Some(t);
         }
         self.error(
-            "type-mismatch",
+            RuleCode::TypeMismatch,
             span,
             format!(
                 "`{op}` needs true/false, but this is {}",
@@ -692,7 +693,7 @@ impl Checker<'_, '_> {
                         |s| format!("did you mean `{s}`?"),
                     );
                 self.error(
-                    "unknown-value",
+                    RuleCode::UnknownValue,
                     span,
                     format!("`{name}` is not a {} value", info.domain),
                     format!("expected one of {}", info.values.join(", ")),
@@ -739,16 +740,16 @@ impl Checker<'_, '_> {
             (x, y) if x == y => Some((a, b)),
             (x, y) => {
                 let code = if matches!((x, y), (Type::Quantity(_), Type::Quantity(_))) {
-                    "unit-mismatch"
+                    RuleCode::UnitMismatch
                 } else {
-                    "type-mismatch"
+                    RuleCode::TypeMismatch
                 };
                 self.error(
                     code,
                     a_span.to(b_span),
                     format!("cannot {what} {} and {}", x.describe(self.env.vocabulary), y.describe(self.env.vocabulary)),
                     format!("{} vs {}", short(x, self.env.vocabulary), short(y, self.env.vocabulary)),
-                    (code == "unit-mismatch").then(|| "both sides must measure the same thing; convert one side, e.g. divide a dose by `patient.weight` to get mg/kg".into()),
+                    (code == RuleCode::UnitMismatch).then(|| "both sides must measure the same thing; convert one side, e.g. divide a dose by `patient.weight` to get mg/kg".into()),
                 );
                 None
             }
@@ -790,7 +791,7 @@ impl Checker<'_, '_> {
         let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "compare")?;
         if matches!(ta.ty, Type::Bool) && op.orders() {
             self.error(
-                "type-mismatch",
+                RuleCode::TypeMismatch,
                 a.span.to(b.span),
                 format!("`{}` cannot order true/false values", op.symbol()),
                 "use == or !=".into(),
@@ -855,7 +856,7 @@ impl Checker<'_, '_> {
             // Every operator listed, so that a new one must say what it combines.
             (Arith::Add | Arith::Sub | Arith::Mul | Arith::Div, x, y) => {
                 self.error(
-                    "type-mismatch",
+                    RuleCode::TypeMismatch,
                     a.span.to(b.span),
                     format!(
                         "`{}` cannot combine {} and {}",
@@ -887,7 +888,7 @@ impl Checker<'_, '_> {
             && l > h
         {
             self.error(
-                "empty-range",
+                RuleCode::EmptyRange,
                 lo.span.to(hi.span),
                 "this range is empty: its lower bound is above its upper bound".into(),
                 "inverted range".into(),
@@ -934,7 +935,7 @@ mod tests {
     use super::*;
     use crate::syntax::parse_expression;
 
-    fn problems(text: &str) -> Vec<(&'static str, String)> {
+    fn problems(text: &str) -> Vec<(RuleCode, String)> {
         let expr = parse_expression(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         let mut problems = Vec::new();
         let vocabulary = crate::vocabulary::Vocabulary::shipped();
@@ -971,34 +972,40 @@ mod tests {
 
     #[test]
     fn reports_each_error_with_its_span() {
-        let cases: &[(&str, &[(&str, &str)])] = &[
+        let cases: &[(&str, &[(RuleCode, &str)])] = &[
             (
                 "phase.daily_dose_per_kg > 8 weeks",
-                &[("unit-mismatch", "phase.daily_dose_per_kg > 8 weeks")],
+                &[(RuleCode::UnitMismatch, "phase.daily_dose_per_kg > 8 weeks")],
             ),
             (
                 "phase.dose + patient.weight > 1 mg",
-                &[("unit-mismatch", "phase.dose + patient.weight")],
+                &[(RuleCode::UnitMismatch, "phase.dose + patient.weight")],
             ),
-            ("phase.dose > 5 Mg", &[("unknown-unit", "Mg")]),
+            ("phase.dose > 5 Mg", &[(RuleCode::UnknownUnit, "Mg")]),
             (
                 "patient.wieght > 40 kg",
-                &[("unknown-fact", "patient.wieght")],
+                &[(RuleCode::UnknownFact, "patient.wieght")],
             ),
-            ("patient.sex == femal", &[("unknown-value", "femal")]),
-            ("phase.dose and true", &[("type-mismatch", "phase.dose")]),
+            ("patient.sex == femal", &[(RuleCode::UnknownValue, "femal")]),
+            (
+                "phase.dose and true",
+                &[(RuleCode::TypeMismatch, "phase.dose")],
+            ),
             (
                 "phase.dose in 2 mg ..= 1 mg",
-                &[("empty-range", "2 mg ..= 1 mg")],
+                &[(RuleCode::EmptyRange, "2 mg ..= 1 mg")],
             ),
             (
                 "patient.wieght > 1 kg or phase.dose > 3 Mg",
-                &[("unknown-fact", "patient.wieght"), ("unknown-unit", "Mg")],
+                &[
+                    (RuleCode::UnknownFact, "patient.wieght"),
+                    (RuleCode::UnknownUnit, "Mg"),
+                ],
             ),
-            ("phase.dose", &[("not-a-condition", "phase.dose")]),
+            ("phase.dose", &[(RuleCode::NotACondition, "phase.dose")]),
         ];
         for (text, want) in cases {
-            let want: Vec<(&str, String)> =
+            let want: Vec<(RuleCode, String)> =
                 want.iter().map(|(c, s)| (*c, (*s).to_owned())).collect();
             assert_eq!(problems(text), want, "{text}");
         }
@@ -1016,7 +1023,7 @@ mod tests {
         check_condition(&expr, env, &mut problems);
         assert_eq!(
             problems.first().map(|p| p.code),
-            Some("phase-fact-in-course-rule")
+            Some(RuleCode::PhaseFactInCourseRule)
         );
     }
 }

@@ -1,10 +1,11 @@
 //! The `rxlint` command line: arguments in, exit code out.
 //!
 //! Parses the arguments and hands them to `check` (regimens against the
-//! rules) or to `rules` (the `rules` subcommands), which return an [`Exit`].
+//! rules), to `rules` (the `rules` subcommands) or to `explain` (a
+//! diagnostic code), which return an [`Exit`].
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
@@ -45,6 +46,19 @@ enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Explain a diagnostic code (`input.missing-unit`, `rules.unit-mismatch`)
+    /// or a rule id.
+    Explain {
+        /// The code or rule id.
+        #[arg(required_unless_present = "list")]
+        code: Option<String>,
+        /// List every diagnostic code with one line on what it means.
+        #[arg(long, conflicts_with = "code")]
+        list: bool,
+        /// Rule directory for rule ids (default: the shipped packs).
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
 }
 
 /// `println!` that ignores a closed standard output: `rxlint rules list |
@@ -58,6 +72,7 @@ macro_rules! out {
 
 // After `out!`, which they use.
 mod check;
+mod explain;
 mod rules;
 
 use check::{CheckArgs, check};
@@ -89,6 +104,9 @@ pub fn run() -> Exit {
         }) => diff(&old, &new, &profile, &inputs),
         Command::Rules(RulesCommand::List { rules, profile }) => list(rules.as_deref(), &profile),
         Command::Rules(RulesCommand::Explain { id, rules }) => explain(rules.as_deref(), &id),
+        Command::Explain { code, list, rules } => {
+            explain::explain(code.as_deref(), list, rules.as_deref())
+        }
     }
 }
 

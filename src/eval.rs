@@ -7,6 +7,7 @@
 //! finding naming them, never a silent pass. Evaluation reads facts by index
 //! and does exact decimal arithmetic; it allocates only for findings.
 
+use crate::codes::InputCode;
 use crate::text::Trim;
 use std::cmp::Ordering;
 
@@ -733,7 +734,7 @@ impl<'r> Engine<'r> {
             && d.variants.first().is_none_or(|v| v.rules.is_empty())
         {
             problems.push(InputProblem {
-                code: "input.unknown-drug",
+                code: InputCode::UnknownDrug,
                 field: "drug".into(),
                 message: format!("no rules for {} in profile `{}`", d.drug, self.profile),
                 span: regimen.drug.as_ref().map(|d| d.span),
@@ -815,7 +816,7 @@ impl<'r> Engine<'r> {
                         .find(|n| Name::new(&n.value).is_in(&v.names))
                         .map_or_else(String::new, |n| n.value.clone());
                     problems.push(InputProblem {
-                        code: "input.conflicting-fields",
+                        code: InputCode::ConflictingFields,
                         field: path.trim_start_matches("regimen.").into(),
                         message: format!(
                             "{product} is {} {}, but the regimen says {}",
@@ -913,7 +914,7 @@ impl<'r> Engine<'r> {
             ),
         };
         InputProblem {
-            code: "input.unknown-drug",
+            code: InputCode::UnknownDrug,
             field: "drug".into(),
             message: format!(
                 "no rule pack covers the drug `{}`{}",

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use crate::codes::InputCode;
 use crate::vocabulary::Vocabulary;
 
 use crate::diagnostic::Diagnostic;
@@ -88,7 +89,7 @@ pub fn unreadable(
     vocabulary: &Vocabulary,
     source: &Arc<SourceFile>,
     input: String,
-    code: &'static str,
+    code: InputCode,
     message: String,
     span: Option<Span>,
 ) -> Regimen {
@@ -123,7 +124,7 @@ pub enum Prepared {
     Unusable {
         /// The finding's code (`input.unreadable-file`, `input.not-utf8`,
         /// `input.csv-empty`).
-        code: &'static str,
+        code: InputCode,
         /// What the file is, or why it cannot be read.
         message: String,
     },
@@ -183,7 +184,7 @@ pub fn prepare(inputs: &[Input], vocabulary: &Vocabulary) -> Result<Vec<Prepared
             Ok(file) => file,
             Err(e) if input.found => {
                 prepared.push(Prepared::Unusable {
-                    code: "input.unreadable-file",
+                    code: InputCode::UnreadableFile,
                     message: unopenable(path, &name, &e),
                 });
                 continue;
@@ -192,7 +193,7 @@ pub fn prepare(inputs: &[Input], vocabulary: &Vocabulary) -> Result<Vec<Prepared
         };
         if let Some(kind) = sniff::binary_kind(&head) {
             prepared.push(Prepared::Unusable {
-                code: "input.not-utf8",
+                code: InputCode::NotUtf8,
                 message: format!("{name}: this is {kind}, not {}", input.format.noun()),
             });
             continue;
@@ -206,12 +207,12 @@ pub fn prepare(inputs: &[Input], vocabulary: &Vocabulary) -> Result<Vec<Prepared
             let message = format!("{name} is empty: it has no header row");
             if input.found {
                 prepared.push(Prepared::Unusable {
-                    code: "input.csv-empty",
+                    code: InputCode::CsvEmpty,
                     message,
                 });
             } else {
                 problems.push(Diagnostic::new(
-                    "input.csv-empty",
+                    InputCode::CsvEmpty.as_str(),
                     crate::diagnostic::Level::Error,
                     message,
                 ));
@@ -236,7 +237,7 @@ pub fn prepare(inputs: &[Input], vocabulary: &Vocabulary) -> Result<Vec<Prepared
             }
             Ok(false) => {
                 problems.push(Diagnostic::new(
-                    "input.csv-empty",
+                    InputCode::CsvEmpty.as_str(),
                     crate::diagnostic::Level::Error,
                     format!("{name} is empty: it has no header row"),
                 ));

@@ -6,11 +6,13 @@
 //! (types and units), [`input`] (files to records), [`regimen`] (records to
 //! facts), [`eval`] (the evaluator), [`batch`] (the worker pool),
 //! [`ruletest`] (`rules test`), [`report`] (human, JSON Lines, SARIF, JUnit,
-//! GitHub), [`output`] (report files) and [`cli`].
+//! GitHub), [`output`] (report files) and [`cli`]. Shared by them: one
+//! [`diagnostic`] type, and the [`codes`] every diagnostic is keyed by.
 
 pub mod batch;
 pub mod check;
 pub mod cli;
+pub mod codes;
 pub mod date;
 pub mod diagnostic;
 pub mod docs;

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use crate::codes::InputCode;
 use crate::facts::{Fact, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::vocabulary::Vocabulary;
@@ -197,8 +198,8 @@ impl Regimen {
 /// A problem with the input itself (not with the regimen it describes).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InputProblem {
-    /// Stable code, always starting with `input.` (`input.missing-unit`).
-    pub code: &'static str,
+    /// Stable code (`input.missing-unit`).
+    pub code: InputCode,
     /// The field, as a path (`patient.weight`, `course.phases[2].dose`).
     pub field: String,
     /// One line saying what is wrong.

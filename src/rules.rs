@@ -11,6 +11,7 @@ mod load;
 use std::sync::Arc;
 
 use crate::check::{Code, Typed};
+use crate::codes::RuleCode;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::facts::{Fact, FactSet, Scope, Val};
 use crate::source::{SourceFile, Span, Spanned};
@@ -272,11 +273,6 @@ pub struct Product {
     pub fixes: Vec<(Fact, Val)>,
 }
 
-/// Id of the finding on a regimen outside what the packs in force cover.
-pub const NOT_COVERED: &str = "coverage.not-covered";
-/// Id of the finding on a regimen to which no rule applied.
-pub const NO_RULE_APPLIED: &str = "coverage.no-rule-applied";
-
 /// What a pack covers (`covers:`), and the rules the engine reports from
 /// it: a regimen is `pass` only when the rules of its drug were in force
 /// for it.
@@ -354,7 +350,7 @@ impl RuleSet {
         let mut paths = Vec::new();
         collect_yaml(dir, &mut paths).map_err(|e| {
             vec![Diagnostic::new(
-                "rules.unreadable",
+                RuleCode::Unreadable.as_str(),
                 Level::Error,
                 format!("cannot read rules directory {}: {e}", dir.display()),
             )]
@@ -365,7 +361,7 @@ impl RuleSet {
                 .is_some_and(|n| n == crate::vocabulary::FILE_NAME)
         }) {
             return Err(vec![Diagnostic::new(
-                "rules.empty",
+                RuleCode::Empty.as_str(),
                 Level::Error,
                 format!("no rule files (*.yaml) under {}", dir.display()),
             )]);
@@ -377,13 +373,13 @@ impl RuleSet {
                 Ok(bytes) => match String::from_utf8(bytes) {
                     Ok(text) => files.push(SourceFile::new(path.display().to_string(), text)),
                     Err(_) => problems.push(Diagnostic::new(
-                        "rules.not-utf8",
+                        RuleCode::NotUtf8.as_str(),
                         Level::Error,
                         format!("{} is not UTF-8 text", path.display()),
                     )),
                 },
                 Err(e) => problems.push(Diagnostic::new(
-                    "rules.unreadable",
+                    RuleCode::Unreadable.as_str(),
                     Level::Error,
                     format!("cannot read {}: {e}", path.display()),
                 )),

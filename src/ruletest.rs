@@ -10,6 +10,8 @@ mod probe;
 
 use std::collections::BTreeMap;
 
+use crate::codes::InputCode;
+use crate::codes::RuleCode;
 use crate::diagnostic::{Diagnostic, Level};
 use crate::eval::Engine;
 use crate::regimen::Regimen;
@@ -120,7 +122,7 @@ fn regimen(pack: &Pack, node: &Node, name: &str, vocabulary: &Vocabulary) -> Reg
             vocabulary,
             &pack.file,
             name.to_owned(),
-            "input.not-a-regimen",
+            InputCode::NotARegimen,
             "no regimen".into(),
             None,
         )
@@ -162,7 +164,7 @@ pub fn run(set: &RuleSet) -> Report {
                 let Some(engine) = engines.get(&profile) else {
                     report.failures.push(
                         Diagnostic::new(
-                            "rules.test-profile",
+                            RuleCode::TestProfile.as_str(),
                             Level::Error,
                             format!(
                                 "example \"{}\" names unknown profile `{profile}`",
@@ -206,7 +208,7 @@ fn check_example(
         .iter()
         .map(|p| {
             (
-                p.code.to_owned(),
+                p.code.as_str().to_owned(),
                 "error".to_owned(),
                 "violation".to_owned(),
                 None,
@@ -261,7 +263,7 @@ fn check_example(
         .chain(outcome.findings.iter().map(|f| f.message(&outcome.regimen)))
         .collect();
     let mut d = Diagnostic::new(
-        "rules.test-failed",
+        RuleCode::TestFailed.as_str(),
         Level::Error,
         format!(
             "example \"{}\" ({profile}): {}",
@@ -290,7 +292,7 @@ fn check_bounds(
     let Some(formula) = bounds::formula(rule, &set.vocabulary) else {
         report.failures.push(
             Diagnostic::new(
-                "rules.test-bound",
+                RuleCode::TestBound.as_str(),
                 Level::Error,
                 format!(
                     "rule `{}`: its conditions could not be read for bounds",
@@ -385,7 +387,7 @@ fn check_bounds(
                 report.passed += passed;
                 report.failures.push(
                     Diagnostic::new(
-                        "rules.test-bound",
+                        RuleCode::TestBound.as_str(),
                         Level::Error,
                         format!(
                             "rule `{}`: the bound {} does not decide the rule where it says: {detail}",
@@ -412,7 +414,7 @@ fn check_bounds(
                     }
                     None => report.failures.push(
                         Diagnostic::new(
-                            "rules.test-unprobed",
+                            RuleCode::TestUnprobed.as_str(),
                             Level::Error,
                             format!("rule `{}`: the bound {} was not probed: {why}", rule.id, bound.shown()),
                         )
@@ -430,7 +432,7 @@ fn check_bounds(
         if !excused {
             report.failures.push(
                 Diagnostic::new(
-                    "rules.test-stale-unprobed",
+                    RuleCode::TestStaleUnprobed.as_str(),
                     Level::Error,
                     format!(
                         "rule `{}` declares `{}` cannot be probed, but every bound it names was probed",

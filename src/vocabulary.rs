@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use crate::codes::RuleCode;
 use crate::diagnostic::{Diagnostic, Level as DiagLevel};
 use crate::facts::{ENGINE_FACTS, EngineType, Fact, FactSet, Scope, Type, Val};
 use crate::source::{SourceFile, Span, Spanned};
@@ -400,14 +401,9 @@ struct Read {
 }
 
 impl Loader {
-    fn error(&mut self, code: &str, span: Span, message: impl Into<String>, label: &str) {
+    fn error(&mut self, code: RuleCode, span: Span, message: impl Into<String>, label: &str) {
         self.problems.push(
-            Diagnostic::new(
-                format!("rules.vocabulary-{code}"),
-                DiagLevel::Error,
-                message,
-            )
-            .at(&self.file, span, label),
+            Diagnostic::new(code.as_str(), DiagLevel::Error, message).at(&self.file, span, label),
         );
     }
 
@@ -420,7 +416,7 @@ impl Loader {
                 );
                 self.problems.push(
                     Diagnostic::new(
-                        "rules.vocabulary-unknown-key",
+                        RuleCode::UnknownKey.as_str(),
                         DiagLevel::Error,
                         format!("unknown key `{}` in {what}", key.value),
                     )
@@ -439,7 +435,7 @@ impl Loader {
             Some((other, span)) => {
                 let kind = other.kind();
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     span,
                     format!("{what} must be text, not {kind}"),
                     "expected text",
@@ -447,7 +443,12 @@ impl Loader {
                 None
             }
             None => {
-                self.error("missing-key", at, format!("{what} is required"), "here");
+                self.error(
+                    RuleCode::MissingKey,
+                    at,
+                    format!("{what} is required"),
+                    "here",
+                );
                 None
             }
         }
@@ -463,7 +464,7 @@ impl Loader {
                     other => {
                         let kind = other.kind();
                         self.error(
-                            "wrong-type",
+                            RuleCode::WrongType,
                             item.span,
                             format!("the items of {what} must be text, not {kind}"),
                             "expected text",
@@ -476,7 +477,7 @@ impl Loader {
             other => {
                 let kind = other.kind();
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     format!("{what} must be a list, not {kind}"),
                     "expected a list",
@@ -491,13 +492,13 @@ impl Loader {
             Ok(doc) => doc,
             Err(err) => {
                 let message = format!("the vocabulary is not valid YAML: {}", err.message);
-                self.error("yaml-syntax", err.span, message, "here");
+                self.error(RuleCode::YamlSyntax, err.span, message, "here");
                 return None;
             }
         };
         if doc.as_map().is_none() {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 doc.span,
                 "the vocabulary must be a mapping with `facts`",
                 "not a mapping",
@@ -515,7 +516,7 @@ impl Loader {
                 }
             }
             None => self.error(
-                "missing-key",
+                RuleCode::MissingKey,
                 doc.span,
                 "the vocabulary must declare `facts`",
                 "no facts",
@@ -561,14 +562,14 @@ impl Loader {
                         "`{}` cannot be written as `{key}`: a course fact's key is `patient.NAME`, `course.NAME` or `NAME` (at the top); a phase fact's is `NAME`",
                         info.path
                     );
-                    self.error("bad-key", Span::new(0, 0), message, "here");
+                    self.error(RuleCode::VocabularyFact, Span::new(0, 0), message, "here");
                     continue;
                 }
             };
             let list = &mut keys[block.slot()];
             if list.iter().any(|(k, _)| k == name) {
                 let message = format!("two facts are written as `{key}`");
-                self.error("duplicate-key", Span::new(0, 0), message, "here");
+                self.error(RuleCode::DuplicateKey, Span::new(0, 0), message, "here");
                 continue;
             }
             list.push((name.to_owned(), *fact));
@@ -579,7 +580,7 @@ impl Loader {
     fn fact(&mut self, path: &Spanned<String>, node: &Node) -> Option<Read> {
         if node.as_map().is_none() {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 format!("`{}` must be a mapping with `type` and `doc`", path.value),
                 "not a mapping",
@@ -592,7 +593,7 @@ impl Loader {
             Some(("patient" | "regimen" | "course", rest)) if !rest.is_empty() => Scope::Course,
             _ => {
                 self.error(
-                    "bad-path",
+                    RuleCode::VocabularyFact,
                     path.span,
                     format!("`{}` is not a fact path: write `patient.NAME`, `regimen.NAME`, `course.NAME` or `phase.NAME`", path.value),
                     "bad path",
@@ -607,7 +608,7 @@ impl Loader {
         });
         if !well_formed {
             self.error(
-                "bad-path",
+                RuleCode::VocabularyFact,
                 path.span,
                 format!(
                     "`{}` must be lower_snake_case words joined by dots",
@@ -636,7 +637,7 @@ impl Loader {
                         let help =
                             suggest::did_you_mean(&dim_name, DIMENSIONS.iter().map(|(n, _)| *n));
                         self.error(
-                            "unknown-dimension",
+                            RuleCode::VocabularyFact,
                             at,
                             format!("`{dim_name}` is not a dimension{help}"),
                             "unknown dimension",
@@ -649,7 +650,7 @@ impl Loader {
                 let at = node.get("type").map_or(node.span, |n| n.span);
                 let help = suggest::did_you_mean(other, TYPES.iter().copied());
                 self.error(
-                    "unknown-type",
+                    RuleCode::VocabularyFact,
                     at,
                     format!(
                         "`{other}` is not a type{help}; the types are quantity, enum, bool, date"
@@ -661,7 +662,7 @@ impl Loader {
         };
         if matches!(ty, Type::Enum(_)) && values.is_empty() {
             self.error(
-                "missing-key",
+                RuleCode::MissingKey,
                 node.span,
                 format!("enum `{}` must list its `values`", path.value),
                 "no values",
@@ -669,7 +670,7 @@ impl Loader {
         }
         if values.len() > usize::from(u8::MAX) {
             self.error(
-                "too-many-values",
+                RuleCode::VocabularyFact,
                 node.span,
                 "an enum has at most 255 values",
                 "too many",
@@ -686,7 +687,7 @@ impl Loader {
             match index_of(&m.value) {
                 Some(i) => missing.push(i),
                 None => self.error(
-                    "unknown-value",
+                    RuleCode::UnknownValue,
                     m.span,
                     format!("`{}` is not one of the values", m.value),
                     "unknown value",
@@ -700,7 +701,7 @@ impl Loader {
                 match index_of(name) {
                     Some(i) => spellings.push((spelling.value.clone(), i)),
                     None => self.error(
-                        "unknown-value",
+                        RuleCode::UnknownValue,
                         value.span,
                         format!("`{name}` is not one of the values"),
                         "unknown value",
@@ -718,7 +719,7 @@ impl Loader {
             }
             (Type::Quantity(dim), None) if *dim != Dim::NONE => {
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     node.span,
                     format!(
                         "quantity `{}` must give the `unit` it is shown in",
@@ -744,7 +745,7 @@ impl Loader {
             (Some(l), Type::Quantity(dim)) => self.limits(l, *dim),
             (Some(l), _) => {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     l.span,
                     "only a quantity has `limits`",
                     "not a quantity",
@@ -825,7 +826,7 @@ impl Loader {
                     Some(unit)
                 } else {
                     self.error(
-                        "wrong-unit",
+                        RuleCode::VocabularyFact,
                         at,
                         format!("`{text}` is not a unit of {}", dim.describe()),
                         "wrong unit",
@@ -834,7 +835,7 @@ impl Loader {
                 }
             }
             Err(err) => {
-                self.error("unknown-unit", at, err.to_string(), "unknown unit");
+                self.error(RuleCode::UnknownUnit, at, err.to_string(), "unknown unit");
                 None
             }
         }
@@ -848,7 +849,7 @@ impl Loader {
             other => {
                 let kind = other.kind();
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     format!("a limit must be a quantity such as `700 kg`, not {kind}"),
                     "expected a quantity",
@@ -876,7 +877,7 @@ impl Loader {
             Some(v) => Some((v, text)),
             None => {
                 self.error(
-                    "bad-limit",
+                    RuleCode::VocabularyFact,
                     node.span,
                     format!("`{text}` is not a quantity of {}", dim.describe()),
                     "not a limit",
@@ -894,7 +895,7 @@ impl Loader {
             (None, None) => (Decimal::ZERO, true),
             (Some(_), Some(b)) => {
                 self.error(
-                    "conflicting-limits",
+                    RuleCode::VocabularyFact,
                     b.span,
                     "give `above` or `at_least`, not both",
                     "both given",
@@ -904,7 +905,7 @@ impl Loader {
         };
         let Some(max_node) = node.get("at_most") else {
             self.error(
-                "missing-key",
+                RuleCode::MissingKey,
                 node.span,
                 "`limits` must give `at_most`, the highest plausible value",
                 "no at_most",
@@ -929,7 +930,7 @@ impl Loader {
         for item in items {
             if item.as_map().is_none() {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     item.span,
                     "a CSV column is `{column: NAME, unit: UNIT}`",
                     "not a column",
@@ -949,7 +950,7 @@ impl Loader {
     fn coding(&mut self, node: &Node) -> Option<Coding> {
         if node.as_map().is_none() {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "a code is `{system: URI, code: CODE}`",
                 "not a code",
@@ -985,7 +986,7 @@ impl Loader {
             };
             let Some(val) = val else {
                 self.error(
-                    "unknown-value",
+                    RuleCode::UnknownValue,
                     name.span,
                     format!("`{}` is not a value of this fact", name.value),
                     "unknown value",
@@ -996,7 +997,7 @@ impl Loader {
                 Value::Seq(items) => items.iter().filter_map(|c| self.coding(c)).collect(),
                 _ => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         codes.span,
                         "the codes of a value are a list",
                         "expected a list",
@@ -1046,7 +1047,7 @@ impl Loader {
         for r in read {
             if file_order.contains(&r.info.path) {
                 self.error(
-                    "duplicate-fact",
+                    RuleCode::VocabularyFact,
                     r.span,
                     format!("`{}` is declared twice", r.info.path),
                     "second declaration",
@@ -1074,10 +1075,10 @@ impl Loader {
                     };
                     if !ok {
                         self.error(
-                            "engine-fact",
+                            RuleCode::VocabularyEngineFact,
                             r.span,
                             format!(
-                                "`{path}` is computed with by the engine as {}",
+                                "the engine computes with `{path}` as {}; it is declared otherwise here",
                                 expected.describe()
                             ),
                             "declared otherwise",
@@ -1087,7 +1088,7 @@ impl Loader {
                 }
                 None => {
                     self.error(
-                        "engine-fact",
+                        RuleCode::VocabularyEngineFact,
                         whole,
                         format!("the vocabulary must declare `{path}` ({}): the engine computes with it", expected.describe()),
                         "missing",
@@ -1101,7 +1102,7 @@ impl Loader {
         }
         if all.len() > Fact::MAX {
             self.error(
-                "too-many-facts",
+                RuleCode::VocabularyFact,
                 whole,
                 format!("a vocabulary declares at most {} facts", Fact::MAX),
                 "too many",
@@ -1118,7 +1119,7 @@ impl Loader {
                         let help =
                             suggest::did_you_mean(&n.value, paths.iter().map(String::as_str));
                         loader.error(
-                            "unknown-fact",
+                            RuleCode::UnknownFact,
                             n.span,
                             format!("no fact `{}`{help}", n.value),
                             "unknown fact",
@@ -1155,7 +1156,7 @@ impl Loader {
                 let help =
                     suggest::did_you_mean(&name.value, info.values.iter().map(String::as_str));
                 self.error(
-                    "unknown-value",
+                    RuleCode::UnknownValue,
                     name.span,
                     format!(
                         "`{}` is not a value of regimen.indication{help}",

@@ -349,6 +349,63 @@ fn rules_commands() {
 }
 
 #[test]
+fn explain_explains_every_code_and_hands_rule_ids_to_rules_explain() {
+    let text = |o: &Output| String::from_utf8_lossy(&o.stdout).into_owned();
+    let unit = rxlint(&["explain", "input.missing-unit"]);
+    assert_eq!(unit.status.code(), Some(0));
+    let shown = text(&unit);
+    assert!(
+        shown.starts_with("input.missing-unit: A quantity is written without its unit.\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("# Triggered by\n\n- `weight: 70`"),
+        "{shown}"
+    );
+    assert!(shown.contains("# How to fix"), "{shown}");
+    let checker = rxlint(&["explain", "rules.unit-mismatch"]);
+    assert_eq!(checker.status.code(), Some(0));
+    assert!(text(&checker).contains("`phase.daily_dose_per_kg > 8 weeks`"));
+    let coverage = rxlint(&["explain", "coverage.not-covered"]);
+    assert!(text(&coverage).contains("indication: psoriasis"));
+    // A rule id gets what `rules explain` says about it.
+    let rule = rxlint(&["explain", "isotretinoin.max-daily-dose"]);
+    assert_eq!(rule.status.code(), Some(0));
+    assert_eq!(
+        text(&rule),
+        text(&rxlint(&[
+            "rules",
+            "explain",
+            "isotretinoin.max-daily-dose"
+        ]))
+    );
+    // Every code of the registry is listed, and each explains.
+    let list = rxlint(&["explain", "--list"]);
+    assert_eq!(list.status.code(), Some(0));
+    let listed: Vec<String> = text(&list)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    let registry: Vec<&str> = rxlint::codes::AnyCode::all()
+        .map(rxlint::codes::AnyCode::as_str)
+        .collect();
+    assert_eq!(listed, registry);
+    for code in &registry {
+        let one = rxlint(&["explain", code]);
+        assert_eq!(one.status.code(), Some(0), "{code}");
+        assert!(text(&one).starts_with(&format!("{code}: ")), "{code}");
+    }
+    let typo = rxlint(&["explain", "input.missing-unti"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr).contains("did you mean `input.missing-unit`?"),
+        "{}",
+        String::from_utf8_lossy(&typo.stderr)
+    );
+    assert_eq!(rxlint(&["explain"]).status.code(), Some(2));
+}
+
+#[test]
 fn rules_test_runs_examples_and_bounds() {
     let shipped = rxlint(&["rules", "test"]);
     let text = String::from_utf8_lossy(&shipped.stdout);

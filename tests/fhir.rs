@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use rxlint::codes::InputCode;
 use rxlint::eval::{Engine, Kind, Outcome, Verdict};
 use rxlint::facts::{Fact, Val};
 use rxlint::regimen::Regimen;
@@ -101,7 +102,7 @@ fn problems(r: &Regimen) -> Vec<(&'static str, String)> {
     let mut out: Vec<_> = r
         .problems
         .iter()
-        .map(|p| (p.code, p.field.clone()))
+        .map(|p| (p.code.as_str(), p.field.clone()))
         .collect();
     out.sort();
     out
@@ -258,7 +259,11 @@ fn every_hl7_example_gives_one_regimen() {
         assert_eq!(r.id, *id);
         assert_eq!(r.drug.as_ref().map(|d| d.value.as_str()), Some(*drug));
         expect_problems(r, want);
-        assert!(r.problems.iter().all(|p| p.code.starts_with("input.")));
+        assert!(
+            r.problems
+                .iter()
+                .all(|p| p.code.as_str().starts_with("input."))
+        );
         let outcome = us.evaluate(r.clone());
         assert_eq!(outcome.verdict, Verdict::Invalid, "{name}");
         assert!(outcome.findings.is_empty());
@@ -382,7 +387,7 @@ fn hl7_weight_in_pounds_converts_exactly() {
     let us = Engine::new(&set, "us", false).unwrap();
     let outcome = us.evaluate(r.clone());
     assert_eq!(outcome.verdict, Verdict::Invalid);
-    assert_eq!(outcome.problems[0].code, "input.unknown-drug");
+    assert_eq!(outcome.problems[0].code, InputCode::UnknownDrug);
 
     // Authored before the weighing (2016-03-28): no weight, and 40 years old.
     rx["authoredOn"] = json!("2015-01-15");
@@ -1036,7 +1041,7 @@ fn pregnancy_status_is_read() {
         status("2026-02-20", "60001007"),
     ]);
     assert_eq!(r.problems.len(), 1);
-    assert_eq!(r.problems[0].code, "input.fhir-ambiguous");
+    assert_eq!(r.problems[0].code, InputCode::FhirAmbiguous);
 }
 
 // -- Bulk Data ndjson -----------------------------------------------------------------
@@ -1123,7 +1128,7 @@ fn ndjson_lines_that_are_not_resources() {
             (
                 r.id.as_str(),
                 r.input.as_str(),
-                r.problems.iter().map(|p| p.code).collect(),
+                r.problems.iter().map(|p| p.code.as_str()).collect(),
             )
         })
         .collect();
@@ -1142,7 +1147,7 @@ fn ndjson_lines_that_are_not_resources() {
         serde_json::to_string(&patient()).unwrap(),
     )]);
     assert_eq!(none.len(), 1);
-    assert_eq!(none[0].problems[0].code, "input.not-a-regimen");
+    assert_eq!(none[0].problems[0].code, InputCode::NotARegimen);
     assert!(read_ndjson(&[]).is_empty());
 }
 

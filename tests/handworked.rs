@@ -5,7 +5,10 @@
 //! tests/handworked/). Expectations are never copied from the binary's output.
 //!
 //! For evaluable regimens the non-info findings must match the expected list
-//! exactly (as a multiset of rule / severity / kind / phase).
+//! exactly (as a multiset of rule / severity / kind / phase). For invalid
+//! ones (`iNN-*` and the unknown drug) each fixture's header states the
+//! findings, `# Expected: ...; findings: CODE at FIELD`, and they must match
+//! exactly: the code and the field path of every `input.*` finding.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use serde_json::Value;
@@ -226,7 +229,38 @@ fn us_strict(file: &str, exit: i32, verdict: &str, want: &[F]) -> Value {
     case(file, Some("us"), true, exit, verdict, want)
 }
 
-/// An unreadable regimen: verdict invalid, only `input.` findings, exit 1.
+/// The findings a fixture's header states, as (code, field):
+/// `# Expected: verdict invalid, exit 1; findings: CODE at FIELD; ... Why: ...`.
+fn expected_findings(file: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("# Expected:"))
+        .unwrap_or_else(|| panic!("{file}: no `# Expected:` line"));
+    let list = line
+        .split_once("findings: ")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("{file}: the `# Expected:` line names no findings"));
+    let list = list.split(". Why:").next().unwrap_or(list);
+    let mut want: Vec<(String, String)> = list
+        .split("; ")
+        .map(|f| {
+            let (code, field) = f
+                .split_once(" at ")
+                .unwrap_or_else(|| panic!("{file}: `{f}` is not `CODE at FIELD`"));
+            assert!(
+                code.parse::<rxlint::codes::InputCode>().is_ok(),
+                "{file}: `{code}` is not an input code"
+            );
+            (code.to_owned(), field.to_owned())
+        })
+        .collect();
+    want.sort();
+    want
+}
+
+/// An unreadable regimen: verdict invalid, exit 1, and exactly the findings
+/// (code and field) its fixture's header states.
 fn invalid(file: &str, profile: &str) -> Value {
     let out = run_check(Some(profile), false, &[file]);
     let ctx = format!("{file} profile={profile}");
@@ -239,6 +273,23 @@ fn invalid(file: &str, profile: &str) -> Value {
     );
     let obj = &out.lines[0];
     assert_invalid_obj(&ctx, obj);
+    let mut got: Vec<(String, String)> = obj["findings"]
+        .as_array()
+        .map(|fs| {
+            fs.iter()
+                .map(|f| {
+                    let text = |k: &str| f[k].as_str().unwrap_or_default().to_owned();
+                    (text("rule"), text("field"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    got.sort();
+    assert_eq!(
+        got,
+        expected_findings(file),
+        "{ctx}: findings (code, field)\n{obj:#}"
+    );
     assert_eq!(out.code, 1, "{ctx}: exit code (stderr: {})", out.stderr);
     obj.clone()
 }

@@ -51,7 +51,7 @@ fn summary(o: &Outcome<'_>) -> (String, Vec<Key>) {
     let mut problems: Vec<_> = o
         .problems
         .iter()
-        .map(|p| (p.code.to_owned(), "problem", None))
+        .map(|p| (p.code.as_str().to_owned(), "problem", None))
         .collect();
     findings.append(&mut problems);
     (o.verdict.as_str().to_owned(), findings)

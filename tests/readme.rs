@@ -22,6 +22,7 @@ fn generated_sections_are_current() {
     want = replace_section(&want, "packs", &docs::packs_table(&set));
     want = replace_section(&want, "facts", &docs::facts_table(&set.vocabulary));
     want = replace_section(&want, "units", &format!("{}\n", docs::units_list()));
+    want = replace_section(&want, "codes", &rxlint::codes::codes_table());
     if std::env::var_os("RXLINT_BLESS").is_some() {
         std::fs::write(&path, &want).unwrap_or_else(|e| panic!("{e}"));
         return;

@@ -8,6 +8,7 @@ use clap::Subcommand;
 
 use super::{Exit, fail, load_rules, print_rule_problems, report_trouble, stderr_style};
 use crate::batch;
+use crate::codes::RuleCode;
 use crate::eval::{Engine, Outcome, Verdict};
 use crate::input;
 use crate::report::human;
@@ -87,7 +88,7 @@ pub(super) fn lint(dir: Option<&Path>) -> Exit {
         Err(problems) => {
             let unreadable = problems
                 .iter()
-                .any(|p| p.code == "rules.unreadable" || p.code == "rules.empty");
+                .any(|p| matches!(p.code.parse(), Ok(RuleCode::Unreadable | RuleCode::Empty)));
             print_rule_problems(&problems);
             if unreadable {
                 Exit::Trouble
@@ -169,7 +170,7 @@ fn run_quietly(
             findings: o
                 .problems
                 .iter()
-                .map(|p| p.code.to_owned())
+                .map(|p| p.code.as_str().to_owned())
                 .chain(o.findings.iter().map(|f| {
                     format!(
                         "{} ({}{})",

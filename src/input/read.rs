@@ -15,6 +15,7 @@ use super::{
     Format, Input, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, Origin, Prepared, Progress, Trouble,
     unreadable,
 };
+use crate::codes::InputCode;
 use crate::diagnostic::Diagnostic;
 use crate::regimen::Regimen;
 use crate::regimen::csv::{self, Header};
@@ -58,14 +59,14 @@ pub(crate) enum Task {
 pub(crate) struct Unreadable {
     source: Arc<SourceFile>,
     input: String,
-    code: &'static str,
+    code: InputCode,
     message: String,
     /// The regimen's id, when the input gives one.
     id: Option<String>,
 }
 
 impl Unreadable {
-    fn task(source: Arc<SourceFile>, input: String, code: &'static str, message: String) -> Task {
+    fn task(source: Arc<SourceFile>, input: String, code: InputCode, message: String) -> Task {
         Task::Unreadable(Box::new(Unreadable {
             source,
             input,
@@ -107,7 +108,7 @@ impl Task {
                         vocabulary,
                         &source,
                         input,
-                        "input.syntax",
+                        InputCode::Syntax,
                         format!("this line is not JSON: {}", err.message),
                         Some(err.span),
                     )],
@@ -279,7 +280,7 @@ impl<'a> Reader<'a> {
                 self.pending.push_back(Unreadable::task(
                     empty.clone(),
                     position,
-                    code,
+                    *code,
                     message.clone(),
                 ));
                 return Ok(true);
@@ -476,7 +477,7 @@ fn read_whole(reader: impl Read, name: &str) -> Result<Result<Arc<SourceFile>, T
         return Ok(Err(Unreadable::task(
             empty.clone(),
             format!("{name}:1"),
-            "input.too-large",
+            InputCode::TooLarge,
             message,
         )));
     }
@@ -496,7 +497,7 @@ fn read_whole(reader: impl Read, name: &str) -> Result<Result<Arc<SourceFile>, T
             Ok(Err(Unreadable::task(
                 empty.clone(),
                 format!("{name}:1"),
-                "input.not-utf8",
+                InputCode::NotUtf8,
                 message,
             )))
         }
@@ -553,7 +554,7 @@ fn fill_lines(
             batch.push(Unreadable::task(
                 source.clone(),
                 crate::source::position(name, line),
-                "input.too-large",
+                InputCode::TooLarge,
                 message,
             ));
             continue;
@@ -579,7 +580,7 @@ fn fill_lines(
                 batch.push(Unreadable::task(
                     source.clone(),
                     crate::source::position(name, line),
-                    "input.not-utf8",
+                    InputCode::NotUtf8,
                     message,
                 ));
             }
@@ -623,7 +624,7 @@ fn open_csv(
         None => {
             if !csv.read_record(&mut record).map_err(io)? {
                 return Err(Trouble::Header(vec![Diagnostic::new(
-                    "input.csv-empty",
+                    InputCode::CsvEmpty.as_str(),
                     crate::diagnostic::Level::Error,
                     format!("{name} is empty: it has no header row"),
                 )]));
@@ -648,7 +649,7 @@ struct Group {
     /// Why the regimen cannot be read (a row too long or not UTF-8), and the
     /// line it starts on: it is then one invalid record, never checked on
     /// the rows that could be read (which might pass without the others).
-    unusable: Option<(usize, &'static str, String)>,
+    unusable: Option<(usize, InputCode, String)>,
 }
 
 impl Group {
@@ -712,7 +713,7 @@ fn fill_csv(
         }
         let problem = if raw.as_slice().len() > MAX_RECORD_BYTES {
             Some((
-                "input.too-large",
+                InputCode::TooLarge,
                 format!("row {line} is longer than {} KiB", MAX_RECORD_BYTES >> 10),
             ))
         } else {
@@ -731,7 +732,7 @@ fn fill_csv(
                         .column_name(field)
                         .map_or_else(|| format!("cell {}", field + 1), |c| format!("column {c}"));
                     Some((
-                        "input.csv-bad-record",
+                        InputCode::CsvBadRecord,
                         format!("row {line}, {column}: not UTF-8 text (save the file as UTF-8)"),
                     ))
                 }

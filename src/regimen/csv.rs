@@ -6,6 +6,7 @@
 //! for missing. The header is checked before any row is read; a bad cell
 //! makes only its own regimen `invalid`, naming the row, column and value.
 
+use crate::codes::InputCode;
 use crate::text::Trim;
 use std::sync::Arc;
 
@@ -87,7 +88,7 @@ impl Header {
             match column(trimmed, vocabulary) {
                 Some(_) if columns.iter().any(|(n, _)| n == trimmed) => problems.push(
                     Diagnostic::new(
-                        "input.csv-duplicate-column",
+                        InputCode::CsvDuplicateColumn.as_str(),
                         Level::Error,
                         format!("column `{trimmed}` appears twice"),
                     )
@@ -96,7 +97,7 @@ impl Header {
                 Some(c) => columns.push((trimmed.to_owned(), c)),
                 None => {
                     let mut d = Diagnostic::new(
-                        "input.csv-unknown-column",
+                        InputCode::CsvUnknownColumn.as_str(),
                         Level::Error,
                         format!(
                             "unknown column `{}`{}",
@@ -126,7 +127,7 @@ impl Header {
             if let [a, b, ..] = given.as_slice() {
                 problems.push(
                     Diagnostic::new(
-                        "input.csv-duplicate-column",
+                        InputCode::CsvDuplicateColumn.as_str(),
                         Level::Error,
                         format!("give `{a}` or `{b}`, not both"),
                     )
@@ -151,7 +152,7 @@ impl Header {
         for name in missing {
             problems.push(
                 Diagnostic::new(
-                    "input.csv-missing-column",
+                    InputCode::CsvMissingColumn.as_str(),
                     Level::Error,
                     format!("the header has no `{name}` column"),
                 )
@@ -161,7 +162,7 @@ impl Header {
         if let (Some(dose), Some(daily)) = (required(Fact::DOSE), required(Fact::DAILY_DOSE)) {
             problems.push(
                 Diagnostic::new(
-                    "input.csv-missing-column",
+                    InputCode::CsvMissingColumn.as_str(),
                     Level::Error,
                     format!("the header has neither `{dose}` nor `{daily}`"),
                 )
@@ -251,7 +252,7 @@ pub fn build_with(
         let input = format!("{name}:{first_line}");
         let mut b = Builder::new(Span::default(), vocabulary);
         b.problem(InputProblem {
-            code: "input.too-large",
+            code: InputCode::TooLarge,
             field: format!("row {first_line}"),
             message: format!(
                 "the regimen starting on row {first_line} has more than {} rows (phases)",
@@ -293,7 +294,7 @@ pub fn build_with(
         }
         if row.cells.len() != header.width() {
             b.problem(InputProblem {
-                code: "input.csv-ragged-row",
+                code: InputCode::CsvRaggedRow,
                 field: format!("row {}", row.line),
                 message: format!(
                     "row {} has {} cells; the header has {}",
@@ -340,7 +341,7 @@ pub fn build_with(
                         && !first.eq_ignore_ascii_case(cell)
                     {
                         b.problem(InputProblem {
-                            code: "input.conflicting-fields",
+                            code: InputCode::ConflictingFields,
                             field: format!("row {}, column drug", row.line),
                             message: format!("row {}, column drug: `{}` contradicts `{}` on row {line} of the same regimen", row.line, excerpt(cell), excerpt(first)),
                             span,
@@ -359,7 +360,7 @@ pub fn build_with(
                     // regimen; they must then agree.
                     match seen.iter().find(|(f, _, _)| f == fact) {
                         Some((_, first, line)) if *first != cell => b.problem(InputProblem {
-                            code: "input.conflicting-fields",
+                            code: InputCode::ConflictingFields,
                             field: format!("row {}, column {name}", row.line),
                             message: format!(
                                 "row {}, column {name}: `{}` contradicts `{}` on row {line} of the same regimen",
@@ -525,15 +526,14 @@ mod tests {
         .err()
         .unwrap_or_default();
         let codes: Vec<&str> = err.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(
-            codes,
-            [
-                "input.csv-unknown-column",
-                "input.csv-duplicate-column",
-                "input.csv-missing-column",
-                "input.csv-missing-column"
-            ]
-        );
+        let want = [
+            InputCode::CsvUnknownColumn,
+            InputCode::CsvDuplicateColumn,
+            InputCode::CsvMissingColumn,
+            InputCode::CsvMissingColumn,
+        ]
+        .map(InputCode::as_str);
+        assert_eq!(codes, want);
         assert!(
             err[0].message.contains("did you mean `weight_kg`?"),
             "{}",

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use super::{Block, Builder, Given, GivenAt, InputProblem, Regimen};
+use crate::codes::InputCode;
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 use crate::tree::{Node, Value, json, yaml};
@@ -36,7 +37,7 @@ pub fn read(source: &Arc<SourceFile>, syntax: Syntax, vocabulary: &Vocabulary) -
         Err(err) => {
             let mut b = Builder::new(Span::new(0, source.text().len()), vocabulary);
             b.problem(InputProblem {
-                code: "input.syntax",
+                code: InputCode::Syntax,
                 field: String::new(),
                 message: format!("cannot read this file: {}", err.message),
                 span: Some(err.span),
@@ -198,7 +199,7 @@ fn unknown(
         |s| format!("did you mean `{s}`?"),
     );
     b.problem(InputProblem {
-        code: "input.unknown-field",
+        code: InputCode::UnknownField,
         field,
         message: format!(
             "unknown field `{}`{}",
@@ -213,7 +214,7 @@ fn unknown(
 
 fn wrong_shape(b: &mut Builder<'_>, field: &str, value: &Value, span: Span, want: &str) {
     b.problem(InputProblem {
-        code: "input.wrong-type",
+        code: InputCode::WrongType,
         field: field.to_owned(),
         message: format!("`{field}` must be {want}, not {}", value.kind()),
         span: Some(span),
@@ -257,7 +258,7 @@ fn read_regimen(
         other => {
             let want = "a regimen (a mapping with `drug`, `patient` and `course`)";
             b.problem(InputProblem {
-                code: "input.not-a-regimen",
+                code: InputCode::NotARegimen,
                 field: String::new(),
                 message: format!("expected {want}, found {}", other.kind()),
                 span: Some(node.span),
@@ -325,7 +326,7 @@ fn read_phases(b: &mut Builder<'_>, node: Node) {
     };
     if items.len() > super::MAX_PHASES {
         b.problem(InputProblem {
-            code: "input.too-large",
+            code: InputCode::TooLarge,
             field: "course.phases".into(),
             message: format!(
                 "{} phases; rxlint reads at most {}",

@@ -47,6 +47,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::{Block, Builder, Given, GivenAt, InputProblem, MAX_PHASES, Regimen};
+use crate::codes::InputCode;
 use crate::date::Date;
 use crate::facts::Fact;
 use crate::source::{LineIndex, SourceFile, Span};
@@ -69,7 +70,7 @@ pub fn read_bundle(source: &Arc<SourceFile>, vocabulary: &Vocabulary) -> Vec<Reg
                 vocabulary,
                 0,
                 Span::new(0, source.text().len()),
-                "input.syntax",
+                InputCode::Syntax,
                 format!("cannot read this file: {}", err.message),
                 err.span,
             )];
@@ -84,7 +85,7 @@ pub fn read_bundle(source: &Arc<SourceFile>, vocabulary: &Vocabulary) -> Vec<Reg
             vocabulary,
             0,
             whole,
-            "input.not-a-regimen",
+            InputCode::NotARegimen,
             format!("expected a FHIR Bundle or MedicationRequest, found {found}"),
             doc.span,
         )];
@@ -104,7 +105,7 @@ pub fn read_bundle(source: &Arc<SourceFile>, vocabulary: &Vocabulary) -> Vec<Reg
             vocabulary,
             0,
             whole,
-            "input.not-a-regimen",
+            InputCode::NotARegimen,
             "this Bundle holds no MedicationRequest".into(),
             doc.span,
         )];
@@ -149,7 +150,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<
                                 vocabulary,
                                 line,
                                 span,
-                                "input.not-a-regimen",
+                                InputCode::NotARegimen,
                                 message,
                                 node.span,
                             ),
@@ -163,7 +164,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<
                         vocabulary,
                         line,
                         span,
-                        "input.syntax",
+                        InputCode::Syntax,
                         format!("cannot read this line: {}", err.message),
                         err.span.offset(start),
                     ),
@@ -191,7 +192,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<
                 vocabulary,
                 0,
                 whole,
-                "input.not-a-regimen",
+                InputCode::NotARegimen,
                 "no MedicationRequest in the ndjson files given".into(),
                 whole,
             ),
@@ -208,7 +209,7 @@ fn unreadable(
     vocabulary: &Vocabulary,
     line: usize,
     document: Span,
-    code: &'static str,
+    code: InputCode,
     message: String,
     span: Span,
 ) -> Regimen {
@@ -326,7 +327,7 @@ fn map<'a>(index: &Index<'a>, mr: Resource<'a>, vocabulary: &Vocabulary) -> Regi
         && matches!(flag.value, Value::Bool(true))
     {
         m.report(
-            "input.fhir-unmapped",
+            InputCode::FhirUnmapped,
             &mr,
             flag,
             "doNotPerform",
@@ -430,7 +431,7 @@ impl<'a> Mapper<'a, '_> {
     )]
     fn report(
         &mut self,
-        code: &'static str,
+        code: InputCode,
         res: &Resource<'_>,
         node: &Node,
         element: &str,
@@ -465,7 +466,7 @@ impl<'a> Mapper<'a, '_> {
         covers: Option<String>,
     ) {
         self.report(
-            "input.fhir-unmapped",
+            InputCode::FhirUnmapped,
             res,
             node,
             element,
@@ -526,9 +527,9 @@ impl<'a> Mapper<'a, '_> {
         let covered = &self.covered;
         regimen
             .problems
-            .retain(|p| !(p.code == "input.missing-field" && covered.contains(&p.field)));
+            .retain(|p| !(p.code == InputCode::MissingField && covered.contains(&p.field)));
         for p in &mut regimen.problems {
-            if p.code.starts_with("input.fhir-") {
+            if p.code.is_fhir() {
                 continue;
             }
             if let Some((_, element)) = self.notes.iter().find(|(f, _)| *f == p.field) {
@@ -558,7 +559,7 @@ impl<'a> Mapper<'a, '_> {
             None
         } else if dosages.len() > MAX_PHASES {
             self.report(
-                "input.too-large",
+                InputCode::TooLarge,
                 &mr,
                 list.unwrap_or(mr.node),
                 "dosageInstruction",

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use super::{Builder, Given, GivenAt, InputProblem, MAX_ID_BYTES, Regimen, Table, div};
+use crate::codes::InputCode;
 use crate::facts::{Fact, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::text::Trim;
@@ -34,7 +35,7 @@ pub(super) fn finish(
     {
         let bytes = text_of(&raw).map_or(0, |t| t.len());
         b.problems.push(InputProblem {
-            code: "input.too-large",
+            code: InputCode::TooLarge,
             field: "id".into(),
             message: format!("the id is {bytes} bytes long; the limit is {MAX_ID_BYTES}"),
             span: raw.span,
@@ -46,13 +47,13 @@ pub(super) fn finish(
     let unreadable = b.problems.iter().any(|p| {
         matches!(
             p.code,
-            "input.not-a-regimen"
-                | "input.syntax"
-                | "input.not-utf8"
-                | "input.too-large"
-                | "input.csv-ragged-row"
-                | "input.csv-empty"
-                | "input.unreadable-file"
+            InputCode::NotARegimen
+                | InputCode::Syntax
+                | InputCode::NotUtf8
+                | InputCode::TooLarge
+                | InputCode::CsvRaggedRow
+                | InputCode::CsvEmpty
+                | InputCode::UnreadableFile
         )
     });
     if unreadable {
@@ -87,7 +88,7 @@ pub(super) fn finish(
             )),
             _ => {
                 ctx.problem(
-                    "input.wrong-type",
+                    InputCode::WrongType,
                     &"drug",
                     raw,
                     "`drug` must be the name of a drug".into(),
@@ -99,7 +100,7 @@ pub(super) fn finish(
         },
         None => {
             ctx.problems.push(InputProblem {
-                code: "input.missing-field",
+                code: InputCode::MissingField,
                 field: "drug".into(),
                 message: "the regimen names no drug".into(),
                 span: Some(b.anchors.document),
@@ -135,7 +136,7 @@ pub(super) fn finish(
 
     if b.phases.is_empty() {
         ctx.problems.push(InputProblem {
-            code: "input.missing-field",
+            code: InputCode::MissingField,
             field: "course.phases".into(),
             message: "the regimen has no phases".into(),
             span: Some(b.anchors.course.unwrap_or(b.anchors.document)),
@@ -200,7 +201,7 @@ pub(super) fn finish(
             }
         }
         let here = |what: &str, help: &str| InputProblem {
-            code: "input.missing-field",
+            code: InputCode::MissingField,
             field: format!("course.phases[{index}].{what}"),
             message: format!("phase {index} has no {what}"),
             span: Some(anchor),
@@ -209,7 +210,7 @@ pub(super) fn finish(
         };
         match (dose_raw, daily_raw) {
             (Some(_), Some(daily)) => ctx.problem(
-                "input.conflicting-fields",
+                InputCode::ConflictingFields,
                 &format!("course.phases[{index}].daily_dose"),
                 daily,
                 format!("phase {index} gives both `dose` and `daily_dose`"),

@@ -78,7 +78,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
     let mut findings = Vec::new();
     for p in &outcome.problems {
         findings.push(FindingRecord {
-            rule: Str::Text(p.code),
+            rule: Str::Text(p.code.as_str()),
             severity: "error",
             kind: Kind::Violation.as_str(),
             phase: phase_of(&p.field),

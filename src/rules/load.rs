@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use super::{
-    Citation, Condition, Coverage, Example, Expected, NO_RULE_APPLIED, NOT_COVERED, Origin, Pack,
-    Part, Product, Rule, RuleSet, Severity, Unprobed, Written,
+    Citation, Condition, Coverage, Example, Expected, Origin, Pack, Part, Product, Rule, RuleSet,
+    Severity, Unprobed, Written,
 };
 use crate::check::{self, Code, Env, Problem};
+use crate::codes::{CoverageCode, RuleCode};
 use crate::diagnostic::{Diagnostic, Level};
 use crate::facts::{Fact, FactSet, Scope, Type, Val};
 use crate::source::{SourceFile, Span, Spanned};
@@ -103,14 +104,14 @@ struct Loader {
 impl Loader {
     fn error(
         &mut self,
-        code: &str,
+        code: RuleCode,
         span: Span,
         message: impl Into<String>,
         label: impl Into<String>,
         help: Option<String>,
     ) {
-        let mut d = Diagnostic::new(format!("rules.{code}"), Level::Error, message)
-            .at(&self.file, span, label);
+        let mut d =
+            Diagnostic::new(code.as_str(), Level::Error, message).at(&self.file, span, label);
         d.help = help;
         self.problems.push(d);
     }
@@ -149,7 +150,7 @@ impl Loader {
                     |s| format!("did you mean `{s}`?"),
                 );
                 self.error(
-                    "unknown-key",
+                    RuleCode::UnknownKey,
                     key.span,
                     format!("unknown key `{}` in {what}", key.value),
                     "unknown key",
@@ -161,7 +162,7 @@ impl Loader {
         for (key, _) in entries {
             if seen.contains(&key.value.as_str()) {
                 self.error(
-                    "duplicate-key",
+                    RuleCode::DuplicateKey,
                     key.span,
                     format!("`{}` is given twice", key.value),
                     "duplicate",
@@ -181,7 +182,7 @@ impl Loader {
         match node {
             None => {
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     self.head(parent),
                     format!("`{field}` is required"),
                     format!("no `{field}`"),
@@ -194,7 +195,7 @@ impl Loader {
                 Value::Number(n) => Some(Spanned::new(n.clone(), node.span)),
                 other => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         node.span,
                         format!("`{field}` must be text, not {}", other.kind()),
                         "expected text",
@@ -215,7 +216,7 @@ impl Loader {
                     Value::Str(s) => Some(Spanned::new(s.clone(), item.span)),
                     other => {
                         self.error(
-                            "wrong-type",
+                            RuleCode::WrongType,
                             item.span,
                             format!("`{field}` items must be text, not {}", other.kind()),
                             "expected text",
@@ -228,7 +229,7 @@ impl Loader {
             Value::Str(s) => vec![Spanned::new(s.clone(), node.span)],
             other => {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     format!("`{field}` must be a list, not {}", other.kind()),
                     "expected a list",
@@ -244,7 +245,7 @@ impl Loader {
             Ok(doc) => doc,
             Err(err) => {
                 self.error(
-                    "yaml-syntax",
+                    RuleCode::YamlSyntax,
                     err.span,
                     format!("this rule file is not valid YAML: {}", err.message),
                     "here",
@@ -255,7 +256,7 @@ impl Loader {
         };
         let Some(entries) = doc.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 doc.span,
                 "a rule file must be a mapping with `drug` and `rules`",
                 "not a mapping",
@@ -286,7 +287,7 @@ impl Loader {
             Some(other) => {
                 let span = doc.get("rules").map_or(doc.span, |n| n.span);
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     span,
                     format!("`rules` must be a list, not {}", other.kind()),
                     "expected a list",
@@ -294,7 +295,7 @@ impl Loader {
                 );
             }
             None => self.error(
-                "missing-key",
+                RuleCode::MissingKey,
                 self.head(doc.span),
                 "`rules` is required",
                 "no `rules`",
@@ -363,7 +364,7 @@ impl Loader {
                 None if matches!(facts.value, Value::Null) => Vec::new(),
                 None => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         facts.span,
                         format!(
                             "`{}` must map facts to the values the product fixes",
@@ -392,7 +393,7 @@ impl Loader {
         let Some(node) = node else { return Vec::new() };
         let Value::Seq(items) = &node.value else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`codes` must be a list of `{system: URI, code: CODE}`",
                 "expected a list",
@@ -407,7 +408,7 @@ impl Loader {
                 item.get("code").and_then(Node::as_str),
             ) else {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     item.span,
                     "a code is `{system: URI, code: CODE}`",
                     "not a code",
@@ -430,7 +431,7 @@ impl Loader {
             let help = suggest::closest(&path.value, vocabulary.paths())
                 .map(|s| format!("did you mean `{s}`?"));
             self.error(
-                "unknown-fact",
+                RuleCode::UnknownFact,
                 path.span,
                 "a product can fix only a fact of the regimen",
                 "unknown fact",
@@ -461,7 +462,7 @@ impl Loader {
                 _ => "a product fixes course facts that are an enum or true/false (`regimen.formulation`)".into(),
             };
             self.error(
-                "bad-value",
+                RuleCode::BadValue,
                 value.span,
                 format!(
                     "`{text}` is not a value a product can fix for {}",
@@ -530,7 +531,7 @@ impl Loader {
             written: Vec::new(),
         };
         let nothing_applied = synthesized(
-            NO_RULE_APPLIED,
+            CoverageCode::NoRuleApplied.as_str(),
             "At least one rule applied",
             always(),
             vec![Part::Text(format!(
@@ -543,7 +544,7 @@ impl Loader {
         let elsewhere = elsewhere.map(|products| {
             let names: Vec<&str> = products.iter().map(|p| p.written.as_str()).collect();
             synthesized(
-                NOT_COVERED,
+                CoverageCode::NotCovered.as_str(),
                 "A rule pack for the product in this profile",
                 always(),
                 vec![Part::Text(format!(
@@ -566,7 +567,7 @@ impl Loader {
         };
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`covers` must be a mapping with `indications` (and optionally `population`)",
                 "expected a mapping",
@@ -599,7 +600,7 @@ impl Loader {
                             |s| format!("did you mean `{s}`?"),
                         );
                     self.error(
-                        "unknown-value",
+                        RuleCode::UnknownValue,
                         i.span,
                         format!("`{}` is not an indication", i.value),
                         "unknown indication",
@@ -618,7 +619,7 @@ impl Loader {
             }
         } else if node.get("indications").is_some() {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`indications` names no indication",
                 "empty",
@@ -638,7 +639,7 @@ impl Loader {
         }
         let Some((first_words, first)) = parts.first().cloned() else {
             self.error(
-                "missing-key",
+                RuleCode::MissingKey,
                 self.head(node.span),
                 "`covers` must name `indications` or a `population`",
                 "covers nothing",
@@ -678,7 +679,7 @@ impl Loader {
         );
         let outside = message.map(|message| {
             synthesized(
-                NOT_COVERED,
+                CoverageCode::NotCovered.as_str(),
                 "Covered by a rule pack",
                 violation,
                 message,
@@ -738,7 +739,7 @@ impl Loader {
         let Some(node) = node else { return Vec::new() };
         let Value::Seq(items) = &node.value else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`tests` must be a list of examples",
                 "expected a list",
@@ -750,7 +751,7 @@ impl Loader {
         for item in items {
             let Some(entries) = item.as_map() else {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     item.span,
                     "an example needs `name`, `regimen` and `expect`",
                     "not an example",
@@ -768,7 +769,7 @@ impl Loader {
                 Some(r) if r.as_map().is_some() => Some(r.clone()),
                 Some(r) => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         r.span,
                         "`regimen` must be a mapping (the fields that differ from `base`)",
                         "expected a mapping",
@@ -779,7 +780,7 @@ impl Loader {
                 None => {
                     let at = self.head(item.span);
                     self.error(
-                        "missing-key",
+                        RuleCode::MissingKey,
                         at,
                         "`regimen` is required",
                         "no `regimen`",
@@ -792,7 +793,7 @@ impl Loader {
             if expect.is_none() {
                 let at = self.head(item.span);
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     at,
                     "`expect` is required: the findings, or `none`",
                     "no `expect`",
@@ -821,7 +822,7 @@ impl Loader {
             Value::Seq(_) => {}
             _ => {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     "`expect` must be `none` or a list of findings",
                     "expected a list",
@@ -859,7 +860,7 @@ impl Loader {
                 }
                 _ => {
                     self.error(
-                        "wrong-type",
+                        RuleCode::WrongType,
                         item.span,
                         "an expected finding is a rule id or a mapping",
                         "not a finding",
@@ -876,7 +877,7 @@ impl Loader {
         let Some(node) = node else { return Vec::new() };
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`sources` must map a short name to a document",
                 "expected a mapping",
@@ -888,7 +889,7 @@ impl Loader {
         for (key, value) in entries {
             let Some(fields) = value.as_map() else {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     value.span,
                     "a source needs `title` (and `document` or `url`)",
                     "expected a mapping",
@@ -925,7 +926,7 @@ impl Loader {
             Value::Bool(b) => b.to_string(),
             other => {
                 self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     node.span,
                     format!("`{field}` must be an expression, not {}", other.kind()),
                     "expected an expression",
@@ -940,7 +941,7 @@ impl Loader {
             Err(err) => {
                 let span = at.map(err.span);
                 self.error(
-                    "syntax",
+                    RuleCode::Syntax,
                     span,
                     format!("syntax error in `{field}`: {}", err.message),
                     err.message.clone(),
@@ -1001,7 +1002,7 @@ impl Loader {
     fn template(&mut self, node: &Node, env: Env) -> Option<Vec<Part>> {
         let Some(text) = node.as_str() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`message` must be text",
                 "expected text",
@@ -1014,7 +1015,7 @@ impl Loader {
             Ok(p) => p,
             Err(err) => {
                 self.error(
-                    "syntax",
+                    RuleCode::Syntax,
                     at.map(err.span),
                     format!("syntax error in `message`: {}", err.message),
                     err.message.clone(),
@@ -1054,7 +1055,7 @@ impl Loader {
     ) -> Option<Rule> {
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "a rule must be a mapping with `id`, `violation`, `message`, ...",
                 "not a rule",
@@ -1073,7 +1074,7 @@ impl Loader {
                 });
             if !well_formed {
                 self.error(
-                    "bad-id",
+                    RuleCode::BadId,
                     id.span,
                     format!(
                         "rule id `{}` is not of the form `drug.kebab-case-name`",
@@ -1095,7 +1096,7 @@ impl Loader {
                 other => {
                     let help = suggest::did_you_mean(other, ["error", "warning", "info"]);
                     self.error(
-                        "bad-severity",
+                        RuleCode::BadSeverity,
                         s.span,
                         format!("severity must be error, warning or info, not `{other}`"),
                         format!("unknown severity{help}"),
@@ -1113,7 +1114,7 @@ impl Loader {
                     let text = n.as_str().unwrap_or("");
                     let help = suggest::did_you_mean(text, ["phase", "course"]);
                     self.error(
-                        "bad-scope",
+                        RuleCode::BadScope,
                         n.span,
                         format!("scope must be `phase` or `course`{help}"),
                         "unknown scope",
@@ -1136,7 +1137,7 @@ impl Loader {
             Some(n) => self.conditions(n, "violation", env),
             None => {
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     self.head(node.span),
                     "`violation` is required: the condition under which the rule fires",
                     "no `violation`",
@@ -1149,7 +1150,7 @@ impl Loader {
             Some(n) => self.template(n, env),
             None => {
                 self.error(
-                    "missing-key",
+                    RuleCode::MissingKey,
                     self.head(node.span),
                     "`message` is required",
                     "no `message`",
@@ -1168,7 +1169,7 @@ impl Loader {
                     let help = suggest::closest(n.as_str().unwrap_or(""), vocabulary.paths())
                         .map(|s| format!("did you mean `{s}`?"));
                     self.error(
-                        "unknown-fact",
+                        RuleCode::UnknownFact,
                         n.span,
                         "`at` must name a fact of the regimen",
                         "unknown fact",
@@ -1224,7 +1225,7 @@ impl Loader {
     fn unprobed(&mut self, node: &Node) -> Vec<Unprobed> {
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`unprobed` must map a bound (as written) to why it cannot be probed",
                 "expected a mapping",
@@ -1242,7 +1243,7 @@ impl Loader {
                     reason: reason.to_owned(),
                 }),
                 _ => self.error(
-                    "wrong-type",
+                    RuleCode::WrongType,
                     value.span,
                     format!("`unprobed` must say why `{}` cannot be probed", key.value),
                     "expected the reason, as text",
@@ -1290,7 +1291,7 @@ impl Loader {
                     |s| format!("did you mean `{s}`?"),
                 );
             self.error(
-                "unknown-bound",
+                RuleCode::UnknownBound,
                 declared.bound.span,
                 format!(
                     "`{}` is not a bound of rule `{}`",
@@ -1315,7 +1316,7 @@ impl Loader {
         };
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`citation_for` must map profiles to citations",
                 "expected a mapping",
@@ -1335,7 +1336,7 @@ impl Loader {
                         |s| format!("did you mean `{s}`?"),
                     );
                 self.error(
-                    "unknown-profile",
+                    RuleCode::UnknownProfile,
                     profile.span,
                     format!("`{}` is not a profile of this pack", profile.value),
                     "unknown profile",
@@ -1355,7 +1356,7 @@ impl Loader {
     fn citation(&mut self, rule: &Node, sources: &[(String, Citation)]) -> Option<Citation> {
         let Some(node) = rule.get("citation") else {
             self.error(
-                "missing-citation",
+                RuleCode::MissingCitation,
                 self.head(rule.span),
                 "every rule must cite the label or guideline sentence it enforces",
                 "no `citation`",
@@ -1373,7 +1374,7 @@ impl Loader {
     fn citation_of(&mut self, node: &Node, sources: &[(String, Citation)]) -> Option<Citation> {
         let Some(entries) = node.as_map() else {
             self.error(
-                "wrong-type",
+                RuleCode::WrongType,
                 node.span,
                 "`citation` must be a mapping with `source`, `section` and `quote`",
                 "expected a mapping",
@@ -1393,7 +1394,7 @@ impl Loader {
                 |s| format!("did you mean `{s}`?"),
             );
             self.error(
-                "unknown-source",
+                RuleCode::UnknownSource,
                 source.span,
                 format!("`{}` is not declared under `sources`", source.value),
                 "unknown source",
@@ -1429,7 +1430,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
         if pack.products.is_empty() {
             problems.push(
                 Diagnostic::new(
-                    "rules.product-without-base",
+                    RuleCode::ProductWithoutBase.as_str(),
                     Level::Error,
                     format!(
                         "pack `{}` extends `{name}` but names no `products` that select it",
@@ -1443,7 +1444,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             let names: Vec<&str> = packs.iter().map(|p| p.name.as_str()).collect();
             problems.push(
                 Diagnostic::new(
-                    "rules.unknown-pack",
+                    RuleCode::UnknownPack.as_str(),
                     Level::Error,
                     format!(
                         "pack `{}` extends `{name}`, which is not loaded{}",
@@ -1458,7 +1459,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
         if base.drug != pack.drug {
             problems.push(
                 Diagnostic::new(
-                    "rules.extends-other-drug",
+                    RuleCode::ExtendsOtherDrug.as_str(),
                     Level::Error,
                     format!(
                         "pack `{}` ({}) extends `{name}` ({})",
@@ -1476,7 +1477,7 @@ fn check_extends(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             {
                 problems.push(
                     Diagnostic::new(
-                        "rules.unknown-rule",
+                        RuleCode::UnknownRule.as_str(),
                         Level::Error,
                         format!(
                             "pack `{}` removes `{id}`, which no {} pack defines",
@@ -1515,7 +1516,7 @@ fn duplicates_among(rules: &[&Rule], problems: &mut Vec<Diagnostic>) {
             let (line, _) = first.file.line_col(first.span.start());
             problems.push(
                 Diagnostic::new(
-                    "rules.duplicate-id",
+                    RuleCode::DuplicateId.as_str(),
                     Level::Error,
                     format!(
                         "rule `{}` is defined twice for profile `{profile}`",
@@ -1550,7 +1551,7 @@ fn check_aliases(packs: &[Pack], problems: &mut Vec<Diagnostic>) {
             for alias in &names(pack) {
                 if theirs.contains(alias) {
                     problems.push(Diagnostic::new(
-                        "rules.ambiguous-alias",
+                        RuleCode::AmbiguousAlias.as_str(),
                         Level::Error,
                         format!(
                             "`{alias}` names both {} ({}) and {} ({})",

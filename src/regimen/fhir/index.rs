@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Mapper, seq, text};
+use crate::codes::InputCode;
 use crate::source::SourceFile;
 use crate::tree::Node;
 
@@ -161,22 +162,22 @@ impl<'a> Mapper<'a, '_> {
                     contained: true,
                 }),
                 None => Err((
-                    "input.fhir-missing-reference",
+                    InputCode::FhirMissingReference,
                     format!("`{target}` names no resource in this request's `contained`"),
                 )),
             }
         } else {
             match self.index.resolve(target) {
                 Lookup::Found(i) => self.index.all.get(i).copied().ok_or((
-                    "input.fhir-missing-reference",
+                    InputCode::FhirMissingReference,
                     format!("`{target}` is not in {}", self.index.scope),
                 )),
                 Lookup::Missing => Err((
-                    "input.fhir-missing-reference",
+                    InputCode::FhirMissingReference,
                     format!("`{target}` is not in {}", self.index.scope),
                 )),
                 Lookup::Ambiguous(n) => Err((
-                    "input.fhir-ambiguous",
+                    InputCode::FhirAmbiguous,
                     format!("`{target}` matches {n} resources in {}", self.index.scope),
                 )),
             }
@@ -189,7 +190,7 @@ impl<'a> Mapper<'a, '_> {
                 None
             }
             Err((code, message)) => {
-                let label = if code == "input.fhir-ambiguous" {
+                let label = if code == InputCode::FhirAmbiguous {
                     "ambiguous"
                 } else {
                     "not found"

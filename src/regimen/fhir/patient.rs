@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use super::index::{Lookup, Resource};
 use super::terminology::{LOINC, coded, coded_as};
 use super::{Mapper, date_of, given, number, number_text, seq, text, unit_text};
+use crate::codes::InputCode;
 use crate::date::Date;
 use crate::facts::{Fact, Type, Val};
 use crate::regimen::Given;
@@ -131,7 +132,7 @@ impl<'a> Mapper<'a, '_> {
                 let help =
                     Some("include the Patient (and its Observations) in the input".to_owned());
                 self.report(
-                    "input.fhir-missing-reference",
+                    InputCode::FhirMissingReference,
                     &mr,
                     subject,
                     "subject",
@@ -144,7 +145,7 @@ impl<'a> Mapper<'a, '_> {
             Lookup::Ambiguous(n) => {
                 let message = format!("`{target}` matches {n} resources in {}", self.index.scope);
                 self.report(
-                    "input.fhir-ambiguous",
+                    InputCode::FhirAmbiguous,
                     &mr,
                     subject,
                     "subject",
@@ -272,7 +273,7 @@ impl<'a> Mapper<'a, '_> {
                 self.origin(other)
             );
             self.report(
-                "input.fhir-ambiguous",
+                InputCode::FhirAmbiguous,
                 &res,
                 q,
                 "valueQuantity",
@@ -385,7 +386,7 @@ impl<'a> Mapper<'a, '_> {
                     "the eGFR ({shown}) may or may not be below 30 mL/min/1.73m2, so the renal rules cannot be applied"
                 );
                 self.report(
-                    "input.fhir-ambiguous",
+                    InputCode::FhirAmbiguous,
                     &res,
                     q,
                     &element,
@@ -428,7 +429,7 @@ impl<'a> Mapper<'a, '_> {
                 self.origin(other)
             );
             self.report(
-                "input.fhir-ambiguous",
+                InputCode::FhirAmbiguous,
                 &res,
                 node,
                 "valueCodeableConcept",

@@ -5,6 +5,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::codes::InputCode;
 use crate::facts::{Fact, Val};
 use crate::regimen::{InputProblem, Row, Table, div};
 use crate::source::Span;
@@ -50,7 +51,7 @@ pub(super) fn derive(
 ) -> Result<(), Box<InputProblem>> {
     let overflow = || {
         Box::new(InputProblem {
-            code: "input.out-of-range",
+            code: InputCode::OutOfRange,
             field: "course.phases".into(),
             message: "the course's totals are too large to compute exactly".into(),
             span: Some(anchors.course.unwrap_or(anchors.document)),
@@ -93,7 +94,7 @@ pub(super) fn derive(
             && daily > max
         {
             return Err(Box::new(InputProblem {
-                code: "input.out-of-range",
+                code: InputCode::OutOfRange,
                 field: format!("course.phases[{}].dose", i + 1),
                 message: format!(
                     "phase {} gives {} a day, beyond the plausible maximum of {}",

@@ -5,6 +5,7 @@
 use rust_decimal::Decimal;
 
 use super::validate::{Ctx, describe};
+use crate::codes::InputCode;
 use crate::diagnostic::excerpt;
 use crate::regimen::{Given, GivenAt};
 use crate::text::Trim;
@@ -35,7 +36,7 @@ pub(super) fn frequency(
             other => describe(other),
         };
         ctx.problem(
-            "input.invalid-frequency",
+            InputCode::InvalidFrequency,
             field,
             raw,
             format!("{shown} is not a frequency rxlint understands"),
@@ -47,7 +48,7 @@ pub(super) fn frequency(
     let per_day_max = Decimal::from(24) * period;
     if times <= Decimal::ZERO || times > per_day_max {
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!(

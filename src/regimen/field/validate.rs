@@ -7,6 +7,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::codes::InputCode;
 use crate::date::Date;
 use crate::diagnostic::excerpt;
 use crate::facts::{Type, Val};
@@ -23,7 +24,7 @@ pub(super) struct Ctx {
 impl Ctx {
     pub(super) fn problem(
         &mut self,
-        code: &'static str,
+        code: InputCode,
         field: &dyn std::fmt::Display,
         raw: &GivenAt,
         message: String,
@@ -101,7 +102,7 @@ pub(super) fn quantity(
             }
             Err(_) => {
                 ctx.problem(
-                    "input.invalid-number",
+                    InputCode::InvalidNumber,
                     field,
                     raw,
                     format!("`{}` is not a number with a unit", excerpt(text.trimmed())),
@@ -118,7 +119,7 @@ pub(super) fn quantity(
         Given::Quantity { value, unit } => (value.as_str(), unit.as_str(), None),
         Given::NonFinite(n) => {
             ctx.problem(
-                "input.invalid-number",
+                InputCode::InvalidNumber,
                 field,
                 raw,
                 format!("`{n}` is not a finite number"),
@@ -130,7 +131,7 @@ pub(super) fn quantity(
         Given::Null => return None,
         Given::Unusable(why) => {
             ctx.problem(
-                "input.invalid-quantity",
+                InputCode::InvalidQuantity,
                 field,
                 raw,
                 format!("`{field}` cannot be used: {why}"),
@@ -141,7 +142,7 @@ pub(super) fn quantity(
         }
         Given::Bool(_) | Given::Other(_) => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!("`{field}` must be a quantity such as `{}`", spec.example),
@@ -154,7 +155,7 @@ pub(super) fn quantity(
     let number = number.trimmed();
     if units::significant_digits(number) > units::MAX_SIGNIFICANT_DIGITS {
         ctx.problem(
-            "input.invalid-number",
+            InputCode::InvalidNumber,
             field,
             raw,
             format!(
@@ -169,7 +170,7 @@ pub(super) fn quantity(
     }
     let Some(value) = read.or_else(|| units::parse_decimal(number)) else {
         ctx.problem(
-            "input.invalid-number",
+            InputCode::InvalidNumber,
             field,
             raw,
             format!("`{}` is not a decimal number", excerpt(number)),
@@ -183,7 +184,7 @@ pub(super) fn quantity(
             Some(unit) => unit,
             None => {
                 ctx.problem(
-                    "input.missing-unit",
+                    InputCode::MissingUnit,
                     field,
                     raw,
                     format!(
@@ -212,7 +213,7 @@ pub(super) fn quantity(
                 _ => format!("e.g. `{}`", spec.example),
             };
             ctx.problem(
-                "input.unknown-unit",
+                InputCode::UnknownUnit,
                 field,
                 raw,
                 err.to_string(),
@@ -242,7 +243,7 @@ pub(super) fn quantity(
             "`1.73m2` (body-surface normalisation) belongs only to an eGFR".to_owned()
         };
         ctx.problem(
-            "input.wrong-unit",
+            InputCode::WrongUnit,
             field,
             raw,
             format!("`{field}` cannot be in `{}`: {why}", unit.text),
@@ -259,7 +260,7 @@ pub(super) fn quantity(
             _ => format!("`{}` is not a unit of {}", unit.text, spec.dim.describe()),
         };
         ctx.problem(
-            "input.wrong-unit",
+            InputCode::WrongUnit,
             field,
             raw,
             format!("`{field}` is {}, but {why}", spec.dim.describe()),
@@ -270,7 +271,7 @@ pub(super) fn quantity(
     }
     let Some(canonical) = unit.factor.to_canonical(value) else {
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!("`{field}` is too large"),
@@ -287,7 +288,7 @@ pub(super) fn quantity(
             "zero or negative"
         };
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!("`{field}` is {bound}"),
@@ -300,7 +301,7 @@ pub(super) fn quantity(
         && canonical < floor
     {
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!(
@@ -317,7 +318,7 @@ pub(super) fn quantity(
         && canonical > max
     {
         ctx.problem(
-            "input.out-of-range",
+            InputCode::OutOfRange,
             field,
             raw,
             format!(
@@ -347,7 +348,7 @@ pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenA
             }
             _ => {
                 ctx.problem(
-                    "input.wrong-type",
+                    InputCode::WrongType,
                     field,
                     raw,
                     format!(
@@ -362,7 +363,7 @@ pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenA
         },
         other => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!("`{field}` must be true or false, not {}", describe(other)),
@@ -403,7 +404,7 @@ fn enumeration(
         Given::Null => return None,
         other => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!(
@@ -425,7 +426,7 @@ fn enumeration(
         |s| format!("did you mean `{s}`?"),
     );
     ctx.problem(
-        "input.invalid-value",
+        InputCode::InvalidValue,
         field,
         raw,
         format!(
@@ -448,7 +449,7 @@ fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<V
         Given::Null => return None,
         other => {
             ctx.problem(
-                "input.wrong-type",
+                InputCode::WrongType,
                 field,
                 raw,
                 format!(
@@ -473,7 +474,7 @@ fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<V
         Ok(d) => Some(Val::Date(d)),
         Err(why) => {
             ctx.problem(
-                "input.invalid-date",
+                InputCode::InvalidDate,
                 field,
                 raw,
                 why,
