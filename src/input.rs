@@ -288,7 +288,7 @@ pub fn expand(
         return Ok(());
     }
     let mut found = Vec::new();
-    walk(input, &mut found)
+    crate::source::walk(input, &EXTENSIONS, &mut found)
         .map_err(|e| format!("cannot read directory {}: {e}", input.display()))?;
     if found.is_empty() {
         empty.push(format!(
@@ -352,34 +352,4 @@ fn detect(path: &Path) -> std::io::Result<Format> {
         "json" => Format::Json,
         _ => Format::Yaml,
     })
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    let mut seen = std::collections::HashSet::new();
-    walk_once(dir, out, &mut seen)
-}
-
-/// Walks a directory tree, entering each real directory once, so that a
-/// symlink loop (`ln -s . a`) can neither hang the walk nor repeat records.
-fn walk_once(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    seen: &mut std::collections::HashSet<PathBuf>,
-) -> std::io::Result<()> {
-    if !seen.insert(std::fs::canonicalize(dir)?) {
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk_once(&path, out, seen)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e))
-        {
-            out.push(path);
-        }
-    }
-    Ok(())
 }

@@ -348,7 +348,7 @@ impl RuleSet {
     /// Every `*.yaml`/`*.yml` file under `dir`, recursively, in path order.
     pub fn from_dir(dir: &std::path::Path) -> Result<RuleSet, Vec<Diagnostic>> {
         let mut paths = Vec::new();
-        collect_yaml(dir, &mut paths).map_err(|e| {
+        crate::source::walk(dir, &["yaml", "yml"], &mut paths).map_err(|e| {
             vec![Diagnostic::new(
                 RuleCode::Unreadable.as_str(),
                 Level::Error,
@@ -423,30 +423,6 @@ impl RuleSet {
                 .chain(c.elsewhere.iter())
         })
     }
-}
-
-fn collect_yaml(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
-    collect_yaml_once(dir, out, &mut std::collections::HashSet::new())
-}
-
-/// Enters each real directory once: a symlink loop cannot hang the walk.
-fn collect_yaml_once(
-    dir: &std::path::Path,
-    out: &mut Vec<std::path::PathBuf>,
-    seen: &mut std::collections::HashSet<std::path::PathBuf>,
-) -> std::io::Result<()> {
-    if !seen.insert(std::fs::canonicalize(dir)?) {
-        return Ok(());
-    }
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            collect_yaml_once(&path, out, seen)?;
-        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-            out.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -245,6 +245,41 @@ impl<T: PartialEq> PartialEq for Spanned<T> {
     }
 }
 
+/// The files under `dir` whose extension is one of `extensions`, entering
+/// each real directory once, so that a symlink loop (`ln -s . a`) can
+/// neither hang the walk nor repeat a file. Rule directories and input
+/// directories are both read this way.
+pub fn walk(
+    dir: &std::path::Path,
+    extensions: &[&str],
+    out: &mut Vec<std::path::PathBuf>,
+) -> std::io::Result<()> {
+    fn walk_once(
+        dir: &std::path::Path,
+        extensions: &[&str],
+        out: &mut Vec<std::path::PathBuf>,
+        seen: &mut std::collections::HashSet<std::path::PathBuf>,
+    ) -> std::io::Result<()> {
+        if !seen.insert(std::fs::canonicalize(dir)?) {
+            return Ok(());
+        }
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk_once(&path, extensions, out, seen)?;
+            } else if path
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| extensions.contains(&e))
+            {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    walk_once(dir, extensions, out, &mut std::collections::HashSet::new())
+}
+
 #[cfg(test)]
 mod span_tests {
     use super::Span;

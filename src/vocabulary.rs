@@ -113,6 +113,8 @@ pub struct FactInfo {
     pub fhir: FhirSpec,
     /// A quantity accepts calendar units (months, years).
     pub calendar: bool,
+    /// The unit families a written quantity may be in (see [`families`]).
+    pub families: Vec<Family>,
     /// The unit of a bare number, when one is accepted (age: years).
     pub bare: Option<String>,
     /// Plausible values, for a recorded quantity.
@@ -627,25 +629,45 @@ impl Loader {
             "date" => Type::Date,
             // Placeholder until the fact's index is known.
             "enum" => Type::Enum(Fact::from_index(0)),
-            "quantity" => {
-                let dim_name =
-                    self.text(node.get("dimension"), "a quantity's `dimension`", node.span)?;
-                match DIMENSIONS.iter().find(|(n, _)| *n == dim_name) {
-                    Some((_, dim)) => Type::Quantity(*dim),
-                    None => {
-                        let at = node.get("dimension").map_or(node.span, |n| n.span);
-                        let help =
-                            suggest::did_you_mean(&dim_name, DIMENSIONS.iter().map(|(n, _)| *n));
-                        self.error(
-                            RuleCode::VocabularyFact,
-                            at,
-                            format!("`{dim_name}` is not a dimension{help}"),
-                            "unknown dimension",
-                        );
-                        return None;
+            "quantity" => match node.get("dimension") {
+                // Without a name, the dimension is the unit's own (`mg/dL`
+                // is a mass per volume): a lab value needs no new name.
+                None => {
+                    let unit = node.get("unit").and_then(Node::as_str).unwrap_or_default();
+                    match Unit::parse(unit) {
+                        Ok(u) => Type::Quantity(u.dim),
+                        Err(_) => {
+                            let message = format!(
+                                "quantity `{}` needs a `unit` (or a `dimension`)",
+                                path.value
+                            );
+                            self.error(RuleCode::VocabularyFact, node.span, message, "no unit");
+                            return None;
+                        }
                     }
                 }
-            }
+                Some(_) => {
+                    let dim_name =
+                        self.text(node.get("dimension"), "a quantity's `dimension`", node.span)?;
+                    match DIMENSIONS.iter().find(|(n, _)| *n == dim_name) {
+                        Some((_, dim)) => Type::Quantity(*dim),
+                        None => {
+                            let at = node.get("dimension").map_or(node.span, |n| n.span);
+                            let help = suggest::did_you_mean(
+                                &dim_name,
+                                DIMENSIONS.iter().map(|(n, _)| *n),
+                            );
+                            self.error(
+                                RuleCode::VocabularyFact,
+                                at,
+                                format!("`{dim_name}` is not a dimension{help}"),
+                                "unknown dimension",
+                            );
+                            return None;
+                        }
+                    }
+                }
+            },
             other => {
                 let at = node.get("type").map_or(node.span, |n| n.span);
                 let help = suggest::did_you_mean(other, TYPES.iter().copied());
@@ -769,6 +791,10 @@ impl Loader {
         };
         let csv = self.columns(node.get("csv"));
         let fhir = self.fhir(node.get("fhir"), &ty, &values);
+        let accepted = match ty {
+            Type::Quantity(dim) => families(dim, calendar, display.as_ref()),
+            _ => Vec::new(),
+        };
         if let Type::Enum(_) = &mut ty {
             // Fixed up in `place`.
         }
@@ -797,6 +823,7 @@ impl Loader {
                 key,
                 csv,
                 fhir,
+                families: accepted,
                 calendar,
                 bare,
                 limits,
@@ -1217,13 +1244,15 @@ impl Loader {
     }
 }
 
-/// The unit families a quantity of `dim` accepts, as the readers check them.
-pub fn families(dim: Dim, calendar: bool) -> &'static [Family] {
+/// The unit families a quantity of `dim` accepts, as the readers check
+/// them; a dimension the engine has no name for (a lab value's mass per
+/// volume) accepts the family of the unit it is shown in.
+pub fn families(dim: Dim, calendar: bool, display: Option<&Unit>) -> Vec<Family> {
     match dim {
-        Dim::MASS | Dim::BODY_MASS | Dim::DOSE_RATE => &[Family::Mass],
-        Dim::TIME if calendar => &[Family::Time, Family::CalendarTime],
-        Dim::TIME => &[Family::Time],
-        Dim::FLOW => &[Family::Volume],
-        _ => &[],
+        Dim::MASS | Dim::BODY_MASS | Dim::DOSE_RATE => vec![Family::Mass],
+        Dim::TIME if calendar => vec![Family::Time, Family::CalendarTime],
+        Dim::TIME => vec![Family::Time],
+        Dim::FLOW => vec![Family::Volume],
+        _ => display.map(|u| u.family).into_iter().collect(),
     }
 }

@@ -15,7 +15,7 @@ use crate::regimen::{Given, GivenAt, InputProblem};
 use crate::suggest;
 use crate::text::Trim;
 use crate::units::{self, Dim, Family, Unit};
-use crate::vocabulary::{self, FactInfo};
+use crate::vocabulary::FactInfo;
 
 pub(super) struct Ctx {
     pub(super) problems: Vec<InputProblem>,
@@ -47,7 +47,7 @@ pub(super) struct QuantitySpec<'v> {
     /// Dimension after conversion.
     dim: Dim,
     /// Unit families accepted.
-    families: &'static [Family],
+    families: &'v [Family],
     /// Unit assumed for a bare number, if any (only age: years by convention).
     bare: Option<&'v str>,
     /// Smallest value accepted, and whether it is itself accepted.
@@ -72,7 +72,7 @@ impl<'v> QuantitySpec<'v> {
         let limits = info.limits.as_ref();
         Some(QuantitySpec {
             dim,
-            families: vocabulary::families(dim, info.calendar),
+            families: &info.families,
             bare: info.bare.as_deref(),
             min: limits.map_or((Decimal::ZERO, true), |l| l.min),
             max: limits.map(|l| (l.max.0, l.max.1.as_str())),
