@@ -123,6 +123,10 @@ pub struct FactInfo {
     pub example: Option<String>,
     /// For a derived fact: how the engine computes it, in words.
     pub derived: Option<String>,
+    /// For a derived fact that is arithmetic on others: the expression
+    /// (`phase.dose / patient.weight`), checked when the vocabulary loads;
+    /// `rules test` sets the fact through it.
+    pub formula: Option<crate::check::Code>,
     /// For a derived fact: the recorded facts a missing value needs, which
     /// an unevaluated finding names instead of the fact itself.
     pub inputs: Vec<Fact>,
@@ -249,6 +253,7 @@ const FACT_KEYS: &[&str] = &[
     "limits",
     "example",
     "derived",
+    "formula",
     "inputs",
     "shown_with",
 ];
@@ -398,6 +403,7 @@ struct Loader {
 struct Read {
     info: FactInfo,
     span: Span,
+    formula: Option<Spanned<String>>,
     inputs: Vec<Spanned<String>>,
     shown_with: Vec<Spanned<String>>,
 }
@@ -524,7 +530,7 @@ impl Loader {
                 "no facts",
             ),
         }
-        let (facts, order) = self.place(read)?;
+        let (facts, order, formulas) = self.place(read)?;
         let by_path: HashMap<String, Fact> =
             facts.iter().map(|f| (f.path.clone(), f.fact)).collect();
         let keys = self.keys(&facts, &order);
@@ -540,7 +546,55 @@ impl Loader {
         };
         vocabulary.indications = self.indications(doc.get("indications"), &vocabulary);
         vocabulary.terminology = self.terminology(doc.get("terminology"));
+        for (fact, text) in formulas {
+            if let Some(code) = self.formula(fact, &text, &vocabulary) {
+                vocabulary.facts[fact.index()].formula = Some(code);
+            }
+        }
         Some(vocabulary)
+    }
+
+    /// A derived fact's `formula`, checked like a rule's expression: it
+    /// must have the fact's own type.
+    fn formula(
+        &mut self,
+        fact: Fact,
+        text: &Spanned<String>,
+        vocabulary: &Vocabulary,
+    ) -> Option<crate::check::Code> {
+        let info = vocabulary.info(fact);
+        let expr = match crate::syntax::parse_expression(&text.value) {
+            Ok(expr) => expr,
+            Err(err) => {
+                let message = format!(
+                    "`formula` of `{}` does not parse: {}",
+                    info.path, err.message
+                );
+                self.error(RuleCode::Syntax, text.span, message, "here");
+                return None;
+            }
+        };
+        let env = crate::check::Env {
+            phase: info.scope == Scope::Phase,
+            vocabulary,
+        };
+        let mut problems = Vec::new();
+        let typed = crate::check::check(&expr, env, &mut problems);
+        for p in problems {
+            self.error(p.code, text.span, p.message, "in this formula");
+        }
+        let typed = typed?;
+        if typed.ty != info.ty {
+            let message = format!(
+                "`formula` of `{}` is {}, but the fact is {}",
+                info.path,
+                typed.ty.describe(vocabulary),
+                info.ty.describe(vocabulary)
+            );
+            self.error(RuleCode::VocabularyFact, text.span, message, "another type");
+            return None;
+        }
+        Some(typed.code)
     }
 
     /// Each block's keys, from the facts' `key`s: `patient.weight` is
@@ -832,10 +886,14 @@ impl Loader {
                     .and_then(Node::as_str)
                     .map(str::to_owned),
                 derived,
+                formula: None,
                 inputs: Vec::new(),
                 shown_with: Vec::new(),
             },
             span: path.span,
+            formula: node
+                .get("formula")
+                .and_then(|n| n.as_str().map(|s| Spanned::new(s.to_owned(), n.span))),
             inputs: self.list(node.get("inputs"), "`inputs`"),
             shown_with: self.list(node.get("shown_with"), "`shown_with`"),
         })
@@ -1066,7 +1124,14 @@ impl Loader {
     /// Puts the engine's facts at their fixed indices (checking each is
     /// declared with the type the engine computes with), the others after
     /// them, and resolves the facts named by `inputs` and `shown_with`.
-    fn place(&mut self, read: Vec<Read>) -> Option<(Vec<FactInfo>, Vec<Fact>)> {
+    #[expect(
+        clippy::type_complexity,
+        reason = "three results of one pass, used once"
+    )]
+    fn place(
+        &mut self,
+        read: Vec<Read>,
+    ) -> Option<(Vec<FactInfo>, Vec<Fact>, Vec<(Fact, Spanned<String>)>)> {
         let whole = Span::new(0, self.file.text().len().min(1));
         let mut slots: Vec<Option<Read>> = (0..ENGINE_FACTS.len()).map(|_| None).collect();
         let mut others: Vec<Read> = Vec::new();
@@ -1157,6 +1222,7 @@ impl Loader {
                 .collect()
         };
         let mut facts = Vec::with_capacity(all.len());
+        let mut formulas = Vec::new();
         for (i, mut r) in all.into_iter().enumerate() {
             let fact = Fact::from_index(i);
             r.info.fact = fact;
@@ -1165,13 +1231,16 @@ impl Loader {
             }
             r.info.inputs = resolve(self, &r.inputs);
             r.info.shown_with = resolve(self, &r.shown_with);
+            if let Some(f) = r.formula {
+                formulas.push((fact, f));
+            }
             facts.push(r.info);
         }
         let order = file_order
             .iter()
             .filter_map(|p| paths.iter().position(|q| q == p).map(Fact::from_index))
             .collect();
-        Some((facts, order))
+        Some((facts, order, formulas))
     }
 
     fn indications(&mut self, node: Option<&Node>, vocabulary: &Vocabulary) -> Vec<Indication> {

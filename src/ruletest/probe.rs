@@ -378,6 +378,12 @@ fn set_lhs(
     accept: &dyn Fn(Val) -> bool,
 ) -> Result<Set, String> {
     let vocabulary = doc.vocabulary;
+    // A derived fact with a declared formula is set through the formula.
+    if let Code::Fact(f) | Code::FactOr(f, _) = lhs
+        && let Some(formula) = &vocabulary.info(*f).formula
+    {
+        return set_lhs(doc, node, formula, (target, anchor), phase, accept);
+    }
     let Some(ctx) = doc.read(node) else {
         return Err("the starting regimen is not valid".into());
     };
