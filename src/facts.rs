@@ -145,6 +145,7 @@ engine_facts! {
     DOSE = "phase.dose": q(Dim::MASS);
     DAILY_DOSE = "phase.daily_dose": q(Dim::DOSE_RATE);
     DAILY_DOSE_PER_KG = "phase.daily_dose_per_kg": q(Dim::DOSE_RATE_PER_KG);
+    DOSE_PER_KG = "phase.dose_per_kg": q(Dim::DOSE_PER_KG);
     TIMES_PER_DAY = "phase.times_per_day": q(Dim::NONE);
     PERIOD = "phase.period": q(Dim::TIME);
     INTERVAL = "phase.interval": q(Dim::TIME);

@@ -262,3 +262,66 @@ fn a_rules_directory_brings_its_own_vocabulary() {
     assert_ne!(code, 0);
     assert!(stderr.contains("rules.vocabulary-engine-fact"), "{stderr}");
 }
+
+/// A derived fact is declared in the vocabulary and computed by the engine:
+/// `phase.dose_per_kg` (facts.rs and derive.rs are its only Rust), exact
+/// in any unit, and unevaluated, naming the weight, when the weight is
+/// missing.
+#[test]
+fn a_derived_fact_is_computed_and_names_its_inputs() {
+    let dir = temp_dir("derived");
+    let pack = PACK
+        .replace(
+            "patient.bilirubin > 5 mg/dL",
+            "phase.dose_per_kg > 0.5 mg/kg",
+        )
+        .replace(
+            "bilirubin {patient.bilirubin} is above 5 mg/dL",
+            "dose {phase.dose_per_kg}",
+        )
+        .replace("    violation:", "    scope: phase\n    violation:")
+        .replace(
+            "  - name: 5.1 mg/dL\n    regimen: {patient: {bilirubin: 5.1 mg/dL}}",
+            "  - name: 35.07 mg at 70 kg\n    regimen: {course: {phases: [{dose: 35.07 mg}]}}",
+        );
+    std::fs::write(dir.join("demo.yaml"), pack).unwrap_or_else(|e| panic!("{e}"));
+    let rules = dir.display().to_string();
+    let (code, stdout, stderr) = rxlint(&["rules", "test", &rules]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let inputs = temp_dir("derived-inputs");
+    // 0.035 g at 70 kg is exactly 0.5 mg/kg; 35.001 mg is above it; no
+    // weight leaves it unevaluated, naming patient.weight.
+    let body = |id: &str, patient: &str, dose: &str| {
+        format!(
+            "{{\"id\":\"{id}\",\"drug\":\"demodrug\",\"patient\":{patient},\"course\":{{\"phases\":[{{\"dose\":\"{dose}\",\"frequency\":\"once daily\",\"duration\":\"1 weeks\"}}]}}}}\n"
+        )
+    };
+    let text = [
+        body("at", "{\"weight\":\"70 kg\"}", "0.035 g"),
+        body("above", "{\"weight\":\"70 kg\"}", "35.001 mg"),
+        body("no-weight", "{}", "35 mg"),
+    ]
+    .concat();
+    std::fs::write(inputs.join("r.jsonl"), text).unwrap_or_else(|e| panic!("{e}"));
+    let (_, stdout, stderr) = rxlint(&[
+        "check",
+        "--rules",
+        &rules,
+        "--format",
+        "json",
+        &inputs.join("r.jsonl").display().to_string(),
+    ]);
+    assert_eq!(
+        verdicts(&stdout),
+        vec![
+            ("at".to_owned(), "pass".to_owned()),
+            ("above".to_owned(), "fail".to_owned()),
+            ("no-weight".to_owned(), "warn".to_owned()),
+        ],
+        "{stdout}{stderr}"
+    );
+    assert!(
+        stdout.contains("\"missing\":[\"patient.weight\"]"),
+        "{stdout}"
+    );
+}

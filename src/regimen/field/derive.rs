@@ -116,6 +116,10 @@ pub(super) fn derive(
         if let Some(w) = weight {
             row[Fact::DAILY_DOSE_PER_KG.index()] =
                 Some(Val::Num(div(daily, w).ok_or_else(overflow)?));
+            if let Some(dose) = num(row, Fact::DOSE) {
+                row[Fact::DOSE_PER_KG.index()] = Some(Val::Num(div(dose, w).ok_or_else(overflow)?));
+                spans[Fact::DOSE_PER_KG.index()] = dose_span;
+            }
         }
         let days = num(row, Fact::DURATION).ok_or_else(overflow)?;
         total_days = total_days.checked_add(days).ok_or_else(overflow)?;
