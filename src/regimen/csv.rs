@@ -1,9 +1,9 @@
 //! CSV prescriptions to [`Regimen`]s.
 //!
 //! One phase per row; consecutive rows with the same non-empty `id` are the
-//! phases of one regimen, in order. Units live in the header names
-//! (`weight_kg`, `dose_mg`); cells are plain numbers, `true`/`false`, or empty
-//! for missing. The header is checked before any row is read; a bad cell
+//! phases of one regimen, in order. The columns, and the units of their
+//! cells, are the vocabulary's (`weight_kg` in kg, `dose_mg` in mg); cells
+//! are plain numbers, `true`/`false`, words, or empty for missing. The header is checked before any row is read; a bad cell
 //! makes only its own regimen `invalid`, naming the row, column and value.
 
 use crate::codes::InputCode;

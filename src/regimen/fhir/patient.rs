@@ -1,8 +1,10 @@
 //! The patient: `Patient` and `Observation` resources to patient facts.
 //!
 //! Takes the request's `subject` and the Observations about it and gives
-//! sex, age (whole years at the start) and the latest weight, eGFR (or renal
-//! impairment category) and pregnancy status on or before the start.
+//! sex, age (whole years at the start), and the latest value on or before
+//! the start of every fact the vocabulary gives LOINC codes for: a quantity
+//! (weight, a lab value), a coded status (pregnancy), and the eGFR (or the
+//! renal impairment category its bound decides).
 
 use rust_decimal::Decimal;
 

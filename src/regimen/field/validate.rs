@@ -1,7 +1,8 @@
 //! One field's written value to a checked fact value.
 //!
-//! Takes a [`GivenAt`] value a reader found for a field and gives its [`Val`]
-//! in canonical units, or records why not (a wrong unit, a value out of
+//! Takes a [`GivenAt`] value a reader found for a field and the field's
+//! vocabulary entry (its type, units and plausible limits), and gives its
+//! [`Val`] in canonical units, or records why not (a wrong unit, a value out of
 //! range, an unknown enum name, a bad date) and goes on: every problem of
 //! a regimen is collected.
 
