@@ -88,3 +88,43 @@ pub struct SyntaxError {
     /// Where (an empty span at the error position).
     pub span: Span,
 }
+
+/// A float a parser read, as the tree keeps it: the shortest text that
+/// reads back to the same float, which is the decimal the author wrote for
+/// any ordinary dose; a value that is not finite is kept apart.
+pub(crate) fn float(v: f64) -> Value {
+    if v.is_finite() {
+        Value::Number(format!("{v}"))
+    } else {
+        Value::NonFinite(format!("{v}"))
+    }
+}
+
+/// The scalar methods of a serde `Visitor` building a [`Value`], which the
+/// YAML and JSON parsers share.
+macro_rules! scalar_visits {
+    () => {
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::Number(v.to_string()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::Number(v.to_string()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok($crate::tree::float(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::Str(v.to_owned()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::Str(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+    };
+}
+pub(crate) use scalar_visits;

@@ -238,8 +238,8 @@ fn read_regimen(
                     "id" => b.id(given_at(value)),
                     "drug" => b.drug(given_at(value)),
                     "product" => b.product(given_at(value)),
-                    "patient" => read_patient(&mut b, value),
-                    "course" => read_course(&mut b, value),
+                    "patient" => read_fields(&mut b, value, Block::Patient),
+                    "course" => read_fields(&mut b, value, Block::Course),
                     _ if matches!(value.value, Value::Null) => {}
                     other => match vocabulary.keyed(Block::Regimen, other) {
                         Some(fact) => b.field(fact, given_at(value)),
@@ -270,46 +270,48 @@ fn read_regimen(
     b.finish(default_id, input, Some(source.clone()))
 }
 
-fn read_patient(b: &mut Builder<'_>, node: Node) {
+/// The fields of `patient` or of `course` (whose `phases` are read apart),
+/// each by its key in the vocabulary.
+fn read_fields(b: &mut Builder<'_>, node: Node, block: Block) {
+    let name = if block == Block::Patient {
+        "patient"
+    } else {
+        "course"
+    };
     let Value::Map(entries) = node.value else {
-        if !matches!(node.value, Value::Null) {
-            let want = "a mapping of patient fields";
-            wrong_shape(b, "patient", &node.value, node.span, want);
+        match block {
+            // An empty `patient:` gives no patient facts; a course needs phases.
+            Block::Patient if matches!(node.value, Value::Null) => {}
+            Block::Patient => {
+                let want = "a mapping of patient fields";
+                wrong_shape(b, name, &node.value, node.span, want);
+            }
+            _ => wrong_shape(b, name, &node.value, node.span, "a mapping with `phases`"),
         }
         return;
     };
-    b.patient_block(node.span);
+    if block == Block::Patient {
+        b.patient_block(node.span);
+    } else {
+        b.course_block(node.span);
+    }
     let vocabulary = b.vocabulary();
-    let names: Vec<&str> = vocabulary.keys(Block::Patient).collect();
+    let mut names: Vec<&str> = vocabulary.keys(block).collect();
+    if block == Block::Course {
+        names.push("phases");
+    }
     for (key, value) in entries {
+        if block == Block::Course && key.value == "phases" {
+            read_phases(b, value);
+            continue;
+        }
         // `field: ~` is the same as leaving the field out.
         if matches!(value.value, Value::Null) {
             continue;
         }
-        match vocabulary.keyed(Block::Patient, &key.value) {
+        match vocabulary.keyed(block, &key.value) {
             Some(fact) => b.field(fact, given_at(value)),
-            None => unknown(b, &key, "patient", &names),
-        }
-    }
-}
-
-fn read_course(b: &mut Builder<'_>, node: Node) {
-    let Value::Map(entries) = node.value else {
-        let want = "a mapping with `phases`";
-        return wrong_shape(b, "course", &node.value, node.span, want);
-    };
-    b.course_block(node.span);
-    let vocabulary = b.vocabulary();
-    let mut names: Vec<&str> = vocabulary.keys(Block::Course).collect();
-    names.push("phases");
-    for (key, value) in entries {
-        if key.value == "phases" {
-            read_phases(b, value);
-            continue;
-        }
-        match vocabulary.keyed(Block::Course, &key.value) {
-            Some(fact) => b.field(fact, given_at(value)),
-            None => unknown(b, &key, "course", &names),
+            None => unknown(b, &key, name, &names),
         }
     }
 }

@@ -133,43 +133,31 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<
                 continue;
             }
             let span = Span::new(start, start + text.len());
-            match json::parse(text) {
+            // A line that is a resource joins the index; any other is one
+            // invalid regimen saying why.
+            let (code, message, at) = match json::parse(text) {
                 Ok(mut node) => {
                     shift(&mut node, start);
                     if node.get("resourceType").and_then(Node::as_str).is_some() {
                         nodes.push((file, line, node));
-                    } else {
-                        let message = format!(
-                            "expected a FHIR resource with `resourceType`, found {}",
-                            node.value.kind()
-                        );
-                        out.push((
-                            (file, line),
-                            unreadable(
-                                source,
-                                vocabulary,
-                                line,
-                                span,
-                                InputCode::NotARegimen,
-                                message,
-                                node.span,
-                            ),
-                        ));
+                        continue;
                     }
+                    let message = format!(
+                        "expected a FHIR resource with `resourceType`, found {}",
+                        node.value.kind()
+                    );
+                    (InputCode::NotARegimen, message, node.span)
                 }
-                Err(err) => out.push((
-                    (file, line),
-                    unreadable(
-                        source,
-                        vocabulary,
-                        line,
-                        span,
-                        InputCode::Syntax,
-                        format!("cannot read this line: {}", err.message),
-                        err.span.offset(start),
-                    ),
-                )),
-            }
+                Err(err) => (
+                    InputCode::Syntax,
+                    format!("cannot read this line: {}", err.message),
+                    err.span.offset(start),
+                ),
+            };
+            out.push((
+                (file, line),
+                unreadable(source, vocabulary, line, span, code, message, at),
+            ));
         }
     }
     let mut index = Index::new(sources, "the ndjson files given");

@@ -155,51 +155,21 @@ impl<'de> Deserialize<'de> for SaphyrKey {
 
 struct NodeVisitor;
 
-fn number(v: f64) -> Value {
-    if v.is_finite() {
-        // Rust prints the shortest text that reads back to the same float,
-        // which is the decimal the author wrote for any ordinary dose.
-        Value::Number(format!("{v}"))
-    } else {
-        Value::NonFinite(format!("{v}"))
-    }
-}
-
 impl<'de> Visitor<'de> for NodeVisitor {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any YAML value")
     }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Number(v.to_string()))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(Value::Number(v.to_string()))
-    }
+    crate::tree::scalar_visits!();
     fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
         Ok(Value::Number(v.to_string()))
     }
     fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
         Ok(Value::Number(v.to_string()))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(number(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_owned()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
-    }
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<Value, E> {
         Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
     }
     fn visit_none<E>(self) -> Result<Value, E> {
         Ok(Value::Null)
