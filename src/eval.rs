@@ -382,9 +382,10 @@ impl Finding<'_> {
             return Vec::new();
         };
         let vocabulary = self.vocabulary;
-        vocabulary
-            .ordered(self.rule.facts)
-            .filter_map(|f| {
+        self.rule
+            .reads
+            .iter()
+            .filter_map(|&f| {
                 let v = row.get(f.index()).copied().flatten()?;
                 let path = vocabulary.info(f).path.as_str();
                 let name = path.rsplit('.').next().unwrap_or(path);

@@ -100,7 +100,7 @@ pub fn finding_diagnostic(regimen: &Regimen, finding: &Finding<'_>) -> Diagnosti
             let read: Vec<Fact> = rule
                 .primary
                 .into_iter()
-                .chain(vocabulary.ordered(rule.facts))
+                .chain(rule.reads.iter().copied())
                 .collect();
             let order = read
                 .iter()

@@ -191,6 +191,9 @@ pub struct Rule {
     pub unprobed: Vec<Unprobed>,
     /// Every fact the conditions read.
     pub facts: FactSet,
+    /// The same, in the order people read them (the vocabulary's): the
+    /// values a finding shows, worked out once.
+    pub reads: Vec<Fact>,
     /// The canonical drug name of its pack.
     pub drug: String,
     /// The pack it belongs to.

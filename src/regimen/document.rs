@@ -296,10 +296,11 @@ fn read_fields(b: &mut Builder<'_>, node: Node, block: Block) {
         b.course_block(node.span);
     }
     let vocabulary = b.vocabulary();
-    let mut names: Vec<&str> = vocabulary.keys(block).collect();
-    if block == Block::Course {
-        names.push("phases");
-    }
+    // The names a misspelt key is compared with, listed only when one is.
+    let names = || -> Vec<&str> {
+        let extra = (block == Block::Course).then_some("phases");
+        vocabulary.keys(block).chain(extra).collect()
+    };
     for (key, value) in entries {
         if block == Block::Course && key.value == "phases" {
             read_phases(b, value);
@@ -311,7 +312,7 @@ fn read_fields(b: &mut Builder<'_>, node: Node, block: Block) {
         }
         match vocabulary.keyed(block, &key.value) {
             Some(fact) => b.field(fact, given_at(value)),
-            None => unknown(b, &key, name, &names),
+            None => unknown(b, &key, name, &names()),
         }
     }
 }
@@ -342,7 +343,7 @@ fn read_phases(b: &mut Builder<'_>, node: Node) {
         return;
     }
     let vocabulary = b.vocabulary();
-    let names: Vec<&str> = vocabulary.keys(Block::Phase).collect();
+    let names = || -> Vec<&str> { vocabulary.keys(Block::Phase).collect() };
     for item in items {
         let index = b.phase(item.span);
         let Value::Map(entries) = item.value else {
@@ -357,7 +358,7 @@ fn read_phases(b: &mut Builder<'_>, node: Node) {
             }
             match vocabulary.keyed(Block::Phase, &key.value) {
                 Some(fact) => b.phase_field(index, fact, given_at(value)),
-                None => unknown(b, &key, &format!("course.phases[{index}]"), &names),
+                None => unknown(b, &key, &format!("course.phases[{index}]"), &names()),
             }
         }
     }

@@ -169,8 +169,8 @@ pub(super) fn finish(
         let mut daily_raw: Option<&GivenAt> = None;
         for (fact, raw) in phase {
             let info = vocabulary.info(*fact);
-            let key = vocabulary.key_of(*fact).map_or("?", |(_, k)| k);
-            let path = PhasePath(index, key);
+            // A phase fact's key is the name in the phase (`dose`).
+            let path = PhasePath(index, info.key.as_deref().unwrap_or("?"));
             let value = if *fact == Fact::TIMES_PER_DAY {
                 // The frequency gives the schedule: administrations per
                 // day, its period, and the time between doses.
@@ -266,10 +266,13 @@ pub(super) fn finish(
     {
         // A phase row holds the course facts too, so phase rules read both.
         for (row, spans) in phases.zip(phase_spans) {
-            for (i, cell) in row.iter_mut().enumerate() {
+            let cells = row.iter_mut().zip(spans.iter_mut());
+            for ((cell, span), (from, from_span)) in
+                cells.zip(course.iter().zip(course_spans.iter()))
+            {
                 if cell.is_none() {
-                    *cell = course[i];
-                    spans[i] = spans[i].or(course_spans[i]);
+                    *cell = *from;
+                    *span = span.or(*from_span);
                 }
             }
         }

@@ -487,6 +487,7 @@ impl Loader {
     ) -> Coverage {
         let at = node.map_or(Span::new(0, 0), |n| n.span);
         let file = self.file.clone();
+        let reader = self.vocabulary.clone();
         let citation = |declared: &str| {
             Citation::new(
                 format!("rule pack {pack}"),
@@ -510,6 +511,7 @@ impl Loader {
             scope: Scope::Course,
             when: None,
             facts: violation.facts,
+            reads: reader.ordered(violation.facts).collect(),
             violation,
             unless: None,
             message,
@@ -1209,6 +1211,7 @@ impl Loader {
             citation_for,
             primary,
             unprobed,
+            reads: self.vocabulary.ordered(facts).collect(),
             facts,
             drug: drug.to_owned(),
             pack: pack.to_owned(),

@@ -43,25 +43,13 @@ impl Ctx {
     }
 }
 
-/// What a quantity field accepts, as its vocabulary entry declares it.
+/// What a quantity field accepts, as its vocabulary entry declares it:
+/// read from the entry where needed, nothing copied (this runs for every
+/// quantity of every record).
 pub(super) struct QuantitySpec<'v> {
+    info: &'v FactInfo,
     /// Dimension after conversion.
     dim: Dim,
-    /// Unit families accepted.
-    families: &'v [Family],
-    /// Unit assumed for a bare number, if any (only age: years by convention).
-    bare: Option<&'v str>,
-    /// Smallest value accepted, and whether it is itself accepted.
-    min: (Decimal, bool),
-    /// Largest value accepted (in canonical units), shown as text.
-    max: Option<(Decimal, &'v str)>,
-    /// Smallest plausible value, when above zero (a weight of 1e-28 kg is
-    /// positive but not a patient), shown as text.
-    floor: Option<(Decimal, &'v str)>,
-    /// An example for help text.
-    example: &'v str,
-    /// The unit to show values in.
-    show: &'v str,
 }
 
 impl<'v> QuantitySpec<'v> {
@@ -70,17 +58,52 @@ impl<'v> QuantitySpec<'v> {
         let Type::Quantity(dim) = info.ty else {
             return None;
         };
-        let limits = info.limits.as_ref();
-        Some(QuantitySpec {
-            dim,
-            families: &info.families,
-            bare: info.bare.as_deref(),
-            min: limits.map_or((Decimal::ZERO, true), |l| l.min),
-            max: limits.map(|l| (l.max.0, l.max.1.as_str())),
-            floor: limits.and_then(|l| l.floor.as_ref().map(|(v, t)| (*v, t.as_str()))),
-            example: info.example.as_deref().unwrap_or_default(),
-            show: info.unit.as_deref().unwrap_or_default(),
-        })
+        Some(QuantitySpec { info, dim })
+    }
+
+    /// Unit families accepted.
+    fn families(&self) -> &'v [Family] {
+        &self.info.families
+    }
+
+    /// Unit assumed for a bare number, if any (only age: years by convention).
+    fn bare(&self) -> Option<&'v str> {
+        self.info.bare.as_deref()
+    }
+
+    /// Smallest value accepted, and whether it is itself accepted.
+    fn min(&self) -> (Decimal, bool) {
+        self.info
+            .limits
+            .as_ref()
+            .map_or((Decimal::ZERO, true), |l| l.min)
+    }
+
+    /// Largest value accepted (in canonical units), shown as text.
+    fn max(&self) -> Option<(Decimal, &'v str)> {
+        self.info
+            .limits
+            .as_ref()
+            .map(|l| (l.max.0, l.max.1.as_str()))
+    }
+
+    /// Smallest plausible value, when above zero (a weight of 1e-28 kg is
+    /// positive but not a patient), shown as text.
+    fn floor(&self) -> Option<(Decimal, &'v str)> {
+        self.info
+            .limits
+            .as_ref()
+            .and_then(|l| l.floor.as_ref().map(|(v, t)| (*v, t.as_str())))
+    }
+
+    /// An example for help text.
+    fn example(&self) -> &'v str {
+        self.info.example.as_deref().unwrap_or_default()
+    }
+
+    /// The unit to show values in.
+    fn show(&self) -> &'v str {
+        self.info.unit.as_deref().unwrap_or_default()
     }
 }
 
@@ -110,7 +133,7 @@ pub(super) fn quantity(
                     "not a quantity",
                     Some(format!(
                         "write a number and a unit, e.g. `{}`",
-                        spec.example
+                        spec.example()
                     )),
                 );
                 return None;
@@ -125,7 +148,7 @@ pub(super) fn quantity(
                 raw,
                 format!("`{n}` is not a finite number"),
                 "not a number",
-                Some(format!("e.g. `{}`", spec.example)),
+                Some(format!("e.g. `{}`", spec.example())),
             );
             return None;
         }
@@ -146,7 +169,7 @@ pub(super) fn quantity(
                 InputCode::WrongType,
                 field,
                 raw,
-                format!("`{field}` must be a quantity such as `{}`", spec.example),
+                format!("`{field}` must be a quantity such as `{}`", spec.example()),
                 "not a quantity",
                 None,
             );
@@ -176,12 +199,12 @@ pub(super) fn quantity(
             raw,
             format!("`{}` is not a decimal number", excerpt(number)),
             "not a number",
-            Some(format!("e.g. `{}`", spec.example)),
+            Some(format!("e.g. `{}`", spec.example())),
         );
         return None;
     };
     let unit_text = if unit_text.trimmed().is_empty() {
-        match spec.bare {
+        match spec.bare() {
             Some(unit) => unit,
             None => {
                 ctx.problem(
@@ -192,7 +215,7 @@ pub(super) fn quantity(
                         "`{field}` has no unit: `{}`; did you mean `{} {}`?",
                         units::display_number(value),
                         units::display_number(value),
-                        spec.show
+                        spec.show()
                     ),
                     "no unit",
                     Some("in medication safety an unstated unit is an error, not a default".into()),
@@ -211,7 +234,7 @@ pub(super) fn quantity(
                     suggestion: Some(s),
                     ..
                 } => format!("did you mean `{} {s}`?", units::display_number(value)),
-                _ => format!("e.g. `{}`", spec.example),
+                _ => format!("e.g. `{}`", spec.example()),
             };
             ctx.problem(
                 InputCode::UnknownUnit,
@@ -236,7 +259,7 @@ pub(super) fn quantity(
     };
     // The eGFR annotation fits only an eGFR; months and years only an age.
     let stray_annotation = unit.annotated && spec.dim != Dim::FLOW;
-    let stray_calendar = unit.calendar && !spec.families.contains(&Family::CalendarTime);
+    let stray_calendar = unit.calendar && !spec.families().contains(&Family::CalendarTime);
     if stray_annotation || stray_calendar {
         let why = if stray_calendar {
             "months and years are ambiguous here; use days or weeks".to_owned()
@@ -249,11 +272,11 @@ pub(super) fn quantity(
             raw,
             format!("`{field}` cannot be in `{}`: {why}", unit.text),
             "wrong unit",
-            Some(format!("e.g. `{}`", spec.example)),
+            Some(format!("e.g. `{}`", spec.example())),
         );
         return None;
     }
-    if unit.dim != spec.dim || !spec.families.contains(&unit.family) {
+    if unit.dim != spec.dim || !spec.families().contains(&unit.family) {
         let why = match unit.family {
             Family::CalendarTime if spec.dim == Dim::TIME => {
                 "months and years are ambiguous as treatment durations".to_owned()
@@ -266,7 +289,7 @@ pub(super) fn quantity(
             raw,
             format!("`{field}` is {}, but {why}", spec.dim.describe()),
             "wrong unit",
-            Some(format!("e.g. `{}`", spec.example)),
+            Some(format!("e.g. `{}`", spec.example())),
         );
         return None;
     }
@@ -281,7 +304,7 @@ pub(super) fn quantity(
         );
         return None;
     };
-    let (min, min_ok) = spec.min;
+    let (min, min_ok) = spec.min();
     if canonical < min || (canonical == min && !min_ok) {
         let bound = if min_ok {
             "negative"
@@ -294,11 +317,11 @@ pub(super) fn quantity(
             raw,
             format!("`{field}` is {bound}"),
             "must be positive",
-            Some(format!("e.g. `{}`", spec.example)),
+            Some(format!("e.g. `{}`", spec.example())),
         );
         return None;
     }
-    if let Some((floor, text)) = spec.floor
+    if let Some((floor, text)) = spec.floor()
         && canonical < floor
     {
         ctx.problem(
@@ -315,7 +338,7 @@ pub(super) fn quantity(
         );
         return None;
     }
-    if let Some((max, max_text)) = spec.max
+    if let Some((max, max_text)) = spec.max()
         && canonical > max
     {
         ctx.problem(
