@@ -124,6 +124,15 @@ fn load_rules(dir: Option<&Path>) -> Result<RuleSet, Vec<Diagnostic>> {
     }
 }
 
+/// The rules of `dir` (the shipped packs without one), or the exit of a
+/// command that cannot run without them, their problems printed.
+fn rules_or_exit(dir: Option<&Path>) -> Result<RuleSet, Exit> {
+    load_rules(dir).map_err(|problems| {
+        print_rule_problems(&problems);
+        Exit::Trouble
+    })
+}
+
 fn print_rule_problems(problems: &[Diagnostic]) {
     let style = stderr_style();
     let mut err = std::io::stderr().lock();

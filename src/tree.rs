@@ -128,3 +128,42 @@ macro_rules! scalar_visits {
     };
 }
 pub(crate) use scalar_visits;
+
+/// A list of text items, a lone text being a list of one; with `numbers`,
+/// a number stands for its text (a code written unquoted). An item, or the
+/// whole, of another kind goes to `wrong` as (span, message, label), and
+/// is left out.
+pub fn texts(
+    node: &Node,
+    field: &str,
+    numbers: bool,
+    wrong: &mut dyn FnMut(Span, String, &'static str),
+) -> Vec<Spanned<String>> {
+    let text = |n: &Node| match &n.value {
+        Value::Str(s) => Some(s.clone()),
+        Value::Number(s) if numbers => Some(s.clone()),
+        _ => None,
+    };
+    match &node.value {
+        Value::Seq(items) => items
+            .iter()
+            .filter_map(|item| match text(item) {
+                Some(s) => Some(Spanned::new(s, item.span)),
+                None => {
+                    let message =
+                        format!("`{field}` items must be text, not {}", item.value.kind());
+                    wrong(item.span, message, "expected text");
+                    None
+                }
+            })
+            .collect(),
+        _ => match text(node) {
+            Some(s) => vec![Spanned::new(s, node.span)],
+            None => {
+                let message = format!("`{field}` must be a list, not {}", node.value.kind());
+                wrong(node.span, message, "expected a list");
+                Vec::new()
+            }
+        },
+    }
+}

@@ -462,37 +462,11 @@ impl Loader {
         }
     }
 
-    fn list(&mut self, node: Option<&Node>, what: &str) -> Vec<Spanned<String>> {
+    fn list(&mut self, node: Option<&Node>, field: &str) -> Vec<Spanned<String>> {
         let Some(node) = node else { return Vec::new() };
-        match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|item| match &item.value {
-                    Value::Str(s) | Value::Number(s) => Some(Spanned::new(s.clone(), item.span)),
-                    other => {
-                        let kind = other.kind();
-                        self.error(
-                            RuleCode::WrongType,
-                            item.span,
-                            format!("the items of {what} must be text, not {kind}"),
-                            "expected text",
-                        );
-                        None
-                    }
-                })
-                .collect(),
-            Value::Str(s) | Value::Number(s) => vec![Spanned::new(s.clone(), node.span)],
-            other => {
-                let kind = other.kind();
-                self.error(
-                    RuleCode::WrongType,
-                    node.span,
-                    format!("{what} must be a list, not {kind}"),
-                    "expected a list",
-                );
-                Vec::new()
-            }
-        }
+        tree::texts(node, field, true, &mut |span, message, label| {
+            self.error(RuleCode::WrongType, span, message, label);
+        })
     }
 
     fn vocabulary(&mut self) -> Option<Vocabulary> {
@@ -677,7 +651,7 @@ impl Loader {
         let doc = self
             .text(node.get("doc"), "`doc`", node.span)
             .unwrap_or_default();
-        let values = self.list(node.get("values"), "`values`");
+        let values = self.list(node.get("values"), "values");
         let mut ty = match ty_name.as_str() {
             "bool" => Type::Bool,
             "date" => Type::Date,
@@ -759,7 +733,7 @@ impl Loader {
                 .and_then(|i| u8::try_from(i).ok())
         };
         let mut missing = Vec::new();
-        for m in self.list(node.get("missing"), "`missing`") {
+        for m in self.list(node.get("missing"), "missing") {
             match index_of(&m.value) {
                 Some(i) => missing.push(i),
                 None => self.error(
@@ -894,8 +868,8 @@ impl Loader {
             formula: node
                 .get("formula")
                 .and_then(|n| n.as_str().map(|s| Spanned::new(s.to_owned(), n.span))),
-            inputs: self.list(node.get("inputs"), "`inputs`"),
-            shown_with: self.list(node.get("shown_with"), "`shown_with`"),
+            inputs: self.list(node.get("inputs"), "inputs"),
+            shown_with: self.list(node.get("shown_with"), "shown_with"),
         })
     }
 
@@ -1101,7 +1075,7 @@ impl Loader {
         };
         self.unknown_keys(node, FHIR_KEYS, "`fhir`");
         let loinc = self
-            .list(node.get("loinc"), "`loinc`")
+            .list(node.get("loinc"), "loinc")
             .into_iter()
             .map(|s| s.value)
             .collect();

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::rules::explain as explain_rule;
-use super::{Exit, fail, load_rules, print_rule_problems};
+use super::{Exit, fail, rules_or_exit};
 use crate::codes::AnyCode;
 
 pub(super) fn explain(code: Option<&str>, list: bool, rules: Option<&Path>) -> Exit {
@@ -27,12 +27,9 @@ pub(super) fn explain(code: Option<&str>, list: bool, rules: Option<&Path>) -> E
         return Exit::Clean;
     }
     // Not a code: perhaps a rule id, which `rules explain` knows.
-    let set = match load_rules(rules) {
+    let set = match rules_or_exit(rules) {
         Ok(set) => set,
-        Err(problems) => {
-            print_rule_problems(&problems);
-            return Exit::Trouble;
-        }
+        Err(exit) => return exit,
     };
     if set.rules().any(|r| r.id == text) {
         return explain_rule(rules, text);

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 
-use super::{Exit, fail, load_rules, print_rule_problems, report_trouble, stderr_style};
+use super::{
+    Exit, fail, load_rules, print_rule_problems, report_trouble, rules_or_exit, stderr_style,
+};
 use crate::batch;
 use crate::codes::RuleCode;
 use crate::eval::{Engine, Outcome, Verdict};
@@ -100,12 +102,9 @@ pub(super) fn lint(dir: Option<&Path>) -> Exit {
 }
 
 pub(super) fn test_rules(dir: Option<&Path>) -> Exit {
-    let set = match load_rules(dir) {
+    let set = match rules_or_exit(dir) {
         Ok(set) => set,
-        Err(problems) => {
-            print_rule_problems(&problems);
-            return Exit::Trouble;
-        }
+        Err(exit) => return exit,
     };
     let report = crate::ruletest::run(&set);
     let style = stderr_style();
@@ -125,12 +124,9 @@ pub(super) fn test_rules(dir: Option<&Path>) -> Exit {
 }
 
 pub(super) fn doc(dir: Option<&Path>, out: &Path) -> Exit {
-    let set = match load_rules(dir) {
+    let set = match rules_or_exit(dir) {
         Ok(set) => set,
-        Err(problems) => {
-            print_rule_problems(&problems);
-            return Exit::Trouble;
-        }
+        Err(exit) => return exit,
     };
     if let Err(e) = std::fs::create_dir_all(out) {
         return fail(format!("cannot create {}: {e}", out.display()));
@@ -290,12 +286,9 @@ pub(super) fn diff(old: &Path, new: &Path, profile: &str, inputs: &[PathBuf]) ->
 }
 
 pub(super) fn list(dir: Option<&Path>, profile: &str) -> Exit {
-    let set = match load_rules(dir) {
+    let set = match rules_or_exit(dir) {
         Ok(set) => set,
-        Err(problems) => {
-            print_rule_problems(&problems);
-            return Exit::Trouble;
-        }
+        Err(exit) => return exit,
     };
     if let Err(why) = Engine::new(&set, profile, false) {
         return fail(why);
@@ -353,12 +346,9 @@ pub(super) fn list(dir: Option<&Path>, profile: &str) -> Exit {
 }
 
 pub(super) fn explain(dir: Option<&Path>, id: &str) -> Exit {
-    let set = match load_rules(dir) {
+    let set = match rules_or_exit(dir) {
         Ok(set) => set,
-        Err(problems) => {
-            print_rule_problems(&problems);
-            return Exit::Trouble;
-        }
+        Err(exit) => return exit,
     };
     let matching: Vec<_> = set.rules().filter(|r| r.id == id).collect();
     if matching.is_empty() {

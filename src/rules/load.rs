@@ -209,35 +209,9 @@ impl Loader {
 
     fn string_list(&mut self, node: Option<&Node>, field: &str) -> Vec<Spanned<String>> {
         let Some(node) = node else { return Vec::new() };
-        match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|item| match &item.value {
-                    Value::Str(s) => Some(Spanned::new(s.clone(), item.span)),
-                    other => {
-                        self.error(
-                            RuleCode::WrongType,
-                            item.span,
-                            format!("`{field}` items must be text, not {}", other.kind()),
-                            "expected text",
-                            None,
-                        );
-                        None
-                    }
-                })
-                .collect(),
-            Value::Str(s) => vec![Spanned::new(s.clone(), node.span)],
-            other => {
-                self.error(
-                    RuleCode::WrongType,
-                    node.span,
-                    format!("`{field}` must be a list, not {}", other.kind()),
-                    "expected a list",
-                    None,
-                );
-                Vec::new()
-            }
-        }
+        crate::tree::texts(node, field, false, &mut |span, message, label| {
+            self.error(RuleCode::WrongType, span, message, label, None);
+        })
     }
 
     fn pack(&mut self) -> Option<Pack> {
