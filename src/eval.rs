@@ -26,11 +26,12 @@ mod program;
 
 pub use program::{Program, Tri};
 
-/// Why a value is unknown: the facts it lacks; bit 63 marks an arithmetic
-/// failure (overflow, division by zero).
+/// Why a value is unknown: the facts it lacks; the bit above the last fact
+/// a vocabulary may declare marks an arithmetic failure (overflow, division
+/// by zero).
 pub type Unknown = FactSet;
 
-const ARITH: FactSet = FactSet(1 << 63);
+const ARITH: FactSet = FactSet(1 << Fact::MAX);
 
 /// A value, or why it is unknown.
 pub type Outcome3 = Result<Val, Unknown>;
@@ -45,24 +46,8 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             Val::Bool(b) => Ok(Val::Bool(!b)),
             _ => Err(ARITH),
         },
-        Code::And(a, b) => match eval(a, row) {
-            Ok(Val::Bool(false)) => Ok(Val::Bool(false)),
-            Ok(_) => eval(b, row),
-            Err(ma) => match eval(b, row) {
-                Ok(Val::Bool(false)) => Ok(Val::Bool(false)),
-                Ok(_) => Err(ma),
-                Err(mb) => Err(ma.union(mb)),
-            },
-        },
-        Code::Or(a, b) => match eval(a, row) {
-            Ok(Val::Bool(true)) => Ok(Val::Bool(true)),
-            Ok(_) => eval(b, row),
-            Err(ma) => match eval(b, row) {
-                Ok(Val::Bool(true)) => Ok(Val::Bool(true)),
-                Ok(_) => Err(ma),
-                Err(mb) => Err(ma.union(mb)),
-            },
-        },
+        Code::And(a, b) => junction(a, b, row, false),
+        Code::Or(a, b) => junction(a, b, row, true),
         Code::Default(a, b) => eval(a, row).or_else(|_| eval(b, row)),
         Code::FactCmp {
             op,
@@ -183,6 +168,21 @@ fn pow10(n: u32) -> Option<i128> {
     TABLE.get(n as usize).copied()
 }
 
+/// `a and b` (`decisive` false) or `a or b` (`decisive` true) in Kleene
+/// logic: the decisive value on either side decides, whatever the other
+/// side is; otherwise the result is unknown if either side is.
+fn junction(a: &Code, b: &Code, row: &Row, decisive: bool) -> Outcome3 {
+    match eval(a, row) {
+        Ok(Val::Bool(x)) if x == decisive => Ok(Val::Bool(decisive)),
+        Ok(_) => eval(b, row),
+        Err(ma) => match eval(b, row) {
+            Ok(Val::Bool(x)) if x == decisive => Ok(Val::Bool(decisive)),
+            Ok(_) => Err(ma),
+            Err(mb) => Err(ma.union(mb)),
+        },
+    }
+}
+
 /// The truth of a condition in Kleene logic: `Some(bool)`, or `None` when
 /// it depends on missing data. Same answers as [`eval`], without building
 /// the set of missing facts, which only an unknown result needs.
@@ -207,21 +207,16 @@ pub fn truth(code: &Code, row: &Row) -> Option<bool> {
             Some(v) => compare_values(*op, v, *value),
             None => *if_missing,
         },
+        // As in `junction`: the decisive value on either side decides.
         Code::And(a, b) => match truth(a, row) {
             Some(false) => Some(false),
             Some(true) => truth(b, row),
-            None => match truth(b, row) {
-                Some(false) => Some(false),
-                _ => None,
-            },
+            None => truth(b, row).filter(|b| !b),
         },
         Code::Or(a, b) => match truth(a, row) {
             Some(true) => Some(true),
             Some(false) => truth(b, row),
-            None => match truth(b, row) {
-                Some(true) => Some(true),
-                _ => None,
-            },
+            None => truth(b, row).filter(|b| *b),
         },
         Code::Not(a) => truth(a, row).map(|b| !b),
         Code::Present(f) => Some(row[f.index()].is_some()),
@@ -1147,5 +1142,24 @@ mod name_tests {
         assert_eq!(engine.drug_index("isotretinoin\u{301}"), None);
         assert_eq!(engine.drug_index("isotretinoi"), None);
         assert_eq!(engine.drug_index(""), None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An arithmetic failure is never read as a missing fact, nor a
+    /// missing fact as an arithmetic failure, however many facts a
+    /// vocabulary declares.
+    #[test]
+    fn arithmetic_failure_is_no_fact() {
+        for index in 0..Fact::MAX {
+            let fact = Fact::from_index(index);
+            assert!(
+                !ARITH.contains(fact),
+                "fact {index} shares the bit of ARITH"
+            );
+        }
     }
 }

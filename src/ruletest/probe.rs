@@ -696,6 +696,13 @@ fn num_in(regimen: &Regimen, row: usize, fact: Fact) -> Option<Decimal> {
 
 /// Sets phase `p`'s dose so that its daily dose is `daily` (canonical
 /// mg/day): through `dose` and the phase's own schedule, or as `daily_dose`.
+/// Sets the patient's weight to `w` kg.
+fn set_weight(n: &mut Node, w: Decimal, snap: Option<u32>) -> Option<()> {
+    let weight = text(format!("{} kg", number(w, snap)));
+    set(child(n, "patient")?, "weight", weight);
+    Some(())
+}
+
 fn set_daily(
     node: &mut Node,
     p: usize,
@@ -812,14 +819,7 @@ fn write(
                 num_in(ctx, p, Fact::DAILY_DOSE)
             };
             if let Some(w) = daily.and_then(|daily| daily.checked_div(d)) {
-                push(&|n| {
-                    set(
-                        child(n, "patient")?,
-                        "weight",
-                        text(format!("{} kg", number(w, snap))),
-                    );
-                    Some(p)
-                });
+                push(&|n| set_weight(n, w, snap).map(|()| p));
             }
         }
         (Fact::TIMES_PER_DAY, Val::Num(d)) => {
@@ -959,14 +959,7 @@ fn write(
                 && let Some(w) =
                     num_in(ctx, 0, Fact::CUMULATIVE_DOSE).and_then(|c| c.checked_div(d))
             {
-                push(&|n| {
-                    set(
-                        child(n, "patient")?,
-                        "weight",
-                        text(format!("{} kg", number(w, snap))),
-                    );
-                    Some(p)
-                });
+                push(&|n| set_weight(n, w, snap).map(|()| p));
             }
         }
         (Fact::GAP_SINCE_PREVIOUS_COURSE, Val::Num(d)) if d.fract().is_zero() => {

@@ -59,37 +59,31 @@ impl<'a> Mapper<'a, '_> {
             .filter(|(_, e)| e.get("doseQuantity").is_some() || e.get("doseRange").is_some())
             .collect();
         let chosen = match with_dose.as_slice() {
-            [one] => Some(*one),
-            [] => None,
+            [one] => Ok(*one),
+            [] => Err("gives no `doseQuantity` or `doseRange`: the dose is unknown"),
             many => {
                 let ordered: Vec<&(usize, &Node)> = many
                     .iter()
                     .filter(|(_, e)| codings(e.get("type")).any(|(_, _, c)| c == Some("ordered")))
                     .collect();
                 match ordered.as_slice() {
-                    [one] => Some(**one),
-                    _ => {
-                        self.unmapped(
-                            &mr,
-                            d.get("doseAndRate").unwrap_or(d),
-                            &format!("{at}.doseAndRate"),
-                            "gives several doses and not exactly one of type `ordered`".into(),
-                            cover,
-                        );
-                        return;
-                    }
+                    [one] => Ok(**one),
+                    _ => Err("gives several doses and not exactly one of type `ordered`"),
                 }
             }
         };
-        let Some((j, entry)) = chosen else {
-            self.unmapped(
-                &mr,
-                d.get("doseAndRate").unwrap_or(d),
-                &format!("{at}.doseAndRate"),
-                "gives no `doseQuantity` or `doseRange`: the dose is unknown".into(),
-                cover,
-            );
-            return;
+        let (j, entry) = match chosen {
+            Ok(chosen) => chosen,
+            Err(why) => {
+                self.unmapped(
+                    &mr,
+                    d.get("doseAndRate").unwrap_or(d),
+                    &format!("{at}.doseAndRate"),
+                    why.into(),
+                    cover,
+                );
+                return;
+            }
         };
         let here = format!("{at}.doseAndRate[{j}]");
         let (q, element) = match (entry.get("doseQuantity"), entry.get("doseRange")) {

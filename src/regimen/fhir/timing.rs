@@ -321,25 +321,15 @@ impl<'a> Mapper<'a, '_> {
             );
             return;
         };
-        if let Some(node) = repeat.get("boundsRange") {
-            self.unmapped(
-                &mr,
-                node,
-                &format!("{here}.boundsRange"),
-                "a range of durations is not one duration".into(),
-                cover,
-            );
-            return;
-        }
-        if let Some(node) = repeat.get("countMax") {
-            self.unmapped(
-                &mr,
-                node,
-                &format!("{here}.countMax"),
-                "a range of counts is not one duration".into(),
-                cover,
-            );
-            return;
+        let ranges = [
+            ("boundsRange", "a range of durations is not one duration"),
+            ("countMax", "a range of counts is not one duration"),
+        ];
+        for (key, why) in ranges {
+            if let Some(node) = repeat.get(key) {
+                self.unmapped(&mr, node, &format!("{here}.{key}"), why.into(), cover);
+                return;
+            }
         }
         // (node, element, value, days when known)
         let mut bounds: Option<(&Node, String, Given, Option<Decimal>)> = None;

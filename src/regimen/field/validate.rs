@@ -41,6 +41,19 @@ impl Ctx {
             help,
         });
     }
+
+    /// A value of the wrong type: `field` must be `expected`, not what
+    /// `raw` holds.
+    pub(super) fn wrong_type(
+        &mut self,
+        field: &dyn std::fmt::Display,
+        raw: &GivenAt,
+        expected: &str,
+        label: &str,
+    ) {
+        let message = format!("`{field}` must be {expected}, not {}", describe(&raw.value));
+        self.problem(InputCode::WrongType, field, raw, message, label, None);
+    }
 }
 
 /// What a quantity field accepts, as its vocabulary entry declares it:
@@ -141,17 +154,8 @@ pub(super) fn quantity(
         },
         Given::Number(n) => (n.as_str(), "", None),
         Given::Quantity { value, unit } => (value.as_str(), unit.as_str(), None),
-        Given::NonFinite(n) => {
-            ctx.problem(
-                InputCode::InvalidNumber,
-                field,
-                raw,
-                format!("`{n}` is not a finite number"),
-                "not a number",
-                Some(format!("e.g. `{}`", spec.example())),
-            );
-            return None;
-        }
+        // Read on as text, which no decimal parses: refused below.
+        Given::NonFinite(n) => (n.as_str(), "", None),
         Given::Null => return None,
         Given::Unusable(why) => {
             ctx.problem(
@@ -197,7 +201,14 @@ pub(super) fn quantity(
             InputCode::InvalidNumber,
             field,
             raw,
-            format!("`{}` is not a decimal number", excerpt(number)),
+            format!(
+                "`{}` is not a {} number",
+                excerpt(number),
+                match raw.value {
+                    Given::NonFinite(_) => "finite",
+                    _ => "decimal",
+                }
+            ),
             "not a number",
             Some(format!("e.g. `{}`", spec.example())),
         );
@@ -385,15 +396,8 @@ pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenA
                 None
             }
         },
-        other => {
-            ctx.problem(
-                InputCode::WrongType,
-                field,
-                raw,
-                format!("`{field}` must be true or false, not {}", describe(other)),
-                "not true/false",
-                None,
-            );
+        _ => {
+            ctx.wrong_type(field, raw, "true or false", "not true/false");
             None
         }
     }
@@ -426,19 +430,9 @@ fn enumeration(
     let text = match &raw.value {
         Given::Text(t) => t.trimmed().to_lowercase().replace([' ', '-'], "_"),
         Given::Null => return None,
-        other => {
-            ctx.problem(
-                InputCode::WrongType,
-                field,
-                raw,
-                format!(
-                    "`{field}` must be one of {}, not {}",
-                    info.values.join(", "),
-                    describe(other)
-                ),
-                "not a value",
-                None,
-            );
+        _ => {
+            let expected = format!("one of {}", info.values.join(", "));
+            ctx.wrong_type(field, raw, &expected, "not a value");
             return None;
         }
     };
@@ -471,18 +465,8 @@ fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<V
     let text = match &raw.value {
         Given::Text(t) => t.trimmed(),
         Given::Null => return None,
-        other => {
-            ctx.problem(
-                InputCode::WrongType,
-                field,
-                raw,
-                format!(
-                    "`{field}` must be a date such as 2026-03-02, not {}",
-                    describe(other)
-                ),
-                "not a date",
-                None,
-            );
+        _ => {
+            ctx.wrong_type(field, raw, "a date such as 2026-03-02", "not a date");
             return None;
         }
     };
