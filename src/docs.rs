@@ -3,13 +3,14 @@
 
 use std::fmt::Write as _;
 
-use crate::facts::{Scope, Type};
+use crate::facts::{Scope, Type, Val};
 use crate::rules::{Pack, RuleSet};
-use crate::vocabulary::Vocabulary;
+use crate::vocabulary::{Coding, FactInfo, Vocabulary};
 
 /// The facts rules can name, as a Markdown table, from the vocabulary.
 pub fn facts_table(vocabulary: &Vocabulary) -> String {
-    let mut out = String::from("| fact | type | unit shown | meaning |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| fact | type | unit shown | FHIR R4 | meaning |\n|---|---|---|---|---|\n");
     for f in vocabulary.facts() {
         let ty = match f.ty {
             Type::Quantity(dim) if dim.is_none() => "number".to_owned(),
@@ -25,13 +26,59 @@ pub fn facts_table(vocabulary: &Vocabulary) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {ty}{level} | {} | {} |",
+            "| `{}` | {ty}{level} | {} | {} | {} |",
             f.path,
             f.unit.as_deref().unwrap_or(""),
-            f.doc
+            fhir_cell(f),
+            // A `|` in a cell would end it.
+            f.doc.replace('|', "\\|")
         );
     }
     out
+}
+
+/// The FHIR R4 codes a fact is read from: its Observations' LOINC codes,
+/// the codes of their coded values, and a dosage's instruction codes.
+fn fhir_cell(f: &FactInfo) -> String {
+    let mut parts = Vec::new();
+    if !f.fhir.loinc.is_empty() {
+        parts.push(format!("Observation LOINC {}", f.fhir.loinc.join(", ")));
+    }
+    for (what, coded) in [
+        ("value", &f.fhir.values),
+        ("`additionalInstruction`", &f.fhir.instruction),
+    ] {
+        for (value, codes) in coded {
+            let codes: Vec<String> = codes.iter().map(coding).collect();
+            parts.push(format!(
+                "{what} {} -> {}",
+                codes.join(", "),
+                value_name(f, *value)
+            ));
+        }
+    }
+    parts.join("; ")
+}
+
+/// `SNOMED CT 77386006`, or the system's URI when it is not a known one.
+fn coding(c: &Coding) -> String {
+    let system = match c.system.as_str() {
+        "http://snomed.info/sct" => "SNOMED CT",
+        "http://loinc.org" => "LOINC",
+        "http://www.nlm.nih.gov/research/umls/rxnorm" => "RxNorm",
+        other => other,
+    };
+    format!("{system} {}", c.code)
+}
+
+/// A coded value as a rule writes it.
+fn value_name(f: &FactInfo, value: Val) -> String {
+    match value {
+        Val::Bool(b) => b.to_string(),
+        Val::Enum(i) => f.values.get(usize::from(i)).cloned().unwrap_or_default(),
+        Val::Num(n) => n.to_string(),
+        Val::Date(d) => d.to_string(),
+    }
 }
 
 /// Every pack, with its drug, profiles, products and what it covers, as a

@@ -203,7 +203,9 @@ fn a_declared_lab_value_is_validated_probed_explained_and_documented() {
         .unwrap_or_default();
     assert!(
         readme
-            .contains("| `patient.bilirubin` | quantity (mg/mL) | mg/dL | serum total bilirubin |"),
+            .contains(
+                "| `patient.bilirubin` | quantity (mg/mL) | mg/dL | Observation LOINC 1975-2 | serum total bilirubin |"
+            ),
         "the README's facts table lacks patient.bilirubin"
     );
 }

@@ -317,7 +317,7 @@ impl<'a> Mapper<'a, '_> {
                 &med,
                 med.node,
                 "code",
-                "the Medication names no drug rxlint can read (no RxNorm 6064, ingredient, text or display)".into(),
+                "the Medication names no drug rxlint can read (no code a pack declares, ingredient, text or display)".into(),
                 Some("drug".into()),
             ),
         }
