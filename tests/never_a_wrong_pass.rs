@@ -580,3 +580,67 @@ fn lint_and_list_show_coverage() {
         );
     }
 }
+
+/// A creatinine clearance in `mL/min` is not an eGFR in `mL/min/1.73m2`:
+/// a clearance of 22 mL/min is a clearance, which the metformin eGFR rules
+/// do not read (they stay unevaluated, never pass or fail on it), and the
+/// body-surface normalisation is refused on a clearance. (A value written
+/// under `egfr` in `mL/min` is an eGFR, as the regimen format says.)
+#[test]
+fn a_clearance_is_never_taken_for_an_egfr() {
+    let phase = "dose: 500 mg, frequency: 2/day";
+    let (_, record) = check(
+        "crcl-ml-min",
+        &metformin(", crcl: 22 mL/min", "metformin", "", phase),
+        &[],
+    );
+    assert_eq!(record["verdict"], "warn", "{record}");
+    assert_eq!(
+        finding(&record, "metformin.egfr-contraindicated")["kind"],
+        "unevaluated",
+        "{record}"
+    );
+    let (_, record) = check(
+        "crcl-normalised",
+        &metformin(", crcl: 22 mL/min/1.73m2", "metformin", "", phase),
+        &[],
+    );
+    assert_eq!(record["verdict"], "invalid", "{record}");
+    assert_eq!(
+        finding(&record, "input.wrong-unit")["field"],
+        "patient.crcl",
+        "{record}"
+    );
+    // Under `egfr`, both spellings are the eGFR: 22 is below 30.
+    for egfr in ["22 mL/min/1.73m2", "22 mL/min"] {
+        let yaml = metformin(&format!(", egfr: {egfr}"), "metformin", "", phase);
+        let (_, record) = check("egfr", &yaml, &[]);
+        assert_eq!(
+            finding(&record, "metformin.egfr-contraindicated")["kind"],
+            "violation",
+            "{egfr}: {record}"
+        );
+    }
+}
+
+/// A did-you-mean replaces the unknown part of a unit and keeps the rest,
+/// and is offered only when the whole unit fits the field: `75 mg/m2` is a
+/// dose per m2 of body surface, never "did you mean `75 mg`?".
+#[test]
+fn a_suggestion_never_drops_a_factor_of_the_unit() {
+    let suggestion = |name: &str, phase: &str| {
+        let (_, record) = check(name, &metformin("", "metformin", "", phase), &[]);
+        assert_eq!(record["verdict"], "invalid", "{record}");
+        let problem = finding(&record, "input.unknown-unit");
+        (
+            problem["message"].as_str().unwrap_or_default().to_owned(),
+            problem["help"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let (message, help) = suggestion("per-m2", "dose: 75 mg/m2, frequency: 1/day");
+    assert!(!message.contains("did you mean"), "{message}");
+    assert!(!help.contains("`75 mg`"), "{help}");
+    let (message, help) = suggestion("case-slip", "daily_dose: 1000 Mg/day, frequency: 2/day");
+    assert!(message.ends_with("did you mean `mg/day`?"), "{message}");
+    assert_eq!(help, "did you mean `1000 mg/day`?");
+}

@@ -114,6 +114,12 @@ impl<'v> QuantitySpec<'v> {
         self.info.example.as_deref().unwrap_or_default()
     }
 
+    /// Whether the fact is normalised to body surface (`mL/min/1.73m2`, an
+    /// eGFR), as its declared unit says.
+    fn normalised(&self) -> bool {
+        self.info.display.as_ref().is_some_and(|u| u.annotated)
+    }
+
     /// The unit to show values in.
     fn show(&self) -> &'v str {
         self.info.unit.as_deref().unwrap_or_default()
@@ -238,38 +244,51 @@ pub(super) fn quantity(
         unit_text
     };
     let unit = match Unit::parse(unit_text) {
-        Ok(unit) => unit,
+        Ok(unit) => for_field(unit, spec),
         Err(err) => {
-            let help = match &err {
-                units::UnitError::Unknown {
-                    suggestion: Some(s),
-                    ..
-                } => format!("did you mean `{} {s}`?", units::display_number(value)),
-                _ => format!("e.g. `{}`", spec.example()),
+            // A suggestion replaces the unknown atom only, and only when the
+            // unit it makes fits the field: `75 mg/m2` is never "did you
+            // mean `75 mg`?", which would drop the body-surface factor.
+            let (message, help) = match &err {
+                units::UnitError::Unknown { atom, suggestion } => {
+                    let fixed =
+                        suggestion
+                            .map(|s| replace_atom(unit_text, atom, s))
+                            .filter(|whole| {
+                                Unit::parse(whole).is_ok_and(|u| fits(&for_field(u, spec), spec))
+                            });
+                    match fixed {
+                        Some(whole) => (
+                            format!("unknown unit `{atom}`; did you mean `{whole}`?"),
+                            format!("did you mean `{} {whole}`?", units::display_number(value)),
+                        ),
+                        None => (
+                            format!("unknown unit `{atom}`"),
+                            format!("e.g. `{}`", spec.example()),
+                        ),
+                    }
+                }
+                units::UnitError::Empty => (err.to_string(), format!("e.g. `{}`", spec.example())),
             };
             ctx.problem(
                 InputCode::UnknownUnit,
                 field,
                 raw,
-                err.to_string(),
+                message,
                 "unknown unit",
                 Some(help),
             );
             return None;
         }
     };
-    // A mass in a field that wants a daily dose is per day; a mass in a
-    // field that wants a body weight is a body weight.
-    let unit = match spec.dim {
-        Dim::BODY_MASS => unit.as_body_mass().unwrap_or(unit),
-        Dim::DOSE_RATE if unit.dim == Dim::MASS => Unit {
-            dim: Dim::DOSE_RATE,
-            ..unit
-        },
-        _ => unit,
-    };
-    // The eGFR annotation fits only an eGFR; months and years only an age.
-    let stray_annotation = unit.annotated && spec.dim != Dim::FLOW;
+    // The body-surface normalisation (`mL/min/1.73m2`) is part of what a
+    // fact measures: a clearance (`patient.crcl`) must not have it. A value
+    // written under an eGFR's key in `mL/min` is that eGFR, as the regimen
+    // format says; a clearance is never read into it.
+    let wants_annotation = spec.normalised();
+    // The normalisation fits only a fact declared with it; months and
+    // years only an age.
+    let stray_annotation = unit.annotated && !wants_annotation;
     let stray_calendar = unit.calendar && !spec.families().contains(&Family::CalendarTime);
     if stray_annotation || stray_calendar {
         let why = if stray_calendar {
@@ -287,7 +306,7 @@ pub(super) fn quantity(
         );
         return None;
     }
-    if unit.dim != spec.dim || !spec.families().contains(&unit.family) {
+    if !fits(&unit, spec) {
         let why = match unit.family {
             Family::CalendarTime if spec.dim == Dim::TIME => {
                 "months and years are ambiguous as treatment durations".to_owned()
@@ -368,6 +387,35 @@ pub(super) fn quantity(
         return None;
     }
     Some(Val::Num(canonical))
+}
+
+/// `unit` as `spec`'s field reads it: a mass in a field that wants a
+/// daily dose is per day; a mass in a field that wants a body weight is a
+/// body weight.
+fn for_field(unit: Unit, spec: &QuantitySpec) -> Unit {
+    match spec.dim {
+        Dim::BODY_MASS => unit.as_body_mass().unwrap_or(unit),
+        Dim::DOSE_RATE if unit.dim == Dim::MASS => Unit {
+            dim: Dim::DOSE_RATE,
+            ..unit
+        },
+        _ => unit,
+    }
+}
+
+/// Whether a value in `unit` (as the field reads it) is one `spec` takes.
+fn fits(unit: &Unit, spec: &QuantitySpec) -> bool {
+    unit.dim == spec.dim
+        && spec.families().contains(&unit.family)
+        && (!unit.annotated || spec.normalised())
+}
+
+/// `text` with the atom `atom` replaced by `by`: `Mg/day` -> `mg/day`.
+fn replace_atom(text: &str, atom: &str, by: &str) -> String {
+    text.split('/')
+        .map(|a| if a.trimmed() == atom { by } else { a.trimmed() })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 pub(super) fn boolean(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<Val> {
