@@ -327,3 +327,112 @@ fn a_derived_fact_is_computed_and_names_its_inputs() {
         "{stdout}"
     );
 }
+
+/// The recorded patient facts of the dose-range contract that are plain
+/// declarations (creatinine clearance, hepatic impairment, prior
+/// cardiotoxic therapy, age in days) are read from YAML and CSV by a pack
+/// that names them, with the contract's bounds: a clearance below 30 mL/min,
+/// `severe` hepatic impairment, and an age up to and including 28 days.
+#[test]
+fn the_contract_s_recorded_patient_facts_are_read_from_yaml_and_csv() {
+    const PACK: &str = r#"pack: demo-contract
+drug: demodrug
+sources:
+  label: {title: Demo label}
+rules:
+  - id: demodrug.renal
+    title: Not below 30 mL/min creatinine clearance
+    severity: error
+    violation: patient.crcl < 30 mL/min
+    message: "clearance {patient.crcl}"
+    help: Reduce.
+    citation: {source: label, section: "1", quote: "q"}
+  - id: demodrug.hepatic
+    title: Not in severe hepatic impairment
+    severity: error
+    violation: patient.hepatic_impairment == severe
+    message: severe hepatic impairment
+    help: Do not give it.
+    citation: {source: label, section: "2", quote: "q"}
+  - id: demodrug.cardiac
+    title: Not after cardiotoxic therapy
+    severity: error
+    violation: patient.prior_cardiotoxic_therapy
+    message: prior cardiotoxic therapy
+    help: Reduce the cumulative limit.
+    citation: {source: label, section: "3", quote: "q"}
+  - id: demodrug.neonate
+    title: Not up to 28 days of age
+    severity: error
+    violation: patient.age <= 28 days
+    message: "age {patient.age}"
+    help: Do not give it.
+    citation: {source: label, section: "4", quote: "q"}
+"#;
+    let rules = temp_dir("contract-rules");
+    std::fs::write(rules.join("demo.yaml"), PACK).unwrap_or_else(|e| panic!("{e}"));
+    let rules = rules.display().to_string();
+    let dir = temp_dir("contract-inputs");
+    let phase = "course:\n  phases: [{dose: 10 mg, frequency: once daily, duration: 1 weeks}]\n";
+    for (name, patient) in [
+        (
+            "clean",
+            "{weight: 3 kg, age: 29 days, crcl: 30 mL/min, hepatic_impairment: moderate, prior_cardiotoxic_therapy: false}",
+        ),
+        (
+            "all",
+            "{weight: 3 kg, age: 4 weeks, crcl: 29.9 mL/min, hepatic_impairment: Severe, prior_cardiotoxic_therapy: true}",
+        ),
+    ] {
+        std::fs::write(
+            dir.join(format!("{name}.yaml")),
+            format!("id: {name}\ndrug: demodrug\npatient: {patient}\n{phase}"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::write(
+        dir.join("rows.csv"),
+        "id,drug,weight_kg,age_days,crcl_ml_min,hepatic_impairment,prior_cardiotoxic_therapy,dose_mg,frequency_per_day,duration_weeks\n\
+         csv-clean,demodrug,3,29,30,none,false,10,1,1\n\
+         csv-all,demodrug,3,28,29,severe,true,10,1,1\n\
+         csv-bad,demodrug,3,28,29,sever,true,10,1,1\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let dir = dir.display().to_string();
+    let (_, stdout, stderr) = rxlint(&[
+        "check", "--format", "json", "--quiet", "--rules", &rules, &dir,
+    ]);
+    let mut rules_by_id = std::collections::BTreeMap::new();
+    for line in stdout.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        let mut fired: Vec<String> = v["findings"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| f["kind"] == "violation")
+            .map(|f| f["rule"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        fired.sort();
+        rules_by_id.insert(v["id"].as_str().unwrap_or_default().to_owned(), fired);
+    }
+    let all = vec![
+        "demodrug.cardiac".to_owned(),
+        "demodrug.hepatic".to_owned(),
+        "demodrug.neonate".to_owned(),
+        "demodrug.renal".to_owned(),
+    ];
+    assert_eq!(
+        rules_by_id["clean"],
+        Vec::<String>::new(),
+        "{stdout}{stderr}"
+    );
+    assert_eq!(rules_by_id["all"], all, "{stdout}");
+    assert_eq!(rules_by_id["csv-clean"], Vec::<String>::new(), "{stdout}");
+    assert_eq!(rules_by_id["csv-all"], all, "{stdout}");
+    assert_eq!(
+        rules_by_id["csv-bad"],
+        vec!["input.invalid-value".to_owned()],
+        "{stdout}"
+    );
+}
