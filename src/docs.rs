@@ -9,8 +9,9 @@ use crate::vocabulary::{Coding, FactInfo, Vocabulary};
 
 /// The facts rules can name, as a Markdown table, from the vocabulary.
 pub fn facts_table(vocabulary: &Vocabulary) -> String {
-    let mut out =
-        String::from("| fact | type | unit shown | FHIR R4 | meaning |\n|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| fact | type | unit shown | CSV column | FHIR R4 | meaning |\n|---|---|---|---|---|---|\n",
+    );
     for f in vocabulary.facts() {
         let ty = match f.ty {
             Type::Quantity(dim) if dim.is_none() => "number".to_owned(),
@@ -26,9 +27,14 @@ pub fn facts_table(vocabulary: &Vocabulary) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {ty}{level} | {} | {} | {} |",
+            "| `{}` | {ty}{level} | {} | {} | {} | {} |",
             f.path,
             f.unit.as_deref().unwrap_or(""),
+            f.csv
+                .iter()
+                .map(|c| format!("`{}`", c.name))
+                .collect::<Vec<_>>()
+                .join(", "),
             fhir_cell(f),
             // A `|` in a cell would end it.
             f.doc.replace('|', "\\|")
