@@ -128,7 +128,7 @@ engine_facts! {
     WEIGHT = "patient.weight": q(Dim::BODY_MASS);
     AGE = "patient.age": q(Dim::TIME);
     SEX = "patient.sex": EngineType::Enum(&["female", "male", "other", "unknown"]);
-    EGFR = "patient.egfr": q(Dim::FLOW);
+    EGFR = "patient.egfr": q(Dim::EGFR);
     RENAL_IMPAIRMENT = "patient.renal_impairment": EngineType::Enum(&["none", "mild", "moderate", "severe"]);
     INDICATION = "regimen.indication": EngineType::Enum(&[]);
     START = "course.start": EngineType::Date;

@@ -16,36 +16,42 @@ use std::fmt;
 
 use rust_decimal::Decimal;
 
-/// Exponents of the base dimensions: drug mass, body mass, volume, time.
+/// Exponents of the base dimensions: drug mass, body mass, volume, time,
+/// and the body-surface normalisation of an eGFR (`/1.73m2`), which keeps
+/// an eGFR and a creatinine clearance from ever being compared or taken
+/// for each other.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Dim(pub [i8; 4]);
+pub struct Dim(pub [i8; 5]);
 
 /// Index of each base dimension in [`Dim`].
 const MASS: usize = 0;
 const BODY: usize = 1;
 const VOLUME: usize = 2;
 const TIME: usize = 3;
+const SURFACE: usize = 4;
 
 /// Canonical unit of each base dimension, in `Dim` order.
-const CANONICAL: [&str; 4] = ["mg", "kg", "mL", "day"];
+const CANONICAL: [&str; 5] = ["mg", "kg", "mL", "day", "1.73m2"];
 
 impl Dim {
     /// A pure number.
-    pub const NONE: Dim = Dim([0, 0, 0, 0]);
+    pub const NONE: Dim = Dim([0, 0, 0, 0, 0]);
     /// Drug mass (mg).
-    pub const MASS: Dim = Dim([1, 0, 0, 0]);
+    pub const MASS: Dim = Dim([1, 0, 0, 0, 0]);
     /// Body mass (kg).
-    pub const BODY_MASS: Dim = Dim([0, 1, 0, 0]);
+    pub const BODY_MASS: Dim = Dim([0, 1, 0, 0, 0]);
     /// Time (day).
-    pub const TIME: Dim = Dim([0, 0, 0, 1]);
+    pub const TIME: Dim = Dim([0, 0, 0, 1, 0]);
     /// Dose per day (mg/day).
-    pub const DOSE_RATE: Dim = Dim([1, 0, 0, -1]);
+    pub const DOSE_RATE: Dim = Dim([1, 0, 0, -1, 0]);
     /// Dose per body weight (mg/kg).
-    pub const DOSE_PER_KG: Dim = Dim([1, -1, 0, 0]);
+    pub const DOSE_PER_KG: Dim = Dim([1, -1, 0, 0, 0]);
     /// Dose per body weight per day (mg/kg/day).
-    pub const DOSE_RATE_PER_KG: Dim = Dim([1, -1, 0, -1]);
-    /// Volume per time (eGFR, mL/min).
-    pub const FLOW: Dim = Dim([0, 0, 1, -1]);
+    pub const DOSE_RATE_PER_KG: Dim = Dim([1, -1, 0, -1, 0]);
+    /// Volume per time (a creatinine clearance, mL/min).
+    pub const FLOW: Dim = Dim([0, 0, 1, -1, 0]);
+    /// Volume per time per 1.73 m2 of body surface (an eGFR).
+    pub const EGFR: Dim = Dim([0, 0, 1, -1, -1]);
 
     /// Product of two dimensions.
     pub fn times(self, other: Dim) -> Dim {
@@ -106,7 +112,8 @@ impl Dim {
             Dim::DOSE_RATE => "a daily dose (mg/day)".into(),
             Dim::DOSE_PER_KG => "a dose per body weight (mg/kg)".into(),
             Dim::DOSE_RATE_PER_KG => "a daily dose per body weight (mg/kg/day)".into(),
-            Dim::FLOW => "a flow (mL/min)".into(),
+            Dim::FLOW => "a flow such as a creatinine clearance (mL/min)".into(),
+            Dim::EGFR => "an eGFR (mL/min/1.73m2)".into(),
             other => format!("a quantity in {}", other.canonical_unit()),
         }
     }
@@ -508,7 +515,7 @@ impl Unit {
                 Family::Mass => (MASS, atom_factor),
                 Family::Volume => (VOLUME, atom_factor),
                 Family::Time | Family::CalendarTime | Family::ClockTime => (TIME, atom_factor),
-                Family::Annotation => continue,
+                Family::Annotation => (SURFACE, atom_factor),
             };
             let mut step = Dim::NONE;
             step.0[base] = 1;
@@ -887,8 +894,8 @@ mod tests {
             ("2 mg/kg/day", "2", Dim::DOSE_RATE_PER_KG),
             ("16 weeks", "112", Dim::TIME),
             ("8 wk", "56", Dim::TIME),
-            ("30 mL/min/1.73m2", "43200", Dim::FLOW),
-            ("30 mL/min/{1.73_m2}", "43200", Dim::FLOW),
+            ("30 mL/min/1.73m2", "43200", Dim::EGFR),
+            ("30 mL/min/{1.73_m2}", "43200", Dim::EGFR),
             ("30 mL/min", "43200", Dim::FLOW),
             ("120 mg/kg", "120", Dim::DOSE_PER_KG),
         ];
@@ -949,7 +956,7 @@ mod ucum_tests {
 
     #[test]
     fn other_ucum_atoms_convert_exactly() {
-        let volume = Dim([0, 0, 1, 0]);
+        let volume = Dim([0, 0, 1, 0, 0]);
         let table = [
             ("1 [gr]", "64.79891", Dim::MASS),
             ("2 [oz_av]", "56699.04625", Dim::MASS),

@@ -268,6 +268,7 @@ const DIMENSIONS: &[(&str, Dim)] = &[
     ("dose per kg", Dim::DOSE_PER_KG),
     ("dose rate per kg", Dim::DOSE_RATE_PER_KG),
     ("flow", Dim::FLOW),
+    ("egfr", Dim::EGFR),
 ];
 const LIMIT_KEYS: &[&str] = &["above", "at_least", "at_most", "floor"];
 const ACCEPT_KEYS: &[&str] = &["calendar", "bare"];
@@ -1295,7 +1296,7 @@ pub fn families(dim: Dim, calendar: bool, display: Option<&Unit>) -> Vec<Family>
         Dim::MASS | Dim::BODY_MASS | Dim::DOSE_RATE => vec![Family::Mass],
         Dim::TIME if calendar => vec![Family::Time, Family::CalendarTime],
         Dim::TIME => vec![Family::Time],
-        Dim::FLOW => vec![Family::Volume],
+        Dim::FLOW | Dim::EGFR => vec![Family::Volume],
         _ => display.map(|u| u.family).into_iter().collect(),
     }
 }

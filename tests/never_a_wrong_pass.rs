@@ -611,6 +611,37 @@ fn a_clearance_is_never_taken_for_an_egfr() {
         "patient.crcl",
         "{record}"
     );
+    // Nor can a rule compare one with the other: they measure different
+    // things, and the rules do not load.
+    let rules = temp_dir("clearance-rules");
+    for (i, condition) in [
+        "patient.crcl < 30 mL/min/1.73m2",
+        "patient.egfr < 30 mL/min",
+        "patient.egfr < patient.crcl",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let pack = format!(
+            "pack: demo{i}\ndrug: demodrug{i}\nsources:\n  label: {{title: Demo}}\nrules:\n  - id: demodrug{i}.renal\n    title: Renal\n    severity: error\n    violation: {condition}\n    message: renal\n    help: Reduce.\n    citation: {{source: label, section: \"1\", quote: q}}\n"
+        );
+        std::fs::write(rules.join(format!("demo{i}.yaml")), pack).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .args(["rules", "lint"])
+        .arg(&rules)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert_eq!(
+        format!("{stdout}{stderr}")
+            .matches("rules.unit-mismatch")
+            .count(),
+        3,
+        "{stdout}{stderr}"
+    );
     // Under `egfr`, both spellings are the eGFR: 22 is below 30.
     for egfr in ["22 mL/min/1.73m2", "22 mL/min"] {
         let yaml = metformin(&format!(", egfr: {egfr}"), "metformin", "", phase);

@@ -348,7 +348,7 @@ impl<'a> Mapper<'a, '_> {
             let canonical = number(q.get("value")).and_then(|v| {
                 let unit = Unit::parse(unit_text(q)?)
                     .ok()
-                    .filter(|u| u.dim == Dim::FLOW)?;
+                    .filter(|u| u.dim == Dim::EGFR || u.dim == Dim::FLOW)?;
                 unit.factor.to_canonical(v)
             });
             let allowed = canonical.and_then(|v| renal_bands(v, text(q.get("comparator"))));

@@ -114,12 +114,6 @@ impl<'v> QuantitySpec<'v> {
         self.info.example.as_deref().unwrap_or_default()
     }
 
-    /// Whether the fact is normalised to body surface (`mL/min/1.73m2`, an
-    /// eGFR), as its declared unit says.
-    fn normalised(&self) -> bool {
-        self.info.display.as_ref().is_some_and(|u| u.annotated)
-    }
-
     /// The unit to show values in.
     fn show(&self) -> &'v str {
         self.info.unit.as_deref().unwrap_or_default()
@@ -281,14 +275,9 @@ pub(super) fn quantity(
             return None;
         }
     };
-    // The body-surface normalisation (`mL/min/1.73m2`) is part of what a
-    // fact measures: a clearance (`patient.crcl`) must not have it. A value
-    // written under an eGFR's key in `mL/min` is that eGFR, as the regimen
-    // format says; a clearance is never read into it.
-    let wants_annotation = spec.normalised();
-    // The normalisation fits only a fact declared with it; months and
-    // years only an age.
-    let stray_annotation = unit.annotated && !wants_annotation;
+    // The body-surface normalisation fits only an eGFR (a creatinine
+    // clearance never has it); months and years only an age.
+    let stray_annotation = unit.annotated && spec.dim != Dim::EGFR;
     let stray_calendar = unit.calendar && !spec.families().contains(&Family::CalendarTime);
     if stray_annotation || stray_calendar {
         let why = if stray_calendar {
@@ -391,9 +380,15 @@ pub(super) fn quantity(
 
 /// `unit` as `spec`'s field reads it: a mass in a field that wants a
 /// daily dose is per day; a mass in a field that wants a body weight is a
-/// body weight.
+/// body weight; a flow written under an eGFR's key (`egfr: 45 mL/min`, as
+/// the regimen format allows) is that eGFR. A creatinine clearance is never
+/// read as an eGFR, nor an eGFR as a clearance: they are different facts.
 fn for_field(unit: Unit, spec: &QuantitySpec) -> Unit {
     match spec.dim {
+        Dim::EGFR if unit.dim == Dim::FLOW => Unit {
+            dim: Dim::EGFR,
+            ..unit
+        },
         Dim::BODY_MASS => unit.as_body_mass().unwrap_or(unit),
         Dim::DOSE_RATE if unit.dim == Dim::MASS => Unit {
             dim: Dim::DOSE_RATE,
@@ -405,9 +400,7 @@ fn for_field(unit: Unit, spec: &QuantitySpec) -> Unit {
 
 /// Whether a value in `unit` (as the field reads it) is one `spec` takes.
 fn fits(unit: &Unit, spec: &QuantitySpec) -> bool {
-    unit.dim == spec.dim
-        && spec.families().contains(&unit.family)
-        && (!unit.annotated || spec.normalised())
+    unit.dim == spec.dim && spec.families().contains(&unit.family)
 }
 
 /// `text` with the atom `atom` replaced by `by`: `Mg/day` -> `mg/day`.
