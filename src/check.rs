@@ -570,7 +570,7 @@ impl Checker<'_, '_> {
         let Some(fact) = vocabulary.fact(path) else {
             let help = suggest::closest(path, vocabulary.paths())
                 .map(|s| format!("did you mean `{s}`?"))
-                .or_else(|| Some("`rxlint rules explain --facts` lists every fact".into()));
+                .or_else(|| Some("`rxlint rules facts` lists every fact".into()));
             self.error(
                 RuleCode::UnknownFact,
                 span,

@@ -76,7 +76,7 @@ mod explain;
 mod rules;
 
 use check::{CheckArgs, check};
-use rules::{RulesCommand, diff, doc, explain, lint, list, test_rules};
+use rules::{RulesCommand, diff, doc, explain, facts, lint, list, test_rules};
 
 /// Runs the command line and returns the exit code.
 pub fn run() -> Exit {
@@ -103,6 +103,7 @@ pub fn run() -> Exit {
             inputs,
         }) => diff(&old, &new, &profile, &inputs),
         Command::Rules(RulesCommand::List { rules, profile }) => list(rules.as_deref(), &profile),
+        Command::Rules(RulesCommand::Facts { rules }) => facts(rules.as_deref()),
         Command::Rules(RulesCommand::Explain { id, rules }) => explain(rules.as_deref(), &id),
         Command::Explain { code, list, rules } => {
             explain::explain(code.as_deref(), list, rules.as_deref())

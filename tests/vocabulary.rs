@@ -436,3 +436,27 @@ rules:
         "{stdout}"
     );
 }
+
+/// `rules facts` lists the vocabulary in force, and an unknown fact in a
+/// rule points to it.
+#[test]
+fn rules_facts_lists_the_vocabulary_an_unknown_fact_points_to() {
+    let (code, stdout, stderr) = rxlint(&["rules", "facts"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("| `patient.crcl` | quantity (mL/day) | mL/min | `crcl_ml_min` | Observation LOINC 2164-2 |"),
+        "{stdout}"
+    );
+    let dir = temp_dir("unknown-fact");
+    std::fs::write(
+        dir.join("demo.yaml"),
+        PACK.replace("patient.bilirubin > 5 mg/dL", "xyzzy.quantum_flux_capacitance > 5 mg/dL"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (code, _, stderr) = rxlint(&["rules", "lint", &dir.display().to_string()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("`rxlint rules facts` lists every fact"),
+        "{stderr}"
+    );
+}

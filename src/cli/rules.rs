@@ -61,6 +61,14 @@ pub(super) enum RulesCommand {
         #[arg(long, default_value = "us")]
         profile: String,
     },
+    /// List the facts rules can name, with their types, units, CSV columns
+    /// and FHIR codes, from the vocabulary in force.
+    Facts {
+        /// Rule directory (default: the shipped packs); its
+        /// `vocabulary.yaml`, if it has one, is the vocabulary listed.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+    },
     /// Show one rule: its logic, message and citation.
     Explain {
         /// The rule id, e.g. isotretinoin.max-daily-dose.
@@ -342,6 +350,15 @@ pub(super) fn list(dir: Option<&Path>, profile: &str) -> Exit {
             .collect();
         out!("{}", line.join("  ").trim_end());
     }
+    Exit::Clean
+}
+
+pub(super) fn facts(dir: Option<&Path>) -> Exit {
+    let set = match rules_or_exit(dir) {
+        Ok(set) => set,
+        Err(exit) => return exit,
+    };
+    out!("{}", crate::docs::facts_table(&set.vocabulary).trim_end());
     Exit::Clean
 }
 
