@@ -450,7 +450,10 @@ fn rules_facts_lists_the_vocabulary_an_unknown_fact_points_to() {
     let dir = temp_dir("unknown-fact");
     std::fs::write(
         dir.join("demo.yaml"),
-        PACK.replace("patient.bilirubin > 5 mg/dL", "xyzzy.quantum_flux_capacitance > 5 mg/dL"),
+        PACK.replace(
+            "patient.bilirubin > 5 mg/dL",
+            "xyzzy.quantum_flux_capacitance > 5 mg/dL",
+        ),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let (code, _, stderr) = rxlint(&["rules", "lint", &dir.display().to_string()]);
