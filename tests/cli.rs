@@ -815,3 +815,25 @@ fn a_closed_standard_output_is_not_a_panic() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// A document without `id` is named by its file stem: the name without
+/// its directory and its last extension, dots inside the name kept.
+#[test]
+fn the_default_id_is_the_file_stem() {
+    let dir = temp_dir("stem");
+    for name in ["rx.2026.v2.yaml", "plain.yaml", "two.ext.json"] {
+        let text = if name.ends_with(".json") {
+            r#"{"drug": "isotretinoin", "patient": {"weight": "70 kg", "age": 24, "sex": "male"}, "course": {"phases": [{"dose": "35 mg", "frequency": "2/day", "duration": "20 weeks", "with_food": true}]}}"#
+        } else {
+            PASSING
+        };
+        std::fs::write(dir.join(name), text).unwrap_or_else(|e| panic!("{e}"));
+    }
+    let out = rxlint_in(&dir, &["check", "--format", "json", "--quiet", "."], None);
+    let mut ids: Vec<String> = records(&out)
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids, ["plain", "rx.2026.v2", "two.ext"]);
+}

@@ -120,10 +120,14 @@ pub fn read_one(
     vec![read_regimen(doc, source, default_id, input, vocabulary)]
 }
 
+/// The file stem, as the regimen format's default id: the name without its
+/// directory and its last extension (`rx.2026.yaml` is `rx.2026`).
 fn stem_of(name: &str) -> String {
     let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    file.split_once('.')
-        .map_or(file, |(stem, _)| stem)
+    std::path::Path::new(file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or(file)
         .to_owned()
 }
 
