@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::facts::{Scope, Type, Val};
+use crate::facts::{Scope, Type};
 use crate::rules::{Pack, RuleSet};
 use crate::vocabulary::{Coding, FactInfo, Vocabulary};
 
@@ -35,7 +35,7 @@ pub fn facts_table(vocabulary: &Vocabulary) -> String {
                 .map(|c| format!("`{}`", c.name))
                 .collect::<Vec<_>>()
                 .join(", "),
-            fhir_cell(f),
+            fhir_cell(f, vocabulary),
             // A `|` in a cell would end it.
             f.doc.replace('|', "\\|")
         );
@@ -45,7 +45,7 @@ pub fn facts_table(vocabulary: &Vocabulary) -> String {
 
 /// The FHIR R4 codes a fact is read from: its Observations' LOINC codes,
 /// the codes of their coded values, and a dosage's instruction codes.
-fn fhir_cell(f: &FactInfo) -> String {
+fn fhir_cell(f: &FactInfo, vocabulary: &Vocabulary) -> String {
     let mut parts = Vec::new();
     if !f.fhir.loinc.is_empty() {
         parts.push(format!("Observation LOINC {}", f.fhir.loinc.join(", ")));
@@ -59,7 +59,7 @@ fn fhir_cell(f: &FactInfo) -> String {
             parts.push(format!(
                 "{what} {} -> {}",
                 codes.join(", "),
-                value_name(f, *value)
+                vocabulary.show(f.fact, *value)
             ));
         }
     }
@@ -75,16 +75,6 @@ fn coding(c: &Coding) -> String {
         other => other,
     };
     format!("{system} {}", c.code)
-}
-
-/// A coded value as a rule writes it.
-fn value_name(f: &FactInfo, value: Val) -> String {
-    match value {
-        Val::Bool(b) => b.to_string(),
-        Val::Enum(i) => f.values.get(usize::from(i)).cloned().unwrap_or_default(),
-        Val::Num(n) => n.to_string(),
-        Val::Date(d) => d.to_string(),
-    }
 }
 
 /// Every pack, with its drug, profiles, products and what it covers, as a

@@ -71,6 +71,11 @@ impl Dim {
         Dim(out)
     }
 
+    /// True for a quantity per 1.73 m2 of body surface (an eGFR).
+    pub fn normalised(self) -> bool {
+        self.0[SURFACE] != 0
+    }
+
     /// True for a dimensionless number.
     pub fn is_none(self) -> bool {
         self == Dim::NONE
@@ -337,9 +342,6 @@ pub struct Unit {
     pub factor: Factor,
     /// The family of its first (numerator) atom.
     pub family: Family,
-    /// Whether any atom is the body-surface annotation (`1.73m2`), which
-    /// belongs to an eGFR and nowhere else.
-    pub annotated: bool,
     /// Whether any atom is a calendar span (month, year), ambiguous in a
     /// treatment duration or a dose rate.
     pub calendar: bool,
@@ -476,7 +478,7 @@ impl Unit {
         let mut dim = Dim::NONE;
         let mut factor = Factor::ONE;
         let mut family = None;
-        let (mut annotated, mut calendar) = (false, false);
+        let mut calendar = false;
         for (i, atom_text) in text.split('/').enumerate() {
             let atom_text = atom_text.trimmed();
             if atom_text.is_empty() {
@@ -495,7 +497,6 @@ impl Unit {
                 })?,
             };
             family.get_or_insert(atom_family);
-            annotated |= atom_family == Family::Annotation;
             calendar |= atom_family == Family::CalendarTime;
             let (base, atom_factor) = match atom_family {
                 Family::Mass if i > 0 => (
@@ -541,7 +542,6 @@ impl Unit {
             dim,
             factor,
             family: family.unwrap_or(Family::Annotation),
-            annotated,
             calendar,
         })
     }
@@ -558,7 +558,6 @@ impl Unit {
             dim: Dim::BODY_MASS,
             factor,
             family: self.family,
-            annotated: self.annotated,
             calendar: self.calendar,
         })
     }

@@ -113,13 +113,7 @@ impl<'a> Mapper<'a, '_> {
             });
             if let Some(n) = n {
                 let element = format!("{at}.timing.code");
-                self.set_phase(
-                    phase,
-                    Fact::TIMES_PER_DAY,
-                    code,
-                    Given::Text(format!("{n}/day")),
-                    &element,
-                );
+                self.set_schedule(phase, code, &format!("{n}/day"), &element);
                 return Some(Rate::per_day(Decimal::from(n)));
             }
         }
@@ -193,14 +187,7 @@ impl<'a> Mapper<'a, '_> {
             .map(|d| d.normalize());
         match per_day {
             Some(n) if n >= Decimal::ONE && n.fract().is_zero() => {
-                let element = here.to_owned();
-                self.set_phase(
-                    phase,
-                    Fact::TIMES_PER_DAY,
-                    repeat,
-                    Given::Text(format!("{n}/day")),
-                    &element,
-                );
+                self.set_schedule(phase, repeat, &format!("{n}/day"), here);
                 Some(Rate::per_day(n))
             }
             _ => {
@@ -213,14 +200,7 @@ impl<'a> Mapper<'a, '_> {
                     .and_then(|(a, b)| a.checked_div(b))
                     .map(|d| d.normalize());
                 if let Some(n) = per_week.filter(|n| *n >= Decimal::ONE && n.fract().is_zero()) {
-                    let element = here.to_owned();
-                    self.set_phase(
-                        phase,
-                        Fact::TIMES_PER_DAY,
-                        repeat,
-                        Given::Text(format!("{n}/week")),
-                        &element,
-                    );
+                    self.set_schedule(phase, repeat, &format!("{n}/week"), here);
                     return Some(Rate {
                         doses: n,
                         days: Decimal::from(7),
@@ -295,14 +275,15 @@ impl<'a> Mapper<'a, '_> {
             self.unmapped(&mr, node, &element, "lists no time of day".into(), cover);
             return None;
         }
-        self.set_phase(
-            phase,
-            Fact::TIMES_PER_DAY,
-            node,
-            Given::Text(format!("{n}/day")),
-            &element,
-        );
+        self.set_schedule(phase, node, &format!("{n}/day"), &element);
         Some(Decimal::from(n))
+    }
+
+    /// Sets the phase's schedule (`2/day`, `1/week`) read from `node`,
+    /// through the same reader as a regimen document's `frequency`.
+    fn set_schedule(&mut self, phase: usize, node: &Node, schedule: &str, element: &str) {
+        let given = Given::Text(schedule.to_owned());
+        self.set_phase(phase, Fact::TIMES_PER_DAY, node, given, element);
     }
 
     /// Sets the duration from bounds or count.

@@ -277,7 +277,7 @@ pub(super) fn quantity(
     };
     // The body-surface normalisation fits only an eGFR (a creatinine
     // clearance never has it); months and years only an age.
-    let stray_annotation = unit.annotated && spec.dim != Dim::EGFR;
+    let stray_annotation = unit.dim.normalised() && !spec.dim.normalised();
     let stray_calendar = unit.calendar && !spec.families().contains(&Family::CalendarTime);
     if stray_annotation || stray_calendar {
         let why = if stray_calendar {
