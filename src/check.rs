@@ -923,7 +923,7 @@ fn as_body_mass(t: Typed) -> Typed {
 fn short(ty: Type, vocabulary: &Vocabulary) -> String {
     match ty {
         Type::Quantity(dim) if dim.is_none() => "number".into(),
-        Type::Quantity(dim) => dim.canonical_unit(),
+        Type::Quantity(dim) => dim.unit_name(),
         Type::Bool => "true/false".into(),
         Type::Enum(d) => vocabulary.info(d).domain.clone(),
         Type::Date => "date".into(),

@@ -15,7 +15,7 @@ pub fn facts_table(vocabulary: &Vocabulary) -> String {
     for f in vocabulary.facts() {
         let ty = match f.ty {
             Type::Quantity(dim) if dim.is_none() => "number".to_owned(),
-            Type::Quantity(dim) => format!("quantity ({})", dim.canonical_unit()),
+            Type::Quantity(dim) => format!("quantity ({})", dim.unit_name()),
             Type::Bool => "true/false".to_owned(),
             Type::Enum(_) => format!("enum: {}", f.values.join(", ")),
             Type::Date => "date".to_owned(),

@@ -107,6 +107,17 @@ impl Dim {
         text
     }
 
+    /// The unit people name this dimension by, for messages and docs: the
+    /// canonical unit, except that a flow reads per minute (`mL/min`, not
+    /// the `mL/day` it is held in).
+    pub fn unit_name(self) -> String {
+        match self {
+            Dim::FLOW => "mL/min".into(),
+            Dim::EGFR => "mL/min/1.73m2".into(),
+            other => other.canonical_unit(),
+        }
+    }
+
     /// A plain-words name of the dimension, for type errors.
     pub fn describe(self) -> String {
         match self {

@@ -444,7 +444,7 @@ fn rules_facts_lists_the_vocabulary_an_unknown_fact_points_to() {
     let (code, stdout, stderr) = rxlint(&["rules", "facts"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(
-        stdout.contains("| `patient.crcl` | quantity (mL/day) | mL/min | `crcl_ml_min` | Observation LOINC 2164-2 |"),
+        stdout.contains("| `patient.crcl` | quantity (mL/min) | mL/min | `crcl_ml_min` | Observation LOINC 2164-2 |"),
         "{stdout}"
     );
     let dir = temp_dir("unknown-fact");
