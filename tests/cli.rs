@@ -101,6 +101,9 @@ fn every_record_of_a_directory_in_path_order() {
     assert_eq!(
         ids,
         [
+            "RX-APAP-CHILD",
+            "RX-DOX-LIFETIME",
+            "RX-ENOX-RENAL",
             "RX-FAIL",
             "RX-INVALID",
             "RX-MTX-DAILY",
@@ -115,7 +118,7 @@ fn every_record_of_a_directory_in_path_order() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("10 regimens: 2 pass, 3 warn, 4 fail, 1 invalid"),
+        stderr.contains("13 regimens: 2 pass, 3 warn, 7 fail, 1 invalid"),
         "{stderr}"
     );
     assert_eq!(out.status.code(), Some(1));
@@ -491,7 +494,7 @@ fn rules_doc_and_diff() {
         "{text}"
     );
     assert!(
-        text.trim_end().ends_with("1 of 10 regimens changed"),
+        text.trim_end().ends_with("1 of 13 regimens changed"),
         "{text}"
     );
 }
