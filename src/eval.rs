@@ -971,6 +971,16 @@ impl<'r> Engine<'r> {
             Scope::Phase => {
                 for (i, row) in regimen.rows.iter().enumerate().skip(1) {
                     if let Some(f) = self.judge(compiled, row, Some(i)) {
+                        // A rule that turns only on facts that do not apply
+                        // to this phase (the interval of a single
+                        // administration) does not apply to it.
+                        let na = regimen.not_applicable(i);
+                        if f.kind == Kind::Unevaluated
+                            && !na.is_empty()
+                            && self.unknown_only_through(compiled, row, na)
+                        {
+                            continue;
+                        }
                         out.push(f);
                     }
                 }
@@ -1000,6 +1010,20 @@ impl<'r> Engine<'r> {
             }),
             _ => Some(self.unevaluated(compiled, row, phase)),
         }
+    }
+
+    /// Whether every fact the rule's unknown verdict turns on is in `na`.
+    fn unknown_only_through(&self, compiled: &Compiled<'r>, row: &Row, na: FactSet) -> bool {
+        let rule = compiled.rule;
+        [
+            rule.when.as_ref(),
+            Some(&rule.violation),
+            rule.unless.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|c| eval(&c.code, row).err())
+        .all(|m| m.0 & !na.0 == 0)
     }
 
     /// The finding for a rule whose verdict depends on missing facts: the

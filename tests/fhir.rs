@@ -237,14 +237,12 @@ fn every_hl7_example_gives_one_regimen() {
         // 500 mg daily, but "for 5 days" is only in the text.
         ("medicationrequest0313.json", "medrx0313", "Azithromycin 250mg capsule (product)", vec![
             no_length, subject]),
-        // Every 15 min is 96 a day; a dose in mg/kg is no mass.
+        // Every 15 min is 96 a day (its dose range in mg/kg is read).
         ("medicationrequest0315.json", "medrx0315", "Lorazepam (substance)", vec![
             no_length, subject,
-            ("input.out-of-range", "course.phases[1].frequency"),
-            ("input.wrong-unit", "course.phases[1].dose")]),
-        // Every 3 weeks is 1/21 a day; count 16 then has no daily rate.
-        ("medicationrequest0316.json", "medrx0316", "Adcetris", vec![
-            no_length, subject, ("input.wrong-unit", "course.phases[1].dose")]),
+            ("input.out-of-range", "course.phases[1].frequency")]),
+        // 1.8 mg/kg every 3 weeks, 16 cycles: a 21-day interval, 336 days.
+        ("medicationrequest0316.json", "medrx0316", "Adcetris", vec![subject]),
         ("medicationrequest0324.json", "medrx0324", "Paracetamol 240mg suppository (product)", vec![
             no_length, subject]),
         ("medicationrequest0331.json", "medrx0331", "Warfarin Sodium", vec![no_length, subject]),
@@ -298,11 +296,9 @@ fn problems_name_and_underline_the_fhir_element() {
         "6"
     );
     assert!(underlined(r, "MedicationRequest.subject").contains("\"Patient/pat1\""));
-    let path = hl7_dir()
-        .join("medicationrequest0316.json")
-        .display()
-        .to_string();
-    let r = &read_bundle(&file(&path))[0];
+    // A dose in mL/min (no dose at all) is named by its FHIR element.
+    let flow = json!({ "value": 30, "unit": "mL/min", "system": UCUM, "code": "mL/min" });
+    let r = &one(&[request(json!([dosage(bid_20_weeks(), flow)])), patient()]);
     let dose = r
         .problems
         .iter()
@@ -315,7 +311,7 @@ fn problems_name_and_underline_the_fhir_element() {
         "{}",
         dose.message
     );
-    assert!(underlined(r, "course.phases[1].dose").contains("\"mg/kg\""));
+    assert!(underlined(r, "course.phases[1].dose").contains("\"mL/min\""));
 }
 
 /// All thirteen examples as one Bulk Data file: the eight requests, in order.
@@ -660,7 +656,7 @@ fn unexpected_units() {
     assert_eq!(r.get(0, Fact::WEIGHT), num("69.85322498"));
     // A length is no weight.
     let r = with(json!({ "value": 170, "unit": "cm", "system": UCUM, "code": "cm" }));
-    expect_problems(&r, &[("input.unknown-unit", "patient.weight")]);
+    expect_problems(&r, &[("input.wrong-unit", "patient.weight")]);
     assert!(
         r.problems[0]
             .message
@@ -730,13 +726,19 @@ fn frequencies() {
         (json!({ "when": ["CM", "CV"] }), Ok("2")),
         (json!({ "when": ["MORN"] }), Ok("1")),
         (json!({ "timeOfDay": ["08:00:00", "20:00:00"] }), Ok("2")),
+        // Every 2 days, every 5 hours (4.8 a day), every 3 weeks: an
+        // interval, as `every N days` / `every N hours` is in a document.
         (
             json!({ "frequency": 1, "period": 2, "periodUnit": "d" }),
-            Err("timing.repeat"),
+            Ok("0.5"),
         ),
         (
             json!({ "frequency": 1, "period": 5, "periodUnit": "h" }),
-            Err("timing.repeat"),
+            Ok("4.8"),
+        ),
+        (
+            json!({ "frequency": 1, "period": 3, "periodUnit": "wk" }),
+            Ok("0.0476190476190476190476190476"),
         ),
         (
             json!({ "frequency": 1, "period": 1, "periodUnit": "mo" }),
