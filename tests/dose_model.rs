@@ -201,9 +201,11 @@ course: {phases: [{dose: 650 mg, frequency: every 4 hours, as_needed: true, dura
     assert_eq!(r.get(0, Fact::CUMULATIVE_DOSE), None);
     assert_eq!(r.get(0, Fact::MAX_DAILY_DOSE), None);
     // A fixed schedule may not give both.
-    let r = read("drug: acetaminophen
+    let r = read(
+        "drug: acetaminophen
 course: {phases: [{dose: 650 mg, frequency: every 4 hours, daily_dose: 3 g/day, duration: 2 days}]}
-");
+",
+    );
     assert_eq!(
         codes(&r),
         [(
@@ -229,10 +231,12 @@ course: {{phases: [{{dose: {dose}, frequency: once, duration: 1 day}}]}}
         );
     }
     // A length is no weight, and a weight no height.
-    let r = read("drug: acetaminophen
+    let r = read(
+        "drug: acetaminophen
 patient: {weight: 170 cm, height: 70 kg}
 course: {phases: [{dose: 1 g, frequency: once, duration: 1 day}]}
-");
+",
+    );
     assert_eq!(
         codes(&r),
         [
