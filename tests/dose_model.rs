@@ -168,7 +168,10 @@ course: {{phases: [{{dose: 1 mg/kg, frequency: every 12 hours, duration: 5 days}
     assert_eq!(r.get(0, Fact::SERUM_CREATININE), num("0.01"));
     assert_eq!(r.get(0, Fact::CRCL), num("144000"));
     let set = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
-    let bilirubin = set.vocabulary.fact("patient.bilirubin").unwrap();
+    let bilirubin = set
+        .vocabulary
+        .fact("patient.bilirubin")
+        .unwrap_or_else(|| panic!("no bilirubin"));
     assert_eq!(r.get(0, bilirubin), num("0.05"));
     let r = ok(&text("female"));
     assert_eq!(r.get(0, Fact::CRCL), num("122400"));

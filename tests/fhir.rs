@@ -30,6 +30,9 @@ const FOOD: &str = "isotretinoin.with-food";
 const DUR: &str = "isotretinoin.course-duration";
 const DIV: &str = "isotretinoin.divided-doses";
 const RENAL: &str = "isotretinoin.renal-low-start";
+const ABOVE: &str = "isotretinoin.dose-above-range";
+const MAX: &str = "isotretinoin.max-daily-dose";
+const CUM: &str = "isotretinoin.cumulative-dose";
 
 // -- helpers -----------------------------------------------------------------
 
@@ -400,7 +403,8 @@ fn hl7_weight_in_pounds_converts_exactly() {
 // -- the Swiss Roaccutan prescription -----------------------------------------
 
 /// ROACCUTAN 10 mg, one capsule in the morning as needed, 2016-09-12 to
-/// 2020-09-12, for a 72 kg woman born 1981-01-12.
+/// 2020-09-12, for a 72 kg woman born 1981-01-12. As needed with no
+/// maximum a day, its dose rules are unevaluated, never passed.
 #[test]
 fn roaccutan_breaks_us_and_eu_limits() {
     let source = file("tests/fhir/roaccutan-bundle.json");
@@ -427,10 +431,13 @@ fn roaccutan_breaks_us_and_eu_limits() {
             .contains("{Piece}")
     );
     assert_eq!(r.get(1, Fact::TIMES_PER_DAY), num("1"));
-    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("10"));
+    // As needed, with no maximum a day: the daily dose is unknown (it is
+    // not read as a capsule every morning), and so is the total.
+    assert_eq!(r.get(1, Fact::AS_NEEDED), Some(Val::Bool(true)));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), None);
     // 2016-09-12..2020-09-12 inclusive: 4 x 365 + 1 (2020-02-29) + 1 = 1462 days.
     assert_eq!(r.get(1, Fact::DURATION), num("1462"));
-    assert_eq!(r.get(0, Fact::CUMULATIVE_DOSE), num("14620"));
+    assert_eq!(r.get(0, Fact::CUMULATIVE_DOSE), None);
     // Nothing says with or without food.
     assert_eq!(r.get(1, Fact::WITH_FOOD), None);
 
@@ -443,7 +450,10 @@ fn roaccutan_breaks_us_and_eu_limits() {
     assert_eq!(
         findings(&o),
         sorted(vec![
-            v(BELOW, Some(1)),
+            u(BELOW, Some(1)),
+            u(ABOVE, Some(1)),
+            u(MAX, Some(1)),
+            u(CUM, None),
             v(DUR, None),
             v(DIV, Some(1)),
             v(PREV, None),
@@ -457,7 +467,10 @@ fn roaccutan_breaks_us_and_eu_limits() {
     assert_eq!(
         findings(&o),
         sorted(vec![
-            v(BELOW, Some(1)),
+            u(BELOW, Some(1)),
+            u(ABOVE, Some(1)),
+            u(MAX, Some(1)),
+            u(CUM, None),
             v(DUR, None),
             v(PREV, None),
             u(FOOD, Some(1)),
@@ -1432,4 +1445,43 @@ fn weekly_counts_give_whole_day_durations() {
         json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "count": 10, "boundsDuration": weeks(12) }),
     );
     assert!(r.rows.is_empty(), "{:?}", r.rows);
+}
+
+/// As-needed orders are not fixed schedules: `maxDosePerPeriod` is the
+/// phase's daily dose, and without it the daily dose is unknown.
+#[test]
+fn as_needed_orders_read_their_maximum() {
+    let q6h = json!({ "frequency": 1, "period": 6, "periodUnit": "h", "boundsDuration": weeks(1) });
+    let prn = |extra: Value| {
+        let mut d = dosage(q6h.clone(), mg(650.0));
+        for (k, v) in extra.as_object().unwrap() {
+            d[k] = v.clone();
+        }
+        one(&[request(json!([d])), patient()])
+    };
+    let g = |n: f64, unit: &str, code: &str| json!({ "value": n, "unit": unit, "system": UCUM, "code": code });
+    // 3 g per 24 h: 3000 mg a day, not 650 x 4 = 2600.
+    let r = prn(json!({
+        "asNeededBoolean": true,
+        "maxDosePerPeriod": { "numerator": g(3.0, "g", "g"), "denominator": g(24.0, "h", "h") }
+    }));
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.get(1, Fact::AS_NEEDED), Some(Val::Bool(true)));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("3000"));
+    assert_eq!(r.get(1, Fact::DOSE), num("650"));
+    // 14 g per 1 week: 2 g a day.
+    let r = prn(json!({
+        "asNeededCodeableConcept": { "text": "pain" },
+        "maxDosePerPeriod": { "numerator": g(14.0, "g", "g"), "denominator": g(1.0, "wk", "wk") }
+    }));
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("2000"));
+    // No maximum: the daily dose is unknown, never read off the schedule.
+    let r = prn(json!({ "asNeededBoolean": true }));
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), None);
+    assert_eq!(r.get(1, Fact::INTERVAL), num("0.25"));
+    // asNeededBoolean false is a fixed schedule.
+    let r = prn(json!({ "asNeededBoolean": false }));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("2600"));
 }
