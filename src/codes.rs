@@ -982,6 +982,22 @@ codes! {
     /// `course.max_daily_dose_per_kg`.
     PhaseFactInCourseRule = "phase-fact-in-course-rule",
 
+    /// A rule that reads `previous(...)` but can fire without it.
+    ///
+    /// Such a rule does not apply to the first phase, which has no phase
+    /// before it; a part of it that needs no previous phase would go
+    /// unchecked there.
+    ///
+    /// # Triggered by
+    ///
+    /// - `violation: phase.dose > 1000 mg or phase.daily_dose - previous(phase.daily_dose) > 500 mg/day`
+    ///
+    /// # How to fix
+    ///
+    /// Put the test that does not read the previous phase in a rule of
+    /// its own.
+    FiresWithoutPrevious = "fires-without-previous",
+
     /// A range whose lower bound is above its upper bound.
     ///
     /// # Triggered by
