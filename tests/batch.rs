@@ -278,7 +278,7 @@ fn sarif_validates_against_the_2_1_0_schema() {
         .as_array()
         .map_or(0, Vec::len);
     assert_eq!(
-        rules, 21,
+        rules, 23,
         "every rule id in force for the us profile, and the two coverage ids, each once"
     );
     let first = &run["results"][0];

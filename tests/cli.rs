@@ -332,7 +332,7 @@ fn rules_commands() {
     let list = rxlint(&["rules", "list", "--profile", "eu"]);
     let text = String::from_utf8_lossy(&list.stdout);
     assert!(text.contains("isotretinoin.course-duration"), "{text}");
-    // 8 common + 3 EU isotretinoin rules, 5 metformin, 3 methotrexate.
+    // 8 common + 3 EU isotretinoin rules, 7 metformin, 3 methotrexate.
     let rule_rows = text
         .lines()
         .filter(|l| {
@@ -341,7 +341,7 @@ fn rules_commands() {
                 .is_some_and(|d| ["isotretinoin", "metformin", "methotrexate"].contains(&d))
         })
         .count();
-    assert_eq!(rule_rows, 19, "{text}");
+    assert_eq!(rule_rows, 21, "{text}");
     let explain = rxlint(&["rules", "explain", "isotretinoin.max-daily-dose"]);
     assert!(String::from_utf8_lossy(&explain.stdout).contains("up to 2 mg/kg/day"));
     let unknown = rxlint(&["rules", "explain", "isotretinoin.max-daily-dos"]);
