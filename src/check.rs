@@ -75,44 +75,88 @@ pub enum Code {
     FactOr(Fact, Val),
     /// Fused `fact in lo ..= hi` with constant bounds.
     FactInRange(Fact, Val, Val),
+    /// The smaller of two numbers of one dimension.
+    Min(Box<Code>, Box<Code>),
+    /// The larger of two numbers of one dimension.
+    Max(Box<Code>, Box<Code>),
+    /// `if c then a else b`.
+    If(Box<Code>, Box<Code>, Box<Code>),
+    /// The value of a phase fact in the phase before the one evaluated.
+    Previous(Fact),
 }
 
 impl Code {
-    /// Every fact the code reads, left to right, once per occurrence: the
-    /// one walk of the tree that the loader (the fact to underline) and the
-    /// bound prober (what a bound reads, what can be solved for) share.
+    /// Every fact the code reads from the row it is evaluated on, left to
+    /// right, once per occurrence: the one walk of the tree that the loader
+    /// (the fact to underline) and the bound prober (what a bound reads,
+    /// what can be solved for) share. A fact read from the previous phase
+    /// is not among them (see [`Code::previous_facts`]): setting it is
+    /// setting another row.
     pub fn facts(&self) -> Vec<Fact> {
         let mut out = Vec::new();
-        self.push_facts(&mut out);
+        self.push_facts(&mut out, false);
         out
     }
 
-    fn push_facts(&self, out: &mut Vec<Fact>) {
+    /// Every fact the code reads from the previous phase, as
+    /// [`Code::facts`] does for its own row.
+    pub fn previous_facts(&self) -> Vec<Fact> {
+        let mut out = Vec::new();
+        self.push_facts(&mut out, true);
+        out
+    }
+
+    fn push_facts(&self, out: &mut Vec<Fact>, previous: bool) {
+        let mut here = |f: &Fact| {
+            if !previous {
+                out.push(*f);
+            }
+        };
         match self {
             Code::Fact(f)
             | Code::Present(f)
             | Code::FactOr(f, _)
             | Code::FactInRange(f, _, _)
             | Code::FactCmp { fact: f, .. }
-            | Code::NumCmp { fact: f, .. } => out.push(*f),
+            | Code::NumCmp { fact: f, .. } => here(f),
+            Code::Previous(f) => {
+                if previous {
+                    out.push(*f);
+                }
+            }
             Code::Const(_) => {}
-            Code::Not(a) | Code::Neg(a) => a.push_facts(out),
+            Code::Not(a) | Code::Neg(a) => a.push_facts(out, previous),
             Code::And(a, b)
             | Code::Or(a, b)
             | Code::Default(a, b)
             | Code::Cmp(_, a, b)
             | Code::Arith(_, a, b)
             | Code::DaysBetween(a, b)
-            | Code::ShiftDate(a, b, _) => {
-                a.push_facts(out);
-                b.push_facts(out);
+            | Code::ShiftDate(a, b, _)
+            | Code::Min(a, b)
+            | Code::Max(a, b) => {
+                a.push_facts(out, previous);
+                b.push_facts(out, previous);
             }
-            Code::InRange(x, lo, hi) => {
-                x.push_facts(out);
-                lo.push_facts(out);
-                hi.push_facts(out);
+            Code::InRange(x, lo, hi) | Code::If(x, lo, hi) => {
+                x.push_facts(out, previous);
+                lo.push_facts(out, previous);
+                hi.push_facts(out, previous);
             }
         }
+    }
+
+    /// Whether the code reads a fact of the previous phase.
+    pub fn reads_previous(&self) -> bool {
+        !self.previous_facts().is_empty()
+    }
+
+    /// How many times the code reads `fact` from the previous phase.
+    pub fn previous_occurrences(&self, fact: Fact) -> usize {
+        self.previous_facts()
+            .into_iter()
+            .filter(|f| *f == fact)
+            .count()
     }
 
     /// How many times the code reads `fact`.
@@ -169,7 +213,7 @@ pub struct Env<'v> {
 }
 
 /// Names of the functions the language has.
-const FUNCTIONS: &[&str] = &["present"];
+const FUNCTIONS: &[&str] = &["present", "min", "max", "previous"];
 
 /// Checks and compiles an expression; `None` when it has errors, all of
 /// which are pushed to `problems`.
@@ -213,7 +257,11 @@ fn specialise(code: Code, vocabulary: &Vocabulary) -> Code {
         | Code::ShiftDate(..)
         | Code::NumCmp { .. }
         | Code::FactOr(..)
-        | Code::FactInRange(..)) => other,
+        | Code::FactInRange(..)
+        | Code::Min(..)
+        | Code::Max(..)
+        | Code::If(..)
+        | Code::Previous(_)) => other,
     }
 }
 
@@ -321,7 +369,11 @@ fn fuse_shapes(code: Code) -> Code {
         Code::Arith(op, l, r) => Code::Arith(op, b(l), b(r)),
         Code::DaysBetween(l, r) => Code::DaysBetween(b(l), b(r)),
         Code::ShiftDate(l, r, neg) => Code::ShiftDate(b(l), b(r), neg),
+        Code::Min(l, r) => Code::Min(b(l), b(r)),
+        Code::Max(l, r) => Code::Max(b(l), b(r)),
+        Code::If(c, l, r) => Code::If(b(c), b(l), b(r)),
         leaf @ (Code::Const(_)
+        | Code::Previous(_)
         | Code::Fact(_)
         | Code::Present(_)
         | Code::FactCmp { .. }
@@ -512,6 +564,7 @@ impl Checker<'_, '_> {
             ExprKind::Cmp(op, a, b) => self.compare(*op, a, b),
             ExprKind::Arith(op, a, b) => self.arithmetic(*op, a, b),
             ExprKind::InRange(x, lo, hi) => self.in_range(x, lo, hi),
+            ExprKind::If(c, a, b) => self.conditional(c, a, b),
         }
     }
 
@@ -630,6 +683,8 @@ impl Checker<'_, '_> {
                 };
                 Some(typed(Code::Present(fact), Type::Bool, FactSet::EMPTY))
             }
+            "min" | "max" => self.extreme(name, args, span),
+            "previous" => self.previous(args, span),
             _ => {
                 let help = suggest::closest(name, FUNCTIONS.iter().copied())
                     .map(|s| format!("did you mean `{s}`?"));
@@ -643,6 +698,129 @@ impl Checker<'_, '_> {
                 None
             }
         }
+    }
+
+    /// `min(a, b)`, `max(a, b)`: two quantities of one dimension.
+    fn extreme(&mut self, name: &str, args: &[Expr], span: Span) -> Option<Typed> {
+        let [a, b] = args else {
+            self.error(
+                RuleCode::WrongArguments,
+                span,
+                format!("`{name}` takes two values, not {}", args.len()),
+                "two values expected".into(),
+                Some(format!("e.g. `{name}(1000 mg, 15 mg/kg * patient.weight)`")),
+            );
+            return None;
+        };
+        let ta = self
+            .expr(a)
+            .and_then(|t| self.want_quantity(t, a.span, name));
+        let tb = self
+            .expr(b)
+            .and_then(|t| self.want_quantity(t, b.span, name));
+        let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, &format!("take the {name} of"))?;
+        let facts = ta.facts.union(tb.facts);
+        let (ca, cb) = (Box::new(ta.code), Box::new(tb.code));
+        Some(Typed {
+            code: if name == "min" {
+                Code::Min(ca, cb)
+            } else {
+                Code::Max(ca, cb)
+            },
+            ty: ta.ty,
+            unit: ta.unit.or(tb.unit),
+            facts,
+            mass_literal: false,
+        })
+    }
+
+    fn want_quantity(&mut self, t: Typed, span: Span, op: &str) -> Option<Typed> {
+        if matches!(t.ty, Type::Quantity(_)) {
+            return Some(t);
+        }
+        self.error(
+            RuleCode::TypeMismatch,
+            span,
+            format!(
+                "`{op}` needs a number, but this is {}",
+                t.ty.describe(self.env.vocabulary)
+            ),
+            t.ty.describe(self.env.vocabulary),
+            None,
+        );
+        None
+    }
+
+    /// `previous(phase.X)`: a per-phase fact, in a per-phase rule.
+    fn previous(&mut self, args: &[Expr], span: Span) -> Option<Typed> {
+        let [arg] = args else {
+            self.error(
+                RuleCode::WrongArguments,
+                span,
+                format!("`previous` takes one per-phase fact, not {}", args.len()),
+                "one fact expected".into(),
+                Some("e.g. `previous(phase.daily_dose)`".into()),
+            );
+            return None;
+        };
+        let ExprKind::Path(path) = &arg.kind else {
+            self.error(
+                RuleCode::WrongArguments,
+                arg.span,
+                "`previous` takes a per-phase fact such as `phase.daily_dose`".into(),
+                "not a fact".into(),
+                None,
+            );
+            return None;
+        };
+        if !self.env.phase {
+            self.error(
+                RuleCode::PhaseFactInCourseRule,
+                span,
+                "`previous(...)` reads the phase before, but this rule has `scope: course`".into(),
+                "needs a phase".into(),
+                Some("set `scope: phase`: the rule then runs once per phase".into()),
+            );
+            return None;
+        }
+        let t = self.path(path, arg.span)?;
+        let Code::Fact(fact) = t.code else {
+            return None;
+        };
+        if self.env.vocabulary.info(fact).scope != Scope::Phase {
+            self.error(
+                RuleCode::WrongArguments,
+                arg.span,
+                format!("`{path}` is not a per-phase fact, so it has no previous phase"),
+                "same in every phase".into(),
+                Some(format!(
+                    "write `{path}` itself; `previous` takes a fact such as `phase.daily_dose`"
+                )),
+            );
+            return None;
+        }
+        Some(Typed {
+            code: Code::Previous(fact),
+            facts: FactSet::EMPTY,
+            ..t
+        })
+    }
+
+    /// `if c then a else b`: a true/false condition and two branches of
+    /// one type (and dimension).
+    fn conditional(&mut self, c: &Expr, a: &Expr, b: &Expr) -> Option<Typed> {
+        let tc = self.expr(c).and_then(|t| self.want_bool(t, c.span, "if"));
+        let (ta, tb) = self.pair(a, b);
+        let (ta, tb) = self.unify(ta?, tb?, a.span, b.span, "choose between")?;
+        let tc = tc?;
+        let facts = tc.facts.union(ta.facts).union(tb.facts);
+        Some(Typed {
+            code: Code::If(Box::new(tc.code), Box::new(ta.code), Box::new(tb.code)),
+            ty: ta.ty,
+            unit: ta.unit.or(tb.unit),
+            facts,
+            mass_literal: false,
+        })
     }
 
     fn want_bool(&mut self, t: Typed, span: Span, op: &str) -> Option<Typed> {
@@ -965,6 +1143,14 @@ mod tests {
             "patient.age >= 18 years",
             "phase.times_per_day != 2",
             "patient.renal_impairment >= moderate",
+            "phase.dose > min(1000 mg, 15 mg/kg * patient.weight)",
+            "max(phase.daily_dose, 1 g/day) <= 2550 mg/day",
+            "min(patient.weight, 40 kg) < 40 kg",
+            "phase.daily_dose > if phase.times_per_day == 1 then 850 mg/day else 1000 mg/day",
+            "if course.initiation then phase.dose > 500 mg else phase.dose > 1000 mg",
+            "phase.daily_dose - previous(phase.daily_dose) > 500 mg/day",
+            "previous(phase.duration) < 2 weeks",
+            "(if course.initiation then patient.renal_impairment else none) == severe",
         ] {
             assert_eq!(problems(text), vec![], "{text}");
         }
@@ -1003,12 +1189,90 @@ mod tests {
                 ],
             ),
             ("phase.dose", &[(RuleCode::NotACondition, "phase.dose")]),
+            (
+                "phase.dose > min(1000 mg, 15 mg/kg)",
+                &[(RuleCode::UnitMismatch, "1000 mg, 15 mg/kg")],
+            ),
+            (
+                "max(phase.dose, true) > 1 mg",
+                &[(RuleCode::TypeMismatch, "true")],
+            ),
+            (
+                "min(phase.dose) > 1 mg",
+                &[(RuleCode::WrongArguments, "min(phase.dose)")],
+            ),
+            (
+                "mni(phase.dose, 1 mg) > 1 mg",
+                &[(RuleCode::UnknownFunction, "mni")],
+            ),
+            (
+                "phase.dose > if phase.dose then 1 mg else 2 mg",
+                &[(RuleCode::TypeMismatch, "phase.dose")],
+            ),
+            (
+                "phase.dose > if course.initiation then 1 mg else 2 mg/kg",
+                &[(RuleCode::UnitMismatch, "1 mg else 2 mg/kg")],
+            ),
+            (
+                "if course.initiation then phase.dose else 2 mg",
+                &[(
+                    RuleCode::NotACondition,
+                    "if course.initiation then phase.dose else 2 mg",
+                )],
+            ),
+            (
+                "previous(patient.weight) > 1 kg",
+                &[(RuleCode::WrongArguments, "patient.weight")],
+            ),
+            (
+                "previous(phase.dose + 1 mg) > 1 mg",
+                &[(RuleCode::WrongArguments, "phase.dose + 1 mg")],
+            ),
+            (
+                "previous(previous(phase.dose)) > 1 mg",
+                &[(RuleCode::WrongArguments, "previous(phase.dose)")],
+            ),
+            (
+                "previous(phase.dose, phase.dose) > 1 mg",
+                &[(RuleCode::WrongArguments, "previous(phase.dose, phase.dose)")],
+            ),
+            (
+                "phase.daily_dose - previous(phase.dose) > 1 mg/day",
+                &[(
+                    RuleCode::UnitMismatch,
+                    "phase.daily_dose - previous(phase.dose)",
+                )],
+            ),
         ];
         for (text, want) in cases {
             let want: Vec<(RuleCode, String)> =
                 want.iter().map(|(c, s)| (*c, (*s).to_owned())).collect();
             assert_eq!(problems(text), want, "{text}");
         }
+    }
+
+    #[test]
+    fn course_rules_cannot_read_the_previous_phase() {
+        let text = "course.start_daily_dose < previous(phase.daily_dose)";
+        let expr = parse_expression(text).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut problems = Vec::new();
+        let vocabulary = crate::vocabulary::Vocabulary::shipped();
+        let env = Env {
+            phase: false,
+            vocabulary: &vocabulary,
+        };
+        check_condition(&expr, env, &mut problems);
+        let got: Vec<(RuleCode, &str)> = problems
+            .iter()
+            .map(|p| (p.code, &text[p.span.range()]))
+            .collect();
+        assert_eq!(
+            got,
+            vec![(
+                RuleCode::PhaseFactInCourseRule,
+                "previous(phase.daily_dose)"
+            )]
+        );
     }
 
     #[test]

@@ -912,7 +912,8 @@ codes! {
     ///
     /// # How to fix
     ///
-    /// The one function is `present(FACT)`.
+    /// The functions are `present(FACT)`, `min(A, B)`, `max(A, B)` and
+    /// `previous(FACT)`.
     UnknownFunction = "unknown-function",
 
     /// A function called with the wrong arguments.
@@ -921,10 +922,13 @@ codes! {
     ///
     /// - `present(patient.weight, patient.age)`
     /// - `present(40 kg)`
+    /// - `min(phase.dose)`
+    /// - `previous(patient.weight)` (the same in every phase)
     ///
     /// # How to fix
     ///
-    /// Give `present` exactly one fact.
+    /// Give `present` exactly one fact, `min` and `max` two values, and
+    /// `previous` one per-phase fact.
     WrongArguments = "wrong-arguments",
 
     /// An operator applied to values of the wrong type.
@@ -946,6 +950,7 @@ codes! {
     ///
     /// - `phase.daily_dose_per_kg > 8 weeks`
     /// - `phase.dose + patient.weight > 1 mg`
+    /// - `min(1000 mg, 15 mg/kg)`
     ///
     /// # How to fix
     ///
@@ -969,12 +974,29 @@ codes! {
     /// # Triggered by
     ///
     /// - `scope: course` with `violation: phase.dose > 1 mg`
+    /// - `scope: course` with `previous(phase.daily_dose)`
     ///
     /// # How to fix
     ///
     /// Set `scope: phase`, or use a course fact such as
     /// `course.max_daily_dose_per_kg`.
     PhaseFactInCourseRule = "phase-fact-in-course-rule",
+
+    /// A rule that reads `previous(...)` but can fire without it.
+    ///
+    /// Such a rule does not apply to the first phase, which has no phase
+    /// before it; a part of it that needs no previous phase would go
+    /// unchecked there.
+    ///
+    /// # Triggered by
+    ///
+    /// - `violation: phase.dose > 1000 mg or phase.daily_dose - previous(phase.daily_dose) > 500 mg/day`
+    ///
+    /// # How to fix
+    ///
+    /// Put the test that does not read the previous phase in a rule of
+    /// its own.
+    FiresWithoutPrevious = "fires-without-previous",
 
     /// A range whose lower bound is above its upper bound.
     ///

@@ -359,6 +359,23 @@ fn words(expr: &crate::syntax::Expr) -> String {
                 args.first().map(words).unwrap_or_default()
             )
         }
+        ExprKind::Call { name, args } if name.value == "previous" => {
+            format!(
+                "{} in the previous phase",
+                args.first().map(words).unwrap_or_default()
+            )
+        }
+        ExprKind::Call { name, args } if matches!(name.value.as_str(), "min" | "max") => {
+            let which = if name.value == "min" {
+                "smaller"
+            } else {
+                "larger"
+            };
+            format!(
+                "the {which} of {}",
+                args.iter().map(words).collect::<Vec<_>>().join(" and ")
+            )
+        }
         ExprKind::Call { name, args } => format!(
             "{}({})",
             name.value,
@@ -394,6 +411,7 @@ fn words(expr: &crate::syntax::Expr) -> String {
             format!("{} {verb} {}", words(a), words(b))
         }
         ExprKind::Arith(op, a, b) => format!("{} {} {}", words(a), op.symbol(), words(b)),
+        ExprKind::If(c, a, b) => format!("({} if {}, else {})", words(a), words(c), words(b)),
     }
 }
 

@@ -36,11 +36,55 @@ const ARITH: FactSet = FactSet(1 << Fact::MAX);
 /// A value, or why it is unknown.
 pub type Outcome3 = Result<Val, Unknown>;
 
-/// Evaluates compiled code against one row of facts.
+/// What an expression is evaluated on: a row of facts (the course, or one
+/// phase) and, for a phase after the first, the row of the phase before,
+/// which `previous(...)` reads.
+#[derive(Clone, Copy, Debug)]
+pub struct At<'a> {
+    /// The row evaluated.
+    pub row: &'a Row,
+    /// The previous phase's row; `None` for the course and the first phase.
+    pub previous: Option<&'a Row>,
+}
+
+impl<'a> At<'a> {
+    /// A row with no phase before it.
+    pub fn row(row: &'a Row) -> At<'a> {
+        At {
+            row,
+            previous: None,
+        }
+    }
+
+    /// Row `i` of a regimen (0 the course, 1.. the phases), with the phase
+    /// before it for a phase after the first.
+    pub fn of(regimen: &'a Regimen, i: usize) -> Option<At<'a>> {
+        Some(At {
+            row: regimen.rows.get(i)?,
+            previous: (i >= 2).then(|| regimen.rows.get(i - 1)).flatten(),
+        })
+    }
+}
+
+impl std::ops::Index<usize> for At<'_> {
+    type Output = Option<Val>;
+
+    fn index(&self, i: usize) -> &Option<Val> {
+        &self.row[i]
+    }
+}
+
+/// Evaluates compiled code against one row of facts, with no phase before it.
 pub fn eval(code: &Code, row: &Row) -> Outcome3 {
+    eval_at(code, At::row(row))
+}
+
+/// Evaluates compiled code against one row of facts and the phase before it.
+pub fn eval_at(code: &Code, row: At<'_>) -> Outcome3 {
+    let eval = eval_at;
     match code {
         Code::Const(v) => Ok(*v),
-        Code::Fact(f) => row[f.index()].ok_or_else(|| missing(*f, row)),
+        Code::Fact(f) => row[f.index()].ok_or_else(|| missing(*f, row.row)),
         Code::Present(f) => Ok(Val::Bool(row[f.index()].is_some())),
         Code::Not(a) => match eval(a, row)? {
             Val::Bool(b) => Ok(Val::Bool(!b)),
@@ -58,7 +102,7 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             Some(v) => compare_values(*op, v, *value).map(Val::Bool).ok_or(ARITH),
             None => match if_missing {
                 Some(b) => Ok(Val::Bool(*b)),
-                None => Err(missing(*fact, row)),
+                None => Err(missing(*fact, row.row)),
             },
         },
         Code::NumCmp {
@@ -71,12 +115,12 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             Some(_) => Err(ARITH),
             None => match if_missing {
                 Some(b) => Ok(Val::Bool(*b)),
-                None => Err(missing(*fact, row)),
+                None => Err(missing(*fact, row.row)),
             },
         },
         Code::FactOr(fact, value) => Ok(row[fact.index()].unwrap_or(*value)),
         Code::FactInRange(fact, lo, hi) => {
-            let v = row[fact.index()].ok_or_else(|| missing(*fact, row))?;
+            let v = row[fact.index()].ok_or_else(|| missing(*fact, row.row))?;
             let above = compare(v, *lo).ok_or(ARITH)? != Ordering::Less;
             let below = compare(v, *hi).ok_or(ARITH)? != Ordering::Greater;
             Ok(Val::Bool(above && below))
@@ -130,6 +174,34 @@ pub fn eval(code: &Code, row: &Row) -> Outcome3 {
             }
             _ => Err(ARITH),
         },
+        // Min and max of an unknown are unknown, whatever the other side:
+        // no bound is guessed from one side.
+        Code::Min(a, b) | Code::Max(a, b) => match both(eval(a, row), eval(b, row))? {
+            (Val::Num(x), Val::Num(y)) => Ok(Val::Num(if matches!(code, Code::Min(..)) {
+                x.min(y)
+            } else {
+                x.max(y)
+            })),
+            _ => Err(ARITH),
+        },
+        Code::If(c, a, b) => match eval(c, row) {
+            Ok(Val::Bool(true)) => eval(a, row),
+            Ok(Val::Bool(false)) => eval(b, row),
+            Ok(_) => Err(ARITH),
+            // An unknown condition decides nothing, unless both branches
+            // are the same known value.
+            Err(mc) => match both(eval(a, row), eval(b, row)) {
+                Ok((x, y)) if compare(x, y) == Some(Ordering::Equal) => Ok(x),
+                Ok(_) => Err(mc),
+                Err(m) => Err(mc.union(m)),
+            },
+        },
+        // The engine runs a rule that reads the previous phase from the
+        // second phase on; elsewhere the value is missing.
+        Code::Previous(f) => row
+            .previous
+            .and_then(|p| p.get(f.index()).copied().flatten())
+            .ok_or(FactSet::one(*f)),
     }
 }
 
@@ -171,7 +243,8 @@ fn pow10(n: u32) -> Option<i128> {
 /// `a and b` (`decisive` false) or `a or b` (`decisive` true) in Kleene
 /// logic: the decisive value on either side decides, whatever the other
 /// side is; otherwise the result is unknown if either side is.
-fn junction(a: &Code, b: &Code, row: &Row, decisive: bool) -> Outcome3 {
+fn junction(a: &Code, b: &Code, row: At<'_>, decisive: bool) -> Outcome3 {
+    let eval = eval_at;
     match eval(a, row) {
         Ok(Val::Bool(x)) if x == decisive => Ok(Val::Bool(decisive)),
         Ok(_) => eval(b, row),
@@ -187,6 +260,12 @@ fn junction(a: &Code, b: &Code, row: &Row, decisive: bool) -> Outcome3 {
 /// it depends on missing data. Same answers as [`eval`], without building
 /// the set of missing facts, which only an unknown result needs.
 pub fn truth(code: &Code, row: &Row) -> Option<bool> {
+    truth_at(code, At::row(row))
+}
+
+/// [`truth`] on a row and the phase before it.
+pub fn truth_at(code: &Code, row: At<'_>) -> Option<bool> {
+    let (truth, eval) = (truth_at, eval_at);
     match code {
         Code::NumCmp {
             op,
@@ -355,12 +434,12 @@ impl Finding<'_> {
         if self.kind == Kind::Unevaluated {
             return unevaluated_message(self.rule, self.missing, self.vocabulary);
         }
-        let row = regimen.rows.get(self.row()).or(regimen.rows.first());
+        let row = At::of(regimen, self.row()).or_else(|| At::of(regimen, 0));
         let mut out = String::with_capacity(128);
         for part in &self.rule.message {
             match part {
                 Part::Text(t) => out.push_str(t),
-                Part::Value(typed) => match row.map(|r| eval(&typed.code, r)) {
+                Part::Value(typed) => match row.map(|r| eval_at(&typed.code, r)) {
                     Some(Ok(v)) => {
                         show_into(v, typed.ty, typed.unit.as_ref(), self.vocabulary, &mut out)
                     }
@@ -545,11 +624,9 @@ impl<'r> Compiled<'r> {
         };
         match self.rule.scope {
             Scope::Course => applies.run(regimen.course()) != Tri::F,
-            Scope::Phase => regimen
-                .rows
-                .iter()
-                .skip(1)
-                .any(|row| applies.run(row) != Tri::F),
+            Scope::Phase => (self.rule.first_row()..regimen.rows.len())
+                .filter_map(|i| At::of(regimen, i))
+                .any(|at| applies.run_at(at) != Tri::F),
         }
     }
 }
@@ -930,7 +1007,7 @@ impl<'r> Engine<'r> {
     /// turns on a missing fact), a regimen no rule applied to. Never a
     /// bare pass for what the rules did not speak to.
     fn cover(&self, v: &Variant<'r>, regimen: &Regimen, out: &mut Vec<Finding<'r>>) {
-        let course = regimen.course();
+        let course = At::row(regimen.course());
         if let Some(notice) = &v.notice {
             out.extend(self.judge(notice, course, None));
         }
@@ -939,7 +1016,7 @@ impl<'r> Engine<'r> {
         let mut unknown: Option<&Compiled<'r>> = None;
         let mut outside = !v.coverage.is_empty();
         for c in &v.coverage {
-            match c.fires.run(course) {
+            match c.fires.run_at(course) {
                 Tri::F => {
                     outside = false;
                     unknown = None;
@@ -964,13 +1041,25 @@ impl<'r> Engine<'r> {
     fn apply(&self, compiled: &Compiled<'r>, regimen: &Regimen, out: &mut Vec<Finding<'r>>) {
         match compiled.rule.scope {
             Scope::Course => {
-                if let Some(f) = self.judge(compiled, regimen.course(), None) {
+                if let Some(f) = self.judge(compiled, At::row(regimen.course()), None) {
                     out.push(f);
                 }
             }
             Scope::Phase => {
-                for (i, row) in regimen.rows.iter().enumerate().skip(1) {
-                    if let Some(f) = self.judge(compiled, row, Some(i)) {
+                for i in compiled.rule.first_row()..regimen.rows.len() {
+                    if let Some(at) = At::of(regimen, i)
+                        && let Some(f) = self.judge(compiled, at, Some(i))
+                    {
+                        // A rule that turns only on facts that do not apply
+                        // to this phase (the interval of a single
+                        // administration) does not apply to it.
+                        let na = regimen.not_applicable(i);
+                        if f.kind == Kind::Unevaluated
+                            && !na.is_empty()
+                            && self.unknown_only_through(compiled, at, na)
+                        {
+                            continue;
+                        }
                         out.push(f);
                     }
                 }
@@ -983,11 +1072,11 @@ impl<'r> Engine<'r> {
     fn judge(
         &self,
         compiled: &Compiled<'r>,
-        row: &Row,
+        row: At<'_>,
         phase: Option<usize>,
     ) -> Option<Finding<'r>> {
         let rule = compiled.rule;
-        match compiled.fires.run(row) {
+        match compiled.fires.run_at(row) {
             Tri::F => None,
             Tri::T => Some(Finding {
                 rule,
@@ -1002,10 +1091,29 @@ impl<'r> Engine<'r> {
         }
     }
 
+    /// Whether every fact the rule's unknown verdict turns on is in `na`.
+    fn unknown_only_through(&self, compiled: &Compiled<'r>, row: At<'_>, na: FactSet) -> bool {
+        let rule = compiled.rule;
+        [
+            rule.when.as_ref(),
+            Some(&rule.violation),
+            rule.unless.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter_map(|c| eval_at(&c.code, row).err())
+        .all(|m| m.0 & !na.0 == 0)
+    }
+
     /// The finding for a rule whose verdict depends on missing facts: the
     /// tree evaluator says which.
     #[cold]
-    fn unevaluated(&self, compiled: &Compiled<'r>, row: &Row, phase: Option<usize>) -> Finding<'r> {
+    fn unevaluated(
+        &self,
+        compiled: &Compiled<'r>,
+        row: At<'_>,
+        phase: Option<usize>,
+    ) -> Finding<'r> {
         let rule = compiled.rule;
         // The facts missing from each condition whose truth is unknown (the
         // tree evaluator fails exactly where `truth` is unknown).
@@ -1016,7 +1124,7 @@ impl<'r> Engine<'r> {
             rule.unless.as_ref(),
         ];
         for c in conditions.into_iter().flatten() {
-            if let Err(m) = eval(&c.code, row) {
+            if let Err(m) = eval_at(&c.code, row) {
                 missing = missing.union(m);
             }
         }
@@ -1031,7 +1139,7 @@ impl<'r> Engine<'r> {
             kind: Kind::Unevaluated,
             severity,
             phase,
-            missing: roots(missing, row, self.vocabulary),
+            missing: roots(missing, row.row, self.vocabulary),
             vocabulary: self.vocabulary,
         }
     }
@@ -1148,6 +1256,198 @@ mod name_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::{Env, check};
+    use crate::syntax::parse_expression;
+
+    /// Facts of a row, by fact.
+    type Facts = Vec<(Fact, Option<Val>)>;
+
+    fn mg(n: i64) -> Option<Val> {
+        Some(Val::Num(Decimal::from(n)))
+    }
+
+    /// `text` evaluated on a phase with the given facts and a previous phase
+    /// with `before` (none when `None`); the value shown in its unit, or
+    /// the missing facts' paths.
+    fn value(
+        text: &str,
+        now: &[(Fact, Option<Val>)],
+        before: Option<&[(Fact, Option<Val>)]>,
+    ) -> String {
+        let vocabulary = Vocabulary::shipped();
+        let expr = parse_expression(text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let env = Env {
+            phase: true,
+            vocabulary: &vocabulary,
+        };
+        let mut problems = Vec::new();
+        let typed = check(&expr, env, &mut problems).unwrap_or_else(|| panic!("{problems:?}"));
+        let fill = |facts: &[(Fact, Option<Val>)]| {
+            let mut row = vec![None; vocabulary.len()];
+            for (f, v) in facts {
+                row[f.index()] = *v;
+            }
+            row
+        };
+        let row = fill(now);
+        let previous = before.map(fill);
+        let at = At {
+            row: &row,
+            previous: previous.as_deref(),
+        };
+        let tree = eval_at(&typed.code, at);
+        if typed.ty == Type::Bool {
+            // The compiled program and `truth` agree with the tree.
+            let program = Program::condition(&typed.code).run_at(at).known();
+            assert_eq!(program, truth_at(&typed.code, at), "{text}");
+            assert_eq!(program, tree.ok().map(|v| v == Val::Bool(true)), "{text}");
+        }
+        match tree {
+            Ok(v) => {
+                let mut out = String::new();
+                show_into(v, typed.ty, typed.unit.as_ref(), &vocabulary, &mut out);
+                out
+            }
+            Err(m) => format!(
+                "unknown: {}",
+                vocabulary
+                    .ordered(m)
+                    .map(|f| vocabulary.info(f).path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    #[test]
+    fn min_max_and_if_are_exact_and_honest_about_unknowns() {
+        let w = |n: i64| (Fact::WEIGHT, Some(Val::Num(Decimal::from(n))));
+        let dose = |n: i64| (Fact::DOSE, mg(n));
+        let cases: &[(&str, Facts, &str)] = &[
+            (
+                "min(1000 mg, 15 mg/kg * patient.weight)",
+                vec![w(80)],
+                "1000 mg",
+            ),
+            (
+                "min(1000 mg, 15 mg/kg * patient.weight)",
+                vec![w(60)],
+                "900 mg",
+            ),
+            (
+                "max(1000 mg, 15 mg/kg * patient.weight)",
+                vec![w(60)],
+                "1000 mg",
+            ),
+            ("min(1 g, 999.9999 mg) < 1000 mg", vec![], "true"),
+            // An unknown side leaves min and max unknown, even where one
+            // side alone would settle a comparison.
+            (
+                "min(1000 mg, 15 mg/kg * patient.weight)",
+                vec![],
+                "unknown: patient.weight",
+            ),
+            (
+                "phase.dose > min(0 mg, 15 mg/kg * patient.weight)",
+                vec![dose(5)],
+                "unknown: patient.weight",
+            ),
+            (
+                "max(phase.dose, 15 mg/kg * patient.weight)",
+                vec![],
+                "unknown: patient.weight, phase.dose",
+            ),
+            (
+                "phase.dose > min(1000 mg, 15 mg/kg * patient.weight)",
+                vec![dose(901), w(60)],
+                "true",
+            ),
+            (
+                "phase.dose > min(1000 mg, 15 mg/kg * patient.weight)",
+                vec![dose(900), w(60)],
+                "false",
+            ),
+            // `if`: the branch the condition picks; an unknown condition
+            // is unknown unless both branches are the same known value.
+            ("if phase.dose > 500 mg then 1 else 2", vec![dose(501)], "1"),
+            ("if phase.dose > 500 mg then 1 else 2", vec![dose(500)], "2"),
+            (
+                "if phase.dose > 500 mg then 1 else phase.times_per_day",
+                vec![dose(501)],
+                "1",
+            ),
+            (
+                "if phase.dose > 500 mg then 1 else 2",
+                vec![],
+                "unknown: phase.dose",
+            ),
+            ("if phase.dose > 500 mg then 2 else 2.0", vec![], "2"),
+            (
+                "if phase.dose > 500 mg then 1 else phase.times_per_day",
+                vec![],
+                "unknown: phase.dose, phase.times_per_day",
+            ),
+            (
+                "if phase.dose > 500 mg then 1 kg else patient.weight",
+                vec![w(1)],
+                "1 kg",
+            ),
+            (
+                "if phase.dose > 500 mg then 1 kg else patient.weight",
+                vec![w(2)],
+                "unknown: phase.dose",
+            ),
+            (
+                "if phase.dose > 500 mg then true else phase.times_per_day > 1",
+                vec![dose(600)],
+                "true",
+            ),
+            (
+                "if phase.dose > 500 mg then true else phase.times_per_day > 1",
+                vec![dose(400)],
+                "unknown: phase.times_per_day",
+            ),
+        ];
+        for (text, now, want) in cases {
+            assert_eq!(value(text, now, None), *want, "{text}");
+        }
+    }
+
+    #[test]
+    fn previous_reads_the_phase_before() {
+        let daily = |n: i64| (Fact::DAILY_DOSE, mg(n));
+        let step = "phase.daily_dose - previous(phase.daily_dose)";
+        assert_eq!(
+            value(step, &[daily(1500)], Some(&[daily(1000)])),
+            "500 mg/day"
+        );
+        assert_eq!(
+            value(
+                &format!("{step} > 500 mg/day"),
+                &[daily(1500)],
+                Some(&[daily(1000)])
+            ),
+            "false"
+        );
+        assert_eq!(
+            value(
+                &format!("{step} > 500 mg/day"),
+                &[daily(1501)],
+                Some(&[daily(1000)])
+            ),
+            "true"
+        );
+        // Missing in the phase before: unknown, naming the fact.
+        assert_eq!(
+            value(step, &[daily(1500)], Some(&[])),
+            "unknown: phase.daily_dose"
+        );
+        // No phase before (the engine never evaluates such a rule there).
+        assert_eq!(
+            value(step, &[daily(1500)], None),
+            "unknown: phase.daily_dose"
+        );
+    }
 
     /// An arithmetic failure is never read as a missing fact, nor a
     /// missing fact as an arithmetic failure, however many facts a

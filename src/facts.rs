@@ -152,6 +152,21 @@ engine_facts! {
     WEEKLY_DOSE = "phase.weekly_dose": q(Dim::DOSE_RATE);
     DURATION = "phase.duration": q(Dim::TIME);
     WITH_FOOD = "phase.with_food": EngineType::Bool;
+    HEIGHT = "patient.height": q(Dim::LENGTH);
+    BSA = "patient.bsa": q(Dim::AREA);
+    SERUM_CREATININE = "patient.serum_creatinine": q(Dim::MASS_CONCENTRATION);
+    CRCL = "patient.crcl": q(Dim::FLOW);
+    DOSE_PER_M2 = "phase.dose_per_m2": q(Dim::DOSE_PER_M2);
+    DAILY_DOSE_PER_M2 = "phase.daily_dose_per_m2": q(Dim::DOSE_RATE_PER_M2);
+    ADMINISTRATIONS = "phase.administrations": q(Dim::NONE);
+    AS_NEEDED = "phase.as_needed": EngineType::Bool;
+    CUMULATIVE_DOSE_PER_M2 = "course.cumulative_dose_per_m2": q(Dim::DOSE_PER_M2);
+    PRIOR_CUMULATIVE_DOSE = "course.prior_cumulative_dose": q(Dim::MASS);
+    PRIOR_CUMULATIVE_DOSE_PER_KG = "course.prior_cumulative_dose_per_kg": q(Dim::DOSE_PER_KG);
+    PRIOR_CUMULATIVE_DOSE_PER_M2 = "course.prior_cumulative_dose_per_m2": q(Dim::DOSE_PER_M2);
+    LIFETIME_CUMULATIVE_DOSE = "course.lifetime_cumulative_dose": q(Dim::MASS);
+    LIFETIME_CUMULATIVE_DOSE_PER_KG = "course.lifetime_cumulative_dose_per_kg": q(Dim::DOSE_PER_KG);
+    LIFETIME_CUMULATIVE_DOSE_PER_M2 = "course.lifetime_cumulative_dose_per_m2": q(Dim::DOSE_PER_M2);
 }
 
 impl Fact {

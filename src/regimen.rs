@@ -16,7 +16,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::codes::InputCode;
-use crate::facts::{Fact, Val};
+use crate::facts::{Fact, FactSet, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::vocabulary::Vocabulary;
 
@@ -142,6 +142,10 @@ pub struct Regimen {
     pub anchors: Anchors,
     /// Input problems; when non-empty the regimen is `invalid` and no rule runs.
     pub problems: Vec<InputProblem>,
+    /// Facts that do not apply to a row (a single administration has no
+    /// interval), by row: a rule whose outcome turns only on them does not
+    /// apply to that row.
+    pub not_applicable: Vec<(usize, Fact)>,
 }
 
 /// Spans of the blocks a missing fact would have been written in.
@@ -164,6 +168,14 @@ impl Regimen {
     }
 
     /// The course row.
+    /// The facts that do not apply to row `row`.
+    pub fn not_applicable(&self, row: usize) -> FactSet {
+        self.not_applicable
+            .iter()
+            .filter(|(r, _)| *r == row)
+            .fold(FactSet::EMPTY, |set, (_, f)| set.union(FactSet::one(*f)))
+    }
+
     pub fn course(&self) -> &Row {
         &self.rows[0]
     }

@@ -207,6 +207,30 @@ pub struct Rule {
 }
 
 impl Rule {
+    /// The first row the rule is evaluated on: 0 for a course rule, 1 for a
+    /// phase rule, and 2 for one that reads `previous(...)`: the first
+    /// phase has no phase before it, so no step to check, and the rule
+    /// does not apply there (as if its `when` were false).
+    pub fn first_row(&self) -> usize {
+        match self.scope {
+            Scope::Course => 0,
+            Scope::Phase if self.reads_previous() => 2,
+            Scope::Phase => 1,
+        }
+    }
+
+    /// Whether a condition of the rule reads the previous phase.
+    pub fn reads_previous(&self) -> bool {
+        [
+            self.when.as_ref(),
+            Some(&self.violation),
+            self.unless.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|c| c.code.reads_previous())
+    }
+
     /// The citation in force under `profile`: the one `citation_for`
     /// gives for it, else the rule's own.
     pub fn citation_in(&self, profile: &str) -> &Citation {

@@ -64,6 +64,8 @@ pub enum ExprKind {
     Arith(Arith, Box<Expr>, Box<Expr>),
     /// `x in lo ..= hi`.
     InRange(Box<Expr>, Box<Expr>, Box<Expr>),
+    /// `if c then a else b`.
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
 }
 
 /// Prefix operators.
@@ -282,7 +284,9 @@ pub fn parse_template(text: &str) -> Result<Vec<Piece>, SyntaxError> {
 }
 
 /// Refuses text that is too long or too deeply nested before pest sees it,
-/// so that hostile rule files cannot exhaust the stack.
+/// so that hostile rule files cannot exhaust the stack. An `if` nests its
+/// `else` branch without parentheses, so each `if` counts as one level for
+/// the rest of the text (more than the nesting it makes, never less).
 fn guard(text: &str) -> Result<(), SyntaxError> {
     if text.len() > MAX_EXPRESSION_LEN {
         return Err(SyntaxError {
@@ -294,15 +298,27 @@ fn guard(text: &str) -> Result<(), SyntaxError> {
         });
     }
     let mut depth = 0usize;
+    let mut ifs = 0usize;
+    let bytes = text.as_bytes();
+    let word = |i: usize| {
+        bytes
+            .get(i)
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
     for (i, c) in text.char_indices() {
         match c {
             '(' | '{' => depth += 1,
             ')' | '}' => depth = depth.saturating_sub(1),
+            'i' if text[i..].starts_with("if") && !word(i + 2) && (i == 0 || !word(i - 1)) => {
+                ifs += 1;
+            }
             _ => {}
         }
-        if depth > MAX_NESTING {
+        if depth + ifs > MAX_NESTING {
             return Err(SyntaxError {
-                message: format!("parentheses nested deeper than {MAX_NESTING}"),
+                message: format!(
+                    "expression nested deeper than {MAX_NESTING} (parentheses and `if`s)"
+                ),
                 span: Span::new(i, i + 1),
             });
         }
@@ -434,6 +450,19 @@ fn build_operand(pair: Pair<'_, Rule>) -> Result<Expr, SyntaxError> {
                 .collect::<Result<_, _>>()?;
             ExprKind::Call { name, args }
         }
+        Rule::conditional => {
+            let mut parts = pair
+                .into_inner()
+                .filter(|p| p.as_rule() == Rule::expr)
+                .map(|p| build_expr(p.into_inner()));
+            let (Some(c), Some(a), Some(b)) = (parts.next(), parts.next(), parts.next()) else {
+                return Err(SyntaxError {
+                    message: "expected `if CONDITION then A else B`".into(),
+                    span,
+                });
+            };
+            ExprKind::If(Box::new(c?), Box::new(a?), Box::new(b?))
+        }
         _ => return Err(unexpected(&pair)),
     };
     Ok(Expr { kind, span })
@@ -449,6 +478,9 @@ fn describe(rule: &Rule) -> Option<&'static str> {
         Rule::path => "a fact such as `patient.weight`",
         Rule::name => "a name",
         Rule::call => "a function call",
+        Rule::conditional | Rule::kw_if => "`if`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
         Rule::date => "a date",
         Rule::boolean => "`true` or `false`",
         Rule::or | Rule::and => "`and` or `or`",
@@ -523,6 +555,7 @@ mod tests {
             ExprKind::InRange(x, lo, hi) => {
                 format!("({} in {} ..= {})", show(x), show(lo), show(hi))
             }
+            ExprKind::If(c, a, b) => format!("(if {} then {} else {})", show(c), show(a), show(b)),
         }
     }
 
@@ -551,6 +584,37 @@ mod tests {
             ),
             ("2 and a.b", "(2 and a.b)"),
             ("a.b in 1 ..= 2", "(a.b in 1 ..= 2)"),
+            // The `else` branch runs as far right as it can.
+            (
+                "if a.b then c.d else e.f + 1",
+                "(if a.b then c.d else (e.f + 1))",
+            ),
+            (
+                "x.y > if a.b then 1 mg else 2 mg",
+                "(x.y > (if a.b then 1 mg else 2 mg))",
+            ),
+            (
+                "(if a.b then 1 mg else 2 mg) < x.y and c.d",
+                "(((if a.b then 1 mg else 2 mg) < x.y) and c.d)",
+            ),
+            (
+                "if a.b > 1 and c.d then 1 else if e.f then 2 else 3",
+                "(if ((a.b > 1) and c.d) then 1 else (if e.f then 2 else 3))",
+            ),
+            ("if(a.b) then 1 else 2", "(if a.b then 1 else 2)"),
+            (
+                "min(1000 mg, 15 mg/kg * p.w) < max(a.b, c.d)",
+                "(min(1000 mg, (15 mg/kg * p.w)) < max(a.b, c.d))",
+            ),
+            (
+                "p.d - previous(p.d) > 500 mg/day",
+                "((p.d - previous(p.d)) > 500 mg/day)",
+            ),
+            (
+                "1 + if a.b then 2 else 3 * 4",
+                "(1 + (if a.b then 2 else (3 * 4)))",
+            ),
+            ("iffy.x > 1", "(iffy.x > 1)"),
         ];
         for (text, want) in cases {
             let got = parse_expression(text).map(|e| show(&e));
@@ -607,6 +671,11 @@ mod tests {
         assert!(parse_expression("5 mg/kg/").is_err());
         assert!(parse_expression("(a.b and c.d").is_err());
         assert!(parse_expression(&"(".repeat(10_000)).is_err());
+        assert!(parse_expression(&"if a.b then 1 else ".repeat(10_000)).is_err());
+        // The keywords are not names, and `5 else` is no unit.
+        assert!(parse_expression("if a.b then 1 mg").is_err());
+        assert!(parse_expression("a.b == then").is_err());
+        assert!(parse_expression("if a.b then 5 else 6").is_ok());
     }
 
     #[test]

@@ -17,11 +17,12 @@ use std::fmt;
 use rust_decimal::Decimal;
 
 /// Exponents of the base dimensions: drug mass, body mass, volume, time,
-/// and the body-surface normalisation of an eGFR (`/1.73m2`), which keeps
-/// an eGFR and a creatinine clearance from ever being compared or taken
-/// for each other.
+/// the body-surface normalisation of an eGFR (`/1.73m2`), which keeps an
+/// eGFR and a creatinine clearance from ever being compared or taken for
+/// each other, length (a height, and squared a body surface area), and
+/// amount of substance (a lab value in umol/L).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct Dim(pub [i8; 5]);
+pub struct Dim(pub [i8; 7]);
 
 /// Index of each base dimension in [`Dim`].
 const MASS: usize = 0;
@@ -29,29 +30,43 @@ const BODY: usize = 1;
 const VOLUME: usize = 2;
 const TIME: usize = 3;
 const SURFACE: usize = 4;
+const LENGTH: usize = 5;
+const AMOUNT: usize = 6;
 
 /// Canonical unit of each base dimension, in `Dim` order.
-const CANONICAL: [&str; 5] = ["mg", "kg", "mL", "day", "1.73m2"];
+const CANONICAL: [&str; 7] = ["mg", "kg", "mL", "day", "1.73m2", "m", "umol"];
 
 impl Dim {
     /// A pure number.
-    pub const NONE: Dim = Dim([0, 0, 0, 0, 0]);
+    pub const NONE: Dim = Dim([0, 0, 0, 0, 0, 0, 0]);
     /// Drug mass (mg).
-    pub const MASS: Dim = Dim([1, 0, 0, 0, 0]);
+    pub const MASS: Dim = Dim([1, 0, 0, 0, 0, 0, 0]);
     /// Body mass (kg).
-    pub const BODY_MASS: Dim = Dim([0, 1, 0, 0, 0]);
+    pub const BODY_MASS: Dim = Dim([0, 1, 0, 0, 0, 0, 0]);
     /// Time (day).
-    pub const TIME: Dim = Dim([0, 0, 0, 1, 0]);
+    pub const TIME: Dim = Dim([0, 0, 0, 1, 0, 0, 0]);
     /// Dose per day (mg/day).
-    pub const DOSE_RATE: Dim = Dim([1, 0, 0, -1, 0]);
+    pub const DOSE_RATE: Dim = Dim([1, 0, 0, -1, 0, 0, 0]);
     /// Dose per body weight (mg/kg).
-    pub const DOSE_PER_KG: Dim = Dim([1, -1, 0, 0, 0]);
+    pub const DOSE_PER_KG: Dim = Dim([1, -1, 0, 0, 0, 0, 0]);
     /// Dose per body weight per day (mg/kg/day).
-    pub const DOSE_RATE_PER_KG: Dim = Dim([1, -1, 0, -1, 0]);
+    pub const DOSE_RATE_PER_KG: Dim = Dim([1, -1, 0, -1, 0, 0, 0]);
     /// Volume per time (a creatinine clearance, mL/min).
-    pub const FLOW: Dim = Dim([0, 0, 1, -1, 0]);
+    pub const FLOW: Dim = Dim([0, 0, 1, -1, 0, 0, 0]);
     /// Volume per time per 1.73 m2 of body surface (an eGFR).
-    pub const EGFR: Dim = Dim([0, 0, 1, -1, -1]);
+    pub const EGFR: Dim = Dim([0, 0, 1, -1, -1, 0, 0]);
+    /// Length (a height, m).
+    pub const LENGTH: Dim = Dim([0, 0, 0, 0, 0, 1, 0]);
+    /// Area (a body surface area, m2).
+    pub const AREA: Dim = Dim([0, 0, 0, 0, 0, 2, 0]);
+    /// Dose per m2 of body surface (mg/m2).
+    pub const DOSE_PER_M2: Dim = Dim([1, 0, 0, 0, 0, -2, 0]);
+    /// Dose per m2 of body surface per day (mg/m2/day).
+    pub const DOSE_RATE_PER_M2: Dim = Dim([1, 0, 0, -1, 0, -2, 0]);
+    /// Mass per volume (a lab value in mg/dL).
+    pub const MASS_CONCENTRATION: Dim = Dim([1, 0, -1, 0, 0, 0, 0]);
+    /// Amount of substance per volume (a lab value in umol/L).
+    pub const AMOUNT_CONCENTRATION: Dim = Dim([0, 0, -1, 0, 0, 0, 1]);
 
     /// Product of two dimensions.
     pub fn times(self, other: Dim) -> Dim {
@@ -114,6 +129,9 @@ impl Dim {
         match self {
             Dim::FLOW => "mL/min".into(),
             Dim::EGFR => "mL/min/1.73m2".into(),
+            Dim::AREA => "m2".into(),
+            Dim::DOSE_PER_M2 => "mg/m2".into(),
+            Dim::DOSE_RATE_PER_M2 => "mg/m2/day".into(),
             other => other.canonical_unit(),
         }
     }
@@ -130,6 +148,12 @@ impl Dim {
             Dim::DOSE_RATE_PER_KG => "a daily dose per body weight (mg/kg/day)".into(),
             Dim::FLOW => "a flow such as a creatinine clearance (mL/min)".into(),
             Dim::EGFR => "an eGFR (mL/min/1.73m2)".into(),
+            Dim::LENGTH => "a length (cm)".into(),
+            Dim::AREA => "a body surface area (m2)".into(),
+            Dim::DOSE_PER_M2 => "a dose per body surface area (mg/m2)".into(),
+            Dim::DOSE_RATE_PER_M2 => "a daily dose per body surface area (mg/m2/day)".into(),
+            Dim::MASS_CONCENTRATION => "a concentration (mg/dL)".into(),
+            Dim::AMOUNT_CONCENTRATION => "a molar concentration (umol/L)".into(),
             other => format!("a quantity in {}", other.canonical_unit()),
         }
     }
@@ -234,6 +258,10 @@ pub enum Family {
     /// `1.73m2`, `{1.73_m2}`: the body-surface normalisation of eGFR, a
     /// dimensionless annotation as in UCUM.
     Annotation,
+    /// cm, m, in: a height; squared (`m2`) a body surface area.
+    Length,
+    /// umol, mmol: amount of substance, for lab values.
+    Amount,
 }
 
 /// One unit atom of the catalogue.
@@ -332,6 +360,63 @@ const ATOMS: &[Atom] = &[
         family: Family::ClockTime,
         num: 1,
         den: 1440,
+    },
+    // Lengths, in metres; squared (`m2`, `cm2`) they are areas.
+    Atom {
+        names: &["m"],
+        family: Family::Length,
+        num: 1,
+        den: 1,
+    },
+    Atom {
+        names: &["cm"],
+        family: Family::Length,
+        num: 1,
+        den: 100,
+    },
+    Atom {
+        names: &["mm"],
+        family: Family::Length,
+        num: 1,
+        den: 1000,
+    },
+    // The international inch is exactly 2.54 cm.
+    Atom {
+        names: &["[in_i]", "in"],
+        family: Family::Length,
+        num: 254,
+        den: 10_000,
+    },
+    Atom {
+        names: &["[ft_i]", "ft"],
+        family: Family::Length,
+        num: 3048,
+        den: 10_000,
+    },
+    // Amounts of substance, in micromoles.
+    Atom {
+        names: &["umol", "µmol", "μmol"],
+        family: Family::Amount,
+        num: 1,
+        den: 1,
+    },
+    Atom {
+        names: &["mmol"],
+        family: Family::Amount,
+        num: 1000,
+        den: 1,
+    },
+    Atom {
+        names: &["nmol"],
+        family: Family::Amount,
+        num: 1,
+        den: 1000,
+    },
+    Atom {
+        names: &["mol"],
+        family: Family::Amount,
+        num: 1_000_000,
+        den: 1,
     },
     Atom {
         names: &["1.73m2", "{1.73_m2}", "[1.73_m2]", "1.73_m2"],
@@ -432,6 +517,18 @@ fn ucum_atom(atom: &str) -> Option<(Family, Factor)> {
     Some((family, base.mul(to_canonical)?))
 }
 
+/// A length atom squared, an area: `m2`, `cm2`, `m²` (UCUM writes the
+/// exponent as a trailing digit).
+fn squared_length(atom: &str) -> Option<Factor> {
+    let stem = atom
+        .strip_suffix('2')
+        .or_else(|| atom.strip_suffix('²'))
+        .or_else(|| atom.strip_suffix("^2"))?;
+    let a = lookup(stem).filter(|a| a.family == Family::Length)?;
+    let f = Factor::new(a.num, a.den);
+    f.mul(f)
+}
+
 fn suggest_atom(atom: &str) -> Option<&'static str> {
     // A case slip (`Mg`, `MG`, `KG`) is the commonest error; prefer it.
     if let Some(a) = ATOMS
@@ -466,6 +563,11 @@ impl Unit {
                     "mg/wk",
                     "mL/min/1.73m2",
                     "mL/min",
+                    "m2",
+                    "mg/m2",
+                    "mg/m2/day",
+                    "mg/dL",
+                    "umol/L",
                 ])
                 .filter_map(|t| {
                     Unit::parse_uncached(t).ok().map(|u| Unit {
@@ -500,12 +602,19 @@ impl Unit {
                 family.get_or_insert(Family::Annotation);
                 continue;
             }
+            let mut exponent = 1;
             let (atom_family, atom_factor) = match lookup(atom_text) {
                 Some(atom) => (atom.family, Factor::new(atom.num, atom.den)),
-                None => ucum_atom(atom_text).ok_or_else(|| UnitError::Unknown {
-                    atom: atom_text.to_owned(),
-                    suggestion: suggest_atom(atom_text),
-                })?,
+                None => match squared_length(atom_text) {
+                    Some(factor) => {
+                        exponent = 2;
+                        (Family::Length, factor)
+                    }
+                    None => ucum_atom(atom_text).ok_or_else(|| UnitError::Unknown {
+                        atom: atom_text.to_owned(),
+                        suggestion: suggest_atom(atom_text),
+                    })?,
+                },
             };
             family.get_or_insert(atom_family);
             calendar |= atom_family == Family::CalendarTime;
@@ -528,9 +637,11 @@ impl Unit {
                 Family::Volume => (VOLUME, atom_factor),
                 Family::Time | Family::CalendarTime | Family::ClockTime => (TIME, atom_factor),
                 Family::Annotation => (SURFACE, atom_factor),
+                Family::Length => (LENGTH, atom_factor),
+                Family::Amount => (AMOUNT, atom_factor),
             };
             let mut step = Dim::NONE;
-            step.0[base] = 1;
+            step.0[base] = exponent;
             let atom_factor =
                 Factor::reduce(atom_factor.num, atom_factor.den).ok_or(UnitError::Empty)?;
             if i == 0 {
@@ -966,7 +1077,7 @@ mod ucum_tests {
 
     #[test]
     fn other_ucum_atoms_convert_exactly() {
-        let volume = Dim([0, 0, 1, 0, 0]);
+        let volume = Dim([0, 0, 1, 0, 0, 0, 0]);
         let table = [
             ("1 [gr]", "64.79891", Dim::MASS),
             ("2 [oz_av]", "56699.04625", Dim::MASS),

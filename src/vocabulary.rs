@@ -117,6 +117,10 @@ pub struct FactInfo {
     pub families: Vec<Family>,
     /// The unit of a bare number, when one is accepted (age: years).
     pub bare: Option<String>,
+    /// For a lab value in mass per volume (mg/dL) also written in amount
+    /// of substance per volume (umol/L): how much one unit it is shown in
+    /// is, canonically (creatinine: 1 mg/dL is 88.4 umol/L).
+    pub molar: Option<Decimal>,
     /// Plausible values, for a recorded quantity.
     pub limits: Option<Limits>,
     /// An example value for help texts.
@@ -269,9 +273,14 @@ const DIMENSIONS: &[(&str, Dim)] = &[
     ("dose rate per kg", Dim::DOSE_RATE_PER_KG),
     ("flow", Dim::FLOW),
     ("egfr", Dim::EGFR),
+    ("length", Dim::LENGTH),
+    ("area", Dim::AREA),
+    ("dose per m2", Dim::DOSE_PER_M2),
+    ("dose rate per m2", Dim::DOSE_RATE_PER_M2),
+    ("concentration", Dim::MASS_CONCENTRATION),
 ];
 const LIMIT_KEYS: &[&str] = &["above", "at_least", "at_most", "floor"];
-const ACCEPT_KEYS: &[&str] = &["calendar", "bare"];
+const ACCEPT_KEYS: &[&str] = &["calendar", "bare", "molar"];
 const FHIR_KEYS: &[&str] = &[
     "loinc",
     "called",
@@ -336,10 +345,25 @@ impl Vocabulary {
             .map(|(_, f)| *f)
     }
 
-    /// The keys of `block`, in file order (for "did you mean" and the list
-    /// of what is known).
+    /// The keys of `block`, in file order, each once (for "did you mean"
+    /// and the list of what is known).
     pub fn keys(&self, block: Block) -> impl Iterator<Item = &str> {
-        self.keys[block.slot()].iter().map(|(k, _)| k.as_str())
+        let list = &self.keys[block.slot()];
+        list.iter()
+            .enumerate()
+            .filter(|(i, (k, _))| !list[..*i].iter().any(|(seen, _)| seen == k))
+            .map(|(_, (k, _))| k.as_str())
+    }
+
+    /// The facts written under the same key as `fact` (itself included):
+    /// `dose` is `phase.dose`, `phase.dose_per_kg` or `phase.dose_per_m2`
+    /// as its unit says.
+    pub fn written_alike(&self, fact: Fact) -> impl Iterator<Item = Fact> + '_ {
+        let (block, key) = self.key_of(fact).unwrap_or((Block::Regimen, ""));
+        self.keys[block.slot()]
+            .iter()
+            .filter(move |(k, _)| !key.is_empty() && k == key)
+            .map(|(_, f)| *f)
     }
 
     /// The key a fact is written under inside its block (`weight`), and the
@@ -598,7 +622,17 @@ impl Loader {
                 }
             };
             let list = &mut keys[block.slot()];
-            if list.iter().any(|(k, _)| k == name) {
+            // Quantities of different dimensions may share a key: the unit
+            // written decides which (`dose: 20 mg`, `15 mg/kg`, `75 mg/m2`).
+            let dim = |f: Fact| match facts.get(f.index()).map(|i| i.ty) {
+                Some(Type::Quantity(d)) => Some(d),
+                _ => None,
+            };
+            let clash = |other: Fact| match (dim(other), dim(*fact)) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            if list.iter().any(|(k, f)| k == name && clash(*f)) {
                 let message = format!("two facts are written as `{key}`");
                 self.error(RuleCode::DuplicateKey, Span::new(0, 0), message, "here");
                 continue;
@@ -782,15 +816,16 @@ impl Loader {
             }
             _ => None,
         };
-        let (calendar, bare) = match node.get("accepts") {
+        let (calendar, bare, molar) = match node.get("accepts") {
             Some(a) => {
                 self.unknown_keys(a, ACCEPT_KEYS, "`accepts`");
                 let calendar =
                     matches!(a.get("calendar").map(|n| &n.value), Some(Value::Bool(true)));
                 let bare = a.get("bare").and_then(Node::as_str).map(str::to_owned);
-                (calendar, bare)
+                let molar = a.get("molar").and_then(|n| self.molar(n, &ty));
+                (calendar, bare, molar)
             }
-            None => (false, None),
+            None => (false, None, None),
         };
         let limits = match (node.get("limits"), &ty) {
             (Some(l), Type::Quantity(dim)) => self.limits(l, *dim),
@@ -855,6 +890,7 @@ impl Loader {
                 families: accepted,
                 calendar,
                 bare,
+                molar,
                 limits,
                 example: node
                     .get("example")
@@ -945,6 +981,29 @@ impl Loader {
                 None
             }
         }
+    }
+
+    /// `molar: 88.4 umol/L`: what one unit of a mass-per-volume lab value
+    /// is in amount of substance per volume, canonically.
+    fn molar(&mut self, node: &Node, ty: &Type) -> Option<Decimal> {
+        let parsed = node.as_str().and_then(|text| {
+            let (value, unit_text) = units::split_quantity(text).ok()?;
+            let unit = Unit::parse(unit_text).ok()?;
+            (unit.dim == Dim::AMOUNT_CONCENTRATION && value > Decimal::ZERO)
+                .then(|| unit.factor.to_canonical(value))
+                .flatten()
+        });
+        if parsed.is_none() || *ty != Type::Quantity(Dim::MASS_CONCENTRATION) {
+            self.error(
+                RuleCode::VocabularyFact,
+                node.span,
+                "`molar` gives what one unit of a mass concentration is in umol/L, \
+                 e.g. `molar: 88.4 umol/L`, for a fact shown in mg/dL",
+                "not a molar equivalent",
+            );
+            return None;
+        }
+        parsed
     }
 
     fn limits(&mut self, node: &Node, dim: Dim) -> Option<Limits> {
@@ -1297,6 +1356,7 @@ pub fn families(dim: Dim, calendar: bool, display: Option<&Unit>) -> Vec<Family>
         Dim::TIME if calendar => vec![Family::Time, Family::CalendarTime],
         Dim::TIME => vec![Family::Time],
         Dim::FLOW | Dim::EGFR => vec![Family::Volume],
+        Dim::LENGTH | Dim::AREA => vec![Family::Length],
         _ => display.map(|u| u.family).into_iter().collect(),
     }
 }

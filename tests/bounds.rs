@@ -177,7 +177,10 @@ fn the_shipped_packs_probe_every_bound() {
             "probed metformin.max-daily-dose `phase.daily_dose > 2550 mg/day`: 2549.999 mg/day quiet, 2550 mg/day quiet, 2550.001 mg/day fires",
             "probed methotrexate.weekly-dose-high `phase.weekly_dose > 20 mg/wk`: 19.999 mg/wk quiet, 20 mg/wk quiet, 20.001 mg/wk fires",
             "probed methotrexate.daily-schedule `phase.interval < 2 days`: 1.75 days fires, 2 days quiet, 2.001 days quiet",
-            "bounds: 30 probed (90 checks), 0 not probed (0 declared)",
+            "probed metformin.titration-step `phase.daily_dose - previous(phase.daily_dose) > 500 mg/day`: 499.999 mg/day quiet, 500 mg/day quiet, 500.001 mg/day fires",
+            "probed metformin.titration-step `previous(phase.duration) >= 2 weeks`: 1.86 weeks fires, 2 weeks quiet, 2.14 weeks quiet",
+            "probed metformin.starting-dose `phase.dose > 850 mg`: 849.999 mg quiet, 850 mg quiet, 850.001 mg fires",
+            "bounds: 38 probed (114 checks), 0 not probed (0 declared)",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");

@@ -30,6 +30,9 @@ const FOOD: &str = "isotretinoin.with-food";
 const DUR: &str = "isotretinoin.course-duration";
 const DIV: &str = "isotretinoin.divided-doses";
 const RENAL: &str = "isotretinoin.renal-low-start";
+const ABOVE: &str = "isotretinoin.dose-above-range";
+const MAX: &str = "isotretinoin.max-daily-dose";
+const CUM: &str = "isotretinoin.cumulative-dose";
 
 // -- helpers -----------------------------------------------------------------
 
@@ -237,14 +240,12 @@ fn every_hl7_example_gives_one_regimen() {
         // 500 mg daily, but "for 5 days" is only in the text.
         ("medicationrequest0313.json", "medrx0313", "Azithromycin 250mg capsule (product)", vec![
             no_length, subject]),
-        // Every 15 min is 96 a day; a dose in mg/kg is no mass.
+        // Every 15 min is 96 a day (its dose range in mg/kg is read).
         ("medicationrequest0315.json", "medrx0315", "Lorazepam (substance)", vec![
             no_length, subject,
-            ("input.out-of-range", "course.phases[1].frequency"),
-            ("input.wrong-unit", "course.phases[1].dose")]),
-        // Every 3 weeks is 1/21 a day; count 16 then has no daily rate.
-        ("medicationrequest0316.json", "medrx0316", "Adcetris", vec![
-            no_length, subject, ("input.wrong-unit", "course.phases[1].dose")]),
+            ("input.out-of-range", "course.phases[1].frequency")]),
+        // 1.8 mg/kg every 3 weeks, 16 cycles: a 21-day interval, 336 days.
+        ("medicationrequest0316.json", "medrx0316", "Adcetris", vec![subject]),
         ("medicationrequest0324.json", "medrx0324", "Paracetamol 240mg suppository (product)", vec![
             no_length, subject]),
         ("medicationrequest0331.json", "medrx0331", "Warfarin Sodium", vec![no_length, subject]),
@@ -298,11 +299,9 @@ fn problems_name_and_underline_the_fhir_element() {
         "6"
     );
     assert!(underlined(r, "MedicationRequest.subject").contains("\"Patient/pat1\""));
-    let path = hl7_dir()
-        .join("medicationrequest0316.json")
-        .display()
-        .to_string();
-    let r = &read_bundle(&file(&path))[0];
+    // A dose in mL/min (no dose at all) is named by its FHIR element.
+    let flow = json!({ "value": 30, "unit": "mL/min", "system": UCUM, "code": "mL/min" });
+    let r = &one(&[request(json!([dosage(bid_20_weeks(), flow)])), patient()]);
     let dose = r
         .problems
         .iter()
@@ -315,7 +314,7 @@ fn problems_name_and_underline_the_fhir_element() {
         "{}",
         dose.message
     );
-    assert!(underlined(r, "course.phases[1].dose").contains("\"mg/kg\""));
+    assert!(underlined(r, "course.phases[1].dose").contains("\"mL/min\""));
 }
 
 /// All thirteen examples as one Bulk Data file: the eight requests, in order.
@@ -404,7 +403,8 @@ fn hl7_weight_in_pounds_converts_exactly() {
 // -- the Swiss Roaccutan prescription -----------------------------------------
 
 /// ROACCUTAN 10 mg, one capsule in the morning as needed, 2016-09-12 to
-/// 2020-09-12, for a 72 kg woman born 1981-01-12.
+/// 2020-09-12, for a 72 kg woman born 1981-01-12. As needed with no
+/// maximum a day, its dose rules are unevaluated, never passed.
 #[test]
 fn roaccutan_breaks_us_and_eu_limits() {
     let source = file("tests/fhir/roaccutan-bundle.json");
@@ -431,10 +431,13 @@ fn roaccutan_breaks_us_and_eu_limits() {
             .contains("{Piece}")
     );
     assert_eq!(r.get(1, Fact::TIMES_PER_DAY), num("1"));
-    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("10"));
+    // As needed, with no maximum a day: the daily dose is unknown (it is
+    // not read as a capsule every morning), and so is the total.
+    assert_eq!(r.get(1, Fact::AS_NEEDED), Some(Val::Bool(true)));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), None);
     // 2016-09-12..2020-09-12 inclusive: 4 x 365 + 1 (2020-02-29) + 1 = 1462 days.
     assert_eq!(r.get(1, Fact::DURATION), num("1462"));
-    assert_eq!(r.get(0, Fact::CUMULATIVE_DOSE), num("14620"));
+    assert_eq!(r.get(0, Fact::CUMULATIVE_DOSE), None);
     // Nothing says with or without food.
     assert_eq!(r.get(1, Fact::WITH_FOOD), None);
 
@@ -447,7 +450,10 @@ fn roaccutan_breaks_us_and_eu_limits() {
     assert_eq!(
         findings(&o),
         sorted(vec![
-            v(BELOW, Some(1)),
+            u(BELOW, Some(1)),
+            u(ABOVE, Some(1)),
+            u(MAX, Some(1)),
+            u(CUM, None),
             v(DUR, None),
             v(DIV, Some(1)),
             v(PREV, None),
@@ -461,7 +467,10 @@ fn roaccutan_breaks_us_and_eu_limits() {
     assert_eq!(
         findings(&o),
         sorted(vec![
-            v(BELOW, Some(1)),
+            u(BELOW, Some(1)),
+            u(ABOVE, Some(1)),
+            u(MAX, Some(1)),
+            u(CUM, None),
             v(DUR, None),
             v(PREV, None),
             u(FOOD, Some(1)),
@@ -660,7 +669,7 @@ fn unexpected_units() {
     assert_eq!(r.get(0, Fact::WEIGHT), num("69.85322498"));
     // A length is no weight.
     let r = with(json!({ "value": 170, "unit": "cm", "system": UCUM, "code": "cm" }));
-    expect_problems(&r, &[("input.unknown-unit", "patient.weight")]);
+    expect_problems(&r, &[("input.wrong-unit", "patient.weight")]);
     assert!(
         r.problems[0]
             .message
@@ -730,13 +739,19 @@ fn frequencies() {
         (json!({ "when": ["CM", "CV"] }), Ok("2")),
         (json!({ "when": ["MORN"] }), Ok("1")),
         (json!({ "timeOfDay": ["08:00:00", "20:00:00"] }), Ok("2")),
+        // Every 2 days, every 5 hours (4.8 a day), every 3 weeks: an
+        // interval, as `every N days` / `every N hours` is in a document.
         (
             json!({ "frequency": 1, "period": 2, "periodUnit": "d" }),
-            Err("timing.repeat"),
+            Ok("0.5"),
         ),
         (
             json!({ "frequency": 1, "period": 5, "periodUnit": "h" }),
-            Err("timing.repeat"),
+            Ok("4.8"),
+        ),
+        (
+            json!({ "frequency": 1, "period": 3, "periodUnit": "wk" }),
+            Ok("0.0476190476190476190476190476"),
         ),
         (
             json!({ "frequency": 1, "period": 1, "periodUnit": "mo" }),
@@ -1430,4 +1445,43 @@ fn weekly_counts_give_whole_day_durations() {
         json!({ "frequency": 1, "period": 1, "periodUnit": "wk", "count": 10, "boundsDuration": weeks(12) }),
     );
     assert!(r.rows.is_empty(), "{:?}", r.rows);
+}
+
+/// As-needed orders are not fixed schedules: `maxDosePerPeriod` is the
+/// phase's daily dose, and without it the daily dose is unknown.
+#[test]
+fn as_needed_orders_read_their_maximum() {
+    let q6h = json!({ "frequency": 1, "period": 6, "periodUnit": "h", "boundsDuration": weeks(1) });
+    let prn = |extra: Value| {
+        let mut d = dosage(q6h.clone(), mg(650.0));
+        for (k, v) in extra.as_object().unwrap() {
+            d[k] = v.clone();
+        }
+        one(&[request(json!([d])), patient()])
+    };
+    let g = |n: f64, unit: &str, code: &str| json!({ "value": n, "unit": unit, "system": UCUM, "code": code });
+    // 3 g per 24 h: 3000 mg a day, not 650 x 4 = 2600.
+    let r = prn(json!({
+        "asNeededBoolean": true,
+        "maxDosePerPeriod": { "numerator": g(3.0, "g", "g"), "denominator": g(24.0, "h", "h") }
+    }));
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.get(1, Fact::AS_NEEDED), Some(Val::Bool(true)));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("3000"));
+    assert_eq!(r.get(1, Fact::DOSE), num("650"));
+    // 14 g per 1 week: 2 g a day.
+    let r = prn(json!({
+        "asNeededCodeableConcept": { "text": "pain" },
+        "maxDosePerPeriod": { "numerator": g(14.0, "g", "g"), "denominator": g(1.0, "wk", "wk") }
+    }));
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("2000"));
+    // No maximum: the daily dose is unknown, never read off the schedule.
+    let r = prn(json!({ "asNeededBoolean": true }));
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), None);
+    assert_eq!(r.get(1, Fact::INTERVAL), num("0.25"));
+    // asNeededBoolean false is a fixed schedule.
+    let r = prn(json!({ "asNeededBoolean": false }));
+    assert_eq!(r.get(1, Fact::DAILY_DOSE), num("2600"));
 }

@@ -668,9 +668,20 @@ fn a_suggestion_never_drops_a_factor_of_the_unit() {
             problem["help"].as_str().unwrap_or_default().to_owned(),
         )
     };
-    let (message, help) = suggestion("per-m2", "dose: 75 mg/m2, frequency: 1/day");
+    // A slip in the area is not corrected by dropping it.
+    let (message, help) = suggestion("per-mz", "dose: 75 mg/mz, frequency: 1/day");
     assert!(!message.contains("did you mean"), "{message}");
     assert!(!help.contains("`75 mg`"), "{help}");
+    // `75 mg/m2` is read as what it is, a dose per m2 of body surface: with
+    // no BSA the mg rules are unevaluated, never passed.
+    let yaml = metformin("", "metformin", "", "dose: 75 mg/m2, frequency: 1/day");
+    let (_, record) = check("per-m2", &yaml, &[]);
+    assert_eq!(record["verdict"], "warn", "{record}");
+    assert_eq!(
+        finding(&record, "metformin.max-daily-dose")["kind"],
+        "unevaluated",
+        "{record}"
+    );
     let (message, help) = suggestion("case-slip", "daily_dose: 1000 Mg/day, frequency: 2/day");
     assert!(message.ends_with("did you mean `mg/day`?"), "{message}");
     assert_eq!(help, "did you mean `1000 mg/day`?");

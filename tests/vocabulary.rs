@@ -204,7 +204,7 @@ fn a_declared_lab_value_is_validated_probed_explained_and_documented() {
     assert!(
         readme
             .contains(
-                "| `patient.bilirubin` | quantity (mg/mL) | mg/dL | `bilirubin_mg_dl` | Observation LOINC 1975-2 | serum total bilirubin |"
+                "| `patient.bilirubin` | quantity (mg/mL) | mg/dL | `bilirubin_mg_dl` | Observation LOINC 1975-2, 14631-6 | serum total bilirubin (in mg/dL or umol/L; 1 mg/dL = 17.1 umol/L) |"
             ),
         "the README's facts table lacks patient.bilirubin"
     );

@@ -21,7 +21,7 @@ use crate::rules::Rule;
 use crate::syntax::Cmp;
 use rust_decimal::Decimal;
 
-use super::{cmp_const, compare, truth};
+use super::{At, cmp_const, compare, truth_at};
 
 /// Three-valued truth: `F < U < T`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -294,9 +294,15 @@ impl Program {
         });
     }
 
-    /// Runs the program on one row of facts.
+    /// Runs the program on one row of facts, with no phase before it.
     #[inline]
     pub fn run(&self, row: &Row) -> Tri {
+        self.run_at(At::row(row))
+    }
+
+    /// Runs the program on one row of facts and the phase before it.
+    #[inline]
+    pub fn run_at(&self, row: At<'_>) -> Tri {
         // Most rules are one test: no stack needed.
         if let [op] = self.ops.as_slice()
             && let Some(value) = self.leaf(op, row)
@@ -308,7 +314,7 @@ impl Program {
 
     /// Runs a program of several ops, on a stack.
     #[inline(never)]
-    fn run_stack(&self, row: &Row) -> Tri {
+    fn run_stack(&self, row: At<'_>) -> Tri {
         let mut stack = [Tri::U; STACK];
         let mut sp: usize = 0;
         let mut pc = 0;
@@ -365,7 +371,7 @@ impl Program {
 
     /// The value of a test op; `None` for the control ops.
     #[inline(always)]
-    fn leaf(&self, op: &Op, row: &Row) -> Option<Tri> {
+    fn leaf(&self, op: &Op, row: At<'_>) -> Option<Tri> {
         Some(match op {
             Op::Num {
                 fact,
@@ -413,7 +419,7 @@ impl Program {
                 None => Tri::U,
             },
             Op::Const(t) => *t,
-            Op::Tree(i) => Tri::of(self.trees.get(*i).and_then(|c| truth(c, row))),
+            Op::Tree(i) => Tri::of(self.trees.get(*i).and_then(|c| truth_at(c, row))),
             Op::Else(_) | Op::JumpIf(..) | Op::Not | Op::And | Op::Or => return None,
         })
     }
@@ -423,6 +429,7 @@ impl Program {
 mod tests {
     use super::*;
     use crate::check::NumConst;
+    use crate::eval::truth;
     use crate::vocabulary::Vocabulary;
     use rust_decimal::Decimal;
 

@@ -159,12 +159,20 @@ impl Header {
                 .at(&source, whole, "header"),
             );
         }
-        if let (Some(dose), Some(daily)) = (required(Fact::DOSE), required(Fact::DAILY_DOSE)) {
+        // A dose in any of its units: mg, mg/kg, mg/m2, per dose or per day.
+        let doses = [Fact::DOSE, Fact::DAILY_DOSE]
+            .into_iter()
+            .flat_map(|f| vocabulary.written_alike(f).collect::<Vec<_>>());
+        if doses.clone().all(|f| required(f).is_some()) {
+            let names: Vec<String> = doses.flat_map(names_of).map(|n| format!("`{n}`")).collect();
             problems.push(
                 Diagnostic::new(
                     InputCode::CsvMissingColumn.as_str(),
                     Level::Error,
-                    format!("the header has neither `{dose}` nor `{daily}`"),
+                    format!(
+                        "the header has no dose column: none of {}",
+                        names.join(", ")
+                    ),
                 )
                 .at(&source, whole, "header"),
             );
@@ -380,14 +388,19 @@ pub fn build_with(
                     }
                 }
                 Column::Fact(fact, unit) => {
-                    let value = match unit {
-                        // `frequency_per_day` holds a number of doses a
-                        // day, `frequency` words (`once weekly`).
+                    let value = match unit.as_deref() {
+                        // `interval_hours` holds the hours between doses,
+                        // `frequency_per_day` a number of doses a day,
+                        // `frequency` words (`once weekly`).
+                        Some("h") if *fact == Fact::TIMES_PER_DAY => GivenAt {
+                            value: Given::Text(format!("every {} hours", cell.trimmed())),
+                            span,
+                        },
                         Some(_) if *fact == Fact::TIMES_PER_DAY => GivenAt {
                             value: Given::Number(cell.to_owned()),
                             span,
                         },
-                        _ => raw(unit.as_deref()),
+                        unit => raw(unit),
                     };
                     b.phase_field(index, *fact, value);
                 }

@@ -628,7 +628,14 @@ impl<'a> Mapper<'a, '_> {
     fn phase(&mut self, i: usize, d: &Node) {
         let phase = self.b.phase(d.span);
         let at = format!("dosageInstruction[{i}]");
-        let rate = self.frequency(phase, &at, d);
+        // An as-needed order may give no timing: its most a day is in
+        // `maxDosePerPeriod`, and without it the daily dose is unknown.
+        let as_needed = self.as_needed(phase, &at, d);
+        let rate = if as_needed && d.get("timing").is_none() {
+            None
+        } else {
+            self.frequency(phase, &at, d)
+        };
         self.dose(phase, &at, d);
         self.duration(phase, &at, d, rate);
         self.with_food(phase, &at, d);

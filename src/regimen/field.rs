@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use super::{Builder, Given, GivenAt, InputProblem, MAX_ID_BYTES, Regimen, Table, div};
+use super::{Builder, Given, GivenAt, InputProblem, MAX_ID_BYTES, Regimen, Table};
 use crate::codes::InputCode;
 use crate::facts::{Fact, Val};
 use crate::source::{SourceFile, Span, Spanned};
 use crate::text::Trim;
-use derive::{derive, renal_from_egfr};
+use derive::{Schedule, derive, derive_patient};
 use frequency::frequency;
-use validate::{Ctx, field_value, text_of};
+use validate::{Ctx, field_value, text_of, written_as};
 
 pub(super) fn finish(
     mut b: Builder,
@@ -68,6 +68,7 @@ pub(super) fn finish(
             spans: Table::default(),
             anchors: b.anchors,
             problems: b.problems,
+            not_applicable: Vec::new(),
         };
     }
     let vocabulary = b.vocabulary;
@@ -119,19 +120,14 @@ pub(super) fn finish(
     span_rows.push_empty();
     if let (Some(course), Some(course_spans)) = (rows.get_mut(0), span_rows.get_mut(0)) {
         for (fact, raw) in &b.fields {
-            let info = vocabulary.info(*fact);
+            let fact = written_as(vocabulary, *fact, raw);
+            let info = vocabulary.info(fact);
             if let Some(v) = field_value(&mut ctx, info, &info.path, raw) {
                 course[fact.index()] = Some(v);
                 course_spans[fact.index()] = raw.span;
             }
         }
-        if course[Fact::RENAL_IMPAIRMENT.index()].is_none()
-            && let Some(Val::Num(egfr)) = course[Fact::EGFR.index()]
-        {
-            course[Fact::RENAL_IMPAIRMENT.index()] =
-                Some(Val::Enum(renal_from_egfr(egfr, vocabulary)));
-            course_spans[Fact::RENAL_IMPAIRMENT.index()] = course_spans[Fact::EGFR.index()];
-        }
+        derive_patient(course, course_spans, vocabulary);
     }
 
     if b.phases.is_empty() {
@@ -147,9 +143,12 @@ pub(super) fn finish(
             ),
         });
     }
-    // (administrations, period in days) per phase, kept exact for the
-    // daily dose: dose x count / period, one division, as a unit literal.
-    let mut schedules: Vec<(Decimal, Decimal)> = Vec::with_capacity(b.phases.len());
+    // Each phase's schedule, kept exact for the daily dose: dose x count x
+    // 24 / hours, one division.
+    let mut schedules: Vec<Option<Schedule>> = Vec::with_capacity(b.phases.len());
+    // Facts that do not apply to a phase (a single administration has no
+    // interval): a rule that turns on one does not apply there.
+    let mut not_applicable: Vec<(usize, Fact)> = Vec::new();
     for (i, phase) in b.phases.iter().enumerate() {
         let index = i + 1;
         let anchor = b
@@ -167,31 +166,38 @@ pub(super) fn finish(
         spans[Fact::PHASE_INDEX.index()] = Some(anchor);
         let mut dose_raw: Option<&GivenAt> = None;
         let mut daily_raw: Option<&GivenAt> = None;
+        let mut schedule = None;
         for (fact, raw) in phase {
+            // `dose: 15 mg/kg` is the dose per kg: the unit says which.
+            let fact = &written_as(vocabulary, *fact, raw);
             let info = vocabulary.info(*fact);
             // A phase fact's key is the name in the phase (`dose`).
             let path = PhasePath(index, info.key.as_deref().unwrap_or("?"));
             let value = if *fact == Fact::TIMES_PER_DAY {
                 // The frequency gives the schedule: administrations per
                 // day, its period, and the time between doses.
-                let schedule = frequency(&mut ctx, &path, raw);
-                if let Some((count, period)) = schedule {
-                    schedules.push((count, period));
-                    row[Fact::PERIOD.index()] = Some(Val::Num(period));
-                    spans[Fact::PERIOD.index()] = raw.span;
-                    // 7/week is a dose every day: one spacing, however written.
-                    row[Fact::INTERVAL.index()] =
-                        div(period, count).map(|t| Val::Num(t.normalize()));
-                    spans[Fact::INTERVAL.index()] = raw.span;
+                schedule = frequency(&mut ctx, &path, raw);
+                if let Some(s) = schedule {
+                    // 7/week is a dose every day: one spacing, however
+                    // written. A single administration has neither.
+                    for (fact, value) in [
+                        (Fact::PERIOD, s.period_days()),
+                        (Fact::INTERVAL, s.interval_days()),
+                    ] {
+                        if let Some(v) = value {
+                            row[fact.index()] = Some(Val::Num(v.normalize()));
+                            spans[fact.index()] = raw.span;
+                        }
+                    }
                 }
                 schedule
-                    .and_then(|(count, period)| div(count, period))
+                    .and_then(Schedule::per_day)
                     .map(|t| Val::Num(t.normalize()))
             } else {
-                if *fact == Fact::DOSE {
-                    dose_raw = Some(raw);
-                } else if *fact == Fact::DAILY_DOSE {
-                    daily_raw = Some(raw);
+                if DOSES.contains(fact) {
+                    dose_raw = dose_raw.or(Some(raw));
+                } else if DAILY_DOSES.contains(fact) {
+                    daily_raw = daily_raw.or(Some(raw));
                 }
                 field_value(&mut ctx, info, &path, raw)
             };
@@ -199,6 +205,11 @@ pub(super) fn finish(
                 row[fact.index()] = Some(v);
                 spans[fact.index()] = raw.span;
             }
+        }
+        schedules.push(schedule);
+        let as_needed = matches!(row[Fact::AS_NEEDED.index()], Some(Val::Bool(true)));
+        if schedule == Some(Schedule::Once) {
+            not_applicable.push((index, Fact::INTERVAL));
         }
         let here = |what: &str, help: &str| InputProblem {
             code: InputCode::MissingField,
@@ -208,7 +219,31 @@ pub(super) fn finish(
             label: format!("no `{what}`"),
             help: Some(help.to_owned()),
         };
+        let given = |facts: &[Fact]| {
+            phase
+                .iter()
+                .filter(|(f, raw)| {
+                    !matches!(raw.value, Given::Null)
+                        && facts.contains(&written_as(vocabulary, *f, raw))
+                })
+                .count()
+        };
+        if given(&DOSES) > 1 || given(&DAILY_DOSES) > 1 {
+            let raw = daily_raw.or(dose_raw);
+            if let Some(raw) = raw {
+                ctx.problem(
+                    InputCode::ConflictingFields,
+                    &format!("course.phases[{index}].dose"),
+                    raw,
+                    format!("phase {index} gives its dose more than once (in mg, mg/kg or mg/m2)"),
+                    "give one",
+                    Some("write the dose once, in the unit the prescription uses".into()),
+                );
+            }
+        }
         match (dose_raw, daily_raw) {
+            // An as-needed phase gives its dose and its most per day.
+            (Some(_), Some(_)) if as_needed => {}
             (Some(_), Some(daily)) => ctx.problem(
                 InputCode::ConflictingFields,
                 &format!("course.phases[{index}].daily_dose"),
@@ -220,7 +255,7 @@ pub(super) fn finish(
             (None, None) => ctx.problems.push(here("dose", "add `dose: 20 mg` (per administration) or `daily_dose: 40 mg`")),
             _ => {}
         }
-        if !phase.iter().any(|(f, _)| *f == Fact::TIMES_PER_DAY) {
+        if !as_needed && !phase.iter().any(|(f, _)| *f == Fact::TIMES_PER_DAY) {
             ctx.problems
                 .push(here("frequency", "add e.g. `frequency: 2/day`"));
         }
@@ -247,6 +282,7 @@ pub(super) fn finish(
         spans: Table::default(),
         anchors: b.anchors,
         problems: Vec::new(),
+        not_applicable,
     };
     if ctx.problems.is_empty()
         && let Err(problem) = derive(
@@ -281,6 +317,14 @@ pub(super) fn finish(
     }
     regimen
 }
+
+/// The facts a phase's `dose` and `daily_dose` may be written as.
+const DOSES: [Fact; 3] = [Fact::DOSE, Fact::DOSE_PER_KG, Fact::DOSE_PER_M2];
+const DAILY_DOSES: [Fact; 3] = [
+    Fact::DAILY_DOSE,
+    Fact::DAILY_DOSE_PER_KG,
+    Fact::DAILY_DOSE_PER_M2,
+];
 
 /// `course.phases[N].field`, formatted only when a problem names it.
 struct PhasePath<'k>(usize, &'k str);

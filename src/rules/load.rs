@@ -1194,7 +1194,57 @@ impl Loader {
             span: id.span,
         };
         self.check_unprobed(&rule);
+        self.check_first_phase(&rule);
         Some(rule)
+    }
+
+    /// A rule that reads `previous(...)` runs from the second phase, so it
+    /// must not be able to fire without the previous phase: for no truth
+    /// of its other tests may it fire whatever its tests of the previous
+    /// phase say (the tests taken as independent, which can only refuse
+    /// more).
+    fn check_first_phase(&mut self, rule: &Rule) {
+        if !rule.reads_previous() {
+            return;
+        }
+        let Some(formula) = crate::ruletest::bounds::formula(rule, &self.vocabulary) else {
+            return;
+        };
+        let (before, rest): (Vec<usize>, Vec<usize>) =
+            (0..formula.atoms.len()).partition(|i| !formula.atoms[*i].previous.is_empty());
+        if formula.atoms.len() > 16 {
+            return;
+        }
+        let fires_anyway = (0u32..1 << rest.len()).any(|r| {
+            (0u32..1 << before.len()).all(|b| {
+                formula
+                    .shape
+                    .holds(&|i| match rest.iter().position(|x| *x == i) {
+                        Some(k) => r & (1 << k) != 0,
+                        None => before
+                            .iter()
+                            .position(|x| *x == i)
+                            .is_some_and(|k| b & (1 << k) != 0),
+                    })
+            })
+        });
+        if fires_anyway {
+            let span = rule
+                .violation
+                .written
+                .first()
+                .map_or(rule.span, |w| w.origin.map(Span::new(0, w.text.len())));
+            self.error(
+                RuleCode::FiresWithoutPrevious,
+                span,
+                format!(
+                    "rule `{}` reads `previous(...)`, so it does not apply to the first phase, but it can fire without it",
+                    rule.id
+                ),
+                "can fire without the previous phase",
+                Some("put the test that does not read the previous phase in a rule of its own".into()),
+            );
+        }
     }
 
     /// `unprobed:`, a mapping from a bound as written (or a fact) to the

@@ -9,6 +9,12 @@
 //! its text and span in the rule file. `rules test` probes every bound; the
 //! loader checks that an `unprobed:` declaration names one.
 //!
+//! A comparison with `min`, `max` or `if` on one side is split into the
+//! comparisons it is made of, so that each arm is a bound of its own:
+//! `x > min(a, b)` is `x > a or x > b`, `x > if c then a else b` is
+//! `(c and x > a) or (not c and x > b)` (the test `c` one atom, read in
+//! both places). A condition `if c then p else q` is split the same way.
+//!
 //! The conditions are parsed again from their text rather than read from
 //! the compiled code, because compiled code keeps no spans; each piece is
 //! compiled again with the checker, so its meaning is the rule's own.
@@ -64,6 +70,8 @@ pub struct Atom {
     pub code: Code,
     /// The facts it reads.
     pub facts: FactSet,
+    /// The facts it reads from the previous phase.
+    pub previous: FactSet,
     /// Its shape, for the probes that set it true or false.
     pub kind: AtomKind,
 }
@@ -110,6 +118,10 @@ pub struct Bound {
     /// Whether the rule fires when the comparison holds (its polarity in
     /// the rule: `unless` and `not` reverse it).
     pub fires_when_true: bool,
+    /// Whether the polarity depends on the rest of the rule: a bound in
+    /// the condition of an `if` makes the rule fire on one side or the
+    /// other as its branches say, so either direction of flip confirms it.
+    pub either_way: bool,
     /// The comparison as written, spaces collapsed (`phase.dose > 5 mg`;
     /// for a range, the whole `x in lo ..= hi`).
     pub text: String,
@@ -119,13 +131,15 @@ pub struct Bound {
     pub span: Span,
     /// The facts `lhs` reads.
     pub facts: FactSet,
+    /// The facts `lhs` reads from the previous phase.
+    pub previous: FactSet,
 }
 
 impl Bound {
     /// The fact bounded, when `lhs` is a single fact.
     pub fn fact(&self) -> Option<Fact> {
         match self.lhs {
-            Code::Fact(f) | Code::FactOr(f, _) => Some(f),
+            Code::Fact(f) | Code::FactOr(f, _) | Code::Previous(f) => Some(f),
             _ => None,
         }
     }
@@ -133,7 +147,12 @@ impl Bound {
     /// Whether `key` (a bound as written, or a fact path) names this bound.
     pub fn named_by(&self, key: &str, vocabulary: &Vocabulary) -> bool {
         let key = collapse(key);
-        key == self.text || self.facts.iter().any(|f| vocabulary.info(f).path == key)
+        key == self.text
+            || self
+                .facts
+                .union(self.previous)
+                .iter()
+                .any(|f| vocabulary.info(f).path == key)
     }
 
     /// A value of the bounded expression in the bound's own unit
@@ -176,6 +195,7 @@ pub fn formula(rule: &Rule, vocabulary: &Vocabulary) -> Option<Formula> {
         },
         atoms: Vec::new(),
         bounds: Vec::new(),
+        either_way: false,
     };
     let violation = b.condition(&rule.violation.written, true)?;
     let when = match &rule.when {
@@ -204,6 +224,27 @@ struct Builder<'v> {
     env: Env<'v>,
     atoms: Vec<Atom>,
     bounds: Vec<Bound>,
+    /// Set while reading the condition of an `if`.
+    either_way: bool,
+}
+
+/// The set of a list of facts.
+fn set_of(facts: Vec<Fact>) -> FactSet {
+    facts
+        .into_iter()
+        .fold(FactSet::EMPTY, |set, f| set.union(FactSet::one(f)))
+}
+
+/// The arms of `min(a, b)`, `max(a, b)`: `Some((a, b, is_min))`.
+fn extreme(expr: &Expr) -> Option<(&Expr, &Expr, bool)> {
+    match &expr.kind {
+        ExprKind::Call { name, args } => match (name.value.as_str(), args.as_slice()) {
+            ("min", [a, b]) => Some((a, b, true)),
+            ("max", [a, b]) => Some((a, b, false)),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// A piece's text and where it is in the file.
@@ -254,17 +295,122 @@ impl Builder<'_> {
             {
                 self.shape(a, piece, polarity)
             }
-            _ => self.atom(expr, piece, polarity),
+            ExprKind::If(c, a, b) => {
+                let (a, b) = (
+                    self.shape(a, piece, polarity)?,
+                    self.shape(b, piece, polarity)?,
+                );
+                self.branches(c, a, b, piece, polarity)
+            }
+            ExprKind::Cmp(op, l, r) if op.orders() => self.split(*op, l, r, piece, polarity),
+            _ => self.atom(expr, piece, polarity, None),
         }
     }
 
-    fn atom(&mut self, expr: &Expr, piece: &Piece<'_>, polarity: bool) -> Option<Shape> {
+    /// `(c and a) or (not c and b)`, with `c` one test read in both places.
+    fn branches(
+        &mut self,
+        c: &Expr,
+        a: Shape,
+        b: Shape,
+        piece: &Piece<'_>,
+        polarity: bool,
+    ) -> Option<Shape> {
+        let outer = std::mem::replace(&mut self.either_way, true);
+        let c = self.shape(c, piece, polarity);
+        self.either_way = outer;
+        let c = c?;
+        Some(Shape::Or(
+            Box::new(Shape::And(Box::new(c.clone()), Box::new(a))),
+            Box::new(Shape::And(Box::new(Shape::Not(Box::new(c))), Box::new(b))),
+        ))
+    }
+
+    /// `l <op> r` for an ordering, split where one side is a `min`, `max`
+    /// or `if`: `x > min(a, b)` is `x > a or x > b`, `min(a, b) > x` is
+    /// `a > x and b > x` (and the other way round for `max` or `<`).
+    fn split(
+        &mut self,
+        op: Cmp,
+        l: &Expr,
+        r: &Expr,
+        piece: &Piece<'_>,
+        polarity: bool,
+    ) -> Option<Shape> {
+        let greater = matches!(op, Cmp::Gt | Cmp::Ge);
+        let cmp = |l: &Expr, r: &Expr| Expr {
+            kind: ExprKind::Cmp(op, Box::new(l.clone()), Box::new(r.clone())),
+            span: l.span.to(r.span),
+        };
+        for (side, on_left) in [(r, false), (l, true)] {
+            let with = |arm: &Expr| if on_left { cmp(arm, r) } else { cmp(l, arm) };
+            if let Some((a, b, is_min)) = extreme(side) {
+                let (a, b) = (
+                    self.split_arm(&with(a), a, piece, polarity)?,
+                    self.split_arm(&with(b), b, piece, polarity)?,
+                );
+                let (a, b) = (Box::new(a), Box::new(b));
+                return Some(if (greater == is_min) != on_left {
+                    Shape::Or(a, b)
+                } else {
+                    Shape::And(a, b)
+                });
+            }
+            if let ExprKind::If(c, a, b) = &side.kind {
+                let (a, b) = (
+                    self.split_arm(&with(a), a, piece, polarity)?,
+                    self.split_arm(&with(b), b, piece, polarity)?,
+                );
+                return self.branches(c, a, b, piece, polarity);
+            }
+        }
+        let whole = Expr {
+            kind: ExprKind::Cmp(op, Box::new(l.clone()), Box::new(r.clone())),
+            span: l.span.to(r.span),
+        };
+        self.atom(&whole, piece, polarity, None)
+    }
+
+    /// One comparison of a split: split further, or an atom whose bound is
+    /// the `arm` (its text is the comparison, its span the arm's).
+    fn split_arm(
+        &mut self,
+        cmp: &Expr,
+        arm: &Expr,
+        piece: &Piece<'_>,
+        polarity: bool,
+    ) -> Option<Shape> {
+        let ExprKind::Cmp(op, l, r) = &cmp.kind else {
+            return None;
+        };
+        let nested = |e: &Expr| extreme(e).is_some() || matches!(e.kind, ExprKind::If(..));
+        if nested(l) || nested(r) {
+            return self.split(*op, l, r, piece, polarity);
+        }
+        self.atom(cmp, piece, polarity, Some(arm.span))
+    }
+
+    /// An atom. `arm` is set for a comparison made by a split: its text is
+    /// then written from its two sides, and it is located at the arm.
+    fn atom(
+        &mut self,
+        expr: &Expr,
+        piece: &Piece<'_>,
+        polarity: bool,
+        arm: Option<crate::source::Span>,
+    ) -> Option<Shape> {
         let mut problems = Vec::new();
         let typed = check::check_condition(expr, self.env, &mut problems)?;
         let index = self.atoms.len();
         let kind = atom_kind(&typed.code, expr, self.env);
-        let text = collapse(piece.text.get(expr.span.range()).unwrap_or(piece.text));
-        let span = piece.origin.map(expr.span);
+        let written = |e: &Expr| collapse(piece.text.get(e.span.range()).unwrap_or(piece.text));
+        let (text, span) = match (&expr.kind, arm) {
+            (ExprKind::Cmp(op, l, r), Some(arm)) => (
+                format!("{} {} {}", written(l), op.symbol(), written(r)),
+                piece.origin.map(arm),
+            ),
+            _ => (written(expr), piece.origin.map(expr.span)),
+        };
         match &kind {
             AtomKind::Compare { lhs, op, value } if op.orders() => {
                 self.bounds.push(Bound {
@@ -274,10 +420,12 @@ impl Builder<'_> {
                     value: *value,
                     unit: written_unit(constant_sides(expr)[0], *value),
                     fires_when_true: polarity,
+                    either_way: self.either_way,
                     text,
                     end: None,
                     span,
                     facts: lhs.reads(),
+                    previous: set_of(lhs.previous_facts()),
                 });
             }
             AtomKind::Range { lhs, lo, hi } => {
@@ -293,16 +441,19 @@ impl Builder<'_> {
                         value,
                         unit: written_unit(written, value),
                         fires_when_true: polarity,
+                        either_way: self.either_way,
                         text: text.clone(),
                         end: Some(end),
                         span,
                         facts: lhs.reads(),
+                        previous: set_of(lhs.previous_facts()),
                     });
                 }
             }
             _ => {}
         }
         self.atoms.push(Atom {
+            previous: set_of(typed.code.previous_facts()),
             code: typed.code,
             facts: typed.facts,
             kind,

@@ -13,12 +13,17 @@
 //! can, on the same side, is used. When no starting regimen lets the bound
 //! decide the rule, the other tests of the rule (its guards) are set true or
 //! false as the rule's logic needs, and the probe is tried again.
+//!
+//! A rule that reads `previous(...)` is probed on the second phase of a
+//! regimen of at least two (a one-phase start gets a copy of its phase): a
+//! fact of the previous phase is written into the first, its own facts
+//! into the second.
 
 use rust_decimal::Decimal;
 
 use super::bounds::{AtomKind, Bound, Formula};
 use crate::check::Code;
-use crate::eval::{Engine, Kind};
+use crate::eval::{At, Engine, Kind};
 use crate::facts::{Fact, Scope, Type, Val};
 use crate::regimen::Block;
 use crate::regimen::{Regimen, document};
@@ -65,6 +70,22 @@ pub fn probe(
         rule,
         engine,
         bound,
+        phase: rule.first_row().max(1),
+    };
+    let extended: Vec<Start<'_>>;
+    let starts = if p.phase > 1 {
+        extended = starts
+            .iter()
+            .filter_map(|s| {
+                Some(Start {
+                    pack: s.pack,
+                    node: with_phases(&s.node, p.phase)?,
+                })
+            })
+            .collect();
+        &extended[..]
+    } else {
+        starts
     };
     let mut why = String::from("no starting regimen is a valid regimen of this drug");
     let mut refuted = None;
@@ -118,6 +139,20 @@ struct Prober<'a> {
     rule: &'a Rule,
     engine: &'a Engine<'a>,
     bound: &'a Bound,
+    /// The phase probed: 1, or 2 for a rule that reads the previous phase.
+    phase: usize,
+}
+
+/// `node` with at least `n` phases, the last copied as needed; `None` when
+/// it has no phases to copy.
+fn with_phases(node: &Node, n: usize) -> Option<Node> {
+    let mut node = node.clone();
+    let all = phases(&mut node)?;
+    let last = all.last()?.clone();
+    if all.len() < n {
+        all.resize(n, last);
+    }
+    Some(node)
 }
 
 /// The side of the bound a probe sits on.
@@ -194,7 +229,7 @@ impl Prober<'_> {
                 node,
                 &self.bound.lhs,
                 (target, self.bound.value),
-                1,
+                self.phase,
                 &accept,
             ) {
                 Ok(set) => set,
@@ -221,6 +256,9 @@ impl Prober<'_> {
         }
         if got == want {
             Attempt::Confirmed(values)
+        } else if self.bound.either_way && got.iter().zip(want).all(|(g, w)| *g != w) {
+            // In the test of an `if`: the branches decide which side fires.
+            Attempt::Confirmed(values.map(|(v, w)| (v, !w)))
         } else if got.iter().all(|g| *g == got[0]) {
             Attempt::Undecided(format!(
                 "no regimen was found where {} decides the rule (tried the base, the examples and settings of the rule's other tests); add an example where it does",
@@ -270,7 +308,7 @@ impl Prober<'_> {
                 id: &self.rule.id,
                 vocabulary: self.engine.vocabulary(),
             };
-            node = realise_atom(&doc, &node, atom, want)?;
+            node = realise_atom(&doc, &node, atom, want, self.phase)?;
         }
         Some(node)
     }
@@ -283,10 +321,11 @@ fn settings(formula: &Formula, bound: &Bound) -> Vec<Vec<(usize, bool)>> {
     let free: Vec<usize> = (0..formula.atoms.len())
         .filter(|i| *i != bound.atom)
         .filter(|i| {
-            formula
-                .atoms
-                .get(*i)
-                .is_some_and(|a| a.facts.0 & bound.facts.0 == 0 && !a.facts.is_empty())
+            formula.atoms.get(*i).is_some_and(|a| {
+                a.facts.0 & bound.facts.0 == 0
+                    && a.previous.0 & bound.previous.0 == 0
+                    && !a.facts.union(a.previous).is_empty()
+            })
         })
         .collect();
     let tied: Vec<usize> = (0..formula.atoms.len())
@@ -312,7 +351,7 @@ fn settings(formula: &Formula, bound: &Bound) -> Vec<Vec<(usize, bool)>> {
         let decides = (0u32..(1 << tied.len())).any(|t| {
             let on = formula.shape.holds(&|i| truth(t, true, i));
             let off = formula.shape.holds(&|i| truth(t, false, i));
-            on != off && on == bound.fires_when_true
+            on != off && (bound.either_way || on == bound.fires_when_true)
         });
         if decides {
             out.push(
@@ -361,8 +400,8 @@ impl Doc<'_> {
 /// The value of `code` in phase `phase` of a regimen (the course row for
 /// phase 0 or a regimen without that phase).
 fn value_in(regimen: &Regimen, code: &Code, phase: usize) -> Option<Val> {
-    let row = regimen.rows.get(phase).or(regimen.rows.first())?;
-    crate::eval::eval(code, row).ok()
+    let at = At::of(regimen, phase).or_else(|| At::of(regimen, 0))?;
+    crate::eval::eval_at(code, at).ok()
 }
 
 /// Sets `lhs` to `target` by editing one input it reads; where that value
@@ -393,16 +432,19 @@ fn set_lhs(
         describe(lhs, vocabulary),
         shown(target)
     );
-    for fact in free_facts(lhs, vocabulary) {
+    for var in free_facts(lhs, vocabulary) {
+        let Var(fact, before) = var;
         let phase_of = if vocabulary.info(fact).scope == Scope::Phase {
             phase
         } else {
             phase.min(ctx.phase_count())
         };
-        let Some(row) = ctx.rows.get(phase_of) else {
+        let Some(row) = At::of(&ctx, phase_of) else {
             continue;
         };
-        let Some(v) = solve(lhs, fact, target, row) else {
+        // A fact of the previous phase is written there.
+        let write_phase = if before { phase - 1 } else { phase };
+        let Some(v) = solve(lhs, var, target, row) else {
             why = format!(
                 "{} = {} cannot be solved for `{}` exactly",
                 describe(lhs, vocabulary),
@@ -412,15 +454,23 @@ fn set_lhs(
             continue;
         };
         let mut candidates = vec![v];
-        if let Some(a) = solve(lhs, fact, anchor, row) {
+        if let Some(a) = solve(lhs, var, anchor, row) {
             candidates.extend(nearest_valid(fact, a));
         }
         candidates.extend(nearest_valid(fact, v));
         for value in candidates {
             for snap in SNAPS {
-                for (written, probe_phase) in
-                    write(node, fact, value, phase, &ctx, snap, vocabulary)
+                for (written, written_phase) in
+                    write(node, fact, value, write_phase, &ctx, snap, vocabulary)
                 {
+                    let probe_phase = if before {
+                        if written_phase != write_phase {
+                            continue;
+                        }
+                        phase
+                    } else {
+                        written_phase
+                    };
                     let Some(regimen) = doc.read(&written) else {
                         continue;
                     };
@@ -491,32 +541,72 @@ fn describe(lhs: &Code, vocabulary: &Vocabulary) -> String {
     }
 }
 
-/// The facts `lhs` reads exactly once, which it can be solved for; those
-/// of the phase first (a dose before a weight).
-fn free_facts(lhs: &Code, vocabulary: &Vocabulary) -> Vec<Fact> {
-    let mut facts: Vec<Fact> = lhs
-        .reads()
-        .iter()
-        .filter(|f| lhs.occurrences(*f) == 1)
-        .collect();
-    facts.sort_by_key(|f| (vocabulary.info(*f).scope != Scope::Phase, *f));
-    facts
+/// A fact to solve for: of the row probed, or (`true`) of the phase before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Var(Fact, bool);
+
+impl Var {
+    /// How many times `code` reads it.
+    fn occurrences(self, code: &Code) -> usize {
+        if self.1 {
+            code.previous_occurrences(self.0)
+        } else {
+            code.occurrences(self.0)
+        }
+    }
 }
 
-/// The value of `fact` that makes `code` equal `target` on `row` (the other
+/// The facts `lhs` reads exactly once, which it can be solved for; those
+/// of the phase first (a dose before a weight), then those of the previous
+/// phase.
+fn free_facts(lhs: &Code, vocabulary: &Vocabulary) -> Vec<Var> {
+    let here = lhs.reads().iter().map(|f| Var(f, false));
+    let before = lhs.previous_facts().into_iter().map(|f| Var(f, true));
+    let mut vars: Vec<Var> = here
+        .chain(before)
+        .filter(|v| v.occurrences(lhs) == 1)
+        .collect();
+    vars.dedup();
+    vars.sort_by_key(|Var(f, before)| (*before, vocabulary.info(*f).scope != Scope::Phase, *f));
+    vars
+}
+
+/// The value of `var` that makes `code` equal `target` on `row` (the other
 /// facts as they are), by inverting the arithmetic on the path to it.
-fn solve(code: &Code, fact: Fact, target: Val, row: &crate::regimen::Row) -> Option<Val> {
-    let other = |c: &Code| crate::eval::eval(c, row).ok();
+fn solve(code: &Code, var: Var, target: Val, row: At<'_>) -> Option<Val> {
+    let fact = var;
+    let other = |c: &Code| crate::eval::eval_at(c, row).ok();
     let num = |v: Val| match v {
         Val::Num(n) => Some(n),
         _ => None,
     };
     match code {
-        Code::Fact(f) | Code::FactOr(f, _) if *f == fact => Some(target),
+        Code::Fact(f) | Code::FactOr(f, _) if var == Var(*f, false) => Some(target),
+        Code::Previous(f) if var == Var(*f, true) => Some(target),
         Code::Default(a, _) => solve(a, fact, target, row),
         Code::Neg(a) => solve(a, fact, Val::Num(-num(target)?), row),
+        // The arm that holds `var` gives the value only where it is the
+        // smaller (larger) one.
+        Code::Min(a, b) | Code::Max(a, b) => {
+            let (arm, rest) = if var.occurrences(a) == 1 {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            let o = other(rest)?;
+            let ord = crate::eval::compare_values(Cmp::Le, target, o)?;
+            let is_min = matches!(code, Code::Min(..));
+            (ord == is_min || target == o).then_some(())?;
+            solve(arm, fact, target, row)
+        }
+        // The branch the condition takes, when the condition does not read `var`.
+        Code::If(c, a, b) if var.occurrences(c) == 0 => match other(c)? {
+            Val::Bool(true) => solve(a, fact, target, row),
+            Val::Bool(false) => solve(b, fact, target, row),
+            _ => None,
+        },
         Code::Arith(op, a, b) => {
-            let in_a = a.occurrences(fact) == 1;
+            let in_a = fact.occurrences(a) == 1;
             let t = num(target)?;
             let o = num(other(if in_a { b } else { a })?)?;
             let inner = match (op, in_a) {
@@ -534,7 +624,7 @@ fn solve(code: &Code, fact: Fact, target: Val, row: &crate::regimen::Row) -> Opt
             let days = i64::try_from(num(target)?.trunc().mantissa())
                 .ok()
                 .filter(|_| num(target).is_some_and(|t| t.fract().is_zero()))?;
-            if a.occurrences(fact) == 1 {
+            if fact.occurrences(a) == 1 {
                 let Val::Date(right) = other(b)? else {
                     return None;
                 };
@@ -1062,11 +1152,12 @@ fn realise_atom(
     node: &Node,
     atom: &super::bounds::Atom,
     want: bool,
+    phase: usize,
 ) -> Option<Node> {
     let vocabulary = doc.vocabulary;
     let truth = |regimen: &Regimen| {
-        let row = regimen.rows.get(1).or(regimen.rows.first())?;
-        crate::eval::truth(&atom.code, row)
+        let at = At::of(regimen, phase).or_else(|| At::of(regimen, 0))?;
+        crate::eval::truth_at(&atom.code, at)
     };
     let ctx = doc.read(node)?;
     if truth(&ctx) == Some(want) {
@@ -1114,7 +1205,7 @@ fn realise_atom(
         }
     }
     for (lhs, target) in targets {
-        if let Ok(set) = set_lhs(doc, node, &lhs, (target, target), 1, &|_| true)
+        if let Ok(set) = set_lhs(doc, node, &lhs, (target, target), phase, &|_| true)
             && truth(&set.regimen) == Some(want)
         {
             return Some(set.node);
@@ -1123,7 +1214,7 @@ fn realise_atom(
     // A test of a missing fact (`present(...)`, `?? false`) may need it gone.
     for fact in atom.facts.iter() {
         let mut n = node.clone();
-        if let Some((place, key)) = place_of(&mut n, fact, 1, vocabulary) {
+        if let Some((place, key)) = place_of(&mut n, fact, phase, vocabulary) {
             remove(place, &key);
             if doc.read(&n).is_some_and(|r| truth(&r) == Some(want)) {
                 return Some(n);

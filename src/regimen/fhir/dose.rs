@@ -5,6 +5,8 @@
 //! (`1 {Piece}`, `TAB`) is multiplied by the Medication's single
 //! `ingredient.strength` when its denominator is that unit.
 
+use rust_decimal::Decimal;
+
 use super::terminology::{DRUG_FORM, UCUM, codings};
 use super::{Mapper, number, number_text, seq, text, unit_text};
 use crate::facts::Fact;
@@ -221,5 +223,83 @@ impl<'a> Mapper<'a, '_> {
                 cover,
             ),
         }
+    }
+}
+
+impl Mapper<'_, '_> {
+    /// `asNeededBoolean: true` or an `asNeededCodeableConcept` (as needed
+    /// for a reason): the phase is as needed, and `maxDosePerPeriod` is its
+    /// most a day. Says whether the dosage is as needed.
+    pub(super) fn as_needed(&mut self, phase: usize, at: &str, d: &Node) -> bool {
+        let flag = match (d.get("asNeededBoolean"), d.get("asNeededCodeableConcept")) {
+            (Some(node), _) if matches!(node.value, Value::Bool(true)) => Some(node),
+            (_, Some(node)) => Some(node),
+            _ => None,
+        };
+        let Some(node) = flag else {
+            return false;
+        };
+        let element = if d.get("asNeededBoolean").is_some() {
+            format!("{at}.asNeededBoolean")
+        } else {
+            format!("{at}.asNeededCodeableConcept")
+        };
+        self.set_phase(phase, Fact::AS_NEEDED, node, Given::Bool(true), &element);
+        if let Some(max) = d.get("maxDosePerPeriod") {
+            self.max_per_day(phase, &format!("{at}.maxDosePerPeriod"), max);
+        }
+        true
+    }
+
+    /// `maxDosePerPeriod` (a Ratio: 4 g per 24 h) as the most a day.
+    fn max_per_day(&mut self, phase: usize, element: &str, ratio: &Node) {
+        let mr = self.mr;
+        let cover = Some(format!("course.phases[{phase}].daily_dose"));
+        let numerator = ratio.get("numerator");
+        let per = ratio.get("denominator").and_then(|q| {
+            let unit = crate::units::Unit::parse(unit_text(q)?).ok()?;
+            (unit.dim == crate::units::Dim::TIME)
+                .then(|| unit.factor.to_canonical(number(q.get("value"))?))
+                .flatten()
+        });
+        let (Some(q), Some(days)) = (numerator, per) else {
+            self.unmapped(
+                &mr,
+                ratio,
+                element,
+                "needs a `numerator` dose and a `denominator` time (such as 4 g per 24 h)".into(),
+                cover,
+            );
+            return;
+        };
+        let (Some(value), Some(unit)) = (number(q.get("value")), unit_text(q)) else {
+            self.unmapped(
+                &mr,
+                q,
+                element,
+                "the maximum has no value or unit".into(),
+                cover,
+            );
+            return;
+        };
+        // 4 g per 1 wk is `4 g/wk`, exactly; 4 g per 24 h is 4 g a day.
+        let denominator = ratio.get("denominator");
+        let given = match denominator.and_then(|q| Some((number(q.get("value"))?, unit_text(q)?))) {
+            Some((one, per)) if one == Decimal::ONE => Given::Quantity {
+                value: value.normalize().to_string(),
+                unit: format!("{unit}/{per}"),
+            },
+            _ => match value.checked_div(days) {
+                Some(per_day) => Given::Quantity {
+                    value: per_day.normalize().to_string(),
+                    unit: format!("{unit}/d"),
+                },
+                None => {
+                    self.unmapped(&mr, ratio, element, "the period is zero".into(), cover);
+                    return;
+                }
+            },
+        };
+        self.set_phase(phase, Fact::DAILY_DOSE, q, given, element);
     }
 }

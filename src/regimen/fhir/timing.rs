@@ -206,14 +206,35 @@ impl<'a> Mapper<'a, '_> {
                         days: Decimal::from(7),
                     });
                 }
-                self.unmapped(
-                    &mr,
-                    repeat,
-                    here,
-                    format!("{shown} is not a whole number of doses a day or a week"),
-                    cover,
-                );
-                None
+                // Otherwise one dose every so many hours or days (every 3
+                // weeks is a 21-day cycle), through the same reader as
+                // `every 21 days` in a regimen document.
+                let hours = period
+                    .checked_mul(Decimal::from(24 * per_unit.1))
+                    .and_then(|h| h.checked_div(Decimal::from(per_unit.0)))
+                    .and_then(|h| h.checked_div(frequency))
+                    .map(|d| d.normalize());
+                let days = hours.and_then(|h| h.checked_div(Decimal::from(24)));
+                let (Some(hours), Some(days)) = (hours, days) else {
+                    self.unmapped(
+                        &mr,
+                        repeat,
+                        here,
+                        format!("{shown} cannot be read as a schedule"),
+                        cover,
+                    );
+                    return None;
+                };
+                let every = if days.fract().is_zero() && unit != "h" {
+                    format!("every {days} days")
+                } else {
+                    format!("every {hours} hours")
+                };
+                self.set_schedule(phase, repeat, &every, here);
+                Some(Rate {
+                    doses: Decimal::ONE,
+                    days,
+                })
             }
         }
     }

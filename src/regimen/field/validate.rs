@@ -295,7 +295,13 @@ pub(super) fn quantity(
         );
         return None;
     }
-    if !fits(&unit, spec) {
+    // A lab value in umol/L where the fact is held in mg/dL: converted by
+    // the substance's own factor, which the vocabulary declares.
+    let molar = spec
+        .info
+        .molar
+        .filter(|_| unit.dim == Dim::AMOUNT_CONCENTRATION);
+    if molar.is_none() && !fits(&unit, spec) {
         let why = match unit.family {
             Family::CalendarTime if spec.dim == Dim::TIME => {
                 "months and years are ambiguous as treatment durations".to_owned()
@@ -312,7 +318,15 @@ pub(super) fn quantity(
         );
         return None;
     }
-    let Some(canonical) = unit.factor.to_canonical(value) else {
+    let canonical = match (molar, spec.info.display.as_ref()) {
+        (Some(per_unit), Some(display)) => unit
+            .factor
+            .to_canonical(value)
+            .and_then(|amount| amount.checked_div(per_unit))
+            .and_then(|shown| display.factor.to_canonical(shown)),
+        _ => unit.factor.to_canonical(value),
+    };
+    let Some(canonical) = canonical else {
         ctx.problem(
             InputCode::OutOfRange,
             field,
@@ -378,6 +392,37 @@ pub(super) fn quantity(
     Some(Val::Num(canonical))
 }
 
+/// The fact a value written under `fact`'s key is, by its unit: of the
+/// facts sharing the key (`dose` is mg, mg/kg or mg/m2), the one the unit
+/// fits; `fact` itself when none does (its own check then says why).
+pub(in crate::regimen) fn written_as(
+    vocabulary: &crate::vocabulary::Vocabulary,
+    fact: crate::facts::Fact,
+    raw: &GivenAt,
+) -> crate::facts::Fact {
+    let unit_text = match &raw.value {
+        Given::Quantity { unit, .. } => unit.as_str(),
+        Given::Text(text) => match units::split_quantity(text) {
+            Ok((_, unit)) => unit,
+            Err(_) => return fact,
+        },
+        _ => return fact,
+    };
+    let Ok(unit) = Unit::parse(unit_text) else {
+        return fact;
+    };
+    let mut alike = vocabulary.written_alike(fact).peekable();
+    if alike.peek().is_none() {
+        return fact;
+    }
+    alike
+        .find(|f| {
+            QuantitySpec::of(vocabulary.info(*f))
+                .is_some_and(|spec| fits(&for_field(unit.clone(), &spec), &spec))
+        })
+        .unwrap_or(fact)
+}
+
 /// `unit` as `spec`'s field reads it: a mass in a field that wants a
 /// daily dose is per day; a mass in a field that wants a body weight is a
 /// body weight; a flow written under an eGFR's key (`egfr: 45 mL/min`, as
@@ -390,10 +435,15 @@ fn for_field(unit: Unit, spec: &QuantitySpec) -> Unit {
             ..unit
         },
         Dim::BODY_MASS => unit.as_body_mass().unwrap_or(unit),
-        Dim::DOSE_RATE if unit.dim == Dim::MASS => Unit {
-            dim: Dim::DOSE_RATE,
-            ..unit
-        },
+        // A daily dose written without `/day` is per day.
+        Dim::DOSE_RATE | Dim::DOSE_RATE_PER_KG | Dim::DOSE_RATE_PER_M2
+            if unit.dim.per(Dim::TIME) == spec.dim =>
+        {
+            Unit {
+                dim: spec.dim,
+                ..unit
+            }
+        }
         _ => unit,
     }
 }
