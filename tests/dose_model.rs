@@ -300,3 +300,38 @@ course: {{phases: [{{dose: 1 mg/kg, frequency: every 12 hours, duration: 5 days}
         [("input.invalid-value", "regimen.indication".to_owned())]
     );
 }
+
+/// The shipped regimen templates (per kg, no patient) are checked, never
+/// invalid: the acne template is not failed, 2.5 mg/kg/day fails on the
+/// per-kg maximum.
+#[test]
+fn the_shipped_templates_are_checked_as_they_are() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/templates");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(records.len() >= 2, "{stdout}");
+    for r in &records {
+        let fired: Vec<&str> = r["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == "violation")
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        if r["id"] == "isotretinoin-too-high-template" {
+            assert_eq!(r["verdict"], "fail", "{r}");
+            assert!(fired.contains(&"isotretinoin.max-daily-dose"), "{r}");
+        } else {
+            assert!(r["verdict"] == "pass" || r["verdict"] == "warn", "{r}");
+            assert!(fired.is_empty(), "{r}");
+        }
+    }
+}
