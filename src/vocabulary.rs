@@ -102,6 +102,9 @@ pub struct FactInfo {
     pub missing: Vec<u8>,
     /// Other spellings of enum values (`f` for `female`).
     pub spellings: Vec<(String, u8)>,
+    /// An open enum (indications): any lower_snake_case word is accepted,
+    /// one not among `values` as the value `other`.
+    pub open: bool,
     /// What it means.
     pub doc: String,
     /// The key a regimen document writes it under; `None` for a fact only
@@ -243,6 +246,7 @@ pub struct Terminology {
 
 const FACT_KEYS: &[&str] = &[
     "type",
+    "open",
     "name",
     "dimension",
     "unit",
@@ -883,6 +887,7 @@ impl Loader {
                 values: values.into_iter().map(|v| v.value).collect(),
                 missing,
                 spellings,
+                open: matches!(node.get("open").map(|n| &n.value), Some(Value::Bool(true))),
                 doc,
                 key,
                 csv,

@@ -117,12 +117,14 @@ fn every_record_of_a_directory_in_path_order() {
             "RX-RETREAT",
             "RX-ADULT-EXCEPTION",
             "RX-NO-WEIGHT",
+            "isotretinoin-acne-template",
+            "isotretinoin-too-high-template",
             "RX-WARN"
         ]
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("13 regimens: 2 pass, 3 warn, 7 fail, 1 invalid"),
+        stderr.contains("15 regimens: 2 pass, 4 warn, 8 fail, 1 invalid"),
         "{stderr}"
     );
     assert_eq!(out.status.code(), Some(1));
@@ -474,10 +476,20 @@ fn rules_doc_and_diff() {
         std::fs::write(new.join("isotretinoin").join(file), text).unwrap_or_else(|e| panic!("{e}"));
     }
     // The other drugs' packs, unchanged.
-    for pack in ["methotrexate/methotrexate.yaml", "metformin/metformin.yaml"] {
-        let to = new.join(pack);
-        std::fs::create_dir_all(to.parent().unwrap_or(&new)).unwrap_or_else(|e| panic!("{e}"));
-        std::fs::copy(root.join("rules").join(pack), to).unwrap_or_else(|e| panic!("{e}"));
+    let packs = std::fs::read_dir(root.join("rules")).unwrap_or_else(|e| panic!("{e}"));
+    for dir in packs.flatten().map(|e| e.path()) {
+        let name = dir.file_name().unwrap_or_default();
+        if !dir.is_dir() || name == "isotretinoin" || name == "sources" {
+            continue;
+        }
+        std::fs::create_dir_all(new.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        for file in std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .flatten()
+        {
+            std::fs::copy(file.path(), new.join(name).join(file.file_name()))
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
     }
     let diff = rxlint(&[
         "rules",
@@ -498,7 +510,7 @@ fn rules_doc_and_diff() {
         "{text}"
     );
     assert!(
-        text.trim_end().ends_with("1 of 13 regimens changed"),
+        text.trim_end().ends_with("2 of 15 regimens changed"),
         "{text}"
     );
 }

@@ -248,3 +248,90 @@ course: {phases: [{dose: 1 g, frequency: once, duration: 1 day}]}
         ]
     );
 }
+
+#[test]
+fn indications_are_an_open_vocabulary() {
+    let set = RuleSet::builtin().unwrap_or_else(|e| panic!("{e:?}"));
+    let info = set.vocabulary.info(Fact::INDICATION);
+    let with = |indication: &str| {
+        read(&format!(
+            "drug: enoxaparin
+indication: {indication}
+course: {{phases: [{{dose: 1 mg/kg, frequency: every 12 hours, duration: 5 days}}]}}
+"
+        ))
+    };
+    let value = |r: &Regimen| match r.get(0, Fact::INDICATION) {
+        Some(Val::Enum(i)) => info.value_name(i).to_owned(),
+        other => format!("{other:?}"),
+    };
+    for (written, read_as) in [
+        ("dvt_treatment", "dvt_treatment"),
+        ("vte_prophylaxis", "vte_prophylaxis"),
+        // Any other lower_snake_case word is another condition.
+        ("hip_replacement", "other"),
+        ("Hip replacement", "other"),
+        // A coded concept: by its SNOMED CT or ICD-10 code.
+        (
+            "{system: http://snomed.info/sct, code: \"128053003\"}",
+            "dvt_treatment",
+        ),
+        (
+            "{system: http://hl7.org/fhir/sid/icd-10, code: I80.2}",
+            "dvt_treatment",
+        ),
+        (
+            "{system: http://snomed.info/sct, code: \"69896004\"}",
+            "rheumatoid_arthritis",
+        ),
+        (
+            "{system: http://snomed.info/sct, code: \"1234567\"}",
+            "other",
+        ),
+    ] {
+        let r = with(written);
+        assert!(r.problems.is_empty(), "{written}: {:#?}", r.problems);
+        assert_eq!(value(&r), read_as, "{written}");
+    }
+    // Not a word: refused, with the list.
+    let r = with("\"DVT!\"");
+    assert_eq!(
+        codes(&r),
+        [("input.invalid-value", "regimen.indication".to_owned())]
+    );
+}
+
+/// The shipped regimen templates (per kg, no patient) are checked, never
+/// invalid: the acne template is not failed, 2.5 mg/kg/day fails on the
+/// per-kg maximum.
+#[test]
+fn the_shipped_templates_are_checked_as_they_are() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/templates");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let records: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(records.len() >= 2, "{stdout}");
+    for r in &records {
+        let fired: Vec<&str> = r["findings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["kind"] == "violation")
+            .filter_map(|f| f["rule"].as_str())
+            .collect();
+        if r["id"] == "isotretinoin-too-high-template" {
+            assert_eq!(r["verdict"], "fail", "{r}");
+            assert!(fired.contains(&"isotretinoin.max-daily-dose"), "{r}");
+        } else {
+            assert!(r["verdict"] == "pass" || r["verdict"] == "warn", "{r}");
+            assert!(fired.is_empty(), "{r}");
+        }
+    }
+}

@@ -1485,3 +1485,58 @@ fn as_needed_orders_read_their_maximum() {
     let r = prn(json!({ "asNeededBoolean": false }));
     assert_eq!(r.get(1, Fact::DAILY_DOSE), num("2600"));
 }
+
+/// The dose-range contract's LOINC codes: height, BSA, serum creatinine
+/// in mg/dL and umol/L, creatinine clearance, bilirubin in mg/dL and
+/// umol/L; and a dose in mg/m2.
+#[test]
+fn body_size_and_labs_by_loinc() {
+    let obs = |id: &str, code: &str, value: f64, unit: &str| {
+        let mut o = weight(
+            id,
+            "2026-03-01",
+            json!({ "value": value, "unit": unit, "system": UCUM, "code": unit }),
+        );
+        o["code"]["coding"][0]["code"] = json!(code);
+        o
+    };
+    let set = rules();
+    let fact = |path: &str| set.vocabulary.fact(path).unwrap();
+    let per_m2 = json!({ "value": 75, "unit": "mg/m2", "system": UCUM, "code": "mg/m2" });
+    let r = one(&[
+        request(json!([dosage(bid_20_weeks(), per_m2)])),
+        patient(),
+        weight(
+            "w",
+            "2026-03-01",
+            json!({ "value": 80, "unit": "kg", "system": UCUM, "code": "kg" }),
+        ),
+        obs("h", "8302-2", 180.0, "cm"),
+        obs("s", "14682-9", 88.4, "umol/L"),
+        obs("b", "14631-6", 85.5, "umol/L"),
+    ]);
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    // Height is held in m; Mosteller sqrt(180 x 80 / 3600) = 2 m2.
+    assert_eq!(r.get(0, Fact::HEIGHT), num("1.8"));
+    assert_eq!(r.get(0, Fact::BSA), num("2"));
+    assert_eq!(r.get(1, Fact::DOSE_PER_M2), num("75"));
+    assert_eq!(r.get(1, Fact::DOSE), num("150"));
+    // 88.4 umol/L is 1 mg/dL (held in mg/mL); 85.5 umol/L bilirubin 5 mg/dL.
+    assert_eq!(r.get(0, Fact::SERUM_CREATININE), num("0.01"));
+    assert_eq!(r.get(0, fact("patient.bilirubin")), num("0.05"));
+    // Born 1990-01-01, 36.16 years on 2026-03-02: Cockcroft-Gault gives a
+    // clearance for this man.
+    assert!(r.get(0, Fact::CRCL).is_some());
+    // Given BSA and clearance win over the derived ones.
+    let r = one(&[
+        request(json!([dosage(bid_20_weeks(), mg(30.0))])),
+        patient(),
+        obs("a", "8277-6", 1.7, "m2"),
+        obs("c", "2164-2", 25.0, "mL/min"),
+        obs("s", "2160-0", 1.2, "mg/dL"),
+    ]);
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(r.get(0, Fact::BSA), num("1.7"));
+    assert_eq!(r.get(0, Fact::CRCL), num("36000"));
+    assert_eq!(r.get(0, Fact::SERUM_CREATININE), num("0.012"));
+}

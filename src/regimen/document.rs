@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::{Block, Builder, Given, GivenAt, InputProblem, Regimen};
 use crate::codes::InputCode;
+use crate::facts::Fact;
 use crate::source::{SourceFile, Span};
 use crate::suggest;
 use crate::tree::{Node, Value, json, yaml};
@@ -246,6 +247,17 @@ fn read_regimen(
                     "course" => read_fields(&mut b, value, Block::Course),
                     _ if matches!(value.value, Value::Null) => {}
                     other => match vocabulary.keyed(Block::Regimen, other) {
+                        // A coded indication (`{system: SNOMED, code: ...}`):
+                        // the one its code names, else another condition.
+                        Some(Fact::INDICATION) if matches!(value.value, Value::Map(_)) => {
+                            let name = crate::regimen::fhir::indication_of(&value, vocabulary)
+                                .unwrap_or("other");
+                            let given = GivenAt {
+                                value: Given::Text(name.to_owned()),
+                                span: Some(value.span),
+                            };
+                            b.field(Fact::INDICATION, given);
+                        }
                         Some(fact) => b.field(fact, given_at(value)),
                         None => {
                             let known: Vec<&str> = ["id", "drug", "product"]

@@ -40,6 +40,7 @@ mod dose;
 mod index;
 mod patient;
 mod terminology;
+pub(crate) use terminology::indication_of;
 mod timing;
 
 use std::sync::Arc;

@@ -58,12 +58,24 @@ pub(super) fn coded<'n>(
 /// `indications:` declare them: by SNOMED CT code, by ICD-10 category, else
 /// (a concept coded in neither) by the words of its `text` or codings'
 /// displays.
-fn indication_of<'v>(concept: &Node, vocabulary: &'v Vocabulary) -> Option<&'v str> {
+/// A concept may also be one bare coding, `{system, code}`, as a regimen
+/// document writes it.
+pub(crate) fn indication_of<'v>(concept: &Node, vocabulary: &'v Vocabulary) -> Option<&'v str> {
     let indications = &vocabulary.indications;
+    let bare = concept.get("coding").is_none() && concept.get("code").is_some();
+    let all: Vec<(&Node, Option<&str>, Option<&str>)> = if bare {
+        vec![(
+            concept,
+            text(concept.get("system")),
+            text(concept.get("code")),
+        )]
+    } else {
+        codings(Some(concept)).collect()
+    };
     // A concept coded in SNOMED CT or ICD-10 is what its code says: a code
     // not declared is another condition, whatever its display's words.
     let mut coded_otherwise = false;
-    for (_, system, code) in codings(Some(concept)) {
+    for (_, system, code) in all.iter().copied() {
         let (Some(system), Some(code)) = (system, code) else {
             continue;
         };
@@ -94,7 +106,7 @@ fn indication_of<'v>(concept: &Node, vocabulary: &'v Vocabulary) -> Option<&'v s
         return None;
     }
     let texts = std::iter::once(text(concept.get("text")))
-        .chain(codings(Some(concept)).map(|(c, _, _)| text(c.get("display"))))
+        .chain(all.iter().map(|(c, _, _)| text(c.get("display"))))
         .flatten();
     let mut named: Option<&'v str> = None;
     for t in texts {

@@ -530,6 +530,14 @@ fn enumeration(
     if let Some(i) = info.value_index(&text) {
         return Some(Val::Enum(i));
     }
+    // An open vocabulary (indications) takes any lower_snake_case word: one
+    // no pack names is another condition, which no indication's rules cover.
+    if info.open
+        && is_snake_word(&text)
+        && let Some(other) = info.value_index("other")
+    {
+        return Some(Val::Enum(other));
+    }
     let help = suggest::closest(&text, info.values.iter().map(String::as_str)).map_or_else(
         || format!("one of {}", info.values.join(", ")),
         |s| format!("did you mean `{s}`?"),
@@ -539,10 +547,15 @@ fn enumeration(
         field,
         raw,
         format!(
-            "`{}` is not a {}; {help}",
+            "`{}` is not {} {}; {help}",
             match &raw.value {
                 Given::Text(t) => excerpt(t.trimmed()),
                 _ => String::new(),
+            },
+            if info.domain.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
             },
             info.domain
         ),
@@ -550,6 +563,16 @@ fn enumeration(
         Some(help),
     );
     None
+}
+
+/// `dvt_treatment`: lowercase letters, digits and underscores, starting
+/// with a letter.
+fn is_snake_word(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && text.len() <= 64
 }
 
 fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<Val> {
