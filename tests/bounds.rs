@@ -176,11 +176,16 @@ fn the_shipped_packs_probe_every_bound() {
         &[
             "probed metformin.max-daily-dose `phase.daily_dose > 2550 mg/day`: 2549.999 mg/day quiet, 2550 mg/day quiet, 2550.001 mg/day fires",
             "probed methotrexate.weekly-dose-high `phase.weekly_dose > 20 mg/wk`: 19.999 mg/wk quiet, 20 mg/wk quiet, 20.001 mg/wk fires",
-            "probed methotrexate.daily-schedule `phase.interval < 2 days`: 1.75 days fires, 2 days quiet, 2.001 days quiet",
+            "probed methotrexate.daily-schedule `phase.interval < 2 days`: 1.999 days fires, 2 days quiet, 2.001 days quiet",
+            "probed acetaminophen.min-interval `phase.interval < 4 hours`: 3.999 hours fires, 4 hours quiet, 4.001 hours quiet",
+            "probed doxorubicin.cycle-interval `phase.interval < 21 days`: 20.999 days fires, 21 days quiet, 21.001 days quiet",
+            "probed doxorubicin.cumulative-dose `course.cumulative_dose_per_m2 > 400 mg/m2`: 399.999 mg/m2 quiet, 400 mg/m2 quiet, 400.001 mg/m2 fires",
+            "probed doxorubicin.cumulative-dose `course.lifetime_cumulative_dose_per_m2 > 550 mg/m2`: 549.999 mg/m2 quiet, 550 mg/m2 quiet, 550.001 mg/m2 fires",
+            "probed enoxaparin.renal-dose `patient.crcl < 30 mL/min`: 29.999 mL/min fires, 30 mL/min quiet, 30.001 mL/min quiet",
             "probed metformin.titration-step `phase.daily_dose - previous(phase.daily_dose) > 500 mg/day`: 499.999 mg/day quiet, 500 mg/day quiet, 500.001 mg/day fires",
             "probed metformin.titration-step `previous(phase.duration) >= 2 weeks`: 1.86 weeks fires, 2 weeks quiet, 2.14 weeks quiet",
             "probed metformin.starting-dose `phase.dose > 850 mg`: 849.999 mg quiet, 850 mg quiet, 850.001 mg fires",
-            "bounds: 38 probed (114 checks), 0 not probed (0 declared)",
+            "bounds: 75 probed (225 checks), 0 not probed (0 declared)",
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");

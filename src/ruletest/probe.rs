@@ -943,9 +943,80 @@ fn write(
             let written = whole(Decimal::ONE.checked_div(d), 24)
                 .map(|n| format!("{n}/day"))
                 .or_else(|| per_week.map(|n| format!("{n}/week")));
-            if let Some(freq) = written {
+            // Or one dose every so many hours (4 hours is no decimal of a
+            // day, but `every 4 hours` is exact).
+            let hours = d
+                .checked_mul(Decimal::from(24))
+                .map(|h| h.round_dp(12).normalize())
+                .filter(|h| *h >= Decimal::ONE);
+            for freq in written
+                .into_iter()
+                .chain(hours.map(|h| format!("every {h} hours")))
+            {
                 push(&|n| {
                     set(phase_mut(n, p)?, "frequency", text(freq.clone()));
+                    Some(p)
+                });
+            }
+        }
+        (Fact::CUMULATIVE_DOSE_PER_M2, Val::Num(d)) => {
+            // The last phase's dose per m2 makes up what the others leave.
+            let others: Option<Decimal> = (1..count)
+                .map(|q| {
+                    num_in(ctx, q, Fact::DOSE_PER_M2)?.checked_mul(num_in(
+                        ctx,
+                        q,
+                        Fact::ADMINISTRATIONS,
+                    )?)
+                })
+                .try_fold(Decimal::ZERO, |s, x| s.checked_add(x?));
+            let dose = others
+                .and_then(|o| d.checked_sub(o))
+                .filter(|r| *r > Decimal::ZERO)
+                .zip(num_in(ctx, count, Fact::ADMINISTRATIONS))
+                .and_then(|(rest, n)| rest.checked_div(n));
+            if let Some(dose) = dose {
+                push(&|n| {
+                    let phase = phase_mut(n, count)?;
+                    remove(phase, "daily_dose");
+                    set(phase, "dose", text(format!("{} mg/m2", number(dose, snap))));
+                    Some(p)
+                });
+            }
+            // Or through the BSA, the doses as they are.
+            if let Some(bsa) = num_in(ctx, 0, Fact::CUMULATIVE_DOSE).and_then(|c| c.checked_div(d))
+            {
+                push(&|n| {
+                    let patient = child(n, "patient")?;
+                    set(patient, "bsa", text(format!("{} m2", number(bsa, snap))));
+                    Some(p)
+                });
+            }
+        }
+        (
+            Fact::LIFETIME_CUMULATIVE_DOSE
+            | Fact::LIFETIME_CUMULATIVE_DOSE_PER_KG
+            | Fact::LIFETIME_CUMULATIVE_DOSE_PER_M2,
+            Val::Num(d),
+        ) => {
+            // The prior dose makes up what this course leaves, in the
+            // lifetime total's own unit.
+            let (this_course, unit) = match fact {
+                Fact::LIFETIME_CUMULATIVE_DOSE => (Fact::CUMULATIVE_DOSE, "mg"),
+                Fact::LIFETIME_CUMULATIVE_DOSE_PER_KG => (Fact::CUMULATIVE_DOSE_PER_KG, "mg/kg"),
+                _ => (Fact::CUMULATIVE_DOSE_PER_M2, "mg/m2"),
+            };
+            let prior = num_in(ctx, 0, this_course)
+                .and_then(|c| d.checked_sub(c))
+                .filter(|r| *r >= Decimal::ZERO);
+            if let Some(prior) = prior {
+                push(&|n| {
+                    let course = child(n, "course")?;
+                    set(
+                        course,
+                        "prior_cumulative_dose",
+                        text(format!("{} {unit}", number(prior, snap))),
+                    );
                     Some(p)
                 });
             }
