@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """rxlint's throughput benchmark.
 
-    python3 bench/run.py [--records 1000000] [--runs 3] [--rss-scale]
+    python3 bench/run.py [--records 1000000] [--runs 3] [--rss-scale] [--baseline BIN]
 
 Builds the release binary and the bench programs, generates the same
 synthetic prescriptions (fixed seed) as CSV and as JSON Lines, and reports,
@@ -13,6 +13,10 @@ for each format:
    into plain structs and written back as JSON lines, no rules), and
    rxlint's time as a ratio to it;
 3. evaluation only (`cargo bench --bench eval`).
+
+With `--baseline BIN` (another build of rxlint, such as the last release),
+it also runs that binary with `--jobs 1` alternately with this one on the
+same inputs, and reports this build's throughput as a ratio to it.
 
 With `--rss-scale`, it also streams 100 thousand, 1 million and 10 million
 records through standard input and reports rxlint's peak RSS for each, to
@@ -81,6 +85,7 @@ def main():
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--rss-scale", action="store_true")
+    parser.add_argument("--baseline", help="another rxlint binary to compare with, at --jobs 1")
     args = parser.parse_args()
     build()
     cores = os.cpu_count() or 1
@@ -90,12 +95,15 @@ def main():
         for fmt, ext in (("csv", "csv"), ("jsonl", "jsonl")):
             path = os.path.join(tmp, f"input.{ext}")
             generate(path, args.records, fmt)
-            floor = rx1 = rxn = None
+            floor = rx1 = rxn = base = None
             one = [RXLINT, "check", "--format", "json", "--quiet", "--jobs", "1", path]
             pair = None
             for _ in range(args.runs):
                 f = measure([FLOOR, path])
                 a = measure(one)
+                if args.baseline:
+                    c = measure([args.baseline] + one[1:])
+                    base = c if base is None or c[0] < base[0] else base
                 b = measure([RXLINT, "check", "--format", "json", "--quiet", "--jobs", str(cores), path])
                 floor = f if floor is None or f[0] < floor[0] else floor
                 rx1 = a if rx1 is None or a[0] < rx1[0] else rx1
@@ -110,6 +118,12 @@ def main():
                 (f"rxlint ({fmt}, --jobs {cores})", rxn),
             ):
                 rows.append((label, size, wall, cpu, args.records / wall, rss, wall / floor[0]))
+            if base is not None:
+                rows.insert(len(rows) - 2, (f"baseline ({fmt}, --jobs 1)", size, base[0], base[2], args.records / base[0], base[1], base[0] / floor[0]))
+                notes.append(
+                    f"{fmt}: this build at --jobs 1 runs at {base[0] / rx1[0]:.3f}x the baseline's throughput "
+                    f"({args.records / rx1[0]:,.0f} against {args.records / base[0]:,.0f} records/s)"
+                )
             rows.append((f"parallel speed-up ({fmt})", None, None, None, None, None, rx1[0] / rxn[0]))
             if pair is not None:
                 # What the machine allows: two independent one-thread runs

@@ -553,7 +553,8 @@ impl Unit {
         let text = text.trimmed();
         // Every catalogue spelling and the commonest compound units, parsed
         // once: batch input parses the same few units millions of times.
-        static COMMON: std::sync::OnceLock<Vec<Unit>> = std::sync::OnceLock::new();
+        static COMMON: std::sync::OnceLock<std::collections::HashMap<&'static str, Unit>> =
+            std::sync::OnceLock::new();
         let common = COMMON.get_or_init(|| {
             known_spellings()
                 .chain([
@@ -570,14 +571,19 @@ impl Unit {
                     "umol/L",
                 ])
                 .filter_map(|t| {
-                    Unit::parse_uncached(t).ok().map(|u| Unit {
-                        text: t.into(),
-                        ..u
+                    Unit::parse_uncached(t).ok().map(|u| {
+                        (
+                            t,
+                            Unit {
+                                text: t.into(),
+                                ..u
+                            },
+                        )
                     })
                 })
                 .collect()
         });
-        if let Some(unit) = common.iter().find(|u| u.text == text) {
+        if let Some(unit) = common.get(text) {
             return Ok(unit.clone());
         }
         Unit::parse_uncached(text)

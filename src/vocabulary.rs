@@ -69,6 +69,9 @@ pub struct Vocabulary {
     by_path: HashMap<String, Fact>,
     /// The keys of each [`Block`] of a regimen document, in file order.
     keys: [Vec<(String, Fact)>; 4],
+    /// For each fact whose key others share, the facts written under it
+    /// (itself included); empty for the rest.
+    alike: Vec<Vec<Fact>>,
     /// The values of `regimen.indication`, with their codes.
     pub indications: Vec<Indication>,
     /// Codes of FHIR's own structure.
@@ -362,12 +365,9 @@ impl Vocabulary {
     /// The facts written under the same key as `fact` (itself included):
     /// `dose` is `phase.dose`, `phase.dose_per_kg` or `phase.dose_per_m2`
     /// as its unit says.
-    pub fn written_alike(&self, fact: Fact) -> impl Iterator<Item = Fact> + '_ {
-        let (block, key) = self.key_of(fact).unwrap_or((Block::Regimen, ""));
-        self.keys[block.slot()]
-            .iter()
-            .filter(move |(k, _)| !key.is_empty() && k == key)
-            .map(|(_, f)| *f)
+    /// Empty for a fact no other shares its key with.
+    pub fn written_alike(&self, fact: Fact) -> &[Fact] {
+        self.alike.get(fact.index()).map_or(&[], Vec::as_slice)
     }
 
     /// The key a fact is written under inside its block (`weight`), and the
@@ -537,11 +537,26 @@ impl Loader {
         let by_path: HashMap<String, Fact> =
             facts.iter().map(|f| (f.path.clone(), f.fact)).collect();
         let keys = self.keys(&facts, &order);
+        let alike = facts
+            .iter()
+            .map(|info| {
+                let shared: Vec<Fact> = keys
+                    .iter()
+                    .filter_map(|list| {
+                        let (key, _) = list.iter().find(|(_, f)| *f == info.fact)?;
+                        Some(list.iter().filter(move |(k, _)| k == key).map(|(_, f)| *f))
+                    })
+                    .flatten()
+                    .collect();
+                if shared.len() > 1 { shared } else { Vec::new() }
+            })
+            .collect();
         let mut vocabulary = Vocabulary {
             facts,
             order,
             by_path,
             keys,
+            alike,
             indications: Vec::new(),
             terminology: Terminology::default(),
             drugs: Vec::new(),

@@ -162,7 +162,7 @@ impl Header {
         // A dose in any of its units: mg, mg/kg, mg/m2, per dose or per day.
         let doses = [Fact::DOSE, Fact::DAILY_DOSE]
             .into_iter()
-            .flat_map(|f| vocabulary.written_alike(f).collect::<Vec<_>>());
+            .flat_map(|f| vocabulary.written_alike(f).iter().copied());
         if doses.clone().all(|f| required(f).is_some()) {
             let names: Vec<String> = doses.flat_map(names_of).map(|n| format!("`{n}`")).collect();
             problems.push(

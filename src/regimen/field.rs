@@ -166,6 +166,8 @@ pub(super) fn finish(
         spans[Fact::PHASE_INDEX.index()] = Some(anchor);
         let mut dose_raw: Option<&GivenAt> = None;
         let mut daily_raw: Option<&GivenAt> = None;
+        // Doses given per administration and per day, in any unit.
+        let (mut doses, mut dailies) = (0, 0);
         let mut schedule = None;
         for (fact, raw) in phase {
             // `dose: 15 mg/kg` is the dose per kg: the unit says which.
@@ -194,10 +196,13 @@ pub(super) fn finish(
                     .and_then(Schedule::per_day)
                     .map(|t| Val::Num(t.normalize()))
             } else {
+                let given = !matches!(raw.value, Given::Null);
                 if DOSES.contains(fact) {
                     dose_raw = dose_raw.or(Some(raw));
+                    doses += usize::from(given);
                 } else if DAILY_DOSES.contains(fact) {
                     daily_raw = daily_raw.or(Some(raw));
+                    dailies += usize::from(given);
                 }
                 field_value(&mut ctx, info, &path, raw)
             };
@@ -219,16 +224,7 @@ pub(super) fn finish(
             label: format!("no `{what}`"),
             help: Some(help.to_owned()),
         };
-        let given = |facts: &[Fact]| {
-            phase
-                .iter()
-                .filter(|(f, raw)| {
-                    !matches!(raw.value, Given::Null)
-                        && facts.contains(&written_as(vocabulary, *f, raw))
-                })
-                .count()
-        };
-        if given(&DOSES) > 1 || given(&DAILY_DOSES) > 1 {
+        if doses > 1 || dailies > 1 {
             let raw = daily_raw.or(dose_raw);
             if let Some(raw) = raw {
                 ctx.problem(

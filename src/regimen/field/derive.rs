@@ -33,6 +33,7 @@ impl Schedule {
     /// Administrations per day, exactly where it is a terminating decimal.
     pub(super) fn per_day(self) -> Option<Decimal> {
         match self {
+            Schedule::Every { count, hours } if hours == HOURS_PER_DAY => Some(count),
             Schedule::Every { count, hours } => div(count.checked_mul(HOURS_PER_DAY)?, hours),
             Schedule::Once => Some(Decimal::ONE),
         }
@@ -41,6 +42,7 @@ impl Schedule {
     /// The schedule's period in days (1 for N/day, 7 for N/week).
     pub(super) fn period_days(self) -> Option<Decimal> {
         match self {
+            Schedule::Every { hours, .. } if hours == HOURS_PER_DAY => Some(Decimal::ONE),
             Schedule::Every { hours, .. } => div(hours, HOURS_PER_DAY),
             Schedule::Once => None,
         }
@@ -49,6 +51,9 @@ impl Schedule {
     /// Time between administrations, in days; none for a single one.
     pub(super) fn interval_days(self) -> Option<Decimal> {
         match self {
+            Schedule::Every { count, hours } if hours == HOURS_PER_DAY => {
+                div(Decimal::ONE, count).map(|d| d.normalize())
+            }
             Schedule::Every { count, hours } => {
                 div(hours, count.checked_mul(HOURS_PER_DAY)?).map(|d| d.normalize())
             }
@@ -60,6 +65,10 @@ impl Schedule {
     /// A single administration is all given in its day.
     fn daily(self, per_admin: Decimal) -> Option<Decimal> {
         match self {
+            // N a day: no division (the commonest schedule, in every record).
+            Schedule::Every { count, hours } if hours == HOURS_PER_DAY => {
+                per_admin.checked_mul(count)
+            }
             Schedule::Every { count, hours } => div(
                 per_admin.checked_mul(count)?.checked_mul(HOURS_PER_DAY)?,
                 hours,
@@ -83,6 +92,9 @@ impl Schedule {
     /// starting inside the phase; 1 for a single administration.
     fn administrations(self, days: Decimal) -> Option<Decimal> {
         match self {
+            Schedule::Every { count, hours } if hours == HOURS_PER_DAY => {
+                days.checked_mul(count).map(|n| n.ceil())
+            }
             Schedule::Every { count, hours } => {
                 div(days.checked_mul(HOURS_PER_DAY)?.checked_mul(count)?, hours).map(|n| n.ceil())
             }
@@ -129,7 +141,7 @@ fn put(
     if row[fact.index()].is_none()
         && let Some(v) = value
     {
-        row[fact.index()] = Some(Val::Num(v.normalize()));
+        row[fact.index()] = Some(Val::Num(v));
         spans[fact.index()] = span;
     }
 }
@@ -162,21 +174,25 @@ pub(super) fn derive_patient(
     }
     let weight = num(course, Fact::WEIGHT);
     // Mosteller: sqrt(height cm x weight kg / 3600); height is held in m.
-    let bsa = num(course, Fact::HEIGHT).zip(weight).and_then(|(h, w)| {
-        let cm = h.checked_mul(Decimal::ONE_HUNDRED)?;
-        sqrt(div(cm.checked_mul(w)?, Decimal::from(3600))?)
-    });
-    let at = spans[Fact::HEIGHT.index()];
-    put(course, spans, Fact::BSA, bsa, at);
+    if course[Fact::BSA.index()].is_none() {
+        let bsa = num(course, Fact::HEIGHT).zip(weight).and_then(|(h, w)| {
+            let cm = h.checked_mul(Decimal::ONE_HUNDRED)?;
+            sqrt(div(cm.checked_mul(w)?, Decimal::from(3600))?)
+        });
+        let at = spans[Fact::HEIGHT.index()];
+        put(course, spans, Fact::BSA, bsa, at);
+    }
     // Cockcroft-Gault: (140 - age in years) x weight kg / (72 x SCr mg/dL),
     // x 0.85 for a female; unknown for sex other or unknown.
-    let sex = match course[Fact::SEX.index()] {
-        Some(Val::Enum(i)) => Some(vocabulary.info(Fact::SEX).value_name(i).to_owned()),
-        _ => None,
-    };
-    let factor = match sex.as_deref() {
-        Some("female") => Some(Decimal::new(85, 2)),
-        Some("male") => Some(Decimal::ONE),
+    if course[Fact::SERUM_CREATININE.index()].is_none() || course[Fact::CRCL.index()].is_some() {
+        return;
+    }
+    let factor = match course[Fact::SEX.index()] {
+        Some(Val::Enum(i)) => match vocabulary.info(Fact::SEX).value_name(i) {
+            "female" => Some(Decimal::new(85, 2)),
+            "male" => Some(Decimal::ONE),
+            _ => None,
+        },
         _ => None,
     };
     let crcl = (|| {
@@ -373,7 +389,7 @@ pub(super) fn derive(
         if i == 0
             && let Some(d) = per_day[0]
         {
-            course[Fact::START_DAILY_DOSE.index()] = Some(Val::Num(d.normalize()));
+            course[Fact::START_DAILY_DOSE.index()] = Some(Val::Num(d));
             course_spans[Fact::START_DAILY_DOSE.index()] = dose_span;
         }
     }

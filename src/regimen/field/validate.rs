@@ -400,6 +400,12 @@ pub(in crate::regimen) fn written_as(
     fact: crate::facts::Fact,
     raw: &GivenAt,
 ) -> crate::facts::Fact {
+    // Most keys name one fact: nothing to parse (this runs for every field
+    // of every record).
+    let alike = vocabulary.written_alike(fact);
+    if alike.is_empty() {
+        return fact;
+    }
     let unit_text = match &raw.value {
         Given::Quantity { unit, .. } => unit.as_str(),
         Given::Text(text) => match units::split_quantity(text) {
@@ -408,14 +414,19 @@ pub(in crate::regimen) fn written_as(
         },
         _ => return fact,
     };
+    // A unit written as one of the facts shows it needs no parsing.
+    if let Some(f) = alike
+        .iter()
+        .find(|f| vocabulary.info(**f).unit.as_deref() == Some(unit_text.trimmed()))
+    {
+        return *f;
+    }
     let Ok(unit) = Unit::parse(unit_text) else {
         return fact;
     };
-    let mut alike = vocabulary.written_alike(fact).peekable();
-    if alike.peek().is_none() {
-        return fact;
-    }
     alike
+        .iter()
+        .copied()
         .find(|f| {
             QuantitySpec::of(vocabulary.info(*f))
                 .is_some_and(|spec| fits(&for_field(unit.clone(), &spec), &spec))
