@@ -604,11 +604,15 @@ struct Compiled<'r> {
     applies: Option<Program>,
     /// Its citation under the engine's profile.
     citation: &'r Citation,
+    /// The first row it is evaluated on (see [`Rule::first_row`]), worked
+    /// out once: it walks the rule's expressions.
+    first_row: usize,
 }
 
 impl<'r> Compiled<'r> {
     fn new(rule: &'r Rule, profile: &str) -> Compiled<'r> {
         Compiled {
+            first_row: rule.first_row(),
             rule,
             fires: Program::fires(rule),
             applies: rule.when.as_ref().map(|w| Program::condition(&w.code)),
@@ -624,7 +628,7 @@ impl<'r> Compiled<'r> {
         };
         match self.rule.scope {
             Scope::Course => applies.run(regimen.course()) != Tri::F,
-            Scope::Phase => (self.rule.first_row()..regimen.rows.len())
+            Scope::Phase => (self.first_row..regimen.rows.len())
                 .filter_map(|i| At::of(regimen, i))
                 .any(|at| applies.run_at(at) != Tri::F),
         }
@@ -1046,17 +1050,16 @@ impl<'r> Engine<'r> {
                 }
             }
             Scope::Phase => {
-                for i in compiled.rule.first_row()..regimen.rows.len() {
+                for i in compiled.first_row..regimen.rows.len() {
                     if let Some(at) = At::of(regimen, i)
                         && let Some(f) = self.judge(compiled, at, Some(i))
                     {
                         // A rule that turns only on facts that do not apply
                         // to this phase (the interval of a single
                         // administration) does not apply to it.
-                        let na = regimen.not_applicable(i);
                         if f.kind == Kind::Unevaluated
-                            && !na.is_empty()
-                            && self.unknown_only_through(compiled, at, na)
+                            && !regimen.not_applicable.is_empty()
+                            && self.unknown_only_through(compiled, at, regimen.not_applicable(i))
                         {
                             continue;
                         }

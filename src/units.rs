@@ -553,37 +553,42 @@ impl Unit {
         let text = text.trimmed();
         // Every catalogue spelling and the commonest compound units, parsed
         // once: batch input parses the same few units millions of times.
-        static COMMON: std::sync::OnceLock<std::collections::HashMap<&'static str, Unit>> =
-            std::sync::OnceLock::new();
+        static COMMON: std::sync::OnceLock<Vec<Unit>> = std::sync::OnceLock::new();
         let common = COMMON.get_or_init(|| {
-            known_spellings()
-                .chain([
-                    "mg/day",
-                    "mg/kg/day",
-                    "mg/kg",
-                    "mg/wk",
-                    "mL/min/1.73m2",
-                    "mL/min",
-                    "m2",
-                    "mg/m2",
-                    "mg/m2/day",
-                    "mg/dL",
-                    "umol/L",
-                ])
-                .filter_map(|t| {
-                    Unit::parse_uncached(t).ok().map(|u| {
-                        (
-                            t,
-                            Unit {
-                                text: t.into(),
-                                ..u
-                            },
-                        )
-                    })
+            // The commonest first: the list is searched in order.
+            [
+                "mg",
+                "kg",
+                "weeks",
+                "days",
+                "mg/day",
+                "mg/kg/day",
+                "mg/kg",
+                "lb",
+                "g",
+                "mcg",
+            ]
+            .into_iter()
+            .chain(known_spellings())
+            .chain([
+                "mg/wk",
+                "mL/min/1.73m2",
+                "mL/min",
+                "m2",
+                "mg/m2",
+                "mg/m2/day",
+                "mg/dL",
+                "umol/L",
+            ])
+            .filter_map(|t| {
+                Unit::parse_uncached(t).ok().map(|u| Unit {
+                    text: t.into(),
+                    ..u
                 })
-                .collect()
+            })
+            .collect()
         });
-        if let Some(unit) = common.get(text) {
+        if let Some(unit) = common.iter().find(|u| u.text == text) {
             return Ok(unit.clone());
         }
         Unit::parse_uncached(text)
