@@ -317,15 +317,118 @@ fn output_file_and_quiet() {
     assert!(quiet.stderr.is_empty());
 }
 
+/// Standard output is the report alone, in every format; the counts per
+/// rule and the summary are on standard error, and `--quiet` drops both.
 #[test]
-fn human_output_ends_with_the_summary() {
-    let out = rxlint(&["check", "examples/fail.yaml", "examples/pass.yaml"]);
-    let text = String::from_utf8_lossy(&out.stdout);
+fn the_summary_and_rule_counts_go_to_standard_error() {
+    for format in ["human", "json", "csv", "github", "sarif", "junit"] {
+        let out = rxlint(&[
+            "check",
+            "--format",
+            format,
+            "examples/fail.yaml",
+            "examples/pass.yaml",
+        ]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!text.contains("regimens:"), "{format}: {text}");
+        assert!(
+            !text.contains("violations  unevaluated"),
+            "{format}: {text}"
+        );
+        assert_eq!(
+            err.lines().last(),
+            Some("2 regimens: 1 pass, 0 warn, 1 fail, 0 invalid"),
+            "{format}: {err}"
+        );
+        assert!(
+            err.contains("isotretinoin.max-daily-dose           1            0"),
+            "{format}: {err}"
+        );
+        assert!(!text.contains('\u{1b}'), "colour without a terminal");
+        let quiet = rxlint(&[
+            "check",
+            "--quiet",
+            "--format",
+            format,
+            "examples/fail.yaml",
+            "examples/pass.yaml",
+        ]);
+        assert!(quiet.stderr.is_empty(), "{format}");
+    }
+}
+
+/// `--only` and `--rule` restrict what is written, never what is counted;
+/// `--format csv` is one row per finding, and an unknown rule id is
+/// refused with a suggestion.
+#[test]
+fn filters_and_csv_findings() {
+    let csv = rxlint(&[
+        "check",
+        "--format",
+        "csv",
+        "--only",
+        "fail,invalid",
+        "examples",
+    ]);
+    let text = String::from_utf8_lossy(&csv.stdout);
+    let mut reader = ::csv::Reader::from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map(|h| h.iter().map(str::to_owned).collect::<Vec<_>>());
     assert_eq!(
-        text.lines().last(),
-        Some("2 regimens: 1 pass, 0 warn, 1 fail, 0 invalid")
+        header.unwrap_or_default(),
+        [
+            "id", "input", "drug", "verdict", "rule", "severity", "kind", "phase", "message",
+            "values", "citation"
+        ]
     );
-    assert!(!text.contains('\u{1b}'), "colour without a terminal");
+    let rows: Vec<::csv::StringRecord> = reader.records().flatten().collect();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter()
+            .all(|r| r.get(3) == Some("fail") || r.get(3) == Some("invalid"))
+    );
+    assert!(rows.iter().any(|r| r.get(0) == Some("RX-FAIL")
+        && r.get(4) == Some("isotretinoin.max-daily-dose")
+        && r.get(9) == Some("daily_dose_per_kg=2.29 mg/kg/day")));
+    // The summary still counts every regimen.
+    assert!(String::from_utf8_lossy(&csv.stderr).contains("15 regimens: 2 pass"));
+    // --rule: only regimens with that finding.
+    let json = rxlint(&[
+        "check",
+        "--format",
+        "json",
+        "--rule",
+        "isotretinoin.max-daily-dose",
+        "examples",
+    ]);
+    let ids: Vec<String> = records(&json)
+        .iter()
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(ids.contains(&"RX-FAIL".to_owned()), "{ids:?}");
+    assert!(!ids.contains(&"RX-PASS".to_owned()), "{ids:?}");
+    let typo = rxlint(&["check", "--rule", "isotretinoin.max-dialy-dose", "examples"]);
+    assert_eq!(typo.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&typo.stderr)
+            .contains("did you mean `isotretinoin.max-daily-dose`?")
+    );
+}
+
+/// A spreadsheet never runs an id from the input as a formula.
+#[test]
+fn csv_cells_are_never_formulas() {
+    let dir = temp_dir("formula");
+    std::fs::write(
+        dir.join("f.yaml"),
+        "id: \"=HYPERLINK(\\\"http://x\\\")\"\ndrug: isotretinoin\npatient: {weight: 70 kg, sex: male}\ncourse: {phases: [{dose: 35 mg, frequency: 2/day, duration: 16 weeks, with_food: true}]}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = rxlint_in(&dir, &["check", "--format", "csv", "f.yaml"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("'=HYPERLINK"), "{text}");
 }
 
 #[test]

@@ -55,12 +55,62 @@ pub(super) struct CheckArgs {
     /// Base URL of the pages `rxlint rules doc` wrote, for SARIF rule links.
     #[arg(long, value_name = "URL")]
     docs_url: Option<String>,
+    /// Write only regimens with these verdicts (`fail,invalid`); the
+    /// summary still counts every one.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "VERDICTS")]
+    only: Vec<OnlyVerdict>,
+    /// Write only regimens with a finding of this rule (repeatable); the
+    /// summary still counts every one.
+    #[arg(long = "rule", value_name = "ID")]
+    rules_only: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum OnlyVerdict {
+    Pass,
+    Warn,
+    Fail,
+    Invalid,
+}
+
+impl OnlyVerdict {
+    fn of(v: Verdict) -> OnlyVerdict {
+        match v {
+            Verdict::Pass => OnlyVerdict::Pass,
+            Verdict::Warn => OnlyVerdict::Warn,
+            Verdict::Fail => OnlyVerdict::Fail,
+            Verdict::Invalid => OnlyVerdict::Invalid,
+        }
+    }
+}
+
+/// Which regimens are written: all, or those `--only` and `--rule` name.
+struct Filter<'a> {
+    verdicts: &'a [OnlyVerdict],
+    rules: &'a [String],
+}
+
+impl Filter<'_> {
+    fn keeps(&self, outcome: &Outcome<'_>) -> bool {
+        (self.verdicts.is_empty() || self.verdicts.contains(&OnlyVerdict::of(outcome.verdict)))
+            && (self.rules.is_empty()
+                || outcome
+                    .findings
+                    .iter()
+                    .any(|f| self.rules.contains(&f.rule.id))
+                || outcome
+                    .problems
+                    .iter()
+                    .any(|p| self.rules.iter().any(|r| r == p.code.as_str())))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
+    /// One row per finding, for a spreadsheet.
+    Csv,
     Sarif,
     Junit,
     Github,
@@ -89,11 +139,12 @@ struct Rendered<'r> {
 }
 
 /// Renders one outcome in `format` into its batch, on a worker thread.
-fn renderer<'r>(
+fn renderer<'r, 'a>(
     format: Format,
-    profile: &str,
+    profile: &'a str,
     style: Style,
-) -> impl Fn(&Outcome<'r>, &mut Rendered<'r>) + Sync + '_ {
+    filter: &'a Filter<'a>,
+) -> impl Fn(&Outcome<'r>, &mut Rendered<'r>) + Sync + 'a {
     move |outcome: &Outcome<'r>, batch: &mut Rendered<'r>| {
         batch.verdicts.push(outcome.verdict);
         batch.rules.extend(
@@ -102,8 +153,12 @@ fn renderer<'r>(
                 .iter()
                 .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated)),
         );
+        if !filter.keeps(outcome) {
+            return;
+        }
         match format {
             Format::Json => json::line(outcome, profile, &mut batch.text),
+            Format::Csv => report::csv::rows(outcome, &mut batch.text),
             Format::Human => batch
                 .text
                 .extend_from_slice(human::outcome(outcome, style).as_bytes()),
@@ -167,12 +222,36 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     let progress = input::Progress::default();
     let format = args.format;
     let profile = engine.profile().to_owned();
-    let render = renderer(format, &profile, style);
+    let filter = Filter {
+        verdicts: &args.only,
+        rules: &args.rules_only,
+    };
+    if let Some(unknown) = filter.rules.iter().find(|id| {
+        !id.starts_with("input.")
+            && !id.starts_with("coverage.")
+            && !set
+                .packs
+                .iter()
+                .any(|p| p.rules.iter().any(|r| r.id == **id))
+    }) {
+        let ids = set
+            .packs
+            .iter()
+            .flat_map(|p| p.rules.iter().map(|r| r.id.as_str()));
+        let help = crate::suggest::did_you_mean(unknown, ids);
+        return fail(format!("--rule {unknown}: no rule has this id{help}"));
+    }
+    let render = renderer(format, &profile, style, &filter);
     let mut summary = Summary::default();
     let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut sarif_log = sarif::Log::default();
     let mut junit_report = junit::Junit::default();
     let mut write_error: Option<std::io::Error> = None;
+    if format == Format::Csv
+        && let Err(e) = out.write_all(&report::csv::header())
+    {
+        write_error = Some(e);
+    }
     let mut sink = |r: Rendered| {
         for verdict in &r.verdicts {
             summary.add(*verdict);
@@ -217,7 +296,6 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     let tail = match format {
         Format::Sarif => sarif_log.finish(&set, &profile, args.docs_url.as_deref()) + "\n",
         Format::Junit => junit_report.finish() + "\n",
-        Format::Human if summary.total() > 1 && !per_rule.is_empty() => rule_table(&per_rule),
         _ => String::new(),
     };
     if write_error.is_none()
@@ -225,12 +303,16 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     {
         write_error = Some(e);
     }
+    // The counts per rule and the summary go to standard error, whatever
+    // the format: standard output is the report alone.
+    if let Err(e) = out.flush() {
+        write_error.get_or_insert(e);
+    }
     if !args.quiet {
-        if format == Format::Human && args.output.is_none() {
-            let _ = writeln!(out, "{}", summary.line());
-        } else {
-            eprintln!("{}", summary.line());
+        if summary.total() > 1 && !per_rule.is_empty() {
+            eprint!("{}", rule_table(&per_rule));
         }
+        eprintln!("{}", summary.line());
     }
     if let Err(e) = out.flush() {
         write_error.get_or_insert(e);

@@ -1,0 +1,105 @@
+//! `--format csv`: one row per finding, for a spreadsheet. A regimen with
+//! no finding is one row with empty finding columns, so that every record
+//! is accounted for. Written with the `csv` crate (quoting, embedded
+//! newlines and commas in messages). A cell that a spreadsheet would run
+//! as a formula (`=`, `+`, `-`, `@` first: an id or drug name from the
+//! input is untrusted) is written with a leading `'`, as OWASP advises.
+
+use crate::eval::{Kind, Outcome};
+
+/// The columns, in order.
+pub const HEADER: [&str; 11] = [
+    "id", "input", "drug", "verdict", "rule", "severity", "kind", "phase", "message", "values",
+    "citation",
+];
+
+/// The header row, with its newline.
+pub fn header() -> Vec<u8> {
+    let mut out = Vec::new();
+    write_rows(&mut out, std::iter::once(HEADER.map(str::to_owned)));
+    out
+}
+
+fn write_rows(out: &mut Vec<u8>, rows: impl Iterator<Item = [String; 11]>) {
+    let mut writer = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_writer(out);
+    for row in rows {
+        // Writing into memory cannot fail.
+        let _ = writer.write_record(row.iter().map(|cell| inert(cell).into_owned()));
+    }
+    let _ = writer.flush();
+}
+
+/// `cell`, made inert for a spreadsheet: never read as a formula.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
+/// Appends one regimen's rows to `out`.
+pub fn rows(outcome: &Outcome<'_>, out: &mut Vec<u8>) {
+    let r = &outcome.regimen;
+    let drug = outcome
+        .drug
+        .or(r.drug.as_ref().map(|d| d.value.as_str()))
+        .unwrap_or_default();
+    let verdict = outcome.verdict.as_str();
+    let base = |rule: &str,
+                severity: &str,
+                kind: &str,
+                phase: Option<usize>,
+                message: String,
+                values: String,
+                citation: &str| {
+        [
+            r.id.clone(),
+            r.input.clone(),
+            drug.to_owned(),
+            verdict.to_owned(),
+            rule.to_owned(),
+            severity.to_owned(),
+            kind.to_owned(),
+            phase.map(|p| p.to_string()).unwrap_or_default(),
+            message,
+            values,
+            citation.to_owned(),
+        ]
+    };
+    let mut all = Vec::new();
+    for p in &outcome.problems {
+        all.push(base(
+            p.code.as_str(),
+            "error",
+            Kind::Violation.as_str(),
+            None,
+            p.message.clone(),
+            String::new(),
+            "",
+        ));
+    }
+    for f in &outcome.findings {
+        let values = f
+            .values(r)
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        all.push(base(
+            &f.rule.id,
+            f.severity.as_str(),
+            f.kind.as_str(),
+            f.phase,
+            f.message(r),
+            values,
+            &f.citation.short,
+        ));
+    }
+    if all.is_empty() {
+        all.push(base("", "", "", None, String::new(), String::new(), ""));
+    }
+    write_rows(out, all.into_iter());
+}
