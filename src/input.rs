@@ -265,7 +265,10 @@ pub fn expand(
     empty: &mut Vec<String>,
 ) -> Result<(), String> {
     if input.as_os_str() == "-" {
-        let format = forced.unwrap_or(Format::Yaml);
+        let format = match forced {
+            Some(f) => f,
+            None => sniff_stdin()?,
+        };
         out.push(Input {
             origin: Origin::Stdin,
             format,
@@ -329,6 +332,74 @@ fn by_extension(path: &Path) -> Format {
 
 /// The format of a file, by extension and, for JSON, by whether its
 /// objects carry a FHIR `resourceType`.
+/// The format of standard input, from its first bytes, which stay in
+/// standard input's buffer for the reader (nothing is consumed).
+fn sniff_stdin() -> Result<Format, String> {
+    use std::io::BufRead;
+    let mut stdin = std::io::stdin().lock();
+    let head = stdin
+        .fill_buf()
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    sniff(head).ok_or_else(|| {
+        "standard input is none of the formats rxlint reads (tried a CSV header line, JSON Lines, \
+         JSON, a FHIR Bundle or ndjson, and YAML); give --input-format yaml|json|jsonl|csv|fhir"
+            .to_owned()
+    })
+}
+
+/// A stream's format from its first bytes: `{` lines are JSON Lines (FHIR
+/// ndjson when they carry `resourceType`), one `{`/`[` document JSON (a
+/// FHIR Bundle when it names a `resourceType`), a first line of
+/// comma-separated names a CSV header, other text YAML; `None` for bytes
+/// that are no text.
+pub fn sniff(head: &[u8]) -> Option<Format> {
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        // A multi-byte character cut at the end of the buffer is still text.
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    let text = text.trim_start_matches('\u{feff}');
+    if text.contains('\0') {
+        return None;
+    }
+    let mut lines = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let first = lines.next().unwrap_or("");
+    let fhir = text.contains("\"resourceType\"");
+    if first.starts_with('{') {
+        // One object per line: the first line closes its object.
+        let one_per_line = first.ends_with('}') && lines.next().is_none_or(|l| l.starts_with('{'));
+        return Some(match (one_per_line, fhir) {
+            (true, true) if first.contains("\"resourceType\"") => Format::Fhir,
+            (true, _) => Format::JsonLines,
+            (false, true) => Format::Fhir,
+            (false, false) => Format::Json,
+        });
+    }
+    if first.starts_with('[') {
+        return Some(Format::Json);
+    }
+    // `id,drug,weight_kg,...`: names separated by commas, no YAML key.
+    let names: Vec<&str> = first
+        .split(',')
+        .map(|c| c.trim().trim_matches('"'))
+        .collect();
+    if names.len() >= 2
+        && !first.contains(": ")
+        && names.iter().all(|n| {
+            !n.is_empty()
+                && n.chars()
+                    .all(|c| c.is_alphanumeric() || " _-()./".contains(c))
+        })
+    {
+        return Some(Format::Csv);
+    }
+    Some(Format::Yaml)
+}
+
 fn detect(path: &Path) -> std::io::Result<Format> {
     let ext = path
         .extension()

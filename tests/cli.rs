@@ -959,3 +959,44 @@ fn the_default_id_is_the_file_stem() {
     ids.sort();
     assert_eq!(ids, ["plain", "rx.2026.v2", "two.ext"]);
 }
+
+/// Standard input is sniffed when `--input-format` is absent: a piped CSV
+/// is CSV (it was read as YAML and echoed back), JSON Lines and a FHIR
+/// Bundle are themselves, and bytes that are none of them are refused
+/// with the formats tried.
+#[test]
+fn standard_input_is_sniffed() {
+    let csv = std::fs::read_to_string("tests/golden/packs/doxorubicin.csv").unwrap_or_default();
+    let out = rxlint_in(
+        Path::new("."),
+        &["check", "--format", "json", "-"],
+        Some(&csv),
+    );
+    let recs = records(&out);
+    assert!(recs.len() > 1, "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(recs.iter().all(|r| r["drug"] == "doxorubicin"), "{recs:?}");
+    let fhir = std::fs::read_to_string("tests/fhir/roaccutan-bundle.json").unwrap_or_default();
+    let out = rxlint_in(
+        Path::new("."),
+        &["check", "--format", "json", "-"],
+        Some(&fhir),
+    );
+    assert_eq!(records(&out)[0]["drug"], "isotretinoin");
+    let lines =
+        "{\"id\": \"a\", \"drug\": \"metformin\"}\n{\"id\": \"b\", \"drug\": \"metformin\"}\n";
+    let out = rxlint_in(
+        Path::new("."),
+        &["check", "--format", "json", "-"],
+        Some(lines),
+    );
+    assert_eq!(records(&out).len(), 2);
+    let junk = "\u{0}\u{1}binary\u{0}";
+    let out = rxlint_in(Path::new("."), &["check", "-"], Some(junk));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("tried a CSV header line, JSON Lines, JSON"),
+        "{err}"
+    );
+    assert!(err.contains("--input-format"), "{err}");
+}
