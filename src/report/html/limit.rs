@@ -120,9 +120,12 @@ pub fn quantity(text: &str) -> Option<(f64, String)> {
 mod tests {
     use super::*;
 
+    /// A violation text, the fact, and the bounds and unit expected.
+    type Case<'a> = (&'a str, &'a str, Option<(&'a [f64], &'a str)>);
+
     #[test]
     fn reads_the_bounds_of_the_primary_fact() {
-        let cases: &[(&str, &str, Option<(&[f64], &str)>)] = &[
+        let cases: &[Case] = &[
             (
                 "phase.daily_dose_per_kg > 2 mg/kg/day",
                 "phase.daily_dose_per_kg",
