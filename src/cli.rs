@@ -1,8 +1,8 @@
 //! The `rxlint` command line: arguments in, exit code out.
 //!
 //! Parses the arguments and hands them to `check` (regimens against the
-//! rules), to `rules` (the `rules` subcommands) or to `explain` (a
-//! diagnostic code), which return an [`Exit`].
+//! rules), to `report` (the HTML report of an earlier JSON Lines run), to
+//! `rules` (the `rules` subcommands) or to `explain` (a diagnostic code), which return an [`Exit`].
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +46,9 @@ enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Build the HTML report from the JSON Lines of a `check --format json`
+    /// run (`rxlint report results.jsonl --output report.html`).
+    Report(ReportArgs),
     /// Explain a diagnostic code (`input.missing-unit`, `rules.unit-mismatch`)
     /// or a rule id.
     Explain {
@@ -73,9 +76,11 @@ macro_rules! out {
 // After `out!`, which they use.
 mod check;
 mod explain;
+mod report;
 mod rules;
 
 use check::{CheckArgs, check};
+use report::{ReportArgs, report};
 use rules::{RulesCommand, diff, doc, explain, facts, lint, list, test_rules};
 
 /// Runs the command line and returns the exit code.
@@ -93,6 +98,7 @@ pub fn run() -> Exit {
     };
     match cli.command {
         Command::Check(args) => check(&args),
+        Command::Report(args) => report(&args),
         Command::Rules(RulesCommand::Lint { dir }) => lint(dir.as_deref()),
         Command::Rules(RulesCommand::Test { dir }) => test_rules(dir.as_deref()),
         Command::Rules(RulesCommand::Doc { out, rules }) => doc(rules.as_deref(), &out),

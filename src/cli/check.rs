@@ -17,7 +17,7 @@ use crate::batch;
 use crate::eval::{Engine, Kind, Outcome, Verdict};
 use crate::input;
 use crate::report::human::{self, Style};
-use crate::report::{self, Entry, Summary, github, json, junit, sarif};
+use crate::report::{self, Entry, Summary, github, html, json, junit, sarif};
 
 #[derive(Args, Debug)]
 pub(super) struct CheckArgs {
@@ -114,6 +114,8 @@ enum Format {
     Sarif,
     Junit,
     Github,
+    /// One self-contained HTML page (see "The HTML report" in the README).
+    Html,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -153,11 +155,15 @@ fn renderer<'r, 'a>(
                 .iter()
                 .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated)),
         );
-        if !filter.keeps(outcome) {
+        // The HTML page counts every regimen, as its tiles must.
+        if format != Format::Html && !filter.keeps(outcome) {
             return;
         }
         match format {
-            Format::Json => json::line(outcome, profile, &mut batch.text),
+            // The page is built from the JSON Lines records, read back in
+            // the sink, so that `rxlint report` on a `--format json` run
+            // writes the same page.
+            Format::Json | Format::Html => json::line(outcome, profile, &mut batch.text),
             Format::Csv => report::csv::rows(outcome, &mut batch.text),
             Format::Human => batch
                 .text
@@ -246,6 +252,8 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     let mut per_rule: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut sarif_log = sarif::Log::default();
     let mut junit_report = junit::Junit::default();
+    let mut page =
+        (format == Format::Html).then(|| html::Aggregate::new(html::Catalog::new(&set, &profile)));
     let mut write_error: Option<std::io::Error> = None;
     if format == Format::Csv
         && let Err(e) = out.write_all(&report::csv::header())
@@ -275,7 +283,11 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
                 junit_report.add(entry)
             }
         }
-        if write_error.is_none()
+        if let Some(page) = &mut page {
+            for line in r.text.split(|&b| b == b'\n') {
+                page.add_line(line);
+            }
+        } else if write_error.is_none()
             && !r.text.is_empty()
             && let Err(e) = out.write_all(&r.text)
         {
@@ -286,7 +298,7 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
         }
     };
     // JSON Lines output prints no column, so records need no byte spans.
-    let spans = format != Format::Json;
+    let spans = !matches!(format, Format::Json | Format::Html);
     let result = batch::run(
         &inputs, spans, &headers, &engine, jobs, &progress, &render, &mut sink,
     );
@@ -296,6 +308,23 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     let tail = match format {
         Format::Sarif => sarif_log.finish(&set, &profile, args.docs_url.as_deref()) + "\n",
         Format::Junit => junit_report.finish() + "\n",
+        Format::Html => {
+            let provenance = html::Provenance {
+                profile: profile.clone(),
+                sources: args
+                    .inputs
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+                command: "rxlint check --format html".to_owned(),
+                time: html::now_utc(),
+            };
+            match page.as_ref().map(|page| html::render(page, &provenance)) {
+                Some(Ok(text)) => text,
+                Some(Err(why)) => return fail(why),
+                None => String::new(),
+            }
+        }
         _ => String::new(),
     };
     if write_error.is_none()
