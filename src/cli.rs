@@ -46,6 +46,9 @@ enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Work with column maps (a CSV export's headers onto rxlint's fields).
+    #[command(subcommand)]
+    Columns(ColumnsCommand),
     /// Explain a diagnostic code (`input.missing-unit`, `rules.unit-mismatch`)
     /// or a rule id.
     Explain {
@@ -72,10 +75,12 @@ macro_rules! out {
 
 // After `out!`, which they use.
 mod check;
+mod columns;
 mod explain;
 mod rules;
 
 use check::{CheckArgs, check};
+use columns::ColumnsCommand;
 use rules::{RulesCommand, diff, doc, explain, facts, lint, list, test_rules};
 
 /// Runs the command line and returns the exit code.
@@ -105,6 +110,9 @@ pub fn run() -> Exit {
         Command::Rules(RulesCommand::List { rules, profile }) => list(rules.as_deref(), &profile),
         Command::Rules(RulesCommand::Facts { rules }) => facts(rules.as_deref()),
         Command::Rules(RulesCommand::Explain { id, rules }) => explain(rules.as_deref(), &id),
+        Command::Columns(ColumnsCommand::Init { export, rules }) => {
+            columns::init(&export, rules.as_deref())
+        }
         Command::Explain { code, list, rules } => {
             explain::explain(code.as_deref(), list, rules.as_deref())
         }
