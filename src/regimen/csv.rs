@@ -870,6 +870,25 @@ mod tests {
     }
 
     #[test]
+    fn a_cells_own_unit_of_the_same_kind_wins_over_the_columns() {
+        let header = Header::check(
+            "p.csv",
+            &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks"),
+            &vocabulary(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let rows = [Record {
+            line: 2,
+            cells: record("RX-1,isotretinoin,154 lb,35 mg,2,20"),
+        }];
+        let r = build(&header, &rows, &vocabulary());
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        let kg = "69.85322498".parse().unwrap_or_default();
+        assert_eq!(r.get(0, Fact::WEIGHT), Some(crate::facts::Val::Num(kg)));
+    }
+
+    #[test]
     fn rows_become_phases_and_bad_cells_name_row_and_column() {
         let header = Header::check(
             "p.csv",
