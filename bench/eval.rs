@@ -23,7 +23,7 @@ mod synth;
 /// Parses `n` synthetic regimens (valid ones only: evaluation is what is timed).
 fn regimens(n: u64, vocabulary: &rxlint::vocabulary::Vocabulary) -> Vec<Regimen> {
     let cells = |line: &str| line.split(',').map(str::to_owned).collect::<Vec<_>>();
-    let header = Header::check("bench.csv", &cells(synth::CSV_HEADER), vocabulary)
+    let header = Header::check("bench.csv", &cells(synth::CSV_HEADER), vocabulary, None)
         .unwrap_or_else(|e| panic!("{e:?}"));
     let mut rng = synth::Rng(20_261_121);
     let mut out = Vec::new();

@@ -49,6 +49,9 @@ enum Command {
     /// Build the HTML report from the JSON Lines of a `check --format json`
     /// run (`rxlint report results.jsonl --output report.html`).
     Report(ReportArgs),
+    /// Work with column maps (a CSV export's headers onto rxlint's fields).
+    #[command(subcommand)]
+    Columns(ColumnsCommand),
     /// Explain a diagnostic code (`input.missing-unit`, `rules.unit-mismatch`)
     /// or a rule id.
     Explain {
@@ -75,11 +78,13 @@ macro_rules! out {
 
 // After `out!`, which they use.
 mod check;
+mod columns;
 mod explain;
 mod report;
 mod rules;
 
 use check::{CheckArgs, check};
+use columns::ColumnsCommand;
 use report::{ReportArgs, report};
 use rules::{RulesCommand, diff, doc, explain, facts, lint, list, test_rules};
 
@@ -111,6 +116,9 @@ pub fn run() -> Exit {
         Command::Rules(RulesCommand::List { rules, profile }) => list(rules.as_deref(), &profile),
         Command::Rules(RulesCommand::Facts { rules }) => facts(rules.as_deref()),
         Command::Rules(RulesCommand::Explain { id, rules }) => explain(rules.as_deref(), &id),
+        Command::Columns(ColumnsCommand::Init { export, rules }) => {
+            columns::init(&export, rules.as_deref())
+        }
         Command::Explain { code, list, rules } => {
             explain::explain(code.as_deref(), list, rules.as_deref())
         }

@@ -278,6 +278,8 @@ codes! {
     ///
     /// - `duration: 20 mg`
     /// - `duration: 3 months`
+    /// - a CSV cell `0.5 mg/kg` under `dose_mg` (a cell's own unit must
+    ///   measure what its column does)
     ///
     /// # How to fix
     ///
@@ -407,20 +409,24 @@ codes! {
     /// Export the file again with its header, or remove it.
     CsvEmpty = "csv-empty",
 
-    /// A CSV header names a column the format does not have.
+    /// A CSV header has columns rxlint does not read (a warning).
     ///
-    /// The header is checked before any record is read, so a misspelt
-    /// column stops the run (exit 2) rather than leave a fact missing in
-    /// every row.
+    /// A column that is neither one of rxlint's nor in the column map
+    /// (`--columns`), and a column with an empty header, are ignored; one
+    /// warning lists them all, with a did-you-mean for a name close to one
+    /// of rxlint's, and the run goes on. Headers are compared without
+    /// regard to case or spaces (`Weight_KG` is `weight_kg`).
     ///
     /// # Triggered by
     ///
-    /// - `id,drug,wieght_kg,...`
-    /// - `weight` instead of `weight_kg`
+    /// - `id,drug,wieght_kg,...` (did you mean `weight_kg`?)
+    /// - `...,with_food,` (an empty trailing column)
     ///
     /// # How to fix
     ///
-    /// Use the column names of the CSV format (units live in the names).
+    /// Rename a misspelt column; map a site's columns with `--columns`
+    /// (`rxlint columns init FILE` writes a starter map), or map them to
+    /// `ignore` to silence the warning.
     CsvUnknownColumn = "csv-unknown-column",
 
     /// A CSV header gives a column twice.
@@ -440,18 +446,22 @@ codes! {
 
     /// A CSV header lacks a required column.
     ///
-    /// Every CSV input needs `drug`, a frequency (`frequency_per_day` or
-    /// `frequency`), `duration_weeks` and a dose (`dose_mg` or
-    /// `daily_dose_mg`). The run stops (exit 2).
+    /// Every CSV input needs `drug`, a frequency (`frequency_per_day`,
+    /// `interval_hours` or `frequency`), a duration (`duration_weeks`) and
+    /// a dose (`dose_mg`, `daily_dose_mg`, ...), by rxlint's names or
+    /// through a column map. One diagnostic names every one missing, a
+    /// header that may be a misspelling of one of rxlint's columns, and the
+    /// command that writes a starter map. The run stops (exit 2).
     ///
     /// # Triggered by
     ///
     /// - `id,drug,weight_kg,dose_mg,frequency_per_day` (no `duration_weeks`)
-    /// - a header without `dose_mg` and `daily_dose_mg`
+    /// - `Rx Number,Drug,Dose,Sig,Days Supply` without a column map
     ///
     /// # How to fix
     ///
-    /// Add the missing column.
+    /// Add the missing column, or map the export's columns onto rxlint's
+    /// with `--columns` (`rxlint columns init FILE` writes a starter map).
     CsvMissingColumn = "csv-missing-column",
 
     /// A CSV row with more or fewer cells than the header.
@@ -482,6 +492,22 @@ codes! {
     ///
     /// Save the file as UTF-8.
     CsvBadRecord = "csv-bad-record",
+
+    /// A column map (`--columns`) cannot be used.
+    ///
+    /// The map is checked before any record is read, and every problem in
+    /// it is reported where it is written; the run stops (exit 2).
+    ///
+    /// # Triggered by
+    ///
+    /// - `Weight: {field: patient.wieght}` (did you mean `patient.weight`?)
+    /// - `Weight: {field: weight_kg, unit: mg/day}` (not a body mass)
+    ///
+    /// # How to fix
+    ///
+    /// Name a fact (`rxlint rules facts`), one of rxlint's CSV columns, or
+    /// `id`, `drug`, `product`, `ignore`, with a unit of the fact's kind.
+    ColumnMap = "column-map",
 
     /// A FHIR reference names no resource that was given.
     ///

@@ -22,6 +22,7 @@ use crate::vocabulary::Vocabulary;
 
 use crate::diagnostic::Diagnostic;
 use crate::regimen::csv::Header;
+use crate::regimen::csv::columns::ColumnMap;
 use crate::regimen::{Builder, InputProblem, Regimen};
 use crate::source::{SourceFile, Span};
 
@@ -119,6 +120,9 @@ pub enum Trouble {
 pub enum Prepared {
     /// To be read; for a CSV file, its checked header.
     Read(Option<Arc<Header>>),
+    /// To be read, its CSV header checked when it is (standard input,
+    /// which cannot be read twice), through the column map if any.
+    Later(Option<Arc<ColumnMap>>),
     /// Not to be read: a file found in a directory that cannot be opened,
     /// or any file that is not text. It is one invalid record.
     Unusable {
@@ -163,14 +167,18 @@ pub fn unopenable(path: &std::path::Path, name: &str, error: &std::io::Error) ->
 /// a directory that cannot be opened or is an empty CSV, and any file
 /// whose first bytes are not text, become one invalid record each, and
 /// the run goes on.
-pub fn prepare(inputs: &[Input], vocabulary: &Vocabulary) -> Result<Vec<Prepared>, Trouble> {
+pub fn prepare(
+    inputs: &[Input],
+    vocabulary: &Vocabulary,
+    map: Option<&Arc<ColumnMap>>,
+) -> Result<Vec<Prepared>, Trouble> {
     let mut prepared = Vec::with_capacity(inputs.len());
     let mut problems = Vec::new();
     for input in inputs {
         let name = input.origin.name();
         // Standard input cannot be read twice; its header is checked when read.
         let Origin::File(path) = &input.origin else {
-            prepared.push(Prepared::Read(None));
+            prepared.push(Prepared::Later(map.cloned()));
             continue;
         };
         let mut head = Vec::with_capacity(sniff::HEAD_BYTES);
@@ -227,7 +235,7 @@ pub fn prepare(inputs: &[Input], vocabulary: &Vocabulary) -> Result<Vec<Prepared
         match reader.read_record(&mut record) {
             Ok(true) => {
                 let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-                match Header::check(&name, &cells, vocabulary) {
+                match Header::check(&name, &cells, vocabulary, map.map(|m| &**m)) {
                     Ok(h) => prepared.push(Prepared::Read(Some(Arc::new(h)))),
                     Err(mut d) => {
                         problems.append(&mut d);

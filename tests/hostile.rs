@@ -219,8 +219,21 @@ const ROW: &str = "R1,isotretinoin,70,24,male,,,,,,,,,,,,35,,2,20,true";
 
 #[test]
 fn csv_headers_and_cells() {
+    // An unknown column is ignored with a warning: the weight it held is
+    // missing, which leaves the rules that need it unevaluated, never a pass.
+    let unknown = HEADER.replace("weight_kg", "weight_lbs");
+    let (out, records) = check("unknown.csv", format!("{unknown}\n{ROW}\n").as_bytes(), &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("1 column is ignored: `weight_lbs`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let verdicts: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["verdict"].as_str())
+        .collect();
+    assert_eq!(verdicts, ["warn"]);
     for (name, header) in [
-        ("unknown.csv", HEADER.replace("weight_kg", "weight_lbs")),
         ("missing.csv", HEADER.replace(",duration_weeks", "")),
         ("dup.csv", format!("{HEADER},drug")),
     ] {

@@ -223,7 +223,7 @@ pub fn csv(data: &[u8]) {
     let header = match reader.read_record(&mut record) {
         Ok(true) => {
             let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-            Header::check("fuzz.csv", &cells, &builtin().vocabulary).ok()
+            Header::check("fuzz.csv", &cells, &builtin().vocabulary, None).ok()
         }
         _ => None,
     };
@@ -231,7 +231,7 @@ pub fn csv(data: &[u8]) {
         Some(h) => h,
         None => {
             let cells: Vec<String> = CSV_HEADER.split(',').map(str::to_owned).collect();
-            match Header::check("fuzz.csv", &cells, &builtin().vocabulary) {
+            match Header::check("fuzz.csv", &cells, &builtin().vocabulary, None) {
                 Ok(h) => h,
                 Err(e) => panic!("the standard header is refused: {e:?}"),
             }

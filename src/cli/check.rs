@@ -52,6 +52,10 @@ pub(super) struct CheckArgs {
     /// checked nothing exits 2).
     #[arg(long)]
     allow_empty: bool,
+    /// Column map: a CSV export's headers onto rxlint's fields, with the
+    /// units and words of their cells (see README, "Column maps").
+    #[arg(long, value_name = "MAP.yaml")]
+    columns: Option<PathBuf>,
     /// Base URL of the pages `rxlint rules doc` wrote, for SARIF rule links.
     #[arg(long, value_name = "URL")]
     docs_url: Option<String>,
@@ -203,10 +207,25 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     if let Err(why) = crate::output::refuse_inputs(args.output.as_deref(), &inputs) {
         return fail(why);
     }
-    let headers = match input::prepare(&inputs, &set.vocabulary) {
+    let map = match &args.columns {
+        Some(path) => match super::columns::load(path, &set.vocabulary) {
+            Ok(map) => Some(std::sync::Arc::new(map)),
+            Err(exit) => return exit,
+        },
+        None => None,
+    };
+    let headers = match input::prepare(&inputs, &set.vocabulary, map.as_ref()) {
         Ok(h) => h,
         Err(trouble) => return report_trouble(trouble),
     };
+    let warn_style = super::stderr_style();
+    for prepared in &headers {
+        if let input::Prepared::Read(Some(header)) = prepared {
+            for w in &header.warnings {
+                eprintln!("{}", human::render(w, warn_style));
+            }
+        }
+    }
     let bar = progress_bar(&inputs, args.quiet);
     // Installed before the temporary report exists, so that an interrupt
     // always finds it to remove.

@@ -164,7 +164,7 @@ fn run_quietly(
     inputs: &[input::Input],
 ) -> Result<Vec<Verdicts>, Exit> {
     let engine = Engine::new(set, profile, false).map_err(fail)?;
-    let headers = input::prepare(inputs, &set.vocabulary).map_err(report_trouble)?;
+    let headers = input::prepare(inputs, &set.vocabulary, None).map_err(report_trouble)?;
     let progress = input::Progress::default();
     let render = |o: &Outcome<'_>, batch: &mut Vec<Verdicts>| {
         batch.push(Verdicts {

@@ -18,6 +18,7 @@ use super::{
 use crate::codes::InputCode;
 use crate::diagnostic::Diagnostic;
 use crate::regimen::Regimen;
+use crate::regimen::csv::columns::ColumnMap;
 use crate::regimen::csv::{self, Header};
 use crate::regimen::document::{self, Syntax};
 use crate::source::SourceFile;
@@ -272,8 +273,9 @@ impl<'a> Reader<'a> {
         };
         self.next_input += 1;
         let name = input.origin.name();
-        let header = match header {
-            Prepared::Read(header) => header,
+        let (header, map) = match header {
+            Prepared::Read(header) => (header.clone(), None),
+            Prepared::Later(map) => (None, map.clone()),
             Prepared::Unusable { code, message } => {
                 let empty = SourceFile::new(name.as_str(), String::new());
                 let position = crate::source::position(&name, 1);
@@ -330,7 +332,7 @@ impl<'a> Reader<'a> {
                 });
             }
             Format::Csv => {
-                self.open = Some(open_csv(reader, name, header.clone(), self.vocabulary)?);
+                self.open = Some(open_csv(reader, name, header, map, self.vocabulary)?);
             }
             // Mapped to regimens by the worker that takes the task, not
             // here under the reader's lock.
@@ -607,6 +609,7 @@ fn open_csv(
     reader: Counting<Box<dyn Read + Send>>,
     name: String,
     header: Option<Arc<Header>>,
+    map: Option<Arc<ColumnMap>>,
     vocabulary: &Vocabulary,
 ) -> Result<Open, Trouble> {
     let mut csv = ::csv::ReaderBuilder::new()
@@ -630,7 +633,10 @@ fn open_csv(
                 )]));
             }
             let cells: Vec<String> = record.iter().map(str::to_owned).collect();
-            Arc::new(Header::check(&name, &cells, vocabulary).map_err(Trouble::Header)?)
+            Arc::new(
+                Header::check(&name, &cells, vocabulary, map.as_deref())
+                    .map_err(Trouble::Header)?,
+            )
         }
     };
     Ok(Open::Csv {

@@ -10,12 +10,18 @@ use crate::codes::InputCode;
 use crate::text::Trim;
 use std::sync::Arc;
 
+use super::field::field_dim;
 use super::{Builder, Given, GivenAt, InputProblem, Regimen};
 use crate::diagnostic::{Diagnostic, Level, excerpt};
 use crate::facts::{Fact, Scope};
 use crate::source::{SourceFile, Span};
 use crate::suggest;
+use crate::units::{self, Dim, Unit};
 use crate::vocabulary::Vocabulary;
+
+pub mod columns;
+
+use columns::{ColumnMap, key};
 
 /// What a column holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,9 +29,11 @@ enum Column {
     Id,
     Drug,
     Product,
-    /// A recorded fact (the vocabulary's `csv:`), with the unit of its cells
-    /// when they are plain numbers.
+    /// A recorded fact (the vocabulary's `csv:`, or a column map's field),
+    /// with the unit of its cells when they are plain numbers.
     Fact(Fact, Option<String>),
+    /// Not read: unknown, empty, or mapped to `ignore`.
+    Ignore,
 }
 
 /// Every column the vocabulary knows, in its order, after `id` and `drug`
@@ -42,6 +50,7 @@ pub fn columns(vocabulary: &Vocabulary) -> Vec<&str> {
         .collect()
 }
 
+/// rxlint's own column `name` (already a [`key`]).
 fn column(name: &str, vocabulary: &Vocabulary) -> Option<Column> {
     match name {
         "id" => return Some(Column::Id),
@@ -57,74 +66,134 @@ fn column(name: &str, vocabulary: &Vocabulary) -> Option<Column> {
     })
 }
 
+/// One column of a checked header.
+#[derive(Debug)]
+struct Slot {
+    /// The header as written (trimmed).
+    name: String,
+    column: Column,
+    /// What the column's unit measures, as its fact reads it, when its
+    /// cells are plain numbers in that unit: a cell's own unit must
+    /// measure the same.
+    dim: Option<Dim>,
+    /// Words to values, from the column map.
+    values: Vec<(String, String)>,
+}
+
+impl Slot {
+    /// The unit of the column's plain numbers, as written.
+    fn unit_text(&self) -> &str {
+        match &self.column {
+            Column::Fact(_, Some(unit)) => unit,
+            _ => "",
+        }
+    }
+}
+
 /// A checked header: which column holds what.
 #[derive(Debug)]
 pub struct Header {
     name: Arc<str>,
-    columns: Vec<(String, Column)>,
+    columns: Vec<Slot>,
     id: Option<usize>,
+    /// What the run should be told but that does not stop it: the
+    /// columns ignored.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Header {
-    /// Checks a header row of file `name`. Every unknown, duplicated or
-    /// missing required column is reported, with a suggestion.
+    /// Checks a header row of file `name`, read through `map` when there
+    /// is one. Headers are compared without regard to case or spaces.
+    /// Unknown and empty columns are ignored with one warning; a
+    /// duplicated column and the required columns missing are errors,
+    /// the latter one diagnostic.
     ///
-    /// Errors: `weight` (did you mean `weight_kg`?), two `dose_mg` columns, no
-    /// `drug` column, neither `dose_mg` nor `daily_dose_mg`.
+    /// Errors: two `dose_mg` columns, no `drug` column, neither `dose_mg`
+    /// nor `daily_dose_mg`. Warnings: `wieght_kg` (did you mean
+    /// `weight_kg`?), an empty trailing column.
     pub fn check(
         name: &str,
         cells: &[String],
         vocabulary: &Vocabulary,
+        map: Option<&ColumnMap>,
     ) -> Result<Header, Vec<Diagnostic>> {
         let known = columns(vocabulary);
         let source = SourceFile::new(name, cells.join(","));
         let mut problems = Vec::new();
-        let mut columns = Vec::new();
+        let mut slots: Vec<Slot> = Vec::with_capacity(cells.len());
+        // Unknown columns (name, span) and empty ones (span).
+        let mut unknown: Vec<(String, Span)> = Vec::new();
+        let mut empty: Vec<Span> = Vec::new();
         let mut offset = 0;
         for cell in cells {
-            let trimmed = cell.trim().trim_start_matches('\u{feff}');
+            let trimmed = cell.trim().trim_start_matches('\u{feff}').trim();
             let span = Span::new(offset, offset + cell.len());
             offset += cell.len() + 1;
-            match column(trimmed, vocabulary) {
-                Some(_) if columns.iter().any(|(n, _)| n == trimmed) => problems.push(
+            let k = key(trimmed);
+            let mapped = map.and_then(|m| m.get(&k));
+            let (column, values) = match mapped {
+                Some(m) => (Some(m.column.clone()), m.values.clone()),
+                None => (column(&k, vocabulary), Vec::new()),
+            };
+            let column = match column {
+                Some(c) => c,
+                None => {
+                    if k.is_empty() {
+                        // An empty header has no width: point at the comma
+                        // before it.
+                        let start = span.start();
+                        empty.push(match start {
+                            0 => Span::new(0, (cells.len() > 1) as usize),
+                            _ => Span::new(start - 1, start),
+                        });
+                    } else {
+                        unknown.push((trimmed.to_owned(), span));
+                    }
+                    Column::Ignore
+                }
+            };
+            if column != Column::Ignore
+                && slots
+                    .iter()
+                    .any(|s| s.column != Column::Ignore && key(&s.name) == k)
+            {
+                problems.push(
                     Diagnostic::new(
                         InputCode::CsvDuplicateColumn.as_str(),
                         Level::Error,
                         format!("column `{trimmed}` appears twice"),
                     )
                     .at(&source, span, "second time"),
-                ),
-                Some(c) => columns.push((trimmed.to_owned(), c)),
-                None => {
-                    let mut d = Diagnostic::new(
-                        InputCode::CsvUnknownColumn.as_str(),
-                        Level::Error,
-                        format!(
-                            "unknown column `{}`{}",
-                            excerpt(trimmed),
-                            suggest::did_you_mean(trimmed, known.iter().copied())
-                        ),
-                    )
-                    .at(&source, span, "not a column of the format");
-                    d.help = Some(format!("the columns are: {}", known.join(",")));
-                    problems.push(d);
-                }
+                );
             }
+            let dim = match &column {
+                Column::Fact(fact, Some(unit)) if *fact != Fact::TIMES_PER_DAY => Unit::parse(unit)
+                    .ok()
+                    .map(|u| field_dim(vocabulary, *fact, &u)),
+                _ => None,
+            };
+            slots.push(Slot {
+                name: trimmed.to_owned(),
+                column,
+                dim,
+                values,
+            });
         }
-        let has = |name: &str| columns.iter().any(|(n, _)| n == name);
         let whole = Span::new(0, source.text().len());
-        // A fact given by two columns (`frequency_per_day` and `frequency`).
-        let names_of = |fact: Fact| -> Vec<&str> {
-            vocabulary
-                .info(fact)
-                .csv
-                .iter()
-                .map(|c| c.name.as_str())
-                .collect()
+        let fact_of = |s: &Slot| match s.column {
+            Column::Fact(f, _) => Some(f),
+            _ => None,
         };
+        // A fact given by two columns (`frequency_per_day` and `frequency`).
         for fact in vocabulary.facts().map(|f| f.fact) {
-            let given: Vec<&str> = names_of(fact).into_iter().filter(|n| has(n)).collect();
-            if let [a, b, ..] = given.as_slice() {
+            let given: Vec<&str> = slots
+                .iter()
+                .filter(|s| fact_of(s) == Some(fact))
+                .map(|s| s.name.as_str())
+                .collect();
+            if let [a, b, ..] = given.as_slice()
+                && key(a) != key(b)
+            {
                 problems.push(
                     Diagnostic::new(
                         InputCode::CsvDuplicateColumn.as_str(),
@@ -135,56 +204,59 @@ impl Header {
                 );
             }
         }
-        // The required columns: the drug, a frequency and a duration, and
-        // a dose or a daily dose; a fact's first column is the one named.
-        let required = |fact: Fact| -> Option<String> {
-            let names = names_of(fact);
-            (!names.iter().any(|n| has(n)))
-                .then(|| names.first().map_or_else(String::new, |n| (*n).to_owned()))
+        let has = |fact: Fact| slots.iter().any(|s| fact_of(s) == Some(fact));
+        let names = |facts: &[Fact]| -> String {
+            let names: Vec<String> = facts
+                .iter()
+                .flat_map(|f| vocabulary.info(*f).csv.iter())
+                .map(|c| format!("`{}`", c.name))
+                .collect();
+            or_list(&names)
         };
-        let missing_frequency = required(Fact::TIMES_PER_DAY);
-        let missing_duration = required(Fact::DURATION);
-        let missing = (!has("drug"))
-            .then(|| "drug".to_owned())
+        // The required columns: the drug, a frequency and a duration, and
+        // a dose in any of its units (mg, mg/kg, mg/m2, per dose or per day).
+        let mut missing: Vec<String> = Vec::new();
+        if !slots.iter().any(|s| s.column == Column::Drug) {
+            missing.push("the drug (`drug`)".into());
+        }
+        for (fact, what) in [
+            (Fact::TIMES_PER_DAY, "a frequency"),
+            (Fact::DURATION, "a duration"),
+        ] {
+            if !has(fact) {
+                missing.push(format!("{what} ({})", names(&[fact])));
+            }
+        }
+        let doses: Vec<Fact> = [Fact::DOSE, Fact::DAILY_DOSE]
             .into_iter()
-            .chain(missing_frequency)
-            .chain(missing_duration);
-        for name in missing {
-            problems.push(
-                Diagnostic::new(
-                    InputCode::CsvMissingColumn.as_str(),
-                    Level::Error,
-                    format!("the header has no `{name}` column"),
-                )
-                .at(&source, whole, "header"),
-            );
+            .flat_map(|f| vocabulary.written_alike(f).iter().copied())
+            .collect();
+        if !doses.iter().any(|f| has(*f)) {
+            missing.push(format!("a dose ({})", names(&doses)));
         }
-        // A dose in any of its units: mg, mg/kg, mg/m2, per dose or per day.
-        let doses = [Fact::DOSE, Fact::DAILY_DOSE]
+        if !missing.is_empty() {
+            problems.push(missing_columns(
+                name, &source, &missing, &unknown, &known, map,
+            ));
+        } else if !unknown.is_empty() || !empty.is_empty() {
+            // Only when the header is usable: otherwise the error above
+            // already names the close ones.
+            problems.push(ignored_columns(
+                name, &source, &unknown, &empty, &known, map,
+            ));
+        }
+        let (warnings, errors): (Vec<Diagnostic>, Vec<Diagnostic>) = problems
             .into_iter()
-            .flat_map(|f| vocabulary.written_alike(f).iter().copied());
-        if doses.clone().all(|f| required(f).is_some()) {
-            let names: Vec<String> = doses.flat_map(names_of).map(|n| format!("`{n}`")).collect();
-            problems.push(
-                Diagnostic::new(
-                    InputCode::CsvMissingColumn.as_str(),
-                    Level::Error,
-                    format!(
-                        "the header has no dose column: none of {}",
-                        names.join(", ")
-                    ),
-                )
-                .at(&source, whole, "header"),
-            );
+            .partition(|d| d.level == Level::Warning);
+        if !errors.is_empty() {
+            return Err(errors);
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let id = columns.iter().position(|(_, c)| *c == Column::Id);
+        let id = slots.iter().position(|s| s.column == Column::Id);
         Ok(Header {
             name: Arc::from(name),
-            columns,
+            columns: slots,
             id,
+            warnings,
         })
     }
 
@@ -200,13 +272,145 @@ impl Header {
 
     /// The name of column `index` as the header writes it, if there is one.
     pub fn column_name(&self, index: usize) -> Option<&str> {
-        self.columns.get(index).map(|(name, _)| name.as_str())
+        self.columns.get(index).map(|slot| slot.name.as_str())
     }
 
     /// Number of columns.
     pub fn width(&self) -> usize {
         self.columns.len()
     }
+}
+
+/// Most ignored columns a message names; the rest are counted.
+const NAMED: usize = 8;
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// The names of the unknown columns, each with its did-you-mean, the
+/// first [`NAMED`] of them.
+fn unknown_names(unknown: &[(String, Span)], known: &[&str]) -> Vec<String> {
+    let mut names: Vec<String> = unknown
+        .iter()
+        .take(NAMED)
+        .map(|(name, _)| {
+            format!(
+                "`{}`{}",
+                excerpt(name),
+                suggest::closest(&key(name), known.iter().copied())
+                    .map_or_else(String::new, |c| format!(" (did you mean `{c}`?)"))
+            )
+        })
+        .collect();
+    if unknown.len() > NAMED {
+        names.push(format!("{} more", unknown.len() - NAMED));
+    }
+    names
+}
+
+/// How to map an export's columns: with the map given, or by writing one.
+fn map_help(name: &str, map: Option<&ColumnMap>) -> String {
+    match map {
+        Some(map) => format!(
+            "add them to the column map {} (as `ignore` to silence this)",
+            map.file.name()
+        ),
+        None => format!(
+            "map the export's columns onto rxlint's: `rxlint columns init {name}` writes a starter map to complete and pass with `--columns`"
+        ),
+    }
+}
+
+/// The one diagnostic of a header that lacks required columns: which, the
+/// headers that may be misspellings of rxlint's, and how to map them.
+fn missing_columns(
+    name: &str,
+    source: &Arc<SourceFile>,
+    missing: &[String],
+    unknown: &[(String, Span)],
+    known: &[&str],
+    map: Option<&ColumnMap>,
+) -> Diagnostic {
+    let message = format!("the header has no column for {}", and_list(missing));
+    let mut d = Diagnostic::new(InputCode::CsvMissingColumn.as_str(), Level::Error, message);
+    let close: Vec<(&str, Span)> = unknown
+        .iter()
+        .filter_map(|(n, span)| {
+            suggest::closest(&key(n), known.iter().copied()).map(|c| (c, *span))
+        })
+        .collect();
+    if close.is_empty() {
+        d = d.at(source, Span::new(0, source.text().len()), "header");
+    }
+    for (candidate, span) in close {
+        d = d.at(source, span, format!("did you mean `{candidate}`?"));
+    }
+    if !unknown.is_empty() {
+        let noun = if unknown.len() == 1 {
+            "column is not"
+        } else {
+            "columns are not"
+        };
+        d.help = Some(format!(
+            "{} {noun} rxlint's; {}",
+            unknown.len(),
+            map_help(name, map)
+        ));
+    }
+    d
+}
+
+/// The one warning of a usable header with columns that are ignored.
+fn ignored_columns(
+    name: &str,
+    source: &Arc<SourceFile>,
+    unknown: &[(String, Span)],
+    empty: &[Span],
+    known: &[&str],
+    map: Option<&ColumnMap>,
+) -> Diagnostic {
+    let mut names = unknown_names(unknown, known);
+    match empty.len() {
+        0 => {}
+        1 => names.push("an empty column".into()),
+        n => names.push(format!("{n} empty columns")),
+    }
+    let count = unknown.len() + empty.len();
+    let noun = if count == 1 {
+        "column is"
+    } else {
+        "columns are"
+    };
+    let mut d = Diagnostic::new(
+        InputCode::CsvUnknownColumn.as_str(),
+        Level::Warning,
+        format!("{count} {noun} ignored: {}", and_list(&names)),
+    );
+    for (_, span) in unknown.iter().take(NAMED) {
+        d = d.at(source, *span, "ignored");
+    }
+    for span in empty.iter().take(NAMED) {
+        d = d.at(source, *span, "an empty column after this comma");
+    }
+    if !unknown.is_empty() {
+        d.help = Some(map_help(name, map));
+    }
+    d
 }
 
 /// One data record (a row of the file): its 1-based line and its cells.
@@ -319,11 +523,24 @@ pub fn build_with(
             });
             continue;
         }
-        for (c, (name, col)) in header.columns.iter().enumerate() {
+        for (c, slot) in header.columns.iter().enumerate() {
+            let (name, col) = (&slot.name, &slot.column);
+            if *col == Column::Ignore {
+                continue;
+            }
             let cell = row.cells.get(c).unwrap_or("").trimmed();
             if cell.is_empty() {
                 continue;
             }
+            // A word the column map gives a value for (`BID` is `2/day`).
+            let cell = match slot
+                .values
+                .iter()
+                .find(|(w, _)| w.eq_ignore_ascii_case(cell))
+            {
+                Some((_, value)) => value.as_str(),
+                None => cell,
+            };
             // Without cell spans, a cell points at the start of its row.
             let span = match cell_spans.get(r) {
                 Some(cells) => cells.get(c).copied(),
@@ -338,6 +555,37 @@ pub fn build_with(
                     None => Given::Text(cell.to_owned()),
                 },
                 span,
+            };
+            // A fact's cell in the column's unit, or in its own.
+            let quantity = |fact: Fact, unit: Option<&str>| -> Result<GivenAt, String> {
+                match (unit, slot.dim) {
+                    (Some(_), Some(dim)) if !plain(cell) => own_unit(cell, fact, dim, vocabulary)
+                        .map(|own| match own {
+                            Some(()) => GivenAt {
+                                value: Given::Text(cell.to_owned()),
+                                span,
+                            },
+                            None => raw(unit),
+                        }),
+                    _ => Ok(raw(unit)),
+                }
+            };
+            let wrong_unit = |unit: String| {
+                InputProblem {
+                code: InputCode::WrongUnit,
+                field: format!("row {}, column {name}", row.line),
+                message: format!(
+                    "row {}, column {name}: `{}` is in `{unit}`, which is not the kind of quantity the column's `{}` is",
+                    row.line,
+                    excerpt(cell),
+                    slot.unit_text()
+                ),
+                span,
+                label: "wrong unit".into(),
+                help: Some(
+                    "a cell's own unit must measure what the column's does (`154 lb` under `weight_kg`)".into(),
+                ),
+            }
             };
             match col {
                 Column::Id => {}
@@ -383,7 +631,10 @@ pub fn build_with(
                         Some(_) => {}
                         None => {
                             seen.push((*fact, cell, row.line));
-                            b.field(*fact, raw(unit.as_deref()));
+                            match quantity(*fact, unit.as_deref()) {
+                                Ok(value) => b.field(*fact, value),
+                                Err(unit) => b.problem(wrong_unit(unit)),
+                            }
                         }
                     }
                 }
@@ -391,25 +642,68 @@ pub fn build_with(
                     let value = match unit.as_deref() {
                         // `interval_hours` holds the hours between doses,
                         // `frequency_per_day` a number of doses a day,
-                        // `frequency` words (`once weekly`).
-                        Some("h") if *fact == Fact::TIMES_PER_DAY => GivenAt {
+                        // `frequency` words (`once weekly`); a cell that
+                        // is not a plain number is read as words (`2/day`).
+                        Some("h") if *fact == Fact::TIMES_PER_DAY && plain(cell) => GivenAt {
                             value: Given::Text(format!("every {} hours", cell.trimmed())),
                             span,
                         },
-                        Some(_) if *fact == Fact::TIMES_PER_DAY => GivenAt {
+                        Some(_) if *fact == Fact::TIMES_PER_DAY && plain(cell) => GivenAt {
                             value: Given::Number(cell.to_owned()),
                             span,
                         },
-                        unit => raw(unit),
+                        Some(_) if *fact == Fact::TIMES_PER_DAY => raw(None),
+                        // A cell in a unit of another kind is reported
+                        // here, and given as empty so that the phase is not
+                        // also said to lack it.
+                        unit => quantity(*fact, unit).unwrap_or_else(|unit| {
+                            b.problem(wrong_unit(unit));
+                            GivenAt {
+                                value: Given::Null,
+                                span,
+                            }
+                        }),
                     };
                     b.phase_field(index, *fact, value);
                 }
+                Column::Ignore => {}
             }
         }
     }
     let mut regimen = b.finish(input.clone(), input, Some(source.clone()));
     name_cells(&mut regimen, header, rows, &source, vocabulary);
     regimen
+}
+
+/// A cell that is a plain number (`70`, `0.5`), which takes its column's
+/// unit; the test is the last byte, as nothing else of the cell needs
+/// reading for the commonest cells.
+fn plain(cell: &str) -> bool {
+    cell.as_bytes().last().is_some_and(u8::is_ascii_digit)
+}
+
+/// Whether a cell carries its own unit of the kind `dim` measures
+/// (`Some(())`: `154 lb` under `weight_kg`), carries none that parses (`None`:
+/// the validator then says why), or one of another kind (`Err` with its
+/// text: `35 mg` under `weight_kg`).
+fn own_unit(
+    cell: &str,
+    fact: Fact,
+    dim: Dim,
+    vocabulary: &Vocabulary,
+) -> Result<Option<()>, String> {
+    let Ok((_, unit)) = units::split_quantity(cell) else {
+        return Ok(None);
+    };
+    if unit.is_empty() {
+        return Ok(None);
+    }
+    match Unit::parse(unit) {
+        // An unknown unit is the validator's to explain, with its did-you-mean.
+        Err(_) => Ok(Some(())),
+        Ok(u) if field_dim(vocabulary, fact, &u) == dim => Ok(Some(())),
+        Ok(u) => Err(u.text.into_owned()),
+    }
 }
 
 /// Rewrites the field paths of a CSV regimen's problems as "row R, column
@@ -443,7 +737,9 @@ fn column_of<'a>(header: &'a Header, field: &str, vocabulary: &Vocabulary) -> Op
     header
         .columns
         .iter()
+        .map(|slot| (&slot.name, &slot.column))
         .find(|(_, column)| match column {
+            Column::Ignore => false,
             Column::Id => field == "id",
             Column::Drug => field == "drug",
             Column::Product => field == "product",
@@ -483,6 +779,7 @@ mod tests {
             "p.csv",
             &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
             &vocabulary(),
+            None,
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let groups = [
@@ -535,23 +832,60 @@ mod tests {
             "p.csv",
             &header_cells("id,drug,weight,dose_mg,dose_mg"),
             &vocabulary(),
+            None,
         )
         .err()
         .unwrap_or_default();
         let codes: Vec<&str> = err.iter().map(|d| d.code.as_str()).collect();
-        let want = [
-            InputCode::CsvUnknownColumn,
-            InputCode::CsvDuplicateColumn,
-            InputCode::CsvMissingColumn,
-            InputCode::CsvMissingColumn,
-        ]
-        .map(InputCode::as_str);
+        // The unknown `weight` is no error of its own: the one diagnostic of
+        // the missing columns points at it.
+        let want =
+            [InputCode::CsvDuplicateColumn, InputCode::CsvMissingColumn].map(InputCode::as_str);
         assert_eq!(codes, want);
+        let labels: Vec<&str> = err[1].labels.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(labels, ["did you mean `weight_kg`?"]);
         assert!(
-            err[0].message.contains("did you mean `weight_kg`?"),
+            err[1].message.contains("a frequency") && err[1].message.contains("a duration"),
             "{}",
-            err[0].message
+            err[1].message
         );
+    }
+
+    #[test]
+    fn headers_match_without_case_or_spaces_and_unknown_ones_are_one_warning() {
+        let header = Header::check(
+            "p.csv",
+            &header_cells(" ID ,Drug,Weight_KG,Notes,Dose MG,frequency_per_day,DURATION_WEEKS,"),
+            &vocabulary(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(header.id, Some(0));
+        assert_eq!(header.warnings.len(), 1);
+        assert_eq!(
+            header.warnings[0].message,
+            "2 columns are ignored: `Notes` and an empty column"
+        );
+        assert_eq!(header.warnings[0].level, Level::Warning);
+    }
+
+    #[test]
+    fn a_cells_own_unit_of_the_same_kind_wins_over_the_columns() {
+        let header = Header::check(
+            "p.csv",
+            &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks"),
+            &vocabulary(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        let rows = [Record {
+            line: 2,
+            cells: record("RX-1,isotretinoin,154 lb,35 mg,2,20"),
+        }];
+        let r = build(&header, &rows, &vocabulary());
+        assert!(r.problems.is_empty(), "{:?}", r.problems);
+        let kg = "69.85322498".parse().unwrap_or_default();
+        assert_eq!(r.get(0, Fact::WEIGHT), Some(crate::facts::Val::Num(kg)));
     }
 
     #[test]
@@ -560,6 +894,7 @@ mod tests {
             "p.csv",
             &header_cells("id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks,with_food"),
             &vocabulary(),
+            None,
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let rows = [

@@ -21,6 +21,7 @@ use crate::text::Trim;
 use derive::{Schedule, derive, derive_patient};
 use frequency::frequency;
 use validate::{Ctx, field_value, text_of, written_as};
+pub(super) use validate::{field_dim, unit_fits};
 
 pub(super) fn finish(
     mut b: Builder,

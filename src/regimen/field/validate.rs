@@ -434,6 +434,30 @@ pub(in crate::regimen) fn written_as(
         .unwrap_or(fact)
 }
 
+/// Whether `unit` can be the unit of `fact`, or of a fact written under
+/// its key (`dose` in mg/kg is the dose per kg).
+pub(in crate::regimen) fn unit_fits(
+    vocabulary: &crate::vocabulary::Vocabulary,
+    fact: crate::facts::Fact,
+    unit: &Unit,
+) -> bool {
+    std::iter::once(fact)
+        .chain(vocabulary.written_alike(fact).iter().copied())
+        .filter_map(|f| QuantitySpec::of(vocabulary.info(f)))
+        .any(|spec| fits(&for_field(unit.clone(), &spec), &spec))
+}
+
+/// What `unit` measures when `fact` reads it: a mass is a body mass for a
+/// weight and a dose a day for a daily dose.
+pub(in crate::regimen) fn field_dim(
+    vocabulary: &crate::vocabulary::Vocabulary,
+    fact: crate::facts::Fact,
+    unit: &Unit,
+) -> Dim {
+    QuantitySpec::of(vocabulary.info(fact))
+        .map_or(unit.dim, |spec| for_field(unit.clone(), &spec).dim)
+}
+
 /// `unit` as `spec`'s field reads it: a mass in a field that wants a
 /// daily dose is per day; a mass in a field that wants a body weight is a
 /// body weight; a flow written under an eGFR's key (`egfr: 45 mL/min`, as
