@@ -23,9 +23,37 @@ impl Trim for str {
     }
 }
 
+/// A lower_snake_case word (`type_2_diabetes`): a lowercase ASCII letter,
+/// then lowercase letters, digits and underscores. A fact path is such
+/// words joined by dots; an open enum (indications) takes any such word.
+pub fn is_snake_word(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_lowercase())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Trim;
+    use super::{Trim, is_snake_word};
+
+    #[test]
+    fn snake_words() {
+        for word in ["acne", "type_2_diabetes", "dvt_treatment", "a1"] {
+            assert!(is_snake_word(word), "{word}");
+        }
+        for word in [
+            "",
+            "Acne",
+            "2nd_line",
+            "_x",
+            "dvt-treatment",
+            "hip replacement",
+            "é",
+        ] {
+            assert!(!is_snake_word(word), "{word}");
+        }
+    }
 
     #[test]
     fn agrees_with_str_trim() {

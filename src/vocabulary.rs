@@ -685,11 +685,7 @@ impl Loader {
                 return None;
             }
         };
-        let well_formed = path.value.split('.').all(|w| {
-            !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        });
+        let well_formed = path.value.split('.').all(crate::text::is_snake_word);
         if !well_formed {
             self.error(
                 RuleCode::VocabularyFact,

@@ -568,7 +568,8 @@ fn enumeration(
     // An open vocabulary (indications) takes any lower_snake_case word: one
     // no pack names is another condition, which no indication's rules cover.
     if info.open
-        && is_snake_word(&text)
+        && text.len() <= 64
+        && crate::text::is_snake_word(&text)
         && let Some(other) = info.value_index("other")
     {
         return Some(Val::Enum(other));
@@ -598,16 +599,6 @@ fn enumeration(
         Some(help),
     );
     None
-}
-
-/// `dvt_treatment`: lowercase letters, digits and underscores, starting
-/// with a letter.
-fn is_snake_word(text: &str) -> bool {
-    text.starts_with(|c: char| c.is_ascii_lowercase())
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && text.len() <= 64
 }
 
 fn date(ctx: &mut Ctx, field: &dyn std::fmt::Display, raw: &GivenAt) -> Option<Val> {
