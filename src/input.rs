@@ -414,13 +414,12 @@ fn detect(path: &Path) -> std::io::Result<Format> {
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    // The extension says JSON or JSON Lines; the content, read as standard
+    // input's is, says whether it is FHIR.
     let fhir = |path: &Path| -> std::io::Result<bool> {
         let mut head = vec![0u8; 4096];
         let n = std::fs::File::open(path)?.read(&mut head)?;
-        let head = String::from_utf8_lossy(&head[..n]);
-        let first = head.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-        Ok(head.contains("\"resourceType\"")
-            && (ext != "jsonl" && ext != "ndjson" || first.contains("\"resourceType\"")))
+        Ok(sniff(head.get(..n).unwrap_or_default()) == Some(Format::Fhir))
     };
     Ok(match ext.as_str() {
         "yaml" | "yml" => Format::Yaml,
@@ -431,4 +430,39 @@ fn detect(path: &Path) -> std::io::Result<Format> {
         "json" => Format::Json,
         _ => Format::Yaml,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Format, sniff};
+
+    #[test]
+    fn sniffing() {
+        let cases: &[(&str, Option<Format>)] = &[
+            ("id,drug,weight_kg\na,isotretinoin,70\n", Some(Format::Csv)),
+            ("Rx Number,Patient Weight (lb),Drug\n", Some(Format::Csv)),
+            (
+                "{\"id\": \"a\"}\n{\"id\": \"b\"}\n",
+                Some(Format::JsonLines),
+            ),
+            (
+                "{\"resourceType\": \"Patient\"}\n{\"resourceType\": \"Observation\"}\n",
+                Some(Format::Fhir),
+            ),
+            (
+                "{\n  \"resourceType\": \"Bundle\",\n  \"entry\": []\n}\n",
+                Some(Format::Fhir),
+            ),
+            ("{\n  \"drug\": \"metformin\"\n}\n", Some(Format::Json)),
+            ("[{\"drug\": \"metformin\"}]", Some(Format::Json)),
+            ("# a regimen\ndrug: metformin\n", Some(Format::Yaml)),
+            ("drug: metformin, Glucophage\n", Some(Format::Yaml)),
+            ("\u{feff}id,drug\n", Some(Format::Csv)),
+            ("bin\u{0}ary", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(sniff(text.as_bytes()), *want, "{text:?}");
+        }
+        assert_eq!(sniff(&[0xff, 0xfe, 0x00]), None);
+    }
 }
