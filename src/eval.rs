@@ -441,7 +441,10 @@ impl Finding<'_> {
                 Part::Text(t) => out.push_str(t),
                 Part::Value(typed) => match row.map(|r| eval_at(&typed.code, r)) {
                     Some(Ok(v)) => {
-                        show_into(v, typed.ty, typed.unit.as_ref(), self.vocabulary, &mut out)
+                        show_into(v, typed.ty, typed.unit.as_ref(), self.vocabulary, &mut out);
+                        if let (Val::Enum(_), Type::Enum(fact)) = (v, typed.ty) {
+                            self.add_written(regimen, fact, v, &mut out);
+                        }
                     }
                     _ => out.push_str("unknown"),
                 },
@@ -463,9 +466,32 @@ impl Finding<'_> {
                 let v = row.get(f.index()).copied().flatten()?;
                 let path = vocabulary.info(f).path.as_str();
                 let name = path.rsplit('.').next().unwrap_or(path);
-                Some((name, vocabulary.show(f, v)))
+                let mut shown = vocabulary.show(f, v);
+                self.add_written(regimen, f, v, &mut shown);
+                Some((name, shown))
             })
             .collect()
+    }
+
+    /// After an open enum's `other` (an indication no pack names), the
+    /// word as the regimen wrote it: `other (hip_replacement)`, not a bare
+    /// `other` the prescriber never wrote.
+    fn add_written(&self, regimen: &Regimen, fact: Fact, v: Val, out: &mut String) {
+        let info = self.vocabulary.info(fact);
+        if !info.open || v != Val::Enum(info.value_index("other").unwrap_or(u8::MAX)) {
+            return;
+        }
+        let written = regimen
+            .spans
+            .get(0)
+            .and_then(|r| r.get(fact.index()).copied().flatten())
+            .zip(regimen.source.as_ref())
+            .map(|(span, source)| source.slice(span).trim().trim_matches(['"', '\'']));
+        if let Some(text) = written.filter(|t| !t.is_empty() && *t != "other") {
+            out.push_str(" (");
+            out.push_str(&crate::diagnostic::excerpt(text));
+            out.push(')');
+        }
     }
 }
 

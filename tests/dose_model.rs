@@ -335,3 +335,41 @@ fn the_shipped_templates_are_checked_as_they_are() {
         }
     }
 }
+
+/// An indication no pack names is `other` to the rules, but a finding
+/// shows the word the prescriber wrote beside it.
+#[test]
+fn a_finding_shows_the_indication_as_written() {
+    let dir = std::env::temp_dir().join(format!("rxlint-indication-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.join("hip.yaml");
+    std::fs::write(
+        &file,
+        "drug: methotrexate\nindication: hip_replacement\npatient: {weight: 70 kg}\ncourse: {phases: [{dose: 10 mg, frequency: once weekly, duration: 8 weeks}]}\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .args(["check", "--format", "json"])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    let coverage = record["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["rule"] == "coverage.not-covered")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        coverage["values"]["indication"], "other (hip_replacement)",
+        "{record}"
+    );
+    assert!(
+        coverage["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("(indication: other (hip_replacement))")),
+        "{record}"
+    );
+}
