@@ -493,6 +493,59 @@ codes! {
     /// Save the file as UTF-8.
     CsvBadRecord = "csv-bad-record",
 
+    /// A CSV row that repeats an earlier row of its regimen exactly.
+    ///
+    /// A warning.
+    /// Exports list a row twice when a prescription was printed or sent
+    /// twice. The row is read once, and the regimen is checked on the rows
+    /// that differ; its verdict is at least `warn`, so the repeat is seen.
+    /// Two phases that really are alike differ in their `phase` column.
+    ///
+    /// # Triggered by
+    ///
+    /// - `RX-1,isotretinoin,60,40,2,20` on rows 2 and 3
+    ///
+    /// # How to fix
+    ///
+    /// Remove the repeated row, or number the phases in a `phase` column.
+    DuplicateRow = "duplicate-row",
+
+    /// A regimen id that an earlier regimen in the same file already used.
+    ///
+    /// A warning.
+    /// Rows of one regimen are read together only when they are adjacent;
+    /// rows with the id further down the file are a second regimen, checked
+    /// apart from the first. A split regimen checked in parts may pass where
+    /// the whole would not (a cumulative dose), and results keyed by id
+    /// would mix the two, so the later regimen is at least `warn`.
+    ///
+    /// # Triggered by
+    ///
+    /// - rows `RX-1`, `RX-2`, `RX-1` in that order
+    ///
+    /// # How to fix
+    ///
+    /// Sort the export by id (keeping each regimen's rows in phase order),
+    /// or give each regimen its own id.
+    DuplicateId = "duplicate-id",
+
+    /// The `phase` column of a CSV regimen does not number its rows 1 to N.
+    ///
+    /// With a `phase` column the rows of a regimen may come in any order;
+    /// their numbers then say the order, so each must be a whole number
+    /// from 1 and none may be missing or given twice. Only that regimen is
+    /// `invalid`.
+    ///
+    /// # Triggered by
+    ///
+    /// - rows of `RX-1` with phases 1 and 3 (no phase 2)
+    /// - two different rows of `RX-1` both phase 1; a phase `first`
+    ///
+    /// # How to fix
+    ///
+    /// Number the regimen's rows 1 to N in the `phase` column.
+    PhaseOrder = "phase-order",
+
     /// A column map (`--columns`) cannot be used.
     ///
     /// The map is checked before any record is read, and every problem in
@@ -1172,6 +1225,15 @@ codes! {
 }
 
 impl InputCode {
+    /// How much the problem weighs: a warning leaves the regimen checked
+    /// (at least `warn`); an error makes it `invalid`.
+    pub const fn level(self) -> crate::diagnostic::Level {
+        match self {
+            Self::DuplicateRow | Self::DuplicateId => crate::diagnostic::Level::Warning,
+            _ => crate::diagnostic::Level::Error,
+        }
+    }
+
     /// A FHIR-specific code, whose message already names the FHIR element.
     pub const fn is_fhir(self) -> bool {
         matches!(

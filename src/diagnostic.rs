@@ -18,6 +18,17 @@ pub enum Level {
     Error,
 }
 
+impl Level {
+    /// The name used in JSON and CSV output, as a rule's severity is.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Info => "info",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+}
+
 /// A labelled span.
 #[derive(Clone, Debug)]
 pub struct Label {

@@ -846,7 +846,12 @@ impl<'r> Engine<'r> {
             });
         }
         let drug_name = drug.map(|d| d.drug);
-        if !problems.is_empty() {
+        // A warning about the input (a repeated row) leaves the regimen
+        // checked, and at least `warn`; any error makes it `invalid`.
+        let readable = problems
+            .iter()
+            .all(|p| p.code.level() < crate::diagnostic::Level::Error);
+        if !readable {
             regimen.problems.clone_from(&problems);
             return Outcome {
                 regimen,
@@ -857,10 +862,13 @@ impl<'r> Engine<'r> {
             };
         }
         let mut findings = Vec::new();
-        let verdict = match selection {
+        let mut verdict = match selection {
             Some(selection) => self.assess(selection, &regimen, &mut findings),
             None => Verdict::Pass,
         };
+        if !problems.is_empty() {
+            verdict = verdict.max(Verdict::Warn);
+        }
         Outcome {
             regimen,
             drug: drug_name,

@@ -61,7 +61,11 @@ impl Summary {
 
 /// An input problem as a diagnostic pointing into the regimen's own text.
 pub fn problem_diagnostic(regimen: &Regimen, problem: &InputProblem) -> Diagnostic {
-    let mut d = Diagnostic::new(problem.code.as_str(), Level::Error, problem.message.clone());
+    let mut d = Diagnostic::new(
+        problem.code.as_str(),
+        problem.code.level(),
+        problem.message.clone(),
+    );
     if let (Some(source), Some(span)) = (&regimen.source, problem.span) {
         d = d.at(source, span, problem.label.clone());
     }

@@ -6,7 +6,9 @@
 //! starts on), or the files of a FHIR Bulk Data export together. A task
 //! becomes its regimens on the worker that takes it.
 
-use std::collections::VecDeque;
+use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -46,8 +48,8 @@ pub(crate) enum Task {
         line: usize,
         text: String,
     },
-    /// The rows of one CSV regimen.
-    Csv(Arc<Header>, Vec<csv::Record>),
+    /// The rows of one CSV regimen, and what the reader saw of them.
+    Csv(Arc<Header>, Vec<csv::Record>, csv::Repeats),
     /// FHIR read whole: a Bundle or an ndjson file, or the files of a Bulk
     /// Data export together (their resources reference each other).
     Fhir(Vec<Arc<SourceFile>>),
@@ -85,7 +87,7 @@ impl Task {
             Task::Document(source, _) => source.text().len(),
             Task::Fhir(sources) => sources.iter().map(|s| s.text().len()).sum(),
             Task::JsonLine { text, .. } => text.len(),
-            Task::Csv(_, rows) => rows.iter().map(|r| r.cells.as_slice().len()).sum(),
+            Task::Csv(_, rows, _) => rows.iter().map(|r| r.cells.as_slice().len()).sum(),
             Task::Unreadable(_) => 0,
         }
     }
@@ -115,7 +117,9 @@ impl Task {
                     )],
                 }
             }
-            Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans, vocabulary)],
+            Task::Csv(header, rows, repeats) => {
+                vec![csv::build_with(&header, &rows, &repeats, spans, vocabulary)]
+            }
             Task::Fhir(sources) => match sources.as_slice() {
                 [one] if !looks_like_ndjson(one.name(), one.text()) => {
                     crate::regimen::fhir::read_bundle(one, vocabulary)
@@ -652,6 +656,11 @@ fn open_csv(
 struct Group {
     id: Option<String>,
     rows: Vec<csv::Record>,
+    /// Rows left out as exact repeats, and an id used before.
+    repeats: csv::Repeats,
+    /// The ids of the file's regimens so far (as hashes, 16 bytes per
+    /// regimen whatever the id's length), with the line each starts on.
+    ids: HashMap<u64, usize>,
     /// Why the regimen cannot be read (a row too long or not UTF-8), and the
     /// line it starts on: it is then one invalid record, never checked on
     /// the rows that could be read (which might pass without the others).
@@ -663,6 +672,7 @@ impl Group {
     fn flush(&mut self, name: &str, header: &Arc<Header>, batch: &mut Batch) {
         let id = self.id.take();
         let rows = std::mem::take(&mut self.rows);
+        let repeats = std::mem::take(&mut self.repeats);
         match self.unusable.take() {
             Some((first, code, message)) => {
                 let source = SourceFile::at_line(name, String::new(), first);
@@ -675,7 +685,7 @@ impl Group {
                     id: id.filter(|id| id.len() <= crate::regimen::MAX_ID_BYTES),
                 })));
             }
-            None if !rows.is_empty() => batch.push(Task::Csv(header.clone(), rows)),
+            None if !rows.is_empty() => batch.push(Task::Csv(header.clone(), rows, repeats)),
             None => {}
         }
     }
@@ -716,6 +726,16 @@ fn fill_csv(
         if !same {
             group.flush(name, header, batch);
             group.id = id.map(str::to_owned);
+            if let Some(id) = id {
+                let mut hasher = DefaultHasher::new();
+                id.hash(&mut hasher);
+                match group.ids.entry(hasher.finish()) {
+                    Entry::Occupied(first) => group.repeats.id_first_line = Some(*first.get()),
+                    Entry::Vacant(slot) => {
+                        slot.insert(line);
+                    }
+                }
+            }
         }
         let problem = if raw.as_slice().len() > MAX_RECORD_BYTES {
             Some((
@@ -727,7 +747,11 @@ fn fill_csv(
                 Ok(cells) => {
                     // Past the limit, keep only the count: the regimen is
                     // refused whole (never split into parts that each pass).
-                    if group.unusable.is_none() && group.rows.len() <= MAX_GROUP_ROWS {
+                    // A row exported twice is read once (and said).
+                    let repeated = group.rows.iter().find(|r| r.cells == cells);
+                    if let Some(earlier) = repeated {
+                        group.repeats.rows.push((line, earlier.line));
+                    } else if group.unusable.is_none() && group.rows.len() <= MAX_GROUP_ROWS {
                         group.rows.push(csv::Record { line, cells });
                     }
                     None

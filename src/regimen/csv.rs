@@ -1,7 +1,9 @@
 //! CSV prescriptions to [`Regimen`]s.
 //!
-//! One phase per row; consecutive rows with the same non-empty `id` are the
-//! phases of one regimen, in order. The columns, and the units of their
+//! One phase per row; adjacent rows with the same non-empty `id` are the
+//! phases of one regimen, in file order or in that of a `phase` column.
+//! Rows repeated exactly, and ids used again later, are warnings (see
+//! [`Repeats`]). The columns, and the units of their
 //! cells, are the vocabulary's (`weight_kg` in kg, `dose_mg` in mg); cells
 //! are plain numbers, `true`/`false`, words, or empty for missing. The header is checked before any row is read; a bad cell
 //! makes only its own regimen `invalid`, naming the row, column and value.
@@ -27,6 +29,8 @@ use columns::{ColumnMap, key};
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Column {
     Id,
+    /// The phase's number in its regimen, when rows may come in any order.
+    Phase,
     Drug,
     Product,
     /// A recorded fact (the vocabulary's `csv:`, or a column map's field),
@@ -37,7 +41,7 @@ enum Column {
 }
 
 /// Every column the vocabulary knows, in its order, after `id` and `drug`
-/// and before `product`.
+/// and before `product` and `phase`.
 pub fn columns(vocabulary: &Vocabulary) -> Vec<&str> {
     ["id", "drug"]
         .into_iter()
@@ -46,7 +50,7 @@ pub fn columns(vocabulary: &Vocabulary) -> Vec<&str> {
                 .facts()
                 .flat_map(|f| f.csv.iter().map(|c| c.name.as_str())),
         )
-        .chain(["product"])
+        .chain(["product", "phase"])
         .collect()
 }
 
@@ -56,6 +60,7 @@ fn column(name: &str, vocabulary: &Vocabulary) -> Option<Column> {
         "id" => return Some(Column::Id),
         "drug" => return Some(Column::Drug),
         "product" => return Some(Column::Product),
+        "phase" => return Some(Column::Phase),
         _ => {}
     }
     vocabulary.facts().find_map(|f| {
@@ -96,6 +101,8 @@ pub struct Header {
     name: Arc<str>,
     columns: Vec<Slot>,
     id: Option<usize>,
+    /// The `phase` column, if there is one.
+    phase: Option<usize>,
     /// What the run should be told but that does not stop it: the
     /// columns ignored.
     pub warnings: Vec<Diagnostic>,
@@ -252,10 +259,12 @@ impl Header {
             return Err(errors);
         }
         let id = slots.iter().position(|s| s.column == Column::Id);
+        let phase = slots.iter().position(|s| s.column == Column::Phase);
         Ok(Header {
             name: Arc::from(name),
             columns: slots,
             id,
+            phase,
             warnings,
         })
     }
@@ -422,6 +431,18 @@ pub struct Record {
     pub cells: ::csv::StringRecord,
 }
 
+/// What the reader saw of a regimen's rows that the rows it keeps do not
+/// show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Repeats {
+    /// Rows read once because they repeat an earlier row of the regimen
+    /// exactly: each row's line, and the line of the row it repeats.
+    pub rows: Vec<(usize, usize)>,
+    /// The line an earlier regimen with this id starts on, when the file
+    /// used the id before.
+    pub id_first_line: Option<usize>,
+}
+
 /// Writes a row back as CSV text, recording where each cell lands, so that
 /// diagnostics can underline a cell of the row as the user wrote it.
 fn render(row: &Record, text: &mut String) -> Vec<Span> {
@@ -445,7 +466,7 @@ fn render(row: &Record, text: &mut String) -> Vec<Span> {
 
 /// Builds one regimen from its rows (one row per phase).
 pub fn build(header: &Header, rows: &[Record], vocabulary: &Vocabulary) -> Regimen {
-    build_with(header, rows, true, vocabulary)
+    build_with(header, rows, &Repeats::default(), true, vocabulary)
 }
 
 /// [`build`], keeping the rows' text and cell spans only when `spans` is
@@ -454,6 +475,7 @@ pub fn build(header: &Header, rows: &[Record], vocabulary: &Vocabulary) -> Regim
 pub fn build_with(
     header: &Header,
     rows: &[Record],
+    repeats: &Repeats,
     spans: bool,
     vocabulary: &Vocabulary,
 ) -> Regimen {
@@ -476,6 +498,13 @@ pub fn build_with(
         });
         return b.finish(input.clone(), input, Some(source));
     }
+    // With a `phase` column the rows are phases in its order; they are
+    // still shown as the file has them.
+    let (order, misnumbered) = match header.phase.map(|c| phase_order(rows, c)) {
+        Some(Ok(order)) => (order, None),
+        Some(Err(why)) => ((0..rows.len()).collect(), Some(why)),
+        None => ((0..rows.len()).collect(), None),
+    };
     let mut text = String::new();
     let mut cell_spans = Vec::with_capacity(rows.len());
     let mut row_spans = Vec::with_capacity(rows.len());
@@ -492,11 +521,59 @@ pub fn build_with(
     let input = crate::source::position(&header.name, first_line);
     let source = SourceFile::at_line(header.name.clone(), text, first_line);
     let mut b = Builder::new(Span::new(0, source.text().len()), vocabulary);
+    let cell_span = |r: usize, c: usize| match cell_spans.get(r) {
+        Some(cells) => cells.get(c).copied(),
+        None => Some(Span::new(row_spans[r].start(), row_spans[r].start())),
+    };
+    if let (Some((r, message)), Some(c)) = (misnumbered, header.phase) {
+        let line = rows[r].line;
+        b.problem(InputProblem {
+            code: InputCode::PhaseOrder,
+            field: format!("row {line}, column phase"),
+            message: format!("row {line}, column phase: {message}"),
+            span: cell_span(r, c),
+            label: "phase number".into(),
+            help: Some("number the rows of each regimen 1, 2, ... in the `phase` column".into()),
+        });
+    }
+    let kept_row = |line: usize| rows.iter().position(|r| r.line == line);
+    for &(line, of) in &repeats.rows {
+        b.problem(InputProblem {
+            code: InputCode::DuplicateRow,
+            field: format!("row {line}"),
+            message: format!("row {line} repeats row {of} exactly; it was read once"),
+            span: kept_row(of).map(|r| row_spans[r]),
+            label: format!("repeated on row {line}"),
+            help: Some(
+                "remove the repeated row; two phases that are alike need a `phase` column to tell them apart".into(),
+            ),
+        });
+    }
+    if let Some(first) = repeats.id_first_line {
+        let id = rows
+            .first()
+            .and_then(|r| header.id_of(r.cells.as_byte_record()))
+            .unwrap_or_default();
+        b.problem(InputProblem {
+            code: InputCode::DuplicateId,
+            field: "id".into(),
+            message: format!(
+                "id `{}` was already used by the regimen on row {first}; the two are checked apart",
+                excerpt(id)
+            ),
+            span: header.id.and_then(|c| cell_span(0, c)),
+            label: "id used before".into(),
+            help: Some(
+                "the rows of one regimen must be adjacent; sort the export by id, or give each regimen its own id".into(),
+            ),
+        });
+    }
     let mut seen: Vec<(Fact, &str, usize)> = Vec::new();
     let mut seen_drug: Option<(&str, usize)> = None;
-    for (r, row) in rows.iter().enumerate() {
+    for (nth, &r) in order.iter().enumerate() {
+        let row = &rows[r];
         let index = b.phase(row_spans[r]);
-        if r == 0
+        if nth == 0
             && let Some(id) = header.id_of(row.cells.as_byte_record())
         {
             b.id(GivenAt {
@@ -542,10 +619,7 @@ pub fn build_with(
                 None => cell,
             };
             // Without cell spans, a cell points at the start of its row.
-            let span = match cell_spans.get(r) {
-                Some(cells) => cells.get(c).copied(),
-                None => Some(Span::new(row_spans[r].start(), row_spans[r].start())),
-            };
+            let span = cell_span(r, c);
             let raw = |unit: Option<&str>| GivenAt {
                 value: match unit {
                     Some(unit) => Given::Quantity {
@@ -588,9 +662,9 @@ pub fn build_with(
             }
             };
             match col {
-                Column::Id => {}
+                Column::Id | Column::Phase => {}
                 Column::Drug => {
-                    if r == 0 {
+                    if nth == 0 {
                         b.drug(raw(None));
                         seen_drug = Some((cell, row.line));
                     } else if let Some((first, line)) = &seen_drug
@@ -607,7 +681,7 @@ pub fn build_with(
                     }
                 }
                 Column::Product => {
-                    if r == 0 {
+                    if nth == 0 {
                         b.product(raw(None));
                     }
                 }
@@ -673,6 +747,42 @@ pub fn build_with(
     let mut regimen = b.finish(input.clone(), input, Some(source.clone()));
     name_cells(&mut regimen, header, rows, &source, vocabulary);
     regimen
+}
+
+/// The order of a regimen's rows by their `phase` cells (column `c`): the
+/// row indices for phases 1, 2, ..., or the first row whose number is not
+/// a whole number from 1, is given twice, or leaves a gap, and why.
+fn phase_order(rows: &[Record], c: usize) -> Result<Vec<usize>, (usize, String)> {
+    let mut order: Vec<Option<usize>> = vec![None; rows.len()];
+    for (r, row) in rows.iter().enumerate() {
+        let cell = row.cells.get(c).unwrap_or("").trimmed();
+        let n = cell
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=rows.len()).contains(n));
+        let Some(n) = n else {
+            return Err((
+                r,
+                match cell {
+                    "" => "no phase number".to_owned(),
+                    _ => format!(
+                        "`{}` is not a phase number from 1 to {} (the regimen's rows)",
+                        excerpt(cell),
+                        rows.len()
+                    ),
+                },
+            ));
+        };
+        match &mut order[n - 1] {
+            Some(first) => {
+                let first = rows[*first].line;
+                return Err((r, format!("phase {n} is also row {first}'s")));
+            }
+            slot => *slot = Some(r),
+        }
+    }
+    // n rows with distinct numbers in 1..=n leave no gap.
+    Ok(order.into_iter().flatten().collect())
 }
 
 /// A cell that is a plain number (`70`, `0.5`), which takes its column's
@@ -743,6 +853,7 @@ fn column_of<'a>(header: &'a Header, field: &str, vocabulary: &Vocabulary) -> Op
             Column::Id => field == "id",
             Column::Drug => field == "drug",
             Column::Product => field == "product",
+            Column::Phase => field == "phase",
             Column::Fact(fact, _) => {
                 let info = vocabulary.info(*fact);
                 match (info.scope, vocabulary.key_of(*fact)) {
@@ -805,8 +916,9 @@ mod tests {
             ],
         ];
         for rows in groups {
-            let full = build_with(&header, &rows, true, &vocabulary());
-            let lean = build_with(&header, &rows, false, &vocabulary());
+            let none = Repeats::default();
+            let full = build_with(&header, &rows, &none, true, &vocabulary());
+            let lean = build_with(&header, &rows, &none, false, &vocabulary());
             assert_eq!(full.rows, lean.rows);
             let lines = |r: &Regimen| -> Vec<(String, String, Option<usize>)> {
                 r.problems

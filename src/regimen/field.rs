@@ -281,7 +281,13 @@ pub(super) fn finish(
         problems: Vec::new(),
         not_applicable,
     };
-    if ctx.problems.is_empty()
+    // Warnings (a repeated row) leave the regimen to be checked.
+    let readable = |problems: &[InputProblem]| {
+        problems
+            .iter()
+            .all(|p| p.code.level() < crate::diagnostic::Level::Error)
+    };
+    if readable(&ctx.problems)
         && let Err(problem) = derive(
             &mut rows,
             &mut span_rows,
@@ -293,7 +299,7 @@ pub(super) fn finish(
         ctx.problems.push(*problem);
     }
     regimen.problems = ctx.problems;
-    if regimen.problems.is_empty()
+    if readable(&regimen.problems)
         && let (Some((course, phases)), Some((course_spans, phase_spans))) =
             (rows.split_first_mut(), span_rows.split_first_mut())
     {

@@ -73,7 +73,7 @@ pub fn rows(outcome: &Outcome<'_>, out: &mut Vec<u8>) {
     for p in &outcome.problems {
         all.push(base(
             p.code.as_str(),
-            "error",
+            p.code.level().as_str(),
             Kind::Violation.as_str(),
             None,
             p.message.clone(),

@@ -79,7 +79,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
     for p in &outcome.problems {
         findings.push(FindingRecord {
             rule: Str::Text(p.code.as_str()),
-            severity: "error",
+            severity: p.code.level().as_str(),
             kind: Kind::Violation.as_str(),
             phase: phase_of(&p.field),
             message: p.message.clone(),

@@ -290,6 +290,7 @@ impl Loader<'_> {
             "id" => return Some(Column::Id),
             "drug" => return Some(Column::Drug),
             "product" => return Some(Column::Product),
+            "phase" => return Some(Column::Phase),
             "ignore" => return Some(Column::Ignore),
             _ => {}
         }
