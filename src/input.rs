@@ -83,6 +83,11 @@ pub struct Input {
     /// Found by searching a directory rather than named: such a file that
     /// cannot be used is one invalid record, not the end of the run.
     pub found: bool,
+    /// A file of a FHIR export, read together with the run's other such
+    /// files because their resources reference each other: Bulk Data
+    /// ndjson, or a `.json` file holding one resource other than a Bundle
+    /// (a folder of `Patient`, `Observation` and `MedicationRequest` files).
+    pub export: bool,
 }
 
 /// An invalid regimen standing for an input that could not be read.
@@ -281,6 +286,7 @@ pub fn expand(
             origin: Origin::Stdin,
             format,
             found: false,
+            export: false,
         });
         return Ok(());
     }
@@ -292,6 +298,7 @@ pub fn expand(
             None => detect(input).map_err(|e| format!("cannot read {}: {e}", input.display()))?,
         };
         out.push(Input {
+            export: is_export_file(input, format),
             origin: Origin::File(input.to_path_buf()),
             format,
             found: false,
@@ -317,12 +324,37 @@ pub fn expand(
             None => detect(&path).unwrap_or_else(|_| by_extension(&path)),
         };
         out.push(Input {
+            export: is_export_file(&path, format),
             origin: Origin::File(path),
             format,
             found: true,
         });
     }
     Ok(())
+}
+
+/// Whether a FHIR file is part of an export (see [`Input::export`]). A
+/// `.json` file is read through once more for its top-level
+/// `resourceType`; one that cannot be read is not, and is then read alone,
+/// which says what is wrong with it.
+fn is_export_file(path: &Path, format: Format) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Top {
+        #[serde(rename = "resourceType")]
+        resource_type: Option<String>,
+    }
+    if format != Format::Fhir {
+        return false;
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) if ext.eq_ignore_ascii_case("json") => std::fs::File::open(path)
+            .ok()
+            .map(|f| std::io::BufReader::with_capacity(1 << 16, f.take(MAX_DOCUMENT_BYTES)))
+            .and_then(|r| serde_json::from_reader::<_, Top>(r).ok())
+            .and_then(|top| top.resource_type)
+            .is_some_and(|kind| kind != "Bundle"),
+        _ => true,
+    }
 }
 
 /// Extensions searched for in directories.

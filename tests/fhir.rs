@@ -73,8 +73,8 @@ fn read_bundle(source: &Arc<SourceFile>) -> Vec<Regimen> {
     rxlint::regimen::fhir::read_bundle(source, vocabulary())
 }
 
-fn read_ndjson(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
-    rxlint::regimen::fhir::read_ndjson(sources, vocabulary())
+fn read_export(sources: &[Arc<SourceFile>]) -> Vec<Regimen> {
+    rxlint::regimen::fhir::read_export(sources, vocabulary())
 }
 
 fn bundle_of(resources: &[Value]) -> Arc<SourceFile> {
@@ -331,7 +331,7 @@ fn hl7_examples_as_one_ndjson_file() {
         .map(|n| serde_json::to_string(&hl7(n)).unwrap())
         .collect();
     let source = SourceFile::new("all.ndjson", lines.join("\n") + "\n");
-    let all = read_ndjson(&[source]);
+    let all = read_export(&[source]);
     let ids: Vec<&str> = all.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
         ids,
@@ -640,7 +640,7 @@ fn missing_references_make_the_regimen_invalid() {
         .map(|v| serde_json::to_string(v).unwrap())
         .collect::<Vec<_>>()
         .join("\n");
-    let r = &read_ndjson(&[SourceFile::new("dup.ndjson", lines)])[0];
+    let r = &read_export(&[SourceFile::new("dup.ndjson", lines)])[0];
     expect_problems(r, &[("input.fhir-ambiguous", "MedicationRequest.subject")]);
 
     // No medication and no dosage at all.
@@ -1067,7 +1067,7 @@ fn bulk_export_across_files() {
         .iter()
         .map(|n| file(&format!("tests/fhir/bulk/{n}.ndjson")))
         .collect();
-    let all = read_ndjson(&sources);
+    let all = read_export(&sources);
     assert_eq!(all.len(), 2);
     let (rx1, rx2) = (&all[0], &all[1]);
     for r in [rx1, rx2] {
@@ -1123,6 +1123,79 @@ fn bulk_export_across_files() {
     }
 }
 
+/// The Bulk Data export's resources, one pretty-printed `.json` file each,
+/// named by type and id (as a folder of single resources is exported).
+fn single_resource_files() -> Vec<Arc<SourceFile>> {
+    let mut files = Vec::new();
+    for n in ["MedicationRequest", "Patient", "Observation", "Medication"] {
+        let text = std::fs::read_to_string(format!("tests/fhir/bulk/{n}.ndjson")).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let resource: Value = serde_json::from_str(line).unwrap();
+            let name = format!("{n}-{}.json", resource["id"].as_str().unwrap());
+            files.push(SourceFile::new(
+                name,
+                serde_json::to_string_pretty(&resource).unwrap(),
+            ));
+        }
+    }
+    files
+}
+
+#[test]
+fn single_resource_files_read_as_one_export() {
+    let sources = single_resource_files();
+    let bulk: Vec<_> = ["MedicationRequest", "Patient", "Observation", "Medication"]
+        .iter()
+        .map(|n| file(&format!("tests/fhir/bulk/{n}.ndjson")))
+        .collect();
+    let (files, lines) = (read_export(&sources), read_export(&bulk));
+    assert_eq!(
+        files.len(),
+        2,
+        "one regimen per MedicationRequest, none per Patient"
+    );
+    for (a, b) in files.iter().zip(&lines) {
+        assert!(a.problems.is_empty(), "{}: {:#?}", a.id, a.problems);
+        assert_eq!(a.id, b.id);
+        // The same facts, worked by hand in bulk_export_across_files.
+        assert_eq!(a.rows, b.rows, "{}", a.id);
+    }
+    assert_eq!(files[0].input, "MedicationRequest-rx-1.json:1");
+    assert_eq!(files[1].input, "MedicationRequest-rx-2.json:1");
+    assert_eq!(files[1].get(0, Fact::WEIGHT), num("80"));
+    // A weight read from another file is located at the request's subject,
+    // on its own line of the pretty-printed request.
+    let span = files[0].span_of(0, Fact::WEIGHT, vocabulary()).unwrap();
+    assert_eq!(
+        sources[0].slice(span),
+        "{\n    \"reference\": \"Patient/p1\"\n  }"
+    );
+}
+
+#[test]
+fn a_single_resource_file_that_is_not_a_resource() {
+    let mut sources = single_resource_files();
+    sources.push(SourceFile::new(
+        "broken.json",
+        "{\"resourceType\": \"Patient\",".to_owned(),
+    ));
+    sources.push(SourceFile::new("list.json", "[1, 2]".to_owned()));
+    let all = read_export(&sources);
+    assert_eq!(all.len(), 4);
+    let bad: Vec<(&str, Vec<(&'static str, String)>)> = all
+        .iter()
+        .filter(|r| !r.problems.is_empty())
+        .map(|r| (r.input.as_str(), problems(r)))
+        .collect();
+    assert_eq!(
+        bad,
+        vec![
+            ("broken.json:1", vec![("input.syntax", String::new())]),
+            ("list.json:1", vec![("input.not-a-regimen", String::new())]),
+        ]
+    );
+}
+
 #[test]
 fn ndjson_lines_that_are_not_resources() {
     let rx = |id: &str| {
@@ -1136,7 +1209,7 @@ fn ndjson_lines_that_are_not_resources() {
         serde_json::to_string(&patient()).unwrap(),
         rx("b")
     );
-    let all = read_ndjson(&[SourceFile::new("x.ndjson", text)]);
+    let all = read_export(&[SourceFile::new("x.ndjson", text)]);
     let got: Vec<(&str, &str, Vec<&str>)> = all
         .iter()
         .map(|r| {
@@ -1157,13 +1230,13 @@ fn ndjson_lines_that_are_not_resources() {
         ]
     );
     // Nothing to check is said, not silently passed.
-    let none = read_ndjson(&[SourceFile::new(
+    let none = read_export(&[SourceFile::new(
         "p.ndjson",
         serde_json::to_string(&patient()).unwrap(),
     )]);
     assert_eq!(none.len(), 1);
     assert_eq!(none[0].problems[0].code, InputCode::NotARegimen);
-    assert!(read_ndjson(&[]).is_empty());
+    assert!(read_export(&[]).is_empty());
 }
 
 // -- robustness ------------------------------------------------------------------------
@@ -1180,7 +1253,7 @@ fn never_panics() {
         for r in all {
             let _ = us.evaluate(r);
         }
-        let all = read_ndjson(&[SourceFile::new("f.ndjson", text.replace('\n', " "))]);
+        let all = read_export(&[SourceFile::new("f.ndjson", text.replace('\n', " "))]);
         for r in all {
             let _ = us.evaluate(r);
         }
@@ -1539,4 +1612,57 @@ fn body_size_and_labs_by_loinc() {
     assert_eq!(r.get(0, Fact::BSA), num("1.7"));
     assert_eq!(r.get(0, Fact::CRCL), num("36000"));
     assert_eq!(r.get(0, Fact::SERUM_CREATININE), num("0.012"));
+}
+
+/// Through the binary: a folder of single resources is one export, and a
+/// Bundle beside them is still read on its own.
+#[test]
+fn a_folder_of_single_resources_through_the_cli() {
+    let dir = std::env::temp_dir().join(format!("rxlint-fhir-folder-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for source in single_resource_files() {
+        std::fs::write(dir.join(source.name()), source.text()).unwrap();
+    }
+    std::fs::copy(
+        "tests/fhir/roaccutan-bundle.json",
+        dir.join("roaccutan-bundle.json"),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let records: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            let input = r["input"].as_str().unwrap();
+            let file = input.rsplit('/').next().unwrap().to_owned();
+            (file, r["verdict"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    // The export's records take the place of its first file (in name
+    // order, Medication-...); the Bundle's come in its own place.
+    assert_eq!(
+        got,
+        vec![
+            (
+                "MedicationRequest-rx-1.json:1".to_owned(),
+                "warn".to_owned()
+            ),
+            (
+                "MedicationRequest-rx-2.json:1".to_owned(),
+                "pass".to_owned()
+            ),
+            ("roaccutan-bundle.json:8".to_owned(), "warn".to_owned()),
+        ],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

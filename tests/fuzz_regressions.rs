@@ -211,7 +211,7 @@ fn linear_fhir_ndjson_records() {
         |text| {
             let source: Arc<rxlint::source::SourceFile> =
                 rxlint::source::SourceFile::new("bulk.ndjson", text);
-            json_lines(rxlint::regimen::fhir::read_ndjson(
+            json_lines(rxlint::regimen::fhir::read_export(
                 &[source],
                 &drive::builtin().vocabulary,
             ));
@@ -240,7 +240,7 @@ fn linear_human_report() {
             let Ok(engine) = rxlint::eval::Engine::new(set, "us", false) else {
                 panic!("the builtin rules have no `us` profile");
             };
-            for regimen in rxlint::regimen::fhir::read_ndjson(&[source], &set.vocabulary) {
+            for regimen in rxlint::regimen::fhir::read_export(&[source], &set.vocabulary) {
                 let outcome = engine.evaluate(regimen);
                 std::hint::black_box(rxlint::report::human::outcome(
                     &outcome,

@@ -285,5 +285,5 @@ pub fn fhir(text: &str) {
     let source: Arc<SourceFile> = SourceFile::new("fuzz.json", text);
     evaluate_and_render(fhir::read_bundle(&source, &builtin().vocabulary));
     let source: Arc<SourceFile> = SourceFile::new("fuzz.ndjson", text);
-    evaluate_and_render(fhir::read_ndjson(&[source], &builtin().vocabulary));
+    evaluate_and_render(fhir::read_export(&[source], &builtin().vocabulary));
 }

@@ -14,8 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::{
-    Format, Input, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, Origin, Prepared, Progress, Trouble,
-    unreadable,
+    Format, Input, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, Prepared, Progress, Trouble, unreadable,
 };
 use crate::codes::InputCode;
 use crate::diagnostic::Diagnostic;
@@ -121,10 +120,10 @@ impl Task {
                 vec![csv::build_with(&header, &rows, &repeats, spans, vocabulary)]
             }
             Task::Fhir(sources) => match sources.as_slice() {
-                [one] if !looks_like_ndjson(one.name(), one.text()) => {
+                [one] if !crate::regimen::fhir::looks_like_ndjson(one.name(), one.text()) => {
                     crate::regimen::fhir::read_bundle(one, vocabulary)
                 }
-                all => crate::regimen::fhir::read_ndjson(all, vocabulary),
+                all => crate::regimen::fhir::read_export(all, vocabulary),
             },
             Task::Unreadable(u) => {
                 let mut regimen =
@@ -292,10 +291,10 @@ impl<'a> Reader<'a> {
                 return Ok(true);
             }
         };
-        if is_bulk_file(input) {
-            // A Bulk Data export's files reference each other, so they are
-            // read together, and their records take the place of the
-            // export's first file.
+        if input.export {
+            // A FHIR export's files reference each other, so they are read
+            // together, and their records take the place of the export's
+            // first file.
             if !self.bulk_done {
                 self.bulk_done = true;
                 let mut sources = Vec::new();
@@ -303,7 +302,7 @@ impl<'a> Reader<'a> {
                     .inputs
                     .iter()
                     .zip(self.headers)
-                    .filter(|(i, p)| is_bulk_file(i) && matches!(p, Prepared::Read(_)));
+                    .filter(|(i, p)| i.export && matches!(p, Prepared::Read(_)));
                 for (bulk, _) in usable {
                     match read_whole(self.open_input(bulk)?, &bulk.origin.name())? {
                         Ok(source) => sources.push(source),
@@ -358,26 +357,6 @@ impl<'a> Reader<'a> {
             progress: self.progress.clone(),
         })
     }
-}
-
-/// A file of a Bulk Data export (FHIR ndjson named as such).
-fn is_bulk_file(input: &Input) -> bool {
-    input.format == Format::Fhir && matches!(&input.origin, Origin::File(_)) && {
-        let name = input.origin.name();
-        name.ends_with(".ndjson") || name.ends_with(".jsonl")
-    }
-}
-
-/// Whether FHIR text is Bulk Data ndjson rather than one resource: by
-/// extension, or else (standard input) because it is not one JSON value.
-fn looks_like_ndjson(name: &str, text: &str) -> bool {
-    if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
-        return true;
-    }
-    if name.ends_with(".json") {
-        return false;
-    }
-    serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
 }
 
 /// Counts bytes read for the progress bar.

@@ -114,16 +114,47 @@ pub fn read_bundle(source: &Arc<SourceFile>, vocabulary: &Vocabulary) -> Vec<Reg
     regimens
 }
 
-/// Reads Bulk Data `.ndjson` files (one resource per line: MedicationRequest,
-/// Patient, Observation, Medication; other types are ignored), resolving
-/// references across all of them. Gives one regimen per MedicationRequest,
-/// in file and line order, plus one invalid regimen per line that is not a
-/// readable resource; one invalid regimen when no file holds a
-/// MedicationRequest.
-pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<Regimen> {
+/// Reads the files of a FHIR export together, resolving references across
+/// all of them: Bulk Data `.ndjson` (one resource per line) and `.json`
+/// files of one resource each (MedicationRequest, Patient, Observation,
+/// Medication; other types are ignored). Gives one regimen per
+/// MedicationRequest, in file and line order, plus one invalid regimen per
+/// line or file that is not a readable resource; one invalid regimen when
+/// no file holds a MedicationRequest.
+pub fn read_export(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<Regimen> {
+    // Lines of ndjson (file, line, resource), and whole `.json` files.
     let mut nodes: Vec<(usize, usize, Node)> = Vec::new();
+    let mut documents: Vec<(usize, Node)> = Vec::new();
     let mut out: Vec<((usize, usize), Regimen)> = Vec::new();
     for (file, source) in sources.iter().enumerate() {
+        if !looks_like_ndjson(source.name(), source.text()) {
+            let whole = Span::new(0, source.text().len());
+            let (code, message, at) = match json::parse(source.text()) {
+                Ok(node) if node.get("resourceType").and_then(Node::as_str).is_some() => {
+                    documents.push((file, node));
+                    continue;
+                }
+                Ok(node) => (
+                    InputCode::NotARegimen,
+                    format!(
+                        "expected a FHIR resource with `resourceType`, found {}",
+                        node.value.kind()
+                    ),
+                    node.span,
+                ),
+                Err(err) => (
+                    InputCode::Syntax,
+                    format!("cannot read this file: {}", err.message),
+                    err.span,
+                ),
+            };
+            let line = source.line_col(at.start()).0;
+            out.push((
+                (file, line),
+                unreadable(source, vocabulary, 0, whole, code, message, at),
+            ));
+            continue;
+        }
         let mut offset = 0;
         for (i, raw_line) in source.text().split_inclusive('\n').enumerate() {
             let line = i + 1;
@@ -161,10 +192,17 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<
             ));
         }
     }
-    let mut index = Index::new(sources, "the ndjson files given");
+    let mut index = Index::new(sources, "the FHIR files given");
     for (file, line, node) in &nodes {
         let line = *line;
         index.collect(node, *file, &move |_| line, None);
+    }
+    let lines: Vec<(usize, LineIndex)> = documents
+        .iter()
+        .map(|(file, _)| (*file, LineIndex::new(sources[*file].text())))
+        .collect();
+    for ((file, node), (_, at)) in documents.iter().zip(&lines) {
+        index.collect(node, *file, &|offset| at.line_of(offset) + 1, None);
     }
     index.link();
     for r in index.requests() {
@@ -182,7 +220,7 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<
                 0,
                 whole,
                 InputCode::NotARegimen,
-                "no MedicationRequest in the ndjson files given".into(),
+                "no MedicationRequest in the FHIR files given".into(),
                 whole,
             ),
         ));
@@ -190,6 +228,18 @@ pub fn read_ndjson(sources: &[Arc<SourceFile>], vocabulary: &Vocabulary) -> Vec<
     // Stable: the requests of one line keep their order.
     out.sort_by_key(|(at, _)| *at);
     out.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Whether FHIR text is Bulk Data ndjson rather than one JSON document: by
+/// extension, or else (standard input) because it is not one JSON value.
+pub fn looks_like_ndjson(name: &str, text: &str) -> bool {
+    if name.ends_with(".ndjson") || name.ends_with(".jsonl") {
+        return true;
+    }
+    if name.ends_with(".json") {
+        return false;
+    }
+    serde_json::from_str::<serde::de::IgnoredAny>(text).is_err()
 }
 
 /// One invalid regimen for input that is not a resource at all.
