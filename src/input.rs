@@ -181,9 +181,21 @@ pub fn prepare(
     let mut problems = Vec::new();
     for input in inputs {
         let name = input.origin.name();
-        // Standard input cannot be read twice; its header is checked when read.
+        // Standard input cannot be read twice: a CSV header is checked
+        // here from the bytes already buffered, or else when read.
         let Origin::File(path) = &input.origin else {
-            prepared.push(Prepared::Later(map.cloned()));
+            let peeked = (input.format == Format::Csv)
+                .then(stdin_header)
+                .flatten()
+                .map(|cells| Header::check(&name, &cells, vocabulary, map.map(|m| &**m)));
+            prepared.push(match peeked {
+                Some(Ok(h)) => Prepared::Read(Some(Arc::new(h))),
+                Some(Err(mut d)) => {
+                    problems.append(&mut d);
+                    Prepared::Read(None)
+                }
+                None => Prepared::Later(map.cloned()),
+            });
             continue;
         };
         let mut head = Vec::with_capacity(sniff::HEAD_BYTES);
@@ -263,6 +275,28 @@ pub fn prepare(
         Ok(prepared)
     } else {
         Err(Trouble::Header(problems))
+    }
+}
+
+/// The header row of CSV on standard input, when the bytes standard input
+/// has already buffered hold all of it; nothing is consumed.
+fn stdin_header() -> Option<Vec<String>> {
+    use std::io::BufRead;
+    let mut stdin = std::io::stdin().lock();
+    let head = stdin.fill_buf().ok()?;
+    let end = head.iter().position(|&b| b == b'\n')? + 1;
+    let mut csv = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head.get(..end)?);
+    let mut record = ::csv::StringRecord::new();
+    // A quoted header cell holding a line break goes on past the first
+    // line: it is then checked when read.
+    match csv.read_record(&mut record) {
+        Ok(true) if csv.position().byte() as usize == end => {
+            Some(record.iter().map(str::to_owned).collect())
+        }
+        _ => None,
     }
 }
 
@@ -422,17 +456,17 @@ pub fn sniff(head: &[u8]) -> Option<Format> {
     if first.starts_with('[') {
         return Some(Format::Json);
     }
-    // `id,drug,weight_kg,...`: names separated by commas, no YAML key.
+    // `id,drug,weight_kg,...`: names separated by commas, no YAML key;
+    // exports often end with an empty column.
     let names: Vec<&str> = first
         .split(',')
         .map(|c| c.trim().trim_matches('"'))
         .collect();
-    if names.len() >= 2
+    if names.iter().filter(|n| !n.is_empty()).count() >= 2
         && !first.contains(": ")
         && names.iter().all(|n| {
-            !n.is_empty()
-                && n.chars()
-                    .all(|c| c.is_alphanumeric() || " _-()./".contains(c))
+            n.chars()
+                .all(|c| c.is_alphanumeric() || " _-()./".contains(c))
         })
     {
         return Some(Format::Csv);
@@ -490,6 +524,8 @@ mod tests {
             ("# a regimen\ndrug: metformin\n", Some(Format::Yaml)),
             ("drug: metformin, Glucophage\n", Some(Format::Yaml)),
             ("\u{feff}id,drug\n", Some(Format::Csv)),
+            ("id,drug,,weight_kg,\n", Some(Format::Csv)),
+            (",\n", Some(Format::Yaml)),
             ("bin\u{0}ary", None),
         ];
         for (text, want) in cases {

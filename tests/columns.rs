@@ -140,6 +140,57 @@ fn pharmacy_b_is_checked_as_it_comes_with_its_map() {
     assert_eq!(stderr.matches('⚠').count(), 1, "{stderr}");
 }
 
+/// Piped, the export is sniffed as CSV (its empty trailing column and
+/// all), its header is checked before any row is read, and the run is the
+/// file's: the same records and the one warning.
+#[test]
+fn a_piped_export_is_the_same_run_as_its_file() {
+    let run = |stdin: bool| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rxlint"));
+        cmd.current_dir(root()).env("NO_COLOR", "1").args([
+            "check",
+            "--format",
+            "json",
+            "--columns",
+            "exports/pharmacy-b.columns.yaml",
+        ]);
+        if stdin {
+            let file = std::fs::File::open(root().join("exports/pharmacy-b.csv"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            cmd.arg("-").stdin(file);
+        } else {
+            cmd.arg("exports/pharmacy-b.csv");
+        }
+        cmd.output().unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (file, piped) = (run(false), run(true));
+    assert_eq!(piped.status.code(), file.status.code());
+    assert_eq!(verdicts(&piped), verdicts(&file));
+    let strip = |out: &Output| text(&out.stdout).replace("exports/pharmacy-b.csv", "-");
+    assert_eq!(strip(&piped), strip(&file));
+    let stderr = text(&piped.stderr);
+    assert_eq!(
+        stderr.matches("input.csv-unknown-column").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("1 column is ignored: an empty column"),
+        "{stderr}"
+    );
+    // Without the map the header stops the run before any row is read.
+    let file = std::fs::File::open(root().join("exports/pharmacy-b.csv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .args(["check", "-"])
+        .stdin(file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("input.csv-missing-column"));
+    assert!(text(&out.stdout).is_empty());
+}
+
 #[test]
 fn an_export_without_its_map_is_one_short_diagnostic() {
     let out = rxlint(&["check", "exports/pharmacy-a.csv"]);
