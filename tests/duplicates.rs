@@ -289,3 +289,36 @@ fn identical_rows_with_a_phase_column_are_still_repeats() {
     assert_eq!(records[0]["verdict"], "warn", "{}", records[0]);
     assert_eq!(rules(&records[0]), vec!["input.duplicate-row".to_owned()]);
 }
+
+#[test]
+fn a_column_map_can_name_the_phase_column() {
+    let dir = std::env::temp_dir().join(format!("rxlint-dup-{}-map", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let map = dir.join("map.yaml");
+    std::fs::write(&map, "columns:\n  Order: id\n  Line No: phase\n")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let csv = "Order,Line No,drug,weight_kg,sex,dose_mg,frequency_per_day,duration_weeks,with_food\n\
+               RX-1,2,isotretinoin,60,male,40,2,16,true\n\
+               RX-1,1,isotretinoin,60,male,20,2,4,true\n";
+    let file = dir.join("rx.csv");
+    std::fs::write(&file, csv).unwrap_or_else(|e| panic!("{e}"));
+    let out = Command::new(env!("CARGO_BIN_EXE_rxlint"))
+        .args(["check", "--format", "json", "--columns"])
+        .arg(&map)
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let record: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    // Phase 2 (row 2) is the one above range: the rows were ordered.
+    let above: Vec<&Value> = record["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|f| f["rule"] == "isotretinoin.dose-above-range")
+        .collect();
+    assert_eq!(above.len(), 1, "{record}");
+    assert_eq!(above[0]["phase"], 2);
+    assert_eq!(above[0]["line"], 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -94,7 +94,7 @@ impl ColumnMap {
 }
 
 /// What a map's `field:` may name besides facts and rxlint's columns.
-const SPECIAL: [&str; 4] = ["id", "drug", "product", "ignore"];
+const SPECIAL: [&str; 5] = ["id", "phase", "drug", "product", "ignore"];
 
 /// The keys of a mapping written long-hand.
 const ENTRY_KEYS: [&str; 3] = ["field", "unit", "values"];
