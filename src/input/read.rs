@@ -6,7 +6,7 @@
 //! starts on), or the files of a FHIR Bulk Data export together. A task
 //! becomes its regimens on the worker that takes it.
 
-use std::collections::hash_map::{DefaultHasher, Entry};
+use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
@@ -637,9 +637,8 @@ struct Group {
     rows: Vec<csv::Record>,
     /// Rows left out as exact repeats, and an id used before.
     repeats: csv::Repeats,
-    /// The ids of the file's regimens so far (as hashes, 16 bytes per
-    /// regimen whatever the id's length), with the line each starts on.
-    ids: HashMap<u64, usize>,
+    /// The ids of the file's regimens so far.
+    ids: Ids,
     /// Why the regimen cannot be read (a row too long or not UTF-8), and the
     /// line it starts on: it is then one invalid record, never checked on
     /// the rows that could be read (which might pass without the others).
@@ -666,6 +665,70 @@ impl Group {
             }
             None if !rows.is_empty() => batch.push(Task::Csv(header.clone(), rows, repeats)),
             None => {}
+        }
+    }
+}
+
+/// The ids of a file's regimens so far, with the line each starts on: the
+/// one part of reading a CSV file that grows with it, kept to 12 bytes a
+/// regimen whatever the ids' length (a 64-bit hash of the id and a 32-bit
+/// line), in one sorted array that the latest ids join in runs. Two ids of
+/// the same hash (one chance in 10^7 in a file of a million) would be a
+/// needless warning, never a pass.
+#[derive(Default)]
+struct Ids {
+    /// Sorted by hash.
+    sorted: Vec<[u32; 3]>,
+    /// The latest, until there are [`Ids::RUN`] of them.
+    recent: HashMap<u64, u32>,
+}
+
+impl Ids {
+    /// Ids gathered before they join the sorted array.
+    const RUN: usize = 1 << 15;
+
+    /// Notes `id` as starting on `line`, unless it was seen before: then
+    /// the line it was first seen on.
+    fn first_seen(&mut self, id: &str, line: usize) -> Option<usize> {
+        let mut hasher = DefaultHasher::new();
+        id.hash(&mut hasher);
+        let h = hasher.finish();
+        let key = [(h >> 32) as u32, h as u32];
+        if let Some(first) = self.recent.get(&h) {
+            return Some(*first as usize);
+        }
+        if let Ok(i) = self.sorted.binary_search_by(|e| [e[0], e[1]].cmp(&key)) {
+            return Some(self.sorted[i][2] as usize);
+        }
+        self.recent
+            .insert(h, u32::try_from(line).unwrap_or(u32::MAX));
+        if self.recent.len() >= Self::RUN {
+            self.merge();
+        }
+        None
+    }
+
+    /// Moves the latest ids into the sorted array, merging from the back
+    /// so that nothing but the array's own growth is allocated.
+    fn merge(&mut self) {
+        let mut run: Vec<[u32; 3]> = self
+            .recent
+            .drain()
+            .map(|(h, line)| [(h >> 32) as u32, h as u32, line])
+            .collect();
+        run.sort_unstable();
+        let mut old = self.sorted.len();
+        self.sorted.resize(old + run.len(), [0; 3]);
+        let mut at = self.sorted.len();
+        while let Some(&next) = run.last() {
+            at -= 1;
+            if old > 0 && self.sorted[old - 1] > next {
+                self.sorted[at] = self.sorted[old - 1];
+                old -= 1;
+            } else {
+                self.sorted[at] = next;
+                run.pop();
+            }
         }
     }
 }
@@ -706,14 +769,7 @@ fn fill_csv(
             group.flush(name, header, batch);
             group.id = id.map(str::to_owned);
             if let Some(id) = id {
-                let mut hasher = DefaultHasher::new();
-                id.hash(&mut hasher);
-                match group.ids.entry(hasher.finish()) {
-                    Entry::Occupied(first) => group.repeats.id_first_line = Some(*first.get()),
-                    Entry::Vacant(slot) => {
-                        slot.insert(line);
-                    }
-                }
+                group.repeats.id_first_line = group.ids.first_seen(id, line);
             }
         }
         let problem = if raw.as_slice().len() > MAX_RECORD_BYTES {
@@ -766,6 +822,24 @@ fn fill_csv(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ids are found again across runs merged into the sorted array, with
+    /// the line they were first seen on, and new ones are not.
+    #[test]
+    fn ids_seen_across_merges() {
+        let mut ids = Ids::default();
+        let n = 3 * Ids::RUN + 17;
+        for i in 0..n {
+            assert_eq!(ids.first_seen(&format!("RX-{i}"), i + 2), None, "{i}");
+        }
+        assert!(ids.sorted.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(ids.sorted.len() + ids.recent.len(), n);
+        for i in (0..n).step_by(997).chain([0, Ids::RUN - 1, Ids::RUN, n - 1]) {
+            assert_eq!(ids.first_seen(&format!("RX-{i}"), 0), Some(i + 2), "{i}");
+        }
+        assert_eq!(ids.first_seen("RX-new", 9), None);
+        assert_eq!(ids.first_seen("RX-new", 10), Some(9));
+    }
 
     fn line(bytes: usize) -> Task {
         Task::JsonLine {
