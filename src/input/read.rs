@@ -679,13 +679,16 @@ impl Group {
 struct Ids {
     /// Sorted by hash.
     sorted: Vec<[u32; 3]>,
+    /// Where in `sorted` the hashes of each top 16 bits start (and, last,
+    /// its length), so that a lookup searches a few entries, not all.
+    starts: Vec<u32>,
     /// The latest, until there are [`Ids::RUN`] of them.
     recent: HashMap<u64, u32>,
 }
 
 impl Ids {
     /// Ids gathered before they join the sorted array.
-    const RUN: usize = 1 << 15;
+    const RUN: usize = 1 << 16;
 
     /// Notes `id` as starting on `line`, unless it was seen before: then
     /// the line it was first seen on.
@@ -697,8 +700,12 @@ impl Ids {
         if let Some(first) = self.recent.get(&h) {
             return Some(*first as usize);
         }
-        if let Ok(i) = self.sorted.binary_search_by(|e| [e[0], e[1]].cmp(&key)) {
-            return Some(self.sorted[i][2] as usize);
+        let top = (key[0] >> 16) as usize;
+        if let (Some(&from), Some(&to)) = (self.starts.get(top), self.starts.get(top + 1)) {
+            let bucket = &self.sorted[from as usize..to as usize];
+            if let Ok(i) = bucket.binary_search_by(|e| [e[0], e[1]].cmp(&key)) {
+                return Some(bucket[i][2] as usize);
+            }
         }
         self.recent
             .insert(h, u32::try_from(line).unwrap_or(u32::MAX));
@@ -729,6 +736,18 @@ impl Ids {
                 self.sorted[at] = next;
                 run.pop();
             }
+        }
+        self.starts.clear();
+        let mut i = 0;
+        for top in 0..=1usize << 16 {
+            while self
+                .sorted
+                .get(i)
+                .is_some_and(|e| ((e[0] >> 16) as usize) < top)
+            {
+                i += 1;
+            }
+            self.starts.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
 }
@@ -834,7 +853,10 @@ mod tests {
         }
         assert!(ids.sorted.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(ids.sorted.len() + ids.recent.len(), n);
-        for i in (0..n).step_by(997).chain([0, Ids::RUN - 1, Ids::RUN, n - 1]) {
+        for i in (0..n)
+            .step_by(997)
+            .chain([0, Ids::RUN - 1, Ids::RUN, n - 1])
+        {
             assert_eq!(ids.first_seen(&format!("RX-{i}"), 0), Some(i + 2), "{i}");
         }
         assert_eq!(ids.first_seen("RX-new", 9), None);
