@@ -153,11 +153,20 @@ fn renderer<'r, 'a>(
 ) -> impl Fn(&Outcome<'r>, &mut Rendered<'r>) + Sync + 'a {
     move |outcome: &Outcome<'r>, batch: &mut Rendered<'r>| {
         batch.verdicts.push(outcome.verdict);
+        // Input problems are counted beside the rules, as the HTML
+        // report's tables count them: how many rows were repeated, how
+        // many records were unreadable and why.
         batch.rules.extend(
             outcome
-                .findings
+                .problems
                 .iter()
-                .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated)),
+                .map(|p| (p.code.as_str(), false))
+                .chain(
+                    outcome
+                        .findings
+                        .iter()
+                        .map(|f| (f.rule.id.as_str(), f.kind == Kind::Unevaluated)),
+                ),
         );
         // The HTML page counts every regimen, as its tiles must.
         if format != Format::Html && !filter.keeps(outcome) {
