@@ -172,7 +172,7 @@ impl Checker {
         let mut groups = grouper
             .push(chunk)
             .map_err(|e| CheckError::Order(e.message))?;
-        groups.extend(grouper.finish());
+        groups.append(&mut grouper.finish());
         self.check_groups(&columns, &groups)
     }
 
@@ -282,9 +282,8 @@ impl Stream<'_> {
         let groups: Vec<Vec<RowRef>> = self
             .grouper
             .as_mut()
-            .and_then(Grouper::finish)
-            .into_iter()
-            .collect();
+            .map(Grouper::finish)
+            .unwrap_or_default();
         match &self.columns {
             Some(columns) => self.checker.check_groups(columns, &groups),
             None => Results::new()

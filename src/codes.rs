@@ -199,6 +199,8 @@ codes! {
     ///
     /// - `patient: seventy`
     /// - `with_food: sometimes`
+    /// - a Parquet cell of Arrow type timestamp under `start` (a date32,
+    ///   or text, is read)
     ///
     /// # How to fix
     ///
@@ -446,8 +448,10 @@ codes! {
 
     /// A CSV header lacks a required column.
     ///
-    /// Every CSV input needs `drug`, a frequency (`frequency_per_day`,
-    /// `interval_hours` or `frequency`), a duration (`duration_weeks`) and
+    /// Every CSV input, and every Parquet file or Arrow batch (whose
+    /// column names are checked as a header), needs `drug`, a frequency
+    /// (`frequency_per_day`, `interval_hours` or `frequency`), a duration
+    /// (`duration_weeks`) and
     /// a dose (`dose_mg`, `daily_dose_mg`, ...), by rxlint's names or
     /// through a column map. One diagnostic names every one missing, a
     /// header that may be a misspelling of one of rxlint's columns, and the

@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use super::parquet::ParquetFile;
 use super::{
     Format, Input, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, Origin, Prepared, Progress, Trouble,
     unreadable,
@@ -18,6 +19,7 @@ use super::{
 use crate::codes::InputCode;
 use crate::diagnostic::Diagnostic;
 use crate::regimen::Regimen;
+use crate::regimen::arrow::{self, Chunk, Columns, Grouper, RowRef};
 use crate::regimen::csv::columns::ColumnMap;
 use crate::regimen::csv::{self, Header};
 use crate::regimen::document::{self, Syntax};
@@ -48,6 +50,8 @@ pub(crate) enum Task {
     },
     /// The rows of one CSV regimen.
     Csv(Arc<Header>, Vec<csv::Record>),
+    /// The rows of one Arrow regimen (a Parquet file's).
+    Arrow(Arc<Columns>, Vec<RowRef>),
     /// FHIR read whole: a Bundle or an ndjson file, or the files of a Bulk
     /// Data export together (their resources reference each other).
     Fhir(Vec<Arc<SourceFile>>),
@@ -86,6 +90,8 @@ impl Task {
             Task::Fhir(sources) => sources.iter().map(|s| s.text().len()).sum(),
             Task::JsonLine { text, .. } => text.len(),
             Task::Csv(_, rows) => rows.iter().map(|r| r.cells.as_slice().len()).sum(),
+            // About what the row takes as CSV text.
+            Task::Arrow(_, rows) => rows.len() * 128,
             Task::Unreadable(_) => 0,
         }
     }
@@ -97,6 +103,7 @@ impl Task {
             Task::Document(source, syntax) => document::read(&source, syntax, vocabulary),
             Task::JsonLine { name, line, text } => json_line(&name, line, text, spans, vocabulary),
             Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans, vocabulary)],
+            Task::Arrow(columns, rows) => vec![arrow::build(&columns, &rows, spans, vocabulary)],
             Task::Fhir(sources) => match sources.as_slice() {
                 [one] if !looks_like_ndjson(one.name(), one.text()) => {
                     crate::regimen::fhir::read_bundle(one, vocabulary)
@@ -164,6 +171,19 @@ enum Open {
         header: Arc<Header>,
         group: Group,
     },
+    /// Parquet, a row group at a time.
+    Parquet(Box<OpenParquet>),
+}
+
+/// A Parquet input being read: its row groups, grouped into regimens.
+struct OpenParquet {
+    name: String,
+    file: ParquetFile,
+    columns: Arc<Columns>,
+    grouper: Grouper,
+    /// Regimens of the row groups read, not yet handed out.
+    ready: VecDeque<Vec<RowRef>>,
+    progress: Progress,
 }
 
 /// The inputs, read on demand a batch at a time by whichever worker is free
@@ -285,6 +305,23 @@ impl<'a> Reader<'a> {
         let name = input.origin.name();
         let (header, map) = match header {
             Prepared::Read(header) => (header.clone(), None),
+            Prepared::Parquet(columns) => {
+                let Origin::File(path) = &input.origin else {
+                    return Err(Trouble::Io(format!("cannot read {name}")));
+                };
+                let file = std::fs::File::open(path)
+                    .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
+                let file = ParquetFile::open(file, &name).map_err(Trouble::Io)?;
+                self.open = Some(self.open_parquet(name, file, columns.clone()));
+                return Ok(true);
+            }
+            Prepared::Later(map) if input.format == Format::Parquet => {
+                let file = ParquetFile::stdin().map_err(Trouble::Io)?;
+                let columns = Columns::check(&name, file.schema(), self.vocabulary, map.as_deref())
+                    .map_err(Trouble::Schema)?;
+                self.open = Some(self.open_parquet(name, file, Arc::new(columns)));
+                return Ok(true);
+            }
             Prepared::Later(map) => (None, map.clone()),
             Prepared::Unusable { code, message } => {
                 let empty = SourceFile::new(name.as_str(), String::new());
@@ -344,6 +381,12 @@ impl<'a> Reader<'a> {
             Format::Csv => {
                 self.open = Some(open_csv(reader, name, header, map, self.vocabulary)?);
             }
+            // Opened above, with its checked columns.
+            Format::Parquet => {
+                return Err(Trouble::Io(format!(
+                    "{name}: a Parquet file's columns were not checked"
+                )));
+            }
             // Mapped to regimens by the worker that takes the task, not
             // here under the reader's lock.
             Format::Fhir => self.pending.push_back(match read_whole(reader, &name)? {
@@ -352,6 +395,17 @@ impl<'a> Reader<'a> {
             }),
         }
         Ok(true)
+    }
+
+    fn open_parquet(&self, name: String, file: ParquetFile, columns: Arc<Columns>) -> Open {
+        Open::Parquet(Box::new(OpenParquet {
+            name,
+            file,
+            grouper: Grouper::new(columns.clone()),
+            columns,
+            ready: VecDeque::new(),
+            progress: self.progress.clone(),
+        }))
     }
 
     fn open_input(&self, input: &Input) -> Result<Counting<Box<dyn Read + Send>>, Trouble> {
@@ -540,7 +594,42 @@ impl Open {
                 header,
                 group,
             } => fill_csv(name, csv, header, group, batch),
+            Open::Parquet(parquet) => parquet.fill(batch),
         }
+    }
+}
+
+impl OpenParquet {
+    /// Hands out regimens, reading a row group when none is ready.
+    fn fill(&mut self, batch: &mut Batch) -> Result<bool, Trouble> {
+        while !batch.is_full() {
+            if let Some(rows) = self.ready.pop_front() {
+                batch.push(Task::Arrow(self.columns.clone(), rows));
+                continue;
+            }
+            match self.file.next_row_group(&self.name) {
+                Some(read) => {
+                    let (rows, first_row, bytes) = read.map_err(Trouble::Io)?;
+                    self.progress.fetch_add(bytes, Ordering::Relaxed);
+                    let chunk = Arc::new(Chunk {
+                        batch: rows,
+                        first_row,
+                    });
+                    let groups = self
+                        .grouper
+                        .push(chunk)
+                        .map_err(|e| Trouble::Io(format!("{}: {}", self.name, e.message)))?;
+                    self.ready.extend(groups);
+                }
+                None => {
+                    self.ready.extend(self.grouper.finish());
+                    if self.ready.is_empty() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Ok(true)
     }
 }
 

@@ -462,8 +462,9 @@ pub struct OutOfOrder {
 #[derive(Debug)]
 pub struct Grouper {
     columns: Arc<Columns>,
-    /// The held-back regimen and its id.
-    open: Option<(IdKey, Vec<RowRef>)>,
+    /// The regimens held back: the one of the highest id so far, and
+    /// those whose first rows came after its first row.
+    open: Vec<(Option<IdKey>, Vec<RowRef>)>,
     /// The highest id so far.
     highest: Option<IdKey>,
     /// Batches grouped so far, for messages.
@@ -475,7 +476,7 @@ impl Grouper {
     pub fn new(columns: Arc<Columns>) -> Grouper {
         Grouper {
             columns,
-            open: None,
+            open: Vec::new(),
             highest: None,
             batches: 0,
         }
@@ -547,38 +548,39 @@ impl Grouper {
                 ),
             });
         }
-        let mut out = Vec::with_capacity(groups.len());
-        // The regimen held back from the batch before comes first, joined
-        // by its rows here, if any.
-        if let Some((id, mut held)) = self.open.take() {
-            match groups.iter().position(|(k, _)| k.as_ref() == Some(&id)) {
-                Some(g) => {
-                    let (k, mut rows) = groups.remove(g);
-                    held.append(&mut rows);
-                    groups.insert(0, (k, held));
-                }
-                None => out.push(held),
+        // The regimens held back from the batch before come first, the
+        // first of them joined by its rows here, if any.
+        let mut all = std::mem::take(&mut self.open);
+        if let Some((Some(id), rows)) = all.first_mut()
+            && let Some(g) = groups.iter().position(|(k, _)| k.as_ref() == Some(&*id))
+        {
+            rows.append(&mut groups[g].1);
+            groups.remove(g);
+        }
+        all.extend(groups);
+        // The regimen of the highest id may go on in the next batch: it and
+        // those after it (whose ids are lower) wait, so that regimens come
+        // in the order of their first rows.
+        // (A batch with no id holds back what was held.)
+        let hold = highest.or_else(|| self.highest.clone());
+        let held = hold.and_then(|h| all.iter().position(|(k, _)| k.as_ref() == Some(&h)));
+        if let Some(at) = held {
+            self.open = all.split_off(at);
+            if let Some((Some(id), _)) = self.open.first() {
+                self.highest = Some(id.clone());
             }
         }
-        let held = highest;
-        for (id, rows) in groups {
-            match id {
-                Some(id) if Some(&id) == held.as_ref() => self.open = Some((id, rows)),
-                _ => out.push(rows),
-            }
-        }
-        if let Some((id, _)) = &self.open {
-            self.highest = Some(id.clone());
-        }
-        Ok(out)
+        Ok(all.into_iter().map(|(_, rows)| rows).collect())
     }
 
-    /// The regimen held back, once no batch follows.
-    pub fn finish(&mut self) -> Option<Vec<RowRef>> {
-        self.open.take().map(|(_, rows)| rows)
+    /// The regimens held back, once no batch follows.
+    pub fn finish(&mut self) -> Vec<Vec<RowRef>> {
+        std::mem::take(&mut self.open)
+            .into_iter()
+            .map(|(_, rows)| rows)
+            .collect()
     }
 }
-
 fn show(id: &IdKey) -> String {
     match id {
         IdKey::Int(n) => n.to_string(),
@@ -637,11 +639,7 @@ mod tests {
         // C is held back and joined by its row in the next batch.
         let next = batch(&["C", "D"], &[35, 20]);
         assert_eq!(grouped(&mut grouper, next, 5), [vec![4, 5]]);
-        assert_eq!(
-            grouper.finish().map(|g| g.len()),
-            Some(1),
-            "D is given out at the end"
-        );
+        assert_eq!(grouper.finish().len(), 1, "D is given out at the end");
         let late = batch(&["B"], &[20]);
         let err = grouper
             .push(Arc::new(Chunk {

@@ -193,3 +193,18 @@ impl Results {
         RecordBatch::try_new(schema(), columns)
     }
 }
+
+/// Rows per row group of a results file: a few MiB in memory at a time.
+const ROW_GROUP_ROWS: usize = 65_536;
+
+/// A Parquet writer of [`schema`] over `out`: Snappy-compressed (what
+/// Spark and pandas write by default), in row groups of 65,536 regimens.
+pub fn parquet_writer<W: std::io::Write + Send>(
+    out: W,
+) -> Result<parquet::arrow::ArrowWriter<W>, parquet::errors::ParquetError> {
+    let properties = parquet::file::properties::WriterProperties::builder()
+        .set_compression(parquet::basic::Compression::SNAPPY)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build();
+    parquet::arrow::ArrowWriter::try_new(out, schema(), Some(properties))
+}
