@@ -582,3 +582,10 @@ fn the_checker_checks_batches_and_rebuilds_from_its_sources() {
     assert_eq!(out[1]["verdict"], "invalid");
     assert!(Checker::shipped("mars", false).is_err());
 }
+
+/// A checker is shared by threads and moved into Python objects.
+#[test]
+fn the_checker_is_send_and_sync() {
+    fn shared<T: Send + Sync + Clone>() {}
+    shared::<Checker>();
+}
