@@ -1,8 +1,10 @@
 //! Synthetic prescriptions for the throughput benchmark.
 //!
-//! `cargo run --release --example gen -- --records N --format csv|jsonl [--seed S]`
+//! `cargo run --release --example gen -- --records N --format csv|jsonl|parquet [--seed S]`
 //! writes N regimens to standard output, the same N for the same seed (see
-//! `synth.rs` for the mix).
+//! `synth.rs` for the mix). Parquet has the CSV's columns and values, typed
+//! (see `synth::write_parquet`), one row per phase, in row groups of
+//! 65,536 rows.
 
 use std::io::{BufWriter, Write};
 
@@ -25,6 +27,11 @@ fn main() -> std::io::Result<()> {
         .unwrap_or(20_261_121);
     let format = arg("--format").unwrap_or_else(|| "csv".into());
     let mut rng = synth::Rng(seed);
+    if format == "parquet" {
+        let records = (0..records).map(|i| synth::record(&mut rng, i));
+        let out = BufWriter::with_capacity(1 << 20, std::io::stdout());
+        return synth::write_parquet(out, records, 65_536).map_err(std::io::Error::other);
+    }
     let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
     if format == "csv" {
         writeln!(out, "{}", synth::CSV_HEADER)?;

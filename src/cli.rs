@@ -181,6 +181,13 @@ fn report_trouble(trouble: input::Trouble) -> Exit {
             }
             fail("a CSV header is not valid; nothing was checked")
         }
+        input::Trouble::Schema(problems) => {
+            let style = stderr_style();
+            for p in &problems {
+                eprintln!("{}", human::render(p, style));
+            }
+            fail("the columns of a Parquet file are not valid; nothing was checked")
+        }
     }
 }
 

@@ -199,6 +199,8 @@ codes! {
     ///
     /// - `patient: seventy`
     /// - `with_food: sometimes`
+    /// - a Parquet cell of Arrow type timestamp under `start` (a date32,
+    ///   or text, is read)
     ///
     /// # How to fix
     ///
@@ -446,8 +448,10 @@ codes! {
 
     /// A CSV header lacks a required column.
     ///
-    /// Every CSV input needs `drug`, a frequency (`frequency_per_day`,
-    /// `interval_hours` or `frequency`), a duration (`duration_weeks`) and
+    /// Every CSV input, and every Parquet file or Arrow batch (whose
+    /// column names are checked as a header), needs `drug`, a frequency
+    /// (`frequency_per_day`, `interval_hours` or `frequency`), a duration
+    /// (`duration_weeks`) and
     /// a dose (`dose_mg`, `daily_dose_mg`, ...), by rxlint's names or
     /// through a column map. One diagnostic names every one missing, a
     /// header that may be a misspelling of one of rxlint's columns, and the
@@ -493,7 +497,7 @@ codes! {
     /// Save the file as UTF-8.
     CsvBadRecord = "csv-bad-record",
 
-    /// A CSV row that repeats an earlier row of its regimen exactly.
+    /// A row (CSV or Parquet) that repeats an earlier row of its regimen exactly.
     ///
     /// A warning.
     /// Exports list a row twice when a prescription was printed or sent
@@ -528,23 +532,6 @@ codes! {
     /// Sort the export by id (keeping each regimen's rows in phase order),
     /// or give each regimen its own id.
     DuplicateId = "duplicate-id",
-
-    /// The `phase` column of a CSV regimen does not number its rows 1 to N.
-    ///
-    /// With a `phase` column the rows of a regimen may come in any order;
-    /// their numbers then say the order, so each must be a whole number
-    /// from 1 and none may be missing or given twice. Only that regimen is
-    /// `invalid`.
-    ///
-    /// # Triggered by
-    ///
-    /// - rows of `RX-1` with phases 1 and 3 (no phase 2)
-    /// - two different rows of `RX-1` both phase 1; a phase `first`
-    ///
-    /// # How to fix
-    ///
-    /// Number the regimen's rows 1 to N in the `phase` column.
-    PhaseOrder = "phase-order",
 
     /// A column map (`--columns`) cannot be used.
     ///

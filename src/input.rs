@@ -9,6 +9,7 @@
 //! numbered batches of tasks, which the worker pool in
 //! [`batch`](crate::batch) takes one at a time.
 
+pub(crate) mod parquet;
 pub(crate) mod read;
 pub mod sniff;
 
@@ -45,6 +46,9 @@ pub enum Format {
     Csv,
     /// FHIR R4: a Bundle, or Bulk Data ndjson.
     Fhir,
+    /// Parquet: the CSV columns, one row per phase, or one row per
+    /// regimen with a `phases` list.
+    Parquet,
 }
 
 /// Where an input comes from.
@@ -118,6 +122,8 @@ pub enum Trouble {
     Io(String),
     /// A CSV header is wrong.
     Header(Vec<Diagnostic>),
+    /// A Parquet file's columns are wrong (as a CSV header would be).
+    Schema(Vec<Diagnostic>),
 }
 
 /// What [`prepare`] found of one input.
@@ -125,6 +131,8 @@ pub enum Trouble {
 pub enum Prepared {
     /// To be read; for a CSV file, its checked header.
     Read(Option<Arc<Header>>),
+    /// A Parquet file to be read, its columns checked.
+    Parquet(Arc<crate::regimen::arrow::Columns>),
     /// To be read, its CSV header checked when it is (standard input,
     /// which cannot be read twice), through the column map if any.
     Later(Option<Arc<ColumnMap>>),
@@ -148,6 +156,7 @@ impl Format {
             Format::JsonLines => "JSON Lines",
             Format::Csv => "CSV",
             Format::Fhir => "FHIR JSON",
+            Format::Parquet => "Parquet",
         }
     }
 }
@@ -179,6 +188,7 @@ pub fn prepare(
 ) -> Result<Vec<Prepared>, Trouble> {
     let mut prepared = Vec::with_capacity(inputs.len());
     let mut problems = Vec::new();
+    let mut schema_problems = Vec::new();
     for input in inputs {
         let name = input.origin.name();
         // Standard input cannot be read twice: a CSV header is checked
@@ -216,6 +226,28 @@ pub fn prepare(
             }
             Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
         };
+        if input.format == Format::Parquet {
+            match parquet::ParquetFile::open(file, &name) {
+                Ok(parquet) => match crate::regimen::arrow::Columns::check(
+                    &name,
+                    parquet.schema(),
+                    vocabulary,
+                    map.map(|m| &**m),
+                ) {
+                    Ok(columns) => prepared.push(Prepared::Parquet(Arc::new(columns))),
+                    Err(mut d) => {
+                        schema_problems.append(&mut d);
+                        prepared.push(Prepared::Read(None));
+                    }
+                },
+                Err(message) if input.found => prepared.push(Prepared::Unusable {
+                    code: InputCode::UnreadableFile,
+                    message,
+                }),
+                Err(message) => return Err(Trouble::Io(message)),
+            }
+            continue;
+        }
         if let Some(kind) = sniff::binary_kind(&head) {
             prepared.push(Prepared::Unusable {
                 code: InputCode::NotUtf8,
@@ -271,10 +303,13 @@ pub fn prepare(
             Err(e) => return Err(Trouble::Io(format!("cannot read {name}: {e}"))),
         }
     }
-    if problems.is_empty() {
-        Ok(prepared)
-    } else {
-        Err(Trouble::Header(problems))
+    match (problems.is_empty(), schema_problems.is_empty()) {
+        (true, true) => Ok(prepared),
+        (true, false) => Err(Trouble::Schema(schema_problems)),
+        (false, _) => {
+            problems.append(&mut schema_problems);
+            Err(Trouble::Header(problems))
+        }
     }
 }
 
@@ -392,12 +427,13 @@ fn is_export_file(path: &Path, format: Format) -> bool {
 }
 
 /// Extensions searched for in directories.
-const EXTENSIONS: [&str; 6] = ["yaml", "yml", "json", "jsonl", "ndjson", "csv"];
+const EXTENSIONS: [&str; 7] = ["yaml", "yml", "json", "jsonl", "ndjson", "csv", "parquet"];
 
 /// The format of a file by its extension alone.
 fn by_extension(path: &Path) -> Format {
     match path.extension().and_then(|e| e.to_str()) {
         Some("csv") => Format::Csv,
+        Some("parquet" | "parq" | "pq") => Format::Parquet,
         Some("json") => Format::Json,
         Some("jsonl" | "ndjson") => Format::JsonLines,
         _ => Format::Yaml,
@@ -415,8 +451,9 @@ fn sniff_stdin() -> Result<Format, String> {
         .fill_buf()
         .map_err(|e| format!("cannot read standard input: {e}"))?;
     sniff(head).ok_or_else(|| {
-        "standard input is none of the formats rxlint reads (tried a CSV header line, JSON Lines, \
-         JSON, a FHIR Bundle or ndjson, and YAML); give --input-format yaml|json|jsonl|csv|fhir"
+        "standard input is none of the formats rxlint reads (tried Parquet, a CSV header line, \
+         JSON Lines, JSON, a FHIR Bundle or ndjson, and YAML); give --input-format \
+         yaml|json|jsonl|csv|fhir|parquet"
             .to_owned()
     })
 }
@@ -427,6 +464,9 @@ fn sniff_stdin() -> Result<Format, String> {
 /// comma-separated names a CSV header, other text YAML; `None` for bytes
 /// that are no text.
 pub fn sniff(head: &[u8]) -> Option<Format> {
+    if parquet::is_parquet(head) {
+        return Some(Format::Parquet);
+    }
     let text = match std::str::from_utf8(head) {
         Ok(t) => t,
         // A multi-byte character cut at the end of the buffer is still text.
@@ -487,6 +527,11 @@ fn detect(path: &Path) -> std::io::Result<Format> {
         let n = std::fs::File::open(path)?.read(&mut head)?;
         Ok(sniff(head.get(..n).unwrap_or_default()) == Some(Format::Fhir))
     };
+    // A Parquet file is known by its first bytes, whatever its name.
+    // (A file that cannot be opened is reported when it is read.)
+    if parquet::file_is_parquet(path).unwrap_or(false) {
+        return Ok(Format::Parquet);
+    }
     Ok(match ext.as_str() {
         "yaml" | "yml" => Format::Yaml,
         "csv" => Format::Csv,
@@ -527,6 +572,7 @@ mod tests {
             ("id,drug,,weight_kg,\n", Some(Format::Csv)),
             (",\n", Some(Format::Yaml)),
             ("bin\u{0}ary", None),
+            ("PAR1\u{15}\u{4}", Some(Format::Parquet)),
         ];
         for (text, want) in cases {
             assert_eq!(sniff(text.as_bytes()), *want, "{text:?}");

@@ -6,9 +6,11 @@
 //! (types and units), [`input`] (files to records), [`regimen`] (records to
 //! facts), [`eval`] (the evaluator), [`batch`] (the worker pool),
 //! [`ruletest`] (`rules test`), [`report`] (human, JSON Lines, SARIF, JUnit,
-//! GitHub), [`output`] (report files) and [`cli`]. Shared by them: one
+//! GitHub, Arrow), [`output`] (report files) and [`cli`]; [`arrow`] is the
+//! batch API over the same stages (Arrow record batches in and out). Shared by them: one
 //! [`diagnostic`] type, and the [`codes`] every diagnostic is keyed by.
 
+pub mod arrow;
 pub mod batch;
 pub mod check;
 pub mod cli;

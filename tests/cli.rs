@@ -664,7 +664,7 @@ fn a_run_with_no_records_exits_2_unless_allowed() {
     let out = rxlint_in(&dir, &["check", "nothing"], None);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains(
-            "no regimen files (*.yaml, *.yml, *.json, *.jsonl, *.ndjson, *.csv) under nothing"
+            "no regimen files (*.yaml, *.yml, *.json, *.jsonl, *.ndjson, *.csv, *.parquet) under nothing"
         ),
         "{}",
         String::from_utf8_lossy(&out.stderr)
@@ -995,7 +995,7 @@ fn standard_input_is_sniffed() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("tried a CSV header line, JSON Lines, JSON"),
+        err.contains("tried Parquet, a CSV header line, JSON Lines, JSON"),
         "{err}"
     );
     assert!(err.contains("--input-format"), "{err}");

@@ -238,14 +238,15 @@ fn a_phase_column_orders_the_rows() {
 
 #[test]
 fn phase_numbers_must_run_from_one_once_each() {
-    for (name, rows, message) in [
+    for (name, rows, code, message) in [
         (
             "gap",
             vec![
                 "RX-1,1,isotretinoin,60,male,20,2,4,true",
                 "RX-1,3,isotretinoin,60,male,30,2,16,true",
             ],
-            "row 3, column phase: `3` is not a phase number from 1 to 2 (the regimen's rows)",
+            "input.out-of-range",
+            "row 3, column phase: phase 3 of a regimen of 2 rows (phases are numbered from 1)",
         ),
         (
             "twice",
@@ -253,22 +254,29 @@ fn phase_numbers_must_run_from_one_once_each() {
                 "RX-1,1,isotretinoin,60,male,20,2,4,true",
                 "RX-1,1,isotretinoin,60,male,30,2,16,true",
             ],
-            "row 3, column phase: phase 1 is also row 2's",
+            "input.conflicting-fields",
+            "row 3, column phase: phase 1 is also row 2",
         ),
         (
             "zero",
             vec!["RX-1,0,isotretinoin,60,male,20,2,4,true"],
-            "row 2, column phase: `0` is not a phase number from 1 to 1 (the regimen's rows)",
+            "input.out-of-range",
+            "row 2, column phase: phase 0 of a regimen of 1 rows (phases are numbered from 1)",
         ),
         (
-            "empty",
-            vec!["RX-1,,isotretinoin,60,male,20,2,4,true"],
-            "row 2, column phase: no phase number",
+            "empty-of-two",
+            vec![
+                "RX-1,,isotretinoin,60,male,20,2,4,true",
+                "RX-1,2,isotretinoin,60,male,30,2,16,true",
+            ],
+            "input.missing-field",
+            "row 2, column phase: no phase number, and the regimen has 2 rows",
         ),
         (
             "word",
             vec!["RX-1,first,isotretinoin,60,male,20,2,4,true"],
-            "row 2, column phase: `first` is not a phase number from 1 to 1 (the regimen's rows)",
+            "input.invalid-number",
+            "row 2, column phase: `first` is not a phase number (1, 2, ...)",
         ),
     ] {
         let (out, records) = check(name, &phased(&rows), &[]);
@@ -276,9 +284,16 @@ fn phase_numbers_must_run_from_one_once_each() {
         assert_eq!(records[0]["verdict"], "invalid", "{name}");
         assert_eq!(out.status.code(), Some(1), "{name}");
         let f = findings(&records[0]);
-        assert_eq!(f[0].0, "input.phase-order", "{name}");
+        assert_eq!(f[0].0, code, "{name}");
         assert_eq!(f[0].2, message, "{name}");
     }
+    // One row may leave its phase empty: it is phase 1.
+    let (_, records) = check(
+        "empty-of-one",
+        &phased(&["RX-1,,isotretinoin,60,male,20,2,20,true"]),
+        &[],
+    );
+    assert_ne!(records[0]["verdict"], "invalid", "{}", records[0]);
 }
 
 #[test]

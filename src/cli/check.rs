@@ -120,6 +120,8 @@ enum Format {
     Github,
     /// One self-contained HTML page (see "The HTML report" in the README).
     Html,
+    /// A Parquet file of one row per regimen (needs --output).
+    Parquet,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -129,6 +131,7 @@ enum InputFormat {
     Jsonl,
     Csv,
     Fhir,
+    Parquet,
 }
 
 /// What a worker renders for one batch of regimens: their output text in
@@ -142,6 +145,8 @@ struct Rendered<'r> {
     entries: Vec<Entry>,
     /// The rule of each finding, and whether it was unevaluated.
     rules: Vec<(&'r str, bool)>,
+    /// The rows of `--format parquet`.
+    table: Option<report::arrow::Results>,
 }
 
 /// Renders one outcome in `format` into its batch, on a worker thread.
@@ -185,6 +190,10 @@ fn renderer<'r, 'a>(
                 .text
                 .extend_from_slice(github::lines(&report::entry(outcome)).as_bytes()),
             Format::Sarif | Format::Junit => batch.entries.push(report::entry(outcome)),
+            Format::Parquet => batch
+                .table
+                .get_or_insert_with(report::arrow::Results::new)
+                .append(outcome, profile),
         }
     }
 }
@@ -216,6 +225,11 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     if let Err(why) = crate::output::refuse_inputs(args.output.as_deref(), &inputs) {
         return fail(why);
     }
+    if args.format == Format::Parquet && args.output.is_none() {
+        return fail(
+            "--format parquet writes a binary file, not text for standard output: give --output FILE.parquet",
+        );
+    }
     let map = match &args.columns {
         Some(path) => match super::columns::load(path, &set.vocabulary) {
             Ok(map) => Some(std::sync::Arc::new(map)),
@@ -229,10 +243,13 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
     };
     let warn_style = super::stderr_style();
     for prepared in &headers {
-        if let input::Prepared::Read(Some(header)) = prepared {
-            for w in &header.warnings {
-                eprintln!("{}", human::render(w, warn_style));
-            }
+        let header = match prepared {
+            input::Prepared::Read(Some(header)) => header.as_ref(),
+            input::Prepared::Parquet(columns) => columns.header(),
+            _ => continue,
+        };
+        for w in &header.warnings {
+            eprintln!("{}", human::render(w, warn_style));
         }
     }
     let bar = progress_bar(&inputs, args.quiet);
@@ -245,6 +262,12 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
         Err(why) => return fail(why),
     };
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    // `--format parquet` writes through a Parquet writer; the text output
+    // is then left empty.
+    let mut table = match format_writer(args.format, &mut out) {
+        Ok(table) => table,
+        Err(why) => return fail(why),
+    };
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none(),
@@ -311,6 +334,17 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
                 junit_report.add(entry)
             }
         }
+        if let (Some(writer), Some(mut rows)) = (&mut table, r.table)
+            && write_error.is_none()
+        {
+            let written = rows
+                .finish()
+                .map_err(std::io::Error::other)
+                .and_then(|rows| writer.write(&rows).map_err(std::io::Error::other));
+            if let Err(e) = written {
+                write_error = Some(e);
+            }
+        }
         if let Some(page) = &mut page {
             for line in r.text.split(|&b| b == b'\n') {
                 page.add_line(line);
@@ -359,6 +393,19 @@ pub(super) fn check(args: &CheckArgs) -> Exit {
         && let Err(e) = out.write_all(tail.as_bytes())
     {
         write_error = Some(e);
+    }
+    if let Some(writer) = table.take() {
+        // The footer, then the file's own buffer.
+        match writer.into_inner() {
+            Ok(mut inner) => {
+                if let Err(e) = inner.flush() {
+                    write_error.get_or_insert(e);
+                }
+            }
+            Err(e) => {
+                write_error.get_or_insert(std::io::Error::other(e));
+            }
+        }
     }
     // The counts per rule and the summary go to standard error, whatever
     // the format: standard output is the report alone.
@@ -458,6 +505,27 @@ fn progress_bar(inputs: &[input::Input], quiet: bool) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// The report's destination writer.
+type Out = std::io::BufWriter<Box<dyn Write + Send>>;
+
+/// For `--format parquet`, a Parquet writer of the results schema over
+/// the report's destination (which `out` then no longer is).
+fn format_writer(
+    format: Format,
+    out: &mut Out,
+) -> Result<Option<parquet::arrow::ArrowWriter<Out>>, String> {
+    if format != Format::Parquet {
+        return Ok(None);
+    }
+    let inner = std::mem::replace(
+        out,
+        std::io::BufWriter::new(Box::new(std::io::sink()) as Box<dyn Write + Send>),
+    );
+    report::arrow::parquet_writer(inner)
+        .map(Some)
+        .map_err(|e| format!("cannot write the report: {e}"))
+}
+
 fn to_format(f: InputFormat) -> input::Format {
     match f {
         InputFormat::Yaml => input::Format::Yaml,
@@ -465,5 +533,6 @@ fn to_format(f: InputFormat) -> input::Format {
         InputFormat::Jsonl => input::Format::JsonLines,
         InputFormat::Csv => input::Format::Csv,
         InputFormat::Fhir => input::Format::Fhir,
+        InputFormat::Parquet => input::Format::Parquet,
     }
 }

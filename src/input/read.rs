@@ -13,12 +13,14 @@ use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use super::parquet::ParquetFile;
 use super::{
     Format, Input, MAX_DOCUMENT_BYTES, MAX_RECORD_BYTES, Prepared, Progress, Trouble, unreadable,
 };
 use crate::codes::InputCode;
 use crate::diagnostic::Diagnostic;
 use crate::regimen::Regimen;
+use crate::regimen::arrow::{self, Chunk, Columns, Grouper, RowRef};
 use crate::regimen::csv::columns::ColumnMap;
 use crate::regimen::csv::{self, Header};
 use crate::regimen::document::{self, Syntax};
@@ -49,6 +51,8 @@ pub(crate) enum Task {
     },
     /// The rows of one CSV regimen, and what the reader saw of them.
     Csv(Arc<Header>, Vec<csv::Record>, csv::Repeats),
+    /// The rows of one Arrow regimen (a Parquet file's).
+    Arrow(Arc<Columns>, Vec<RowRef>),
     /// FHIR read whole: a Bundle or an ndjson file, or the files of a Bulk
     /// Data export together (their resources reference each other).
     Fhir(Vec<Arc<SourceFile>>),
@@ -87,6 +91,8 @@ impl Task {
             Task::Fhir(sources) => sources.iter().map(|s| s.text().len()).sum(),
             Task::JsonLine { text, .. } => text.len(),
             Task::Csv(_, rows, _) => rows.iter().map(|r| r.cells.as_slice().len()).sum(),
+            // About what the row takes as CSV text.
+            Task::Arrow(_, rows) => rows.len() * 128,
             Task::Unreadable(_) => 0,
         }
     }
@@ -96,29 +102,11 @@ impl Task {
     pub(crate) fn regimens(self, spans: bool, vocabulary: &Vocabulary) -> Vec<Regimen> {
         match self {
             Task::Document(source, syntax) => document::read(&source, syntax, vocabulary),
-            Task::JsonLine { name, line, text } => {
-                let input = crate::source::position(&name, line);
-                let source = SourceFile::at_line(name, text, line);
-                let parsed = if spans {
-                    crate::tree::json::parse(source.text())
-                } else {
-                    crate::tree::json::parse_lean(source.text())
-                };
-                match parsed {
-                    Ok(node) => document::read_one(node, &source, input.clone(), input, vocabulary),
-                    Err(err) => vec![unreadable(
-                        vocabulary,
-                        &source,
-                        input,
-                        InputCode::Syntax,
-                        format!("this line is not JSON: {}", err.message),
-                        Some(err.span),
-                    )],
-                }
-            }
+            Task::JsonLine { name, line, text } => json_line(&name, line, text, spans, vocabulary),
             Task::Csv(header, rows, repeats) => {
                 vec![csv::build_with(&header, &rows, &repeats, spans, vocabulary)]
             }
+            Task::Arrow(columns, rows) => vec![arrow::build(&columns, &rows, spans, vocabulary)],
             Task::Fhir(sources) => match sources.as_slice() {
                 [one] if !crate::regimen::fhir::looks_like_ndjson(one.name(), one.text()) => {
                     crate::regimen::fhir::read_bundle(one, vocabulary)
@@ -134,6 +122,35 @@ impl Task {
                 vec![regimen]
             }
         }
+    }
+}
+
+/// The regimens of one JSON line `line` of input `name` (one, or an
+/// invalid one when the line is not JSON).
+pub(crate) fn json_line(
+    name: &str,
+    line: usize,
+    text: String,
+    spans: bool,
+    vocabulary: &Vocabulary,
+) -> Vec<Regimen> {
+    let input = crate::source::position(name, line);
+    let source = SourceFile::at_line(name, text, line);
+    let parsed = if spans {
+        crate::tree::json::parse(source.text())
+    } else {
+        crate::tree::json::parse_lean(source.text())
+    };
+    match parsed {
+        Ok(node) => document::read_one(node, &source, input.clone(), input, vocabulary),
+        Err(err) => vec![unreadable(
+            vocabulary,
+            &source,
+            input,
+            InputCode::Syntax,
+            format!("this line is not JSON: {}", err.message),
+            Some(err.span),
+        )],
     }
 }
 
@@ -157,6 +174,19 @@ enum Open {
         header: Arc<Header>,
         group: Group,
     },
+    /// Parquet, a row group at a time.
+    Parquet(Box<OpenParquet>),
+}
+
+/// A Parquet input being read: its row groups, grouped into regimens.
+struct OpenParquet {
+    name: String,
+    file: ParquetFile,
+    columns: Arc<Columns>,
+    grouper: Grouper,
+    /// Regimens of the row groups read, not yet handed out.
+    ready: VecDeque<Vec<RowRef>>,
+    progress: Progress,
 }
 
 /// The inputs, read on demand a batch at a time by whichever worker is free
@@ -278,6 +308,23 @@ impl<'a> Reader<'a> {
         let name = input.origin.name();
         let (header, map) = match header {
             Prepared::Read(header) => (header.clone(), None),
+            Prepared::Parquet(columns) => {
+                let super::Origin::File(path) = &input.origin else {
+                    return Err(Trouble::Io(format!("cannot read {name}")));
+                };
+                let file = std::fs::File::open(path)
+                    .map_err(|e| Trouble::Io(format!("cannot read {name}: {e}")))?;
+                let file = ParquetFile::open(file, &name).map_err(Trouble::Io)?;
+                self.open = Some(self.open_parquet(name, file, columns.clone()));
+                return Ok(true);
+            }
+            Prepared::Later(map) if input.format == Format::Parquet => {
+                let file = ParquetFile::stdin().map_err(Trouble::Io)?;
+                let columns = Columns::check(&name, file.schema(), self.vocabulary, map.as_deref())
+                    .map_err(Trouble::Schema)?;
+                self.open = Some(self.open_parquet(name, file, Arc::new(columns)));
+                return Ok(true);
+            }
             Prepared::Later(map) => (None, map.clone()),
             Prepared::Unusable { code, message } => {
                 let empty = SourceFile::new(name.as_str(), String::new());
@@ -337,6 +384,12 @@ impl<'a> Reader<'a> {
             Format::Csv => {
                 self.open = Some(open_csv(reader, name, header, map, self.vocabulary)?);
             }
+            // Opened above, with its checked columns.
+            Format::Parquet => {
+                return Err(Trouble::Io(format!(
+                    "{name}: a Parquet file's columns were not checked"
+                )));
+            }
             // Mapped to regimens by the worker that takes the task, not
             // here under the reader's lock.
             Format::Fhir => self.pending.push_back(match read_whole(reader, &name)? {
@@ -345,6 +398,17 @@ impl<'a> Reader<'a> {
             }),
         }
         Ok(true)
+    }
+
+    fn open_parquet(&self, name: String, file: ParquetFile, columns: Arc<Columns>) -> Open {
+        Open::Parquet(Box::new(OpenParquet {
+            name,
+            file,
+            grouper: Grouper::new(columns.clone()),
+            columns,
+            ready: VecDeque::new(),
+            progress: self.progress.clone(),
+        }))
     }
 
     fn open_input(&self, input: &Input) -> Result<Counting<Box<dyn Read + Send>>, Trouble> {
@@ -513,7 +577,42 @@ impl Open {
                 header,
                 group,
             } => fill_csv(name, csv, header, group, batch),
+            Open::Parquet(parquet) => parquet.fill(batch),
         }
+    }
+}
+
+impl OpenParquet {
+    /// Hands out regimens, reading a row group when none is ready.
+    fn fill(&mut self, batch: &mut Batch) -> Result<bool, Trouble> {
+        while !batch.is_full() {
+            if let Some(rows) = self.ready.pop_front() {
+                batch.push(Task::Arrow(self.columns.clone(), rows));
+                continue;
+            }
+            match self.file.next_row_group(&self.name) {
+                Some(read) => {
+                    let (rows, first_row, bytes) = read.map_err(Trouble::Io)?;
+                    self.progress.fetch_add(bytes, Ordering::Relaxed);
+                    let chunk = Arc::new(Chunk {
+                        batch: rows,
+                        first_row,
+                    });
+                    let groups = self
+                        .grouper
+                        .push(chunk)
+                        .map_err(|e| Trouble::Io(format!("{}: {}", self.name, e.message)))?;
+                    self.ready.extend(groups);
+                }
+                None => {
+                    self.ready.extend(self.grouper.finish());
+                    if self.ready.is_empty() {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        Ok(true)
     }
 }
 
@@ -806,7 +905,7 @@ fn fill_csv(
                     if let Some(earlier) = repeated {
                         group.repeats.rows.push((line, earlier.line));
                     } else if group.unusable.is_none() && group.rows.len() <= MAX_GROUP_ROWS {
-                        group.rows.push(csv::Record { line, cells });
+                        group.rows.push(csv::Record::new(line, cells));
                     }
                     None
                 }

@@ -288,9 +288,9 @@ impl Loader<'_> {
         }
         match text.trim() {
             "id" => return Some(Column::Id),
+            "phase" => return Some(Column::Phase),
             "drug" => return Some(Column::Drug),
             "product" => return Some(Column::Product),
-            "phase" => return Some(Column::Phase),
             "ignore" => return Some(Column::Ignore),
             _ => {}
         }
