@@ -207,6 +207,55 @@ pub struct EntryFinding {
     pub position: Option<(usize, usize)>,
 }
 
+/// One finding as a row of a table (`--format csv`, the Arrow and Parquet
+/// results): input problems first, then rule findings, each flat.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FindingRow<'a> {
+    /// Rule id or `input.*` code.
+    pub rule: &'a str,
+    /// `error`, `warning` or `info`.
+    pub severity: &'static str,
+    /// `violation` or `unevaluated`.
+    pub kind: &'static str,
+    /// 1-based phase, for per-phase findings and phase fields.
+    pub phase: Option<usize>,
+    /// The message, with computed values.
+    pub message: String,
+    /// The values shown, `fact=value; ...`.
+    pub values: String,
+    /// The citation, for rule findings.
+    pub citation: Option<&'a str>,
+}
+
+/// The findings of an outcome as rows, input problems first.
+pub fn finding_rows<'a>(outcome: &'a Outcome<'_>) -> Vec<FindingRow<'a>> {
+    let r = &outcome.regimen;
+    let problems = outcome.problems.iter().map(|p| FindingRow {
+        rule: p.code.as_str(),
+        severity: p.code.level().as_str(),
+        kind: Kind::Violation.as_str(),
+        phase: json::phase_of(&p.field),
+        message: p.message.clone(),
+        values: String::new(),
+        citation: None,
+    });
+    let findings = outcome.findings.iter().map(|f| FindingRow {
+        rule: &f.rule.id,
+        severity: f.severity.as_str(),
+        kind: f.kind.as_str(),
+        phase: f.phase,
+        message: f.message(r),
+        values: f
+            .values(r)
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        citation: Some(f.citation.short.as_str()),
+    });
+    problems.chain(findings).collect()
+}
+
 /// The format-neutral summary of an outcome.
 pub fn entry(outcome: &Outcome<'_>) -> Entry {
     let r = &outcome.regimen;

@@ -193,6 +193,50 @@ fn a_repeated_row_is_read_once_and_warned() {
         r[0]["findings"][0]["message"],
         "row 2 repeats row 1 exactly; it was read once"
     );
+    // The results file's findings say what the JSON line says: a warning.
+    let out = rxlint(
+        &dir,
+        &[
+            "check",
+            "--format",
+            "parquet",
+            "--output",
+            "out.parquet",
+            "rx.parquet",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let file = std::fs::File::open(dir.join("out.parquet")).unwrap_or_else(|e| panic!("{e}"));
+    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .next()
+        .unwrap_or_else(|| panic!("no batch"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let findings = batch
+        .column_by_name("findings")
+        .and_then(|c| c.as_any().downcast_ref::<arrow_array::ListArray>())
+        .unwrap_or_else(|| panic!("findings"));
+    let items = findings.value(0);
+    let items = items
+        .as_any()
+        .downcast_ref::<arrow_array::StructArray>()
+        .unwrap_or_else(|| panic!("struct"));
+    let text = |name: &str| {
+        items
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .map(|a| a.value(0).to_owned())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        (text("rule"), text("severity"), text("kind")),
+        (
+            "input.duplicate-row".into(),
+            "warning".into(),
+            "violation".into()
+        )
+    );
 }
 
 #[test]

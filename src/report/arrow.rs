@@ -16,7 +16,8 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 use super::json;
-use crate::eval::{Kind, Outcome};
+use super::{FindingRow, finding_rows};
+use crate::eval::Outcome;
 
 /// The fields of one finding.
 fn finding_fields() -> Fields {
@@ -50,17 +51,6 @@ pub fn schema() -> SchemaRef {
         Field::new("findings", DataType::List(finding_item()), false),
         Field::new("json", DataType::Utf8, false),
     ]))
-}
-
-/// One finding's cells, before they are appended.
-struct Row<'a> {
-    rule: &'a str,
-    severity: &'a str,
-    kind: &'a str,
-    phase: Option<usize>,
-    message: String,
-    values: String,
-    citation: Option<&'a str>,
 }
 
 /// Outcomes appended one by one, finished as a record batch.
@@ -124,33 +114,8 @@ impl Results {
         self.drug
             .append_option(outcome.drug.or(r.drug.as_ref().map(|d| d.value.as_str())));
         self.verdict.append_value(outcome.verdict.as_str());
-        for p in &outcome.problems {
-            self.finding(Row {
-                rule: p.code.as_str(),
-                severity: "error",
-                kind: Kind::Violation.as_str(),
-                phase: json::phase_of(&p.field),
-                message: p.message.clone(),
-                values: String::new(),
-                citation: None,
-            });
-        }
-        for f in &outcome.findings {
-            let values = f
-                .values(r)
-                .into_iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
-            self.finding(Row {
-                rule: &f.rule.id,
-                severity: f.severity.as_str(),
-                kind: f.kind.as_str(),
-                phase: f.phase,
-                message: f.message(r),
-                values,
-                citation: Some(&f.citation.short),
-            });
+        for row in finding_rows(outcome) {
+            self.finding(row);
         }
         self.findings.append(true);
         self.line.clear();
@@ -161,7 +126,7 @@ impl Results {
         self.json.append_value(String::from_utf8_lossy(&self.line));
     }
 
-    fn finding(&mut self, row: Row<'_>) {
+    fn finding(&mut self, row: FindingRow<'_>) {
         let s = self.findings.values();
         let text = |s: &mut StructBuilder, i: usize, value: Option<&str>| {
             if let Some(b) = s.field_builder::<StringBuilder>(i) {

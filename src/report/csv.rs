@@ -5,7 +5,8 @@
 //! as a formula (`=`, `+`, `-`, `@` first: an id or drug name from the
 //! input is untrusted) is written with a leading `'`, as OWASP advises.
 
-use crate::eval::{Kind, Outcome};
+use super::{FindingRow, finding_rows};
+use crate::eval::Outcome;
 
 /// The columns, in order.
 pub const HEADER: [&str; 11] = [
@@ -48,58 +49,33 @@ pub fn rows(outcome: &Outcome<'_>, out: &mut Vec<u8>) {
         .or(r.drug.as_ref().map(|d| d.value.as_str()))
         .unwrap_or_default();
     let verdict = outcome.verdict.as_str();
-    let base = |rule: &str,
-                severity: &str,
-                kind: &str,
-                phase: Option<usize>,
-                message: String,
-                values: String,
-                citation: &str| {
+    let row = |f: FindingRow<'_>| {
         [
             r.id.clone(),
             r.input.clone(),
             drug.to_owned(),
             verdict.to_owned(),
-            rule.to_owned(),
-            severity.to_owned(),
-            kind.to_owned(),
-            phase.map(|p| p.to_string()).unwrap_or_default(),
-            message,
-            values,
-            citation.to_owned(),
+            f.rule.to_owned(),
+            f.severity.to_owned(),
+            f.kind.to_owned(),
+            f.phase.map(|p| p.to_string()).unwrap_or_default(),
+            f.message,
+            f.values,
+            f.citation.unwrap_or_default().to_owned(),
         ]
     };
-    let mut all = Vec::new();
-    for p in &outcome.problems {
-        all.push(base(
-            p.code.as_str(),
-            p.code.level().as_str(),
-            Kind::Violation.as_str(),
-            None,
-            p.message.clone(),
-            String::new(),
-            "",
-        ));
-    }
-    for f in &outcome.findings {
-        let values = f
-            .values(r)
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        all.push(base(
-            &f.rule.id,
-            f.severity.as_str(),
-            f.kind.as_str(),
-            f.phase,
-            f.message(r),
-            values,
-            &f.citation.short,
-        ));
-    }
+    let mut all: Vec<[String; 11]> = finding_rows(outcome).into_iter().map(row).collect();
+    // A regimen with no finding still has its row: every record is there.
     if all.is_empty() {
-        all.push(base("", "", "", None, String::new(), String::new(), ""));
+        all.push(row(FindingRow {
+            rule: "",
+            severity: "",
+            kind: "",
+            phase: None,
+            message: String::new(),
+            values: String::new(),
+            citation: None,
+        }));
     }
     write_rows(out, all.into_iter());
 }
