@@ -106,40 +106,6 @@ pub fn unreadable(
     b.finish(input.clone(), input, Some(source.clone()))
 }
 
-/// One JSON Lines record (`text`, line `line` of `name`, its newline
-/// removed) as its regimen, or an invalid one carrying the syntax error.
-/// With `spans` unset it is read without byte spans (every finding keeps
-/// its line). `rxlint check` reads each line of a `.jsonl` file through
-/// it, and so does the Python package for each record it is given.
-pub fn json_line(
-    name: Arc<str>,
-    line: usize,
-    text: String,
-    spans: bool,
-    vocabulary: &Vocabulary,
-) -> Vec<Regimen> {
-    let input = crate::source::position(&name, line);
-    let source = SourceFile::at_line(name, text, line);
-    let parsed = if spans {
-        crate::tree::json::parse(source.text())
-    } else {
-        crate::tree::json::parse_lean(source.text())
-    };
-    match parsed {
-        Ok(node) => {
-            crate::regimen::document::read_one(node, &source, input.clone(), input, vocabulary)
-        }
-        Err(err) => vec![unreadable(
-            vocabulary,
-            &source,
-            input,
-            InputCode::Syntax,
-            format!("this line is not JSON: {}", err.message),
-            Some(err.span),
-        )],
-    }
-}
-
 /// Why a run could not go on (exit code 2).
 #[derive(Debug)]
 pub enum Trouble {

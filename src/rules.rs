@@ -365,27 +365,15 @@ mod builtin {
 impl RuleSet {
     /// The packs shipped in `rules/`, built into the binary.
     pub fn builtin() -> Result<RuleSet, Vec<Diagnostic>> {
-        load_sources(RuleSet::builtin_sources())
+        let files = builtin::FILES
+            .iter()
+            .map(|(name, text)| SourceFile::new(*name, *text))
+            .collect();
+        load_sources(files)
     }
 
     /// Every `*.yaml`/`*.yml` file under `dir`, recursively, in path order.
     pub fn from_dir(dir: &std::path::Path) -> Result<RuleSet, Vec<Diagnostic>> {
-        let (files, problems) = RuleSet::read_dir(dir)?;
-        RuleSet::load_read(files, problems)
-    }
-
-    /// The texts of the rule files under `dir` (every `*.yaml`/`*.yml`,
-    /// recursively, in path order), and a problem for each that cannot be
-    /// read; an error when `dir` cannot be searched or holds no rule file.
-    /// Kept as text, a rule set can be shipped to a machine without the
-    /// directory (the Python package pickles them for Spark and Dask).
-    #[expect(
-        clippy::type_complexity,
-        reason = "the files read and the problems of the others, as from_dir merges them"
-    )]
-    pub fn read_dir(
-        dir: &std::path::Path,
-    ) -> Result<(Vec<Arc<SourceFile>>, Vec<Diagnostic>), Vec<Diagnostic>> {
         let mut paths = Vec::new();
         crate::source::walk(dir, &["yaml", "yml"], &mut paths).map_err(|e| {
             vec![Diagnostic::new(
@@ -424,15 +412,6 @@ impl RuleSet {
                 )),
             }
         }
-        Ok((files, problems))
-    }
-
-    /// Loads the files [`read_dir`](Self::read_dir) read: the set, or the
-    /// problems of reading and of loading together.
-    pub fn load_read(
-        files: Vec<Arc<SourceFile>>,
-        mut problems: Vec<Diagnostic>,
-    ) -> Result<RuleSet, Vec<Diagnostic>> {
         match load_sources(files) {
             Ok(set) if problems.is_empty() => Ok(set),
             Ok(_) => Err(problems),
@@ -441,14 +420,6 @@ impl RuleSet {
                 Err(problems)
             }
         }
-    }
-
-    /// The texts of the packs shipped in `rules/`, as [`builtin`](Self::builtin) loads them.
-    pub fn builtin_sources() -> Vec<Arc<SourceFile>> {
-        builtin::FILES
-            .iter()
-            .map(|(name, text)| SourceFile::new(*name, *text))
-            .collect()
     }
 
     /// Every profile named by some pack, sorted.

@@ -96,7 +96,24 @@ impl Task {
         match self {
             Task::Document(source, syntax) => document::read(&source, syntax, vocabulary),
             Task::JsonLine { name, line, text } => {
-                super::json_line(name, line, text, spans, vocabulary)
+                let input = crate::source::position(&name, line);
+                let source = SourceFile::at_line(name, text, line);
+                let parsed = if spans {
+                    crate::tree::json::parse(source.text())
+                } else {
+                    crate::tree::json::parse_lean(source.text())
+                };
+                match parsed {
+                    Ok(node) => document::read_one(node, &source, input.clone(), input, vocabulary),
+                    Err(err) => vec![unreadable(
+                        vocabulary,
+                        &source,
+                        input,
+                        InputCode::Syntax,
+                        format!("this line is not JSON: {}", err.message),
+                        Some(err.span),
+                    )],
+                }
             }
             Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans, vocabulary)],
             Task::Fhir(sources) => match sources.as_slice() {
