@@ -34,9 +34,11 @@ fn regimens(n: u64, vocabulary: &rxlint::vocabulary::Vocabulary) -> Vec<Regimen>
         let rows: Vec<Record> = String::from_utf8_lossy(&text)
             .lines()
             .enumerate()
-            .map(|(k, l)| Record {
-                line: k + 2,
-                cells: csv::StringRecord::from(l.split(',').collect::<Vec<_>>()),
+            .map(|(k, l)| {
+                Record::new(
+                    k + 2,
+                    csv::StringRecord::from(l.split(',').collect::<Vec<_>>()),
+                )
             })
             .collect();
         let regimen = rxlint::regimen::csv::build(&header, &rows, vocabulary);

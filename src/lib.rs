@@ -9,6 +9,7 @@
 //! GitHub), [`output`] (report files) and [`cli`]. Shared by them: one
 //! [`diagnostic`] type, and the [`codes`] every diagnostic is keyed by.
 
+pub mod arrow;
 pub mod batch;
 pub mod check;
 pub mod cli;

@@ -6,6 +6,7 @@
 //! values, dates), collects every problem rather than the first, and
 //! computes the derived facts once, so evaluation reads only ready values.
 
+pub mod arrow;
 pub mod csv;
 pub mod document;
 pub mod fhir;

@@ -1,6 +1,7 @@
 //! Outcomes to output: JSON Lines (the machine contract) and human
 //! compiler-style diagnostics.
 
+pub mod arrow;
 pub mod csv;
 pub mod github;
 pub mod html;

@@ -358,6 +358,62 @@ pub struct RuleSet {
     pub vocabulary: Arc<Vocabulary>,
 }
 
+/// The shipped rule files, as (name, text).
+pub fn builtin_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+    builtin::FILES.iter().copied()
+}
+
+/// The rule files under `dir` (every `*.yaml`/`*.yml`, recursively, in
+/// path order) as (name, text), and the problem of each that cannot be
+/// read; an error when there is no rule file to read.
+#[expect(
+    clippy::type_complexity,
+    reason = "the files and the problems, read in one walk"
+)]
+pub fn dir_sources(
+    dir: &std::path::Path,
+) -> Result<(Vec<(String, String)>, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let mut paths = Vec::new();
+    crate::source::walk(dir, &["yaml", "yml"], &mut paths).map_err(|e| {
+        vec![Diagnostic::new(
+            RuleCode::Unreadable.as_str(),
+            Level::Error,
+            format!("cannot read rules directory {}: {e}", dir.display()),
+        )]
+    })?;
+    paths.sort();
+    if paths.iter().all(|p| {
+        p.file_name()
+            .is_some_and(|n| n == crate::vocabulary::FILE_NAME)
+    }) {
+        return Err(vec![Diagnostic::new(
+            RuleCode::Empty.as_str(),
+            Level::Error,
+            format!("no rule files (*.yaml) under {}", dir.display()),
+        )]);
+    }
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    for path in paths {
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => files.push((path.display().to_string(), text)),
+                Err(_) => problems.push(Diagnostic::new(
+                    RuleCode::NotUtf8.as_str(),
+                    Level::Error,
+                    format!("{} is not UTF-8 text", path.display()),
+                )),
+            },
+            Err(e) => problems.push(Diagnostic::new(
+                RuleCode::Unreadable.as_str(),
+                Level::Error,
+                format!("cannot read {}: {e}", path.display()),
+            )),
+        }
+    }
+    Ok((files, problems))
+}
+
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
@@ -374,44 +430,13 @@ impl RuleSet {
 
     /// Every `*.yaml`/`*.yml` file under `dir`, recursively, in path order.
     pub fn from_dir(dir: &std::path::Path) -> Result<RuleSet, Vec<Diagnostic>> {
-        let mut paths = Vec::new();
-        crate::source::walk(dir, &["yaml", "yml"], &mut paths).map_err(|e| {
-            vec![Diagnostic::new(
-                RuleCode::Unreadable.as_str(),
-                Level::Error,
-                format!("cannot read rules directory {}: {e}", dir.display()),
-            )]
-        })?;
-        paths.sort();
-        if paths.iter().all(|p| {
-            p.file_name()
-                .is_some_and(|n| n == crate::vocabulary::FILE_NAME)
-        }) {
-            return Err(vec![Diagnostic::new(
-                RuleCode::Empty.as_str(),
-                Level::Error,
-                format!("no rule files (*.yaml) under {}", dir.display()),
-            )]);
-        }
-        let mut files = Vec::new();
-        let mut problems = Vec::new();
-        for path in paths {
-            match std::fs::read(&path) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => files.push(SourceFile::new(path.display().to_string(), text)),
-                    Err(_) => problems.push(Diagnostic::new(
-                        RuleCode::NotUtf8.as_str(),
-                        Level::Error,
-                        format!("{} is not UTF-8 text", path.display()),
-                    )),
-                },
-                Err(e) => problems.push(Diagnostic::new(
-                    RuleCode::Unreadable.as_str(),
-                    Level::Error,
-                    format!("cannot read {}: {e}", path.display()),
-                )),
-            }
-        }
+        let (files, mut problems) = dir_sources(dir)?;
+        let files = files
+            .into_iter()
+            .map(|(name, text)| SourceFile::new(name, text))
+            .collect();
+        // Files that cannot be read are reported with the problems of
+        // those that can.
         match load_sources(files) {
             Ok(set) if problems.is_empty() => Ok(set),
             Ok(_) => Err(problems),

@@ -265,10 +265,7 @@ pub fn csv(data: &[u8]) {
             groups.push(std::mem::take(&mut group));
         }
         group_id = id;
-        group.push(Record {
-            line,
-            cells: record.clone(),
-        });
+        group.push(Record::new(line, record.clone()));
     }
     if !group.is_empty() {
         groups.push(group);

@@ -95,26 +95,7 @@ impl Task {
     pub(crate) fn regimens(self, spans: bool, vocabulary: &Vocabulary) -> Vec<Regimen> {
         match self {
             Task::Document(source, syntax) => document::read(&source, syntax, vocabulary),
-            Task::JsonLine { name, line, text } => {
-                let input = crate::source::position(&name, line);
-                let source = SourceFile::at_line(name, text, line);
-                let parsed = if spans {
-                    crate::tree::json::parse(source.text())
-                } else {
-                    crate::tree::json::parse_lean(source.text())
-                };
-                match parsed {
-                    Ok(node) => document::read_one(node, &source, input.clone(), input, vocabulary),
-                    Err(err) => vec![unreadable(
-                        vocabulary,
-                        &source,
-                        input,
-                        InputCode::Syntax,
-                        format!("this line is not JSON: {}", err.message),
-                        Some(err.span),
-                    )],
-                }
-            }
+            Task::JsonLine { name, line, text } => json_line(&name, line, text, spans, vocabulary),
             Task::Csv(header, rows) => vec![csv::build_with(&header, &rows, spans, vocabulary)],
             Task::Fhir(sources) => match sources.as_slice() {
                 [one] if !looks_like_ndjson(one.name(), one.text()) => {
@@ -131,6 +112,35 @@ impl Task {
                 vec![regimen]
             }
         }
+    }
+}
+
+/// The regimens of one JSON line `line` of input `name` (one, or an
+/// invalid one when the line is not JSON).
+pub(crate) fn json_line(
+    name: &str,
+    line: usize,
+    text: String,
+    spans: bool,
+    vocabulary: &Vocabulary,
+) -> Vec<Regimen> {
+    let input = crate::source::position(name, line);
+    let source = SourceFile::at_line(name, text, line);
+    let parsed = if spans {
+        crate::tree::json::parse(source.text())
+    } else {
+        crate::tree::json::parse_lean(source.text())
+    };
+    match parsed {
+        Ok(node) => document::read_one(node, &source, input.clone(), input, vocabulary),
+        Err(err) => vec![unreadable(
+            vocabulary,
+            &source,
+            input,
+            InputCode::Syntax,
+            format!("this line is not JSON: {}", err.message),
+            Some(err.span),
+        )],
     }
 }
 
@@ -728,7 +738,7 @@ fn fill_csv(
                     // Past the limit, keep only the count: the regimen is
                     // refused whole (never split into parts that each pass).
                     if group.unusable.is_none() && group.rows.len() <= MAX_GROUP_ROWS {
-                        group.rows.push(csv::Record { line, cells });
+                        group.rows.push(csv::Record::new(line, cells));
                     }
                     None
                 }

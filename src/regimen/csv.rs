@@ -27,6 +27,8 @@ use columns::{ColumnMap, key};
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Column {
     Id,
+    /// The phase number of a row, which orders a regimen's rows.
+    Phase,
     Drug,
     Product,
     /// A recorded fact (the vocabulary's `csv:`, or a column map's field),
@@ -36,10 +38,10 @@ enum Column {
     Ignore,
 }
 
-/// Every column the vocabulary knows, in its order, after `id` and `drug`
-/// and before `product`.
+/// Every column the vocabulary knows, in its order, after `id`, `phase`
+/// and `drug` and before `product`.
 pub fn columns(vocabulary: &Vocabulary) -> Vec<&str> {
-    ["id", "drug"]
+    ["id", "phase", "drug"]
         .into_iter()
         .chain(
             vocabulary
@@ -54,6 +56,7 @@ pub fn columns(vocabulary: &Vocabulary) -> Vec<&str> {
 fn column(name: &str, vocabulary: &Vocabulary) -> Option<Column> {
     match name {
         "id" => return Some(Column::Id),
+        "phase" => return Some(Column::Phase),
         "drug" => return Some(Column::Drug),
         "product" => return Some(Column::Product),
         _ => {}
@@ -96,6 +99,8 @@ pub struct Header {
     name: Arc<str>,
     columns: Vec<Slot>,
     id: Option<usize>,
+    /// The `phase` column, which orders the rows of a regimen.
+    phase: Option<usize>,
     /// What the run should be told but that does not stop it: the
     /// columns ignored.
     pub warnings: Vec<Diagnostic>,
@@ -252,10 +257,12 @@ impl Header {
             return Err(errors);
         }
         let id = slots.iter().position(|s| s.column == Column::Id);
+        let phase = slots.iter().position(|s| s.column == Column::Phase);
         Ok(Header {
             name: Arc::from(name),
             columns: slots,
             id,
+            phase,
             warnings,
         })
     }
@@ -278,6 +285,29 @@ impl Header {
     /// Number of columns.
     pub fn width(&self) -> usize {
         self.columns.len()
+    }
+
+    /// Whether column `index` is read (not unknown, empty or mapped to
+    /// `ignore`).
+    pub fn reads(&self, index: usize) -> bool {
+        self.columns
+            .get(index)
+            .is_some_and(|slot| slot.column != Column::Ignore)
+    }
+
+    /// The index of the id column, if there is one.
+    pub fn id_column(&self) -> Option<usize> {
+        self.id
+    }
+
+    /// The index of the `phase` column, if there is one.
+    pub fn phase_column(&self) -> Option<usize> {
+        self.phase
+    }
+
+    /// The file's name, as diagnostics show it.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }
 
@@ -416,17 +446,32 @@ fn ignored_columns(
 /// One data record (a row of the file): its 1-based line and its cells.
 #[derive(Clone, Debug)]
 pub struct Record {
-    /// Line of the row in the file.
+    /// Line of the row in the file (for Parquet and Arrow: its 1-based row).
     pub line: usize,
     /// The cells, as read (one allocation for the whole row).
     pub cells: ::csv::StringRecord,
+    /// Cells the reader could not give as text (an Arrow list or
+    /// timestamp), by column, with what they hold: each is a problem of
+    /// its regimen. Always empty for CSV.
+    pub unread: Vec<(usize, String)>,
+}
+
+impl Record {
+    /// A row of text cells.
+    pub fn new(line: usize, cells: ::csv::StringRecord) -> Record {
+        Record {
+            line,
+            cells,
+            unread: Vec::new(),
+        }
+    }
 }
 
 /// Writes a row back as CSV text, recording where each cell lands, so that
 /// diagnostics can underline a cell of the row as the user wrote it.
-fn render(row: &Record, text: &mut String) -> Vec<Span> {
-    let mut spans = Vec::with_capacity(row.cells.len());
-    for (i, cell) in row.cells.iter().enumerate() {
+pub(crate) fn render(cells: &::csv::StringRecord, text: &mut String) -> Vec<Span> {
+    let mut spans = Vec::with_capacity(cells.len());
+    for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             text.push(',');
         }
@@ -443,6 +488,67 @@ fn render(row: &Record, text: &mut String) -> Vec<Span> {
     spans
 }
 
+/// Most empty lines written between the rows of one regimen, so that
+/// each row keeps its own line number when its rows are not consecutive
+/// (blank lines in a CSV file, a Parquet regimen's rows apart); past it,
+/// rows count on from the regimen's first.
+const MAX_GAP_LINES: usize = 1024;
+
+/// The text a regimen's diagnostics quote, and where its rows and cells
+/// are in it.
+#[derive(Debug, Default)]
+pub(crate) struct Layout {
+    /// The text.
+    pub text: String,
+    /// The line its first line stands for.
+    pub first_line: usize,
+    /// Per row (in the order of the rows given): where it is.
+    pub rows: Vec<Span>,
+    /// Per row: where each of its cells is; empty for a lean build.
+    pub cells: Vec<Vec<Span>>,
+}
+
+impl Layout {
+    /// The rows written back as CSV text, a line each in the order of
+    /// their lines, keeping their own line numbers; with `spans` unset,
+    /// only the lines (each cell then points at the start of its row).
+    pub(crate) fn lines(rows: &[Record], spans: bool) -> Layout {
+        let mut by_line: Vec<usize> = (0..rows.len()).collect();
+        by_line.sort_by_key(|&r| rows[r].line);
+        let first_line = by_line.first().map_or(1, |&r| rows[r].line);
+        let mut layout = Layout {
+            text: String::new(),
+            first_line,
+            rows: vec![Span::default(); rows.len()],
+            cells: if spans {
+                vec![Vec::new(); rows.len()]
+            } else {
+                Vec::new()
+            },
+        };
+        let mut padded = 0;
+        let mut previous: Option<usize> = None;
+        for &r in &by_line {
+            let line = rows[r].line;
+            if let Some(previous) = previous {
+                layout.text.push('\n');
+                let gap = line.saturating_sub(previous + 1);
+                if padded + gap <= MAX_GAP_LINES {
+                    padded += gap;
+                    layout.text.extend(std::iter::repeat_n('\n', gap));
+                }
+            }
+            previous = Some(line);
+            let start = layout.text.len();
+            if spans {
+                layout.cells[r] = render(&rows[r].cells, &mut layout.text);
+            }
+            layout.rows[r] = Span::new(start, layout.text.len());
+        }
+        layout
+    }
+}
+
 /// Builds one regimen from its rows (one row per phase).
 pub fn build(header: &Header, rows: &[Record], vocabulary: &Vocabulary) -> Regimen {
     build_with(header, rows, true, vocabulary)
@@ -457,48 +563,155 @@ pub fn build_with(
     spans: bool,
     vocabulary: &Vocabulary,
 ) -> Regimen {
-    let first_line = rows.first().map_or(1, |r| r.line);
     if rows.len() > crate::regimen::MAX_PHASES {
-        let name: &str = &header.name;
-        let source = SourceFile::at_line(name, String::new(), first_line);
-        let input = format!("{name}:{first_line}");
-        let mut b = Builder::new(Span::default(), vocabulary);
-        b.problem(InputProblem {
-            code: InputCode::TooLarge,
-            field: format!("row {first_line}"),
-            message: format!(
-                "the regimen starting on row {first_line} has more than {} rows (phases)",
-                crate::regimen::MAX_PHASES
-            ),
-            span: None,
-            label: String::new(),
-            help: None,
-        });
-        return b.finish(input.clone(), input, Some(source));
+        return too_many_rows(header, rows, vocabulary);
     }
-    let mut text = String::new();
-    let mut cell_spans = Vec::with_capacity(rows.len());
-    let mut row_spans = Vec::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            text.push('\n');
+    build_laid_out(header, rows, Layout::lines(rows, spans), vocabulary)
+}
+
+/// The invalid regimen of more rows than a regimen may have phases.
+fn too_many_rows(header: &Header, rows: &[Record], vocabulary: &Vocabulary) -> Regimen {
+    let first_line = rows.iter().map(|r| r.line).min().unwrap_or(1);
+    let name: &str = &header.name;
+    let source = SourceFile::at_line(name, String::new(), first_line);
+    let input = format!("{name}:{first_line}");
+    let mut b = Builder::new(Span::default(), vocabulary);
+    b.problem(InputProblem {
+        code: InputCode::TooLarge,
+        field: format!("row {first_line}"),
+        message: format!(
+            "the regimen starting on row {first_line} has more than {} rows (phases)",
+            crate::regimen::MAX_PHASES
+        ),
+        span: None,
+        label: String::new(),
+        help: None,
+    });
+    b.finish(input.clone(), input, Some(source))
+}
+
+/// A problem with a row's phase number: its row, and what to say.
+struct PhaseProblem {
+    row: usize,
+    code: InputCode,
+    message: String,
+    label: &'static str,
+}
+
+/// The order of a regimen's rows as phases: by their `phase` cells when
+/// the header has that column, else as given. Phase numbers must be 1 to
+/// the number of rows, each once; a single row may leave it empty.
+fn phase_order(header: &Header, rows: &[Record]) -> (Vec<usize>, Vec<PhaseProblem>) {
+    let given: Vec<usize> = (0..rows.len()).collect();
+    let Some(column) = header.phase else {
+        return (given, Vec::new());
+    };
+    let mut problems = Vec::new();
+    let mut numbered: Vec<(usize, usize)> = Vec::with_capacity(rows.len());
+    for (r, row) in rows.iter().enumerate() {
+        if row.unread.iter().any(|(c, _)| *c == column) {
+            // Reported with the other unreadable cells.
+            continue;
         }
-        let start = text.len();
-        if spans {
-            cell_spans.push(render(row, &mut text));
+        let cell = row.cells.get(column).unwrap_or("").trimmed();
+        let line = row.line;
+        if cell.is_empty() {
+            if rows.len() > 1 {
+                problems.push(PhaseProblem {
+                    row: r,
+                    code: InputCode::MissingField,
+                    message: format!(
+                        "row {line}, column phase: no phase number, and the regimen has {} rows",
+                        rows.len()
+                    ),
+                    label: "no phase number",
+                });
+            } else {
+                numbered.push((1, r));
+            }
+            continue;
         }
-        row_spans.push(Span::new(start, text.len()));
+        match cell.parse::<usize>() {
+            Ok(n) if (1..=rows.len()).contains(&n) => numbered.push((n, r)),
+            Ok(n) => problems.push(PhaseProblem {
+                row: r,
+                code: InputCode::OutOfRange,
+                message: format!(
+                    "row {line}, column phase: phase {n} of a regimen of {} rows (phases are numbered from 1)",
+                    rows.len()
+                ),
+                label: "no such phase",
+            }),
+            Err(_) => problems.push(PhaseProblem {
+                row: r,
+                code: InputCode::InvalidNumber,
+                message: format!(
+                    "row {line}, column phase: `{}` is not a phase number (1, 2, ...)",
+                    excerpt(cell)
+                ),
+                label: "not a phase number",
+            }),
+        }
     }
-    let input = crate::source::position(&header.name, first_line);
-    let source = SourceFile::at_line(header.name.clone(), text, first_line);
+    numbered.sort_by_key(|&(n, r)| (n, rows[r].line));
+    for pair in numbered.windows(2) {
+        if let [(n, a), (m, b)] = pair
+            && n == m
+        {
+            problems.push(PhaseProblem {
+                row: *b,
+                code: InputCode::ConflictingFields,
+                message: format!(
+                    "row {}, column phase: phase {n} is also row {}",
+                    rows[*b].line, rows[*a].line
+                ),
+                label: "phase given twice",
+            });
+        }
+    }
+    if !problems.is_empty() {
+        return (given, problems);
+    }
+    (numbered.into_iter().map(|(_, r)| r).collect(), problems)
+}
+
+/// Builds one regimen from its rows, laid out in `layout` (which gives
+/// each row's and cell's span).
+pub(crate) fn build_laid_out(
+    header: &Header,
+    rows: &[Record],
+    layout: Layout,
+    vocabulary: &Vocabulary,
+) -> Regimen {
+    let (order, phase_problems) = phase_order(header, rows);
+    let row_spans = &layout.rows;
+    let input = crate::source::position(&header.name, layout.first_line);
+    let source = SourceFile::at_line(header.name.clone(), layout.text.clone(), layout.first_line);
     let mut b = Builder::new(Span::new(0, source.text().len()), vocabulary);
+    for p in phase_problems {
+        let span = header
+            .phase
+            .and_then(|c| layout.cells.get(p.row).and_then(|cells| cells.get(c)))
+            .copied()
+            .or(Some(row_spans[p.row]));
+        b.problem(InputProblem {
+            code: p.code,
+            field: format!("row {}, column phase", rows[p.row].line),
+            message: p.message,
+            span,
+            label: p.label.into(),
+            help: Some(
+                "number the rows of a regimen's phases 1, 2, ... in its `phase` column".into(),
+            ),
+        });
+    }
     let mut seen: Vec<(Fact, &str, usize)> = Vec::new();
     let mut seen_drug: Option<(&str, usize)> = None;
-    for (r, row) in rows.iter().enumerate() {
+    for (position, &r) in order.iter().enumerate() {
+        let row = &rows[r];
+        let first = position == 0;
         let index = b.phase(row_spans[r]);
-        if r == 0
-            && let Some(id) = header.id_of(row.cells.as_byte_record())
-        {
+        if first && let Some(id) = header.id_of(row.cells.as_byte_record()) {
             b.id(GivenAt {
                 value: Given::Text(id.to_owned()),
                 span: None,
@@ -525,7 +738,24 @@ pub fn build_with(
         }
         for (c, slot) in header.columns.iter().enumerate() {
             let (name, col) = (&slot.name, &slot.column);
-            if *col == Column::Ignore {
+            if matches!(col, Column::Ignore | Column::Phase) {
+                continue;
+            }
+            if let Some((_, what)) = row.unread.iter().find(|(at, _)| *at == c) {
+                let span = layout.cells.get(r).and_then(|cells| cells.get(c).copied());
+                b.problem(InputProblem {
+                    code: InputCode::WrongType,
+                    field: format!("row {}, column {name}", row.line),
+                    message: format!(
+                        "row {}, column {name}: the cell is {what}, which rxlint does not read",
+                        row.line
+                    ),
+                    span: span.or(Some(row_spans[r])),
+                    label: "not read".into(),
+                    help: Some(
+                        "give the column as text, a number (integer, decimal or floating point), a boolean or a date32".into(),
+                    ),
+                });
                 continue;
             }
             let cell = row.cells.get(c).unwrap_or("").trimmed();
@@ -542,7 +772,7 @@ pub fn build_with(
                 None => cell,
             };
             // Without cell spans, a cell points at the start of its row.
-            let span = match cell_spans.get(r) {
+            let span = match layout.cells.get(r) {
                 Some(cells) => cells.get(c).copied(),
                 None => Some(Span::new(row_spans[r].start(), row_spans[r].start())),
             };
@@ -590,7 +820,7 @@ pub fn build_with(
             match col {
                 Column::Id => {}
                 Column::Drug => {
-                    if r == 0 {
+                    if first {
                         b.drug(raw(None));
                         seen_drug = Some((cell, row.line));
                     } else if let Some((first, line)) = &seen_drug
@@ -607,7 +837,7 @@ pub fn build_with(
                     }
                 }
                 Column::Product => {
-                    if r == 0 {
+                    if first {
                         b.product(raw(None));
                     }
                 }
@@ -666,12 +896,12 @@ pub fn build_with(
                     };
                     b.phase_field(index, *fact, value);
                 }
-                Column::Ignore => {}
+                Column::Ignore | Column::Phase => {}
             }
         }
     }
     let mut regimen = b.finish(input.clone(), input, Some(source.clone()));
-    name_cells(&mut regimen, header, rows, &source, vocabulary);
+    name_cells(&mut regimen, header, rows, row_spans, vocabulary);
     regimen
 }
 
@@ -707,18 +937,21 @@ fn own_unit(
 }
 
 /// Rewrites the field paths of a CSV regimen's problems as "row R, column
-/// C", the way a spreadsheet user finds a cell.
+/// C", the way a spreadsheet user finds a cell: the row is the one whose
+/// text holds the problem's span.
 fn name_cells(
     regimen: &mut Regimen,
     header: &Header,
     rows: &[Record],
-    source: &Arc<SourceFile>,
+    row_spans: &[Span],
     vocabulary: &Vocabulary,
 ) {
     for p in &mut regimen.problems {
         let Some(span) = p.span else { continue };
-        let line = source.line_col(span.start()).0;
-        let Some(row) = rows.iter().find(|r| r.line == line).or(rows.first()) else {
+        let at = row_spans
+            .iter()
+            .position(|s| s.start() <= span.start() && span.start() <= s.end());
+        let Some(row) = at.and_then(|r| rows.get(r)).or(rows.first()) else {
             continue;
         };
         let column = column_of(header, &p.field, vocabulary);
@@ -739,7 +972,7 @@ fn column_of<'a>(header: &'a Header, field: &str, vocabulary: &Vocabulary) -> Op
         .iter()
         .map(|slot| (&slot.name, &slot.column))
         .find(|(_, column)| match column {
-            Column::Ignore => false,
+            Column::Ignore | Column::Phase => false,
             Column::Id => field == "id",
             Column::Drug => field == "drug",
             Column::Product => field == "product",
@@ -784,24 +1017,12 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e:?}"));
         let groups = [
             vec![
-                Record {
-                    line: 2,
-                    cells: record("A,isotretinoin,70,20,2,4,true"),
-                },
-                Record {
-                    line: 3,
-                    cells: record("A,isotretinoin,70,90,2,16,"),
-                },
+                Record::new(2, record("A,isotretinoin,70,20,2,4,true")),
+                Record::new(3, record("A,isotretinoin,70,90,2,16,")),
             ],
             vec![
-                Record {
-                    line: 4,
-                    cells: record("B,isotretinoin,70,20,2,4,true"),
-                },
-                Record {
-                    line: 5,
-                    cells: record("B,isotretinoin,7O,3 mg,x,-1,maybe"),
-                },
+                Record::new(4, record("B,isotretinoin,70,20,2,4,true")),
+                Record::new(5, record("B,isotretinoin,7O,3 mg,x,-1,maybe")),
             ],
         ];
         for rows in groups {
@@ -878,10 +1099,10 @@ mod tests {
             None,
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
-        let rows = [Record {
-            line: 2,
-            cells: record("RX-1,isotretinoin,154 lb,35 mg,2,20"),
-        }];
+        let rows = [Record::new(
+            2,
+            record("RX-1,isotretinoin,154 lb,35 mg,2,20"),
+        )];
         let r = build(&header, &rows, &vocabulary());
         assert!(r.problems.is_empty(), "{:?}", r.problems);
         let kg = "69.85322498".parse().unwrap_or_default();
@@ -898,14 +1119,8 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
         let rows = [
-            Record {
-                line: 2,
-                cells: record("RX-1,isotretinoin,70,20,2,4,true"),
-            },
-            Record {
-                line: 3,
-                cells: record("RX-1,isotretinoin,70,35,2,16,true"),
-            },
+            Record::new(2, record("RX-1,isotretinoin,70,20,2,4,true")),
+            Record::new(3, record("RX-1,isotretinoin,70,35,2,16,true")),
         ];
         let r = build(&header, &rows, &vocabulary());
         assert!(r.problems.is_empty(), "{:?}", r.problems);
@@ -913,10 +1128,7 @@ mod tests {
             (r.id.as_str(), r.input.as_str(), r.phase_count()),
             ("RX-1", "p.csv:2", 2)
         );
-        let bad = [Record {
-            line: 7,
-            cells: record("RX-2,isotretinoin,7O,20,2,4,true"),
-        }];
+        let bad = [Record::new(7, record("RX-2,isotretinoin,7O,20,2,4,true"))];
         let r = build(&header, &bad, &vocabulary());
         assert_eq!(r.problems.len(), 1);
         assert_eq!(r.problems[0].field, "row 7, column weight_kg");

@@ -61,7 +61,7 @@ impl Serialize for Values<'_> {
 }
 
 /// The phase a field path such as `course.phases[2].dose` belongs to.
-fn phase_of(field: &str) -> Option<usize> {
+pub(crate) fn phase_of(field: &str) -> Option<usize> {
     let rest = field.strip_prefix("course.phases[")?;
     rest.split(']').next()?.parse().ok()
 }

@@ -94,7 +94,7 @@ impl ColumnMap {
 }
 
 /// What a map's `field:` may name besides facts and rxlint's columns.
-const SPECIAL: [&str; 4] = ["id", "drug", "product", "ignore"];
+const SPECIAL: [&str; 5] = ["id", "phase", "drug", "product", "ignore"];
 
 /// The keys of a mapping written long-hand.
 const ENTRY_KEYS: [&str; 3] = ["field", "unit", "values"];
@@ -288,6 +288,7 @@ impl Loader<'_> {
         }
         match text.trim() {
             "id" => return Some(Column::Id),
+            "phase" => return Some(Column::Phase),
             "drug" => return Some(Column::Drug),
             "product" => return Some(Column::Product),
             "ignore" => return Some(Column::Ignore),

@@ -1,0 +1,195 @@
+//! Outcomes as an Arrow record batch (`--format parquet`, and the batch
+//! API): one row per regimen, its findings as a list of structs with the
+//! columns `--format csv` writes per finding, and its `--format json` line.
+//!
+//! | column | type |
+//! |---|---|
+//! | `id`, `input`, `verdict` | utf8 |
+//! | `drug` | utf8, null when the regimen names none |
+//! | `findings` | list of struct `rule`, `severity`, `kind` (utf8), `phase` (int32, null for a course rule), `message`, `values` (utf8, `fact=value; ...` as in `--format csv`), `citation` (utf8, null for an input problem) |
+//! | `json` | utf8: the line `--format json` writes, without its newline |
+
+use std::sync::Arc;
+
+use arrow_array::builder::{ArrayBuilder, Int32Builder, ListBuilder, StringBuilder, StructBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
+
+use super::json;
+use crate::eval::{Kind, Outcome};
+
+/// The fields of one finding.
+fn finding_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("rule", DataType::Utf8, false),
+        Field::new("severity", DataType::Utf8, false),
+        Field::new("kind", DataType::Utf8, false),
+        Field::new("phase", DataType::Int32, true),
+        Field::new("message", DataType::Utf8, false),
+        Field::new("values", DataType::Utf8, false),
+        Field::new("citation", DataType::Utf8, true),
+    ])
+}
+
+/// The list item of `findings`.
+fn finding_item() -> Arc<Field> {
+    Arc::new(Field::new(
+        "item",
+        DataType::Struct(finding_fields()),
+        false,
+    ))
+}
+
+/// The schema of the results: one row per regimen.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Utf8, false),
+        Field::new("input", DataType::Utf8, false),
+        Field::new("drug", DataType::Utf8, true),
+        Field::new("verdict", DataType::Utf8, false),
+        Field::new("findings", DataType::List(finding_item()), false),
+        Field::new("json", DataType::Utf8, false),
+    ]))
+}
+
+/// One finding's cells, before they are appended.
+struct Row<'a> {
+    rule: &'a str,
+    severity: &'a str,
+    kind: &'a str,
+    phase: Option<usize>,
+    message: String,
+    values: String,
+    citation: Option<&'a str>,
+}
+
+/// Outcomes appended one by one, finished as a record batch.
+pub struct Results {
+    id: StringBuilder,
+    input: StringBuilder,
+    drug: StringBuilder,
+    verdict: StringBuilder,
+    findings: ListBuilder<StructBuilder>,
+    json: StringBuilder,
+    /// The JSON line being written.
+    line: Vec<u8>,
+}
+
+impl Default for Results {
+    fn default() -> Self {
+        Results::new()
+    }
+}
+
+impl Results {
+    /// No rows yet.
+    pub fn new() -> Results {
+        let fields = finding_fields();
+        let builders: Vec<Box<dyn ArrayBuilder>> = vec![
+            Box::new(StringBuilder::new()),
+            Box::new(StringBuilder::new()),
+            Box::new(StringBuilder::new()),
+            Box::new(Int32Builder::new()),
+            Box::new(StringBuilder::new()),
+            Box::new(StringBuilder::new()),
+            Box::new(StringBuilder::new()),
+        ];
+        Results {
+            id: StringBuilder::new(),
+            input: StringBuilder::new(),
+            drug: StringBuilder::new(),
+            verdict: StringBuilder::new(),
+            findings: ListBuilder::new(StructBuilder::new(fields, builders))
+                .with_field(finding_item()),
+            json: StringBuilder::new(),
+            line: Vec::new(),
+        }
+    }
+
+    /// Rows appended since the last [`Results::finish`].
+    pub fn len(&self) -> usize {
+        self.id.len()
+    }
+
+    /// Whether no row has been appended since the last finish.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one regimen's row.
+    pub fn append(&mut self, outcome: &Outcome<'_>, profile: &str) {
+        let r = &outcome.regimen;
+        self.id.append_value(&r.id);
+        self.input.append_value(&r.input);
+        self.drug
+            .append_option(outcome.drug.or(r.drug.as_ref().map(|d| d.value.as_str())));
+        self.verdict.append_value(outcome.verdict.as_str());
+        for p in &outcome.problems {
+            self.finding(Row {
+                rule: p.code.as_str(),
+                severity: "error",
+                kind: Kind::Violation.as_str(),
+                phase: json::phase_of(&p.field),
+                message: p.message.clone(),
+                values: String::new(),
+                citation: None,
+            });
+        }
+        for f in &outcome.findings {
+            let values = f
+                .values(r)
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            self.finding(Row {
+                rule: &f.rule.id,
+                severity: f.severity.as_str(),
+                kind: f.kind.as_str(),
+                phase: f.phase,
+                message: f.message(r),
+                values,
+                citation: Some(&f.citation.short),
+            });
+        }
+        self.findings.append(true);
+        self.line.clear();
+        json::line(outcome, profile, &mut self.line);
+        if self.line.last() == Some(&b'\n') {
+            self.line.pop();
+        }
+        self.json.append_value(String::from_utf8_lossy(&self.line));
+    }
+
+    fn finding(&mut self, row: Row<'_>) {
+        let s = self.findings.values();
+        let text = |s: &mut StructBuilder, i: usize, value: Option<&str>| {
+            if let Some(b) = s.field_builder::<StringBuilder>(i) {
+                b.append_option(value);
+            }
+        };
+        text(s, 0, Some(row.rule));
+        text(s, 1, Some(row.severity));
+        text(s, 2, Some(row.kind));
+        if let Some(b) = s.field_builder::<Int32Builder>(3) {
+            b.append_option(row.phase.and_then(|p| i32::try_from(p).ok()));
+        }
+        text(s, 4, Some(&row.message));
+        text(s, 5, Some(&row.values));
+        text(s, 6, row.citation);
+        s.append(true);
+    }
+
+    /// The rows appended so far as one batch of [`schema`]; starts again empty.
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.id.finish()),
+            Arc::new(self.input.finish()),
+            Arc::new(self.drug.finish()),
+            Arc::new(self.verdict.finish()),
+            Arc::new(self.findings.finish()),
+            Arc::new(self.json.finish()),
+        ];
+        RecordBatch::try_new(schema(), columns)
+    }
+}
