@@ -1,0 +1,57 @@
+"""Type stubs of the extension module ``rxlint._rxlint``."""
+
+import os
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+
+import pyarrow as pa
+
+__version__: str
+
+class RulesError(ValueError):
+    """The rule files have problems; the message lists every one."""
+
+class SchemaError(ValueError):
+    """A table's columns cannot be read as regimens (a misspelt or missing
+    column, a column of the wrong type); the message says which, with a
+    suggestion. It names columns only, never a value."""
+
+ArrowData = Union[pa.Table, pa.RecordBatch, pa.RecordBatchReader]
+
+class Checker:
+    """Checks medication regimens against rule packs.
+
+    ``rules`` is ``None`` for the packs shipped inside the package, a
+    directory, the text of one rule file, or a mapping of file name to
+    text. The rules are compiled once; a checker pickles as its rule texts.
+    Raises :class:`RulesError` for problems in the rules and ``ValueError``
+    for a profile no pack names.
+    """
+
+    def __init__(
+        self,
+        rules: Union[None, str, "os.PathLike[str]", Mapping[str, str]] = None,
+        profile: str = "us",
+        strict: bool = False,
+    ) -> None: ...
+    @property
+    def profile(self) -> str:
+        """The profile whose rules are checked."""
+    @property
+    def strict(self) -> bool:
+        """Whether unevaluated rules count as errors."""
+    @property
+    def rules(self) -> Optional[Dict[str, str]]:
+        """The rule files as ``{name: text}``, or ``None`` for the shipped packs."""
+    @property
+    def results_schema(self) -> pa.Schema:
+        """The schema of :meth:`check_arrow`'s results."""
+    def check_records(self, records: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+        """One result dict per record, with the fields of ``rxlint check
+        --format json``; a record that cannot be read is ``invalid``."""
+    def check_arrow(self, data: ArrowData) -> pa.Table:
+        """One result row per regimen of ``data`` (see :attr:`results_schema`).
+        Raises :class:`SchemaError` when the columns cannot be read."""
+    def check_schema(self, schema: pa.Schema) -> None:
+        """Raises :class:`SchemaError` when a table of this schema cannot be
+        read, as :meth:`check_arrow` would, without any data."""
+    def __reduce__(self) -> Any: ...

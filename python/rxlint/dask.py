@@ -1,0 +1,57 @@
+"""rxlint on Dask: a checker over a Dask DataFrame, on every worker.
+
+``check(ddf)`` runs :meth:`rxlint.Checker.check_arrow` on each partition
+through ``map_partitions``, with the results' ``meta`` given, so that Dask
+builds the graph without running the checker. The checker is pickled with
+its rule texts to each worker.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from . import Checker
+from ._layout import Layout
+
+if TYPE_CHECKING:
+    import dask.dataframe as dd
+    import pandas as pd
+
+__all__ = ["check"]
+
+
+def check(ddf: "dd.DataFrame", checker: Optional[Checker] = None) -> "dd.DataFrame":
+    """Checks every regimen of ``ddf`` and returns a Dask DataFrame of results.
+
+    ``ddf`` holds one row per regimen (phases as a list of structs in a
+    ``phases`` column) or one row per phase with ``id`` and ``phase``
+    columns; in the second layout its rows are first shuffled by ``id`` so
+    that each regimen's phases are in one partition.
+
+    The result has one row per regimen: ``id``, ``input``, ``drug``,
+    ``verdict``, ``findings`` (a list of dicts) and ``json`` (the line
+    ``rxlint check --format json`` writes). A record that cannot be read is
+    an ``invalid`` row; a column problem raises here, before any task runs.
+    """
+    checker = checker if checker is not None else Checker()
+    layout = Layout.of(list(ddf.columns))
+    checker.check_schema(_arrow_schema(ddf._meta))
+    if layout.grouped:
+        ddf = ddf.shuffle(on=layout.id)
+    meta = checker.results_schema.empty_table().to_pandas()
+    return ddf.map_partitions(_check_partition, checker=checker, meta=meta)
+
+
+def _arrow_schema(meta: "pd.DataFrame"):
+    import pyarrow as pa
+
+    return pa.Schema.from_pandas(meta, preserve_index=False)
+
+
+def _check_partition(part: "pd.DataFrame", checker: Checker) -> "pd.DataFrame":
+    import pyarrow as pa
+
+    # A partition is checked whole: the core groups a regimen's rows by id
+    # wherever they are, and orders them by their `phase` column.
+    table = pa.Table.from_pandas(part, preserve_index=False)
+    return checker.check_arrow(table).to_pandas()

@@ -1,0 +1,99 @@
+"""rxlint on Spark: a checker over a DataFrame, on every executor.
+
+``check(df)`` runs :meth:`rxlint.Checker.check_arrow` through
+``DataFrame.mapInArrow`` (Spark 3.3 and later, also over Spark Connect) and
+returns a DataFrame of results, one row per regimen. Only the ``rxlint``
+wheel is needed on the cluster: the checker is pickled with its rule texts
+and unpickled once per Python worker.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator, Optional
+
+from . import Checker
+from ._layout import Layout, hold_back_last, results_schema_for
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import DataFrame
+
+__all__ = ["check"]
+
+LARGE_VAR_TYPES = "spark.sql.execution.arrow.useLargeVarTypes"
+
+
+def check(
+    df: "DataFrame",
+    checker: Optional[Checker] = None,
+    *,
+    partitions: Optional[int] = None,
+) -> "DataFrame":
+    """Checks every regimen of ``df`` and returns a DataFrame of results.
+
+    ``df`` holds either one row per regimen (phases as a list of structs in
+    a ``phases`` column) or one row per phase with ``id`` and ``phase``
+    columns, the flat columns of the CSV format. Spark keeps no row order,
+    so in the second layout the rows are first brought together by ``id``
+    (``repartition`` into ``partitions`` partitions, by default the
+    session's shuffle partitions, and sorted by ``id`` within each); the
+    ``phase`` column orders each regimen's rows.
+
+    The result has one row per regimen: ``id``, ``input``, ``drug``,
+    ``verdict``, ``findings`` and ``json`` (the line ``rxlint check
+    --format json`` writes). Its strings are Spark's usual ones, or large
+    strings when the session sets ``spark.sql.execution.arrow.useLargeVarTypes``.
+
+    A record that cannot be read is an ``invalid`` row, never a task
+    failure; a column problem (a misspelt column name) raises here, on the
+    driver, before any task runs.
+    """
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    checker = checker if checker is not None else Checker()
+    layout = Layout.of(df.columns)
+    # Fails on the driver, with did-you-mean, for a column problem.
+    checker.check_schema(_arrow_schema(df))
+    large = str(df.sparkSession.conf.get(LARGE_VAR_TYPES, "false")).lower() == "true"
+    schema = results_schema_for(checker.results_schema, large)
+    if layout.grouped:
+        # A number given, so that adaptive execution keeps it rather than
+        # coalescing a small input's partitions into one task: the check
+        # is CPU work, which every executor core should share.
+        if partitions is None:
+            partitions = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions", "200"))
+        keys = [partitions, layout.id]
+        # Sorted by id, a regimen's rows are consecutive, so that a batch
+        # can be cut after its last whole regimen (hold_back_last); the
+        # core orders each regimen's rows by its `phase` column.
+        df = df.repartition(*keys).sortWithinPartitions(layout.id)
+    return df.mapInArrow(_Check(checker, schema, layout), from_arrow_schema(checker.results_schema))
+
+
+def _arrow_schema(df: "DataFrame") -> "pa.Schema":
+    """The Arrow schema Spark sends ``df``'s batches with."""
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    return to_arrow_schema(df.schema)
+
+
+class _Check:
+    """The function each Python worker runs over its partition's batches.
+
+    A class rather than a closure, so that it pickles by reference to this
+    module and with its checker's own ``__reduce__``.
+    """
+
+    def __init__(self, checker: Checker, schema: "pa.Schema", layout: Layout) -> None:
+        self.checker = checker
+        self.schema = schema
+        self.layout = layout
+
+    def __call__(self, batches: Iterator["pa.RecordBatch"]) -> Iterator["pa.RecordBatch"]:
+        if self.layout.grouped:
+            batches = hold_back_last(batches, self.layout.id)
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            results = self.checker.check_arrow(batch).cast(self.schema)
+            yield from results.to_batches()

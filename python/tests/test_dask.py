@@ -1,0 +1,48 @@
+"""The checker on a real Dask cluster: a LocalCluster of two workers on 127.0.0.1."""
+
+import os
+
+import pytest
+
+import rxlint.dask
+from rxlint import Checker
+
+from conftest import assert_same_as_cli
+
+dd = pytest.importorskip("dask.dataframe")
+
+
+@pytest.fixture(scope="module")
+def client():
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=":0",
+    )
+    with Client(cluster) as c:
+        yield c
+    cluster.close()
+
+
+def with_worker(ddf):
+    """The results with the pid of the worker that made each row."""
+
+    def add(part):
+        return part.assign(worker=os.getpid())
+
+    meta = ddf._meta.assign(worker=0)
+    return ddf.map_partitions(add, meta=meta)
+
+
+def test_two_workers_check_every_regimen_as_the_cli_does(client, batch):
+    ddf = dd.read_parquet(batch.parquet)
+    assert ddf.npartitions >= 2
+    results = with_worker(rxlint.dask.check(ddf, Checker()))[["id", "json", "worker"]].compute()
+    assert len(results) == batch.records
+    workers = set(results["worker"])
+    assert len(workers) == 2, f"rows came from {len(workers)} workers"
+    assert_same_as_cli(list(results["json"]), batch)
