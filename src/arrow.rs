@@ -182,7 +182,7 @@ impl Checker {
         groups: &[Vec<RowRef>],
     ) -> Result<RecordBatch, CheckError> {
         let engine = self.engine()?;
-        let mut results = Results::new();
+        let mut results = Results::with_capacity(groups.len());
         for rows in groups {
             let regimen = crate::regimen::arrow::build(columns, rows, false, engine.vocabulary());
             results.append(&engine.evaluate(regimen), engine.profile());

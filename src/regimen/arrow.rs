@@ -160,60 +160,92 @@ impl RowRef {
     }
 }
 
-/// A cell as a CSV cell's text.
+/// What [`cell`] found.
 enum Cell {
+    /// Null: nothing written.
     Null,
-    Text(String),
-    /// Not a type rxlint reads: what it is.
+    /// Text, written.
+    Text,
+    /// Not a type rxlint reads: what it is (nothing written).
     Unread(String),
 }
 
-/// Cell `row` of `array` as the text a CSV cell would hold: integers and
-/// decimals exactly, floats through their shortest round-trip text
-/// (`0.1`, never `0.1000000000000000055511151231257827`; Rust's `{}`
-/// never writes an exponent), dates as `YYYY-MM-DD`.
-fn cell(array: &dyn Array, row: usize) -> Cell {
+/// Writes cell `row` of `array` to `out` as the text a CSV cell would
+/// hold: integers and decimals exactly, floats through their shortest
+/// round-trip text (`0.1`, never `0.1000000000000000055511151231257827`;
+/// Rust's `{}` never writes an exponent), dates as `YYYY-MM-DD`. Written
+/// into one buffer per row, not a string per cell.
+fn cell(array: &dyn Array, row: usize, out: &mut String) -> Cell {
+    use std::fmt::Write as _;
+    let push = |out: &mut String, text: &str| {
+        out.push_str(text);
+        Ok(())
+    };
     if array.is_null(row) {
         return Cell::Null;
     }
-    let text = match array.data_type() {
+    // Writing to a String cannot fail.
+    let _ = match array.data_type() {
         DataType::Null => return Cell::Null,
-        DataType::Utf8 => array.as_string::<i32>().value(row).to_owned(),
-        DataType::LargeUtf8 => array.as_string::<i64>().value(row).to_owned(),
-        DataType::Utf8View => array.as_string_view().value(row).to_owned(),
-        DataType::Boolean => array.as_boolean().value(row).to_string(),
-        DataType::Int8 => array.as_primitive::<Int8Type>().value(row).to_string(),
-        DataType::Int16 => array.as_primitive::<Int16Type>().value(row).to_string(),
-        DataType::Int32 => array.as_primitive::<Int32Type>().value(row).to_string(),
-        DataType::Int64 => array.as_primitive::<Int64Type>().value(row).to_string(),
-        DataType::UInt8 => array.as_primitive::<UInt8Type>().value(row).to_string(),
-        DataType::UInt16 => array.as_primitive::<UInt16Type>().value(row).to_string(),
-        DataType::UInt32 => array.as_primitive::<UInt32Type>().value(row).to_string(),
-        DataType::UInt64 => array.as_primitive::<UInt64Type>().value(row).to_string(),
-        DataType::Float32 => array.as_primitive::<Float32Type>().value(row).to_string(),
-        DataType::Float64 => array.as_primitive::<Float64Type>().value(row).to_string(),
-        DataType::Decimal32(p, s) => {
-            Decimal32Type::format_decimal(array.as_primitive::<Decimal32Type>().value(row), *p, *s)
-        }
-        DataType::Decimal64(p, s) => {
-            Decimal64Type::format_decimal(array.as_primitive::<Decimal64Type>().value(row), *p, *s)
-        }
-        DataType::Decimal128(p, s) => Decimal128Type::format_decimal(
-            array.as_primitive::<Decimal128Type>().value(row),
-            *p,
-            *s,
+        DataType::Utf8 => push(out, array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => push(out, array.as_string::<i64>().value(row)),
+        DataType::Utf8View => push(out, array.as_string_view().value(row)),
+        DataType::Boolean => push(
+            out,
+            if array.as_boolean().value(row) {
+                "true"
+            } else {
+                "false"
+            },
         ),
-        DataType::Decimal256(p, s) => Decimal256Type::format_decimal(
-            array.as_primitive::<Decimal256Type>().value(row),
-            *p,
-            *s,
+        DataType::Int8 => write!(out, "{}", array.as_primitive::<Int8Type>().value(row)),
+        DataType::Int16 => write!(out, "{}", array.as_primitive::<Int16Type>().value(row)),
+        DataType::Int32 => write!(out, "{}", array.as_primitive::<Int32Type>().value(row)),
+        DataType::Int64 => write!(out, "{}", array.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt8 => write!(out, "{}", array.as_primitive::<UInt8Type>().value(row)),
+        DataType::UInt16 => write!(out, "{}", array.as_primitive::<UInt16Type>().value(row)),
+        DataType::UInt32 => write!(out, "{}", array.as_primitive::<UInt32Type>().value(row)),
+        DataType::UInt64 => write!(out, "{}", array.as_primitive::<UInt64Type>().value(row)),
+        DataType::Float32 => write!(out, "{}", array.as_primitive::<Float32Type>().value(row)),
+        DataType::Float64 => write!(out, "{}", array.as_primitive::<Float64Type>().value(row)),
+        DataType::Decimal32(p, s) => push(
+            out,
+            &Decimal32Type::format_decimal(
+                array.as_primitive::<Decimal32Type>().value(row),
+                *p,
+                *s,
+            ),
+        ),
+        DataType::Decimal64(p, s) => push(
+            out,
+            &Decimal64Type::format_decimal(
+                array.as_primitive::<Decimal64Type>().value(row),
+                *p,
+                *s,
+            ),
+        ),
+        DataType::Decimal128(p, s) => push(
+            out,
+            &Decimal128Type::format_decimal(
+                array.as_primitive::<Decimal128Type>().value(row),
+                *p,
+                *s,
+            ),
+        ),
+        DataType::Decimal256(p, s) => push(
+            out,
+            &Decimal256Type::format_decimal(
+                array.as_primitive::<Decimal256Type>().value(row),
+                *p,
+                *s,
+            ),
         ),
         DataType::Date32 => {
             let days = array
                 .as_primitive::<arrow_array::types::Date32Type>()
                 .value(row);
             match arrow_array::temporal_conversions::date32_to_datetime(days) {
-                Some(date) => date.date().to_string(),
+                Some(date) => write!(out, "{}", date.date()),
                 None => return Cell::Unread(format!("the date32 value {days}")),
             }
         }
@@ -222,13 +254,13 @@ fn cell(array: &dyn Array, row: usize) -> Cell {
                 return Cell::Unread(describe(array.data_type()));
             };
             return match key_at(dictionary.keys(), row) {
-                Some(key) if key < dictionary.values().len() => cell(dictionary.values(), key),
+                Some(key) if key < dictionary.values().len() => cell(dictionary.values(), key, out),
                 _ => Cell::Null,
             };
         }
         other => return Cell::Unread(describe(other)),
     };
-    Cell::Text(text)
+    Cell::Text
 }
 
 /// What an unread cell holds, for its message.
@@ -252,34 +284,45 @@ fn key_at(keys: &dyn Array, row: usize) -> Option<usize> {
     key.filter(|_| keys.is_valid(row))
 }
 
-/// The cells of one row of `array`'s columns (a record batch's, or a
-/// phase struct's), for the header columns whose sources `pick` gives.
+/// A row's cells, written into one buffer: each column's text is a range
+/// of it (empty for a null cell or a column not read).
+#[derive(Clone)]
 struct Cells {
-    texts: Vec<String>,
+    text: String,
+    at: Vec<(usize, usize)>,
     unread: Vec<(usize, String)>,
 }
 
 impl Cells {
     fn new(width: usize) -> Cells {
         Cells {
-            texts: vec![String::new(); width],
+            text: String::new(),
+            at: vec![(0, 0); width],
             unread: Vec::new(),
         }
     }
 
-    fn set(&mut self, column: usize, value: Cell) {
-        match value {
-            Cell::Null => {}
-            Cell::Text(text) => self.texts[column] = text,
+    /// Column `column`'s cell from row `row` of `array`.
+    fn set(&mut self, column: usize, array: &dyn Array, row: usize) {
+        let start = self.text.len();
+        match cell(array, row, &mut self.text) {
+            Cell::Null => self.text.truncate(start),
+            Cell::Text => self.at[column] = (start, self.text.len()),
             Cell::Unread(what) => {
-                self.texts[column] = "?".into();
+                self.text.truncate(start);
+                self.text.push('?');
+                self.at[column] = (start, start + 1);
                 self.unread.push((column, what));
             }
         }
     }
 
     fn record(self, line: usize) -> Record {
-        let mut record = Record::new(line, ::csv::StringRecord::from(self.texts));
+        let mut cells = ::csv::StringRecord::with_capacity(self.text.len(), self.at.len());
+        for &(start, end) in &self.at {
+            cells.push_field(self.text.get(start..end).unwrap_or_default());
+        }
+        let mut record = Record::new(line, cells);
         record.unread = self.unread;
         record
     }
@@ -294,7 +337,7 @@ fn top_cells(columns: &Columns, row: &RowRef) -> Cells {
         if let Source::Top(i) = source
             && header.reads(c)
         {
-            cells.set(c, cell(row.chunk.batch.column(*i), row.row));
+            cells.set(c, row.chunk.batch.column(*i).as_ref(), row.row);
         }
     }
     cells
@@ -307,8 +350,9 @@ fn id_of(columns: &Columns, batch: &RecordBatch, row: usize) -> Option<String> {
     let Source::Top(i) = columns.sources.get(c)? else {
         return None;
     };
-    match cell(batch.column(*i), row) {
-        Cell::Text(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+    let mut text = String::new();
+    match cell(batch.column(*i).as_ref(), row, &mut text) {
+        Cell::Text => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
         Cell::Null | Cell::Unread(_) => None,
     }
 }
@@ -358,16 +402,13 @@ fn build_nested(
         .min(crate::regimen::MAX_PHASES + 1);
     let mut records = Vec::with_capacity(count.max(1));
     for p in 0..count.max(1) {
-        let mut cells = Cells {
-            texts: top.texts.clone(),
-            unread: top.unread.clone(),
-        };
+        let mut cells = top.clone();
         if let Some(structs) = structs.filter(|s| p < s.len() && s.is_valid(p)) {
             for (c, source) in columns.sources.iter().enumerate() {
                 if let Source::Phase(j) = source
                     && header.reads(c)
                 {
-                    cells.set(c, cell(structs.column(*j).as_ref(), p));
+                    cells.set(c, structs.column(*j).as_ref(), p);
                 }
             }
         }

@@ -74,24 +74,38 @@ impl Default for Results {
 impl Results {
     /// No rows yet.
     pub fn new() -> Results {
-        let fields = finding_fields();
+        Results::with_capacity(0)
+    }
+
+    /// No rows yet, with room for about `rows` regimens: the builders
+    /// then grow once, not by doubling (each doubling copies, and touches
+    /// fresh pages the kernel must zero).
+    pub fn with_capacity(rows: usize) -> Results {
+        // Bytes a regimen takes, about, in the benchmark's records: its
+        // JSON line, its findings (three on average) and its names.
+        let (findings, line, message) = (3 * rows, 640 * rows, 96 * rows);
+        let text =
+            |items: usize, bytes: usize| Box::new(StringBuilder::with_capacity(items, bytes));
         let builders: Vec<Box<dyn ArrayBuilder>> = vec![
-            Box::new(StringBuilder::new()),
-            Box::new(StringBuilder::new()),
-            Box::new(StringBuilder::new()),
-            Box::new(Int32Builder::new()),
-            Box::new(StringBuilder::new()),
-            Box::new(StringBuilder::new()),
-            Box::new(StringBuilder::new()),
+            text(findings, 32 * findings),
+            text(findings, 8 * findings),
+            text(findings, 12 * findings),
+            Box::new(Int32Builder::with_capacity(findings)),
+            text(findings, message),
+            text(findings, 32 * findings),
+            text(findings, 48 * findings),
         ];
         Results {
-            id: StringBuilder::new(),
-            input: StringBuilder::new(),
-            drug: StringBuilder::new(),
-            verdict: StringBuilder::new(),
-            findings: ListBuilder::new(StructBuilder::new(fields, builders))
-                .with_field(finding_item()),
-            json: StringBuilder::new(),
+            id: StringBuilder::with_capacity(rows, 16 * rows),
+            input: StringBuilder::with_capacity(rows, 32 * rows),
+            drug: StringBuilder::with_capacity(rows, 16 * rows),
+            verdict: StringBuilder::with_capacity(rows, 8 * rows),
+            findings: ListBuilder::with_capacity(
+                StructBuilder::new(finding_fields(), builders),
+                rows,
+            )
+            .with_field(finding_item()),
+            json: StringBuilder::with_capacity(rows, line),
             line: Vec::new(),
         }
     }
@@ -123,7 +137,9 @@ impl Results {
         if self.line.last() == Some(&b'\n') {
             self.line.pop();
         }
-        self.json.append_value(String::from_utf8_lossy(&self.line));
+        // The JSON line is UTF-8: written from Rust strings.
+        self.json
+            .append_value(std::str::from_utf8(&self.line).unwrap_or_default());
     }
 
     fn finding(&mut self, row: FindingRow<'_>) {
