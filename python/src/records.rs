@@ -110,11 +110,33 @@ pub fn to_json(value: &Bound<'_, PyAny>, classes: &Classes<'_>, depth: usize) ->
     }
 }
 
-/// An integer or decimal as a JSON number, through its exact text.
+/// An integer or decimal as a JSON number, through its exact text; one
+/// that a JSON number here cannot hold exactly (a `Decimal` of 17 digits,
+/// an integer past 64 bits) as that text in a string, which the core reads
+/// as it reads the number in a `.jsonl` line, refusing more than 15
+/// significant digits rather than rounding them away.
 fn number(value: &Bound<'_, PyAny>) -> Option<Value> {
-    serde_json::from_str::<serde_json::Number>(&text_of(value)?)
-        .ok()
-        .map(Value::Number)
+    let text = text_of(value)?;
+    let n = serde_json::from_str::<serde_json::Number>(&text).ok()?;
+    let exact = n.is_i64()
+        || n.is_u64()
+        || n.as_f64()
+            .is_some_and(|f| !text.contains(['e', 'E']) && f.to_string() == plain(&text));
+    Some(if exact {
+        Value::Number(n)
+    } else {
+        Value::String(text)
+    })
+}
+
+/// Decimal text without the zeros that do not change its value (`1.50`
+/// is `1.5`, `2.0` is `2`), as Rust writes a float.
+fn plain(text: &str) -> &str {
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
+    }
 }
 
 fn text_of(value: &Bound<'_, PyAny>) -> Option<String> {

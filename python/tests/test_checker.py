@@ -131,6 +131,27 @@ def test_numbers_keep_their_exact_text(checker):
     assert a["verdict"] == b["verdict"]
 
 
+def test_a_decimal_past_what_a_float_holds_is_never_rounded(checker, tmp_path, rxlint_bin):
+    """17 significant digits: the CLI refuses them in a .jsonl line
+    (input.invalid-number); check_records must not round them to 70 and
+    check the rounded value instead."""
+    record = json.loads(json.dumps(PASSING))
+    record["patient"]["weight"] = {"value": decimal.Decimal("70.000000000000001"), "unit": "kg"}
+    (got,) = checker.check_records([record])
+    assert got["verdict"] == "invalid"
+    assert [f["rule"] for f in got["findings"]] == ["input.invalid-number"]
+    line = tmp_path / "r.jsonl"
+    line.write_text(json.dumps(record, default=str).replace('"70.000000000000001"', "70.000000000000001") + "\n")
+    cli = json.loads(subprocess.run([rxlint_bin, "check", "--format", "json", str(line)],
+                                    capture_output=True, text=True).stdout)
+    assert cli["verdict"] == got["verdict"]
+    assert [f["rule"] for f in cli["findings"]] == [f["rule"] for f in got["findings"]]
+    # Big integers, too: past 64 bits is not read as a float.
+    record["patient"]["age"] = 10**30
+    (got,) = checker.check_records([record])
+    assert got["verdict"] == "invalid"
+
+
 def test_dates_are_read_as_iso_text(checker):
     import datetime
 
