@@ -26,6 +26,10 @@ Machines here are shared: every figure is the best of `--runs` runs.
 
 import argparse
 import os
+
+# numpy (for the phase numbers) starts OpenBLAS threads that spin while
+# idle, taking CPU from the one-core runs measured here.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import subprocess
 import sys
 import tempfile
