@@ -570,8 +570,9 @@ impl Grouper {
             .is_some_and(|ty| ty.is_integer());
         let mut groups: Vec<(Option<IdKey>, Vec<RowRef>)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
-        let mut lowest: Option<IdKey> = None;
-        let mut highest: Option<IdKey> = None;
+        // The groups of the lowest and highest ids, by index: no id is
+        // copied per row to keep them.
+        let (mut lowest, mut highest): (Option<usize>, Option<usize>) = (None, None);
         for row in 0..rows {
             let at = RowRef {
                 chunk: chunk.clone(),
@@ -586,15 +587,18 @@ impl Grouper {
                 continue;
             }
             let k = IdKey::of(&id, integer);
-            if lowest.as_ref().is_none_or(|l| k < *l) {
-                lowest = Some(k.clone());
+            let key = |g: Option<usize>| g.and_then(|g| groups[g].0.as_ref());
+            if key(lowest).is_none_or(|l| k < *l) {
+                lowest = Some(groups.len());
             }
-            if highest.as_ref().is_none_or(|h| k > *h) {
-                highest = Some(k.clone());
+            if key(highest).is_none_or(|h| k > *h) {
+                highest = Some(groups.len());
             }
             index.insert(id, groups.len());
             groups.push((Some(k), vec![at]));
         }
+        let lowest = lowest.and_then(|g| groups[g].0.clone());
+        let highest = highest.and_then(|g| groups[g].0.clone());
         if let (Some(before), Some(low)) = (&self.highest, &lowest)
             && low < before
         {
