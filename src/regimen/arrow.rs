@@ -28,7 +28,7 @@ use arrow_array::types::{
     Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type,
     UInt64Type,
 };
-use arrow_array::{Array, RecordBatch};
+use arrow_array::{Array, ArrowPrimitiveType, RecordBatch};
 use arrow_schema::{DataType, Schema};
 
 use super::Regimen;
@@ -198,48 +198,20 @@ fn cell(array: &dyn Array, row: usize, out: &mut String) -> Cell {
                 "false"
             },
         ),
-        DataType::Int8 => write!(out, "{}", array.as_primitive::<Int8Type>().value(row)),
-        DataType::Int16 => write!(out, "{}", array.as_primitive::<Int16Type>().value(row)),
-        DataType::Int32 => write!(out, "{}", array.as_primitive::<Int32Type>().value(row)),
-        DataType::Int64 => write!(out, "{}", array.as_primitive::<Int64Type>().value(row)),
-        DataType::UInt8 => write!(out, "{}", array.as_primitive::<UInt8Type>().value(row)),
-        DataType::UInt16 => write!(out, "{}", array.as_primitive::<UInt16Type>().value(row)),
-        DataType::UInt32 => write!(out, "{}", array.as_primitive::<UInt32Type>().value(row)),
-        DataType::UInt64 => write!(out, "{}", array.as_primitive::<UInt64Type>().value(row)),
-        DataType::Float32 => write!(out, "{}", array.as_primitive::<Float32Type>().value(row)),
-        DataType::Float64 => write!(out, "{}", array.as_primitive::<Float64Type>().value(row)),
-        DataType::Decimal32(p, s) => push(
-            out,
-            &Decimal32Type::format_decimal(
-                array.as_primitive::<Decimal32Type>().value(row),
-                *p,
-                *s,
-            ),
-        ),
-        DataType::Decimal64(p, s) => push(
-            out,
-            &Decimal64Type::format_decimal(
-                array.as_primitive::<Decimal64Type>().value(row),
-                *p,
-                *s,
-            ),
-        ),
-        DataType::Decimal128(p, s) => push(
-            out,
-            &Decimal128Type::format_decimal(
-                array.as_primitive::<Decimal128Type>().value(row),
-                *p,
-                *s,
-            ),
-        ),
-        DataType::Decimal256(p, s) => push(
-            out,
-            &Decimal256Type::format_decimal(
-                array.as_primitive::<Decimal256Type>().value(row),
-                *p,
-                *s,
-            ),
-        ),
+        DataType::Int8 => shown::<Int8Type>(array, row, out),
+        DataType::Int16 => shown::<Int16Type>(array, row, out),
+        DataType::Int32 => shown::<Int32Type>(array, row, out),
+        DataType::Int64 => shown::<Int64Type>(array, row, out),
+        DataType::UInt8 => shown::<UInt8Type>(array, row, out),
+        DataType::UInt16 => shown::<UInt16Type>(array, row, out),
+        DataType::UInt32 => shown::<UInt32Type>(array, row, out),
+        DataType::UInt64 => shown::<UInt64Type>(array, row, out),
+        DataType::Float32 => shown::<Float32Type>(array, row, out),
+        DataType::Float64 => shown::<Float64Type>(array, row, out),
+        DataType::Decimal32(p, s) => push(out, &decimal::<Decimal32Type>(array, row, *p, *s)),
+        DataType::Decimal64(p, s) => push(out, &decimal::<Decimal64Type>(array, row, *p, *s)),
+        DataType::Decimal128(p, s) => push(out, &decimal::<Decimal128Type>(array, row, *p, *s)),
+        DataType::Decimal256(p, s) => push(out, &decimal::<Decimal256Type>(array, row, *p, *s)),
         DataType::Date32 => {
             let days = array
                 .as_primitive::<arrow_array::types::Date32Type>()
@@ -261,6 +233,21 @@ fn cell(array: &dyn Array, row: usize, out: &mut String) -> Cell {
         other => return Cell::Unread(describe(other)),
     };
     Cell::Text
+}
+
+/// A number cell as Rust writes it: integers exactly, floats through
+/// their shortest round-trip text, never with an exponent.
+fn shown<T: ArrowPrimitiveType>(array: &dyn Array, row: usize, out: &mut String) -> std::fmt::Result
+where
+    T::Native: std::fmt::Display,
+{
+    use std::fmt::Write as _;
+    write!(out, "{}", array.as_primitive::<T>().value(row))
+}
+
+/// A decimal cell exactly, through its precision and scale.
+fn decimal<T: DecimalType>(array: &dyn Array, row: usize, precision: u8, scale: i8) -> String {
+    T::format_decimal(array.as_primitive::<T>().value(row), precision, scale)
 }
 
 /// What an unread cell holds, for its message.
