@@ -754,7 +754,7 @@ pub(crate) fn build_laid_out(
             code: InputCode::DuplicateId,
             field: "id".into(),
             message: format!(
-                "id `{}` was already used by the regimen on row {first}; the two are checked apart",
+                "`{}` is already the id of the regimen on row {first}; the two are checked apart",
                 excerpt(id)
             ),
             span,
