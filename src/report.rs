@@ -10,6 +10,8 @@ pub mod json;
 pub mod junit;
 pub mod sarif;
 
+use std::borrow::Cow;
+
 use crate::diagnostic::{Diagnostic, Label, Level};
 use crate::eval::{Finding, Kind, Outcome, Verdict};
 use crate::facts::Fact;
@@ -207,6 +209,31 @@ pub struct EntryFinding {
     pub position: Option<(usize, usize)>,
 }
 
+/// What a finding shows that is computed from the regimen: its message
+/// and its values. Computed once per finding, for the formats that show
+/// both its JSON and its table row (the Arrow and Parquet results).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown<'a> {
+    /// The message, with computed values.
+    pub message: Cow<'a, str>,
+    /// The present facts the rule read, shown with their units, by name.
+    pub values: Vec<(&'a str, String)>,
+}
+
+/// The findings of an outcome as [`Shown`], input problems first.
+pub fn shown<'a>(outcome: &'a Outcome<'_>) -> Vec<Shown<'a>> {
+    let r = &outcome.regimen;
+    let problems = outcome.problems.iter().map(|p| Shown {
+        message: Cow::Borrowed(p.message.as_str()),
+        values: Vec::new(),
+    });
+    let findings = outcome.findings.iter().map(|f| Shown {
+        message: Cow::Owned(f.message(r)),
+        values: f.values(r),
+    });
+    problems.chain(findings).collect()
+}
+
 /// One finding as a row of a table (`--format csv`, the Arrow and Parquet
 /// results): input problems first, then rule findings, each flat.
 #[derive(Clone, Debug, PartialEq)]
@@ -220,40 +247,58 @@ pub struct FindingRow<'a> {
     /// 1-based phase, for per-phase findings and phase fields.
     pub phase: Option<usize>,
     /// The message, with computed values.
-    pub message: String,
+    pub message: &'a str,
     /// The values shown, `fact=value; ...`.
     pub values: String,
     /// The citation, for rule findings.
     pub citation: Option<&'a str>,
 }
 
-/// The findings of an outcome as rows, input problems first.
-pub fn finding_rows<'a>(outcome: &'a Outcome<'_>) -> Vec<FindingRow<'a>> {
-    let r = &outcome.regimen;
-    let problems = outcome.problems.iter().map(|p| FindingRow {
-        rule: p.code.as_str(),
-        severity: p.code.level().as_str(),
-        kind: Kind::Violation.as_str(),
-        phase: json::phase_of(&p.field),
-        message: p.message.clone(),
-        values: String::new(),
-        citation: None,
+/// The findings of an outcome as rows, input problems first, from their
+/// [`shown`] parts.
+pub fn finding_rows<'a>(outcome: &'a Outcome<'_>, shown: &'a [Shown<'a>]) -> Vec<FindingRow<'a>> {
+    let problems = outcome.problems.iter().map(|p| {
+        (
+            p.code.as_str(),
+            p.code.level().as_str(),
+            Kind::Violation.as_str(),
+            json::phase_of(&p.field),
+            None,
+        )
     });
-    let findings = outcome.findings.iter().map(|f| FindingRow {
-        rule: &f.rule.id,
-        severity: f.severity.as_str(),
-        kind: f.kind.as_str(),
-        phase: f.phase,
-        message: f.message(r),
-        values: f
-            .values(r)
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        citation: Some(f.citation.short.as_str()),
+    let findings = outcome.findings.iter().map(|f| {
+        (
+            f.rule.id.as_str(),
+            f.severity.as_str(),
+            f.kind.as_str(),
+            f.phase,
+            Some(f.citation.short.as_str()),
+        )
     });
-    problems.chain(findings).collect()
+    problems
+        .chain(findings)
+        .zip(shown)
+        .map(|((rule, severity, kind, phase, citation), shown)| {
+            let mut values = String::new();
+            for (k, v) in &shown.values {
+                if !values.is_empty() {
+                    values.push_str("; ");
+                }
+                values.push_str(k);
+                values.push('=');
+                values.push_str(v);
+            }
+            FindingRow {
+                rule,
+                severity,
+                kind,
+                phase,
+                message: &shown.message,
+                values,
+                citation,
+            }
+        })
+        .collect()
 }
 
 /// The format-neutral summary of an outcome.

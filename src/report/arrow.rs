@@ -16,7 +16,7 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Fields, Schema, SchemaRef};
 
 use super::json;
-use super::{FindingRow, finding_rows};
+use super::{FindingRow, finding_rows, shown};
 use crate::eval::Outcome;
 
 /// The fields of one finding.
@@ -128,12 +128,14 @@ impl Results {
         self.drug
             .append_option(outcome.drug.or(r.drug.as_ref().map(|d| d.value.as_str())));
         self.verdict.append_value(outcome.verdict.as_str());
-        for row in finding_rows(outcome) {
+        // Messages and values are computed once, for the row and the line.
+        let shown = shown(outcome);
+        for row in finding_rows(outcome, &shown) {
             self.finding(row);
         }
         self.findings.append(true);
         self.line.clear();
-        json::line(outcome, profile, &mut self.line);
+        json::line_shown(outcome, profile, &shown, &mut self.line);
         if self.line.last() == Some(&b'\n') {
             self.line.pop();
         }
@@ -155,7 +157,7 @@ impl Results {
         if let Some(b) = s.field_builder::<Int32Builder>(3) {
             b.append_option(row.phase.and_then(|p| i32::try_from(p).ok()));
         }
-        text(s, 4, Some(&row.message));
+        text(s, 4, Some(row.message));
         text(s, 5, Some(&row.values));
         text(s, 6, row.citation);
         s.append(true);

@@ -5,7 +5,7 @@
 //! as a formula (`=`, `+`, `-`, `@` first: an id or drug name from the
 //! input is untrusted) is written with a leading `'`, as OWASP advises.
 
-use super::{FindingRow, finding_rows};
+use super::{FindingRow, finding_rows, shown};
 use crate::eval::Outcome;
 
 /// The columns, in order.
@@ -59,12 +59,13 @@ pub fn rows(outcome: &Outcome<'_>, out: &mut Vec<u8>) {
             f.severity.to_owned(),
             f.kind.to_owned(),
             f.phase.map(|p| p.to_string()).unwrap_or_default(),
-            f.message,
+            f.message.to_owned(),
             f.values,
             f.citation.unwrap_or_default().to_owned(),
         ]
     };
-    let mut all: Vec<[String; 11]> = finding_rows(outcome).into_iter().map(row).collect();
+    let shown = shown(outcome);
+    let mut all: Vec<[String; 11]> = finding_rows(outcome, &shown).into_iter().map(row).collect();
     // A regimen with no finding still has its row: every record is there.
     if all.is_empty() {
         all.push(row(FindingRow {
@@ -72,7 +73,7 @@ pub fn rows(outcome: &Outcome<'_>, out: &mut Vec<u8>) {
             severity: "",
             kind: "",
             phase: None,
-            message: String::new(),
+            message: "",
             values: String::new(),
             citation: None,
         }));

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use super::Shown;
 use crate::eval::{Kind, Outcome};
 
 #[derive(Serialize)]
@@ -22,7 +23,7 @@ struct FindingRecord<'a> {
     severity: &'static str,
     kind: &'static str,
     phase: Option<usize>,
-    message: String,
+    message: &'a str,
     values: Values<'a>,
     citation: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -52,7 +53,7 @@ impl Serialize for Str<'_> {
 }
 
 /// A finding's values, written as a JSON object in fact order.
-struct Values<'a>(Vec<(&'a str, String)>);
+struct Values<'a>(&'a [(&'a str, String)]);
 
 impl Serialize for Values<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -68,6 +69,12 @@ pub(crate) fn phase_of(field: &str) -> Option<usize> {
 
 /// Appends one regimen's JSON line, with its newline, to `out`.
 pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
+    line_shown(outcome, profile, &super::shown(outcome), out);
+}
+
+/// [`line`], with the findings' messages and values already computed
+/// ([`super::shown`]), for a caller that shows them again.
+pub fn line_shown(outcome: &Outcome<'_>, profile: &str, shown: &[Shown<'_>], out: &mut Vec<u8>) {
     let r = &outcome.regimen;
     let line_of = |span: Option<crate::source::Span>| {
         r.source
@@ -75,15 +82,22 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
             .zip(span)
             .map(|(s, span)| s.line_col(span.start()).0)
     };
-    let mut findings = Vec::new();
+    let mut findings = Vec::with_capacity(shown.len());
+    let mut shown = shown.iter();
+    let mut next = || {
+        shown
+            .next()
+            .map_or(("", &[][..]), |s| (&*s.message, &s.values[..]))
+    };
     for p in &outcome.problems {
+        let (message, _) = next();
         findings.push(FindingRecord {
             rule: Str::Text(p.code.as_str()),
             severity: p.code.level().as_str(),
             kind: Kind::Violation.as_str(),
             phase: phase_of(&p.field),
-            message: p.message.clone(),
-            values: Values(Vec::new()),
+            message,
+            values: Values(&[]),
             citation: None,
             missing: Vec::new(),
             field: (!p.field.is_empty()).then_some(p.field.as_str()),
@@ -92,7 +106,7 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
         });
     }
     for f in &outcome.findings {
-        let values = Values(f.values(r));
+        let (message, values) = next();
         let primary = f
             .rule
             .primary
@@ -102,8 +116,8 @@ pub fn line(outcome: &Outcome<'_>, profile: &str, out: &mut Vec<u8>) {
             severity: f.severity.as_str(),
             kind: f.kind.as_str(),
             phase: f.phase,
-            message: f.message(r),
-            values,
+            message,
+            values: Values(values),
             citation: Some(&f.citation.json),
             missing: f
                 .vocabulary
