@@ -161,63 +161,60 @@ impl RowRef {
 }
 
 /// What [`cell`] found.
-enum Cell {
-    /// Null: nothing written.
+enum Cell<'a> {
+    /// Null.
     Null,
-    /// Text, written.
-    Text,
-    /// Not a type rxlint reads: what it is (nothing written).
+    /// Text: the array's own string, or the number or date written into
+    /// the scratch buffer.
+    Text(&'a str),
+    /// Not a type rxlint reads: what it is.
     Unread(String),
 }
 
-/// Writes cell `row` of `array` to `out` as the text a CSV cell would
-/// hold: integers and decimals exactly, floats through their shortest
-/// round-trip text (`0.1`, never `0.1000000000000000055511151231257827`;
-/// Rust's `{}` never writes an exponent), dates as `YYYY-MM-DD`. Written
-/// into one buffer per row, not a string per cell.
-fn cell(array: &dyn Array, row: usize, out: &mut String) -> Cell {
+/// Cell `row` of `array` as the text a CSV cell would hold: integers and
+/// decimals exactly, floats through their shortest round-trip text
+/// (`0.1`, never `0.1000000000000000055511151231257827`; Rust's `{}`
+/// never writes an exponent), dates as `YYYY-MM-DD`. A string is the
+/// array's own; anything else is written into `scratch`.
+fn cell<'a>(array: &'a dyn Array, row: usize, scratch: &'a mut String) -> Cell<'a> {
     use std::fmt::Write as _;
-    let push = |out: &mut String, text: &str| {
-        out.push_str(text);
-        Ok(())
-    };
     if array.is_null(row) {
         return Cell::Null;
     }
+    scratch.clear();
     // Writing to a String cannot fail.
     let _ = match array.data_type() {
         DataType::Null => return Cell::Null,
-        DataType::Utf8 => push(out, array.as_string::<i32>().value(row)),
-        DataType::LargeUtf8 => push(out, array.as_string::<i64>().value(row)),
-        DataType::Utf8View => push(out, array.as_string_view().value(row)),
-        DataType::Boolean => push(
-            out,
-            if array.as_boolean().value(row) {
+        DataType::Utf8 => return Cell::Text(array.as_string::<i32>().value(row)),
+        DataType::LargeUtf8 => return Cell::Text(array.as_string::<i64>().value(row)),
+        DataType::Utf8View => return Cell::Text(array.as_string_view().value(row)),
+        DataType::Boolean => {
+            return Cell::Text(if array.as_boolean().value(row) {
                 "true"
             } else {
                 "false"
-            },
-        ),
-        DataType::Int8 => shown::<Int8Type>(array, row, out),
-        DataType::Int16 => shown::<Int16Type>(array, row, out),
-        DataType::Int32 => shown::<Int32Type>(array, row, out),
-        DataType::Int64 => shown::<Int64Type>(array, row, out),
-        DataType::UInt8 => shown::<UInt8Type>(array, row, out),
-        DataType::UInt16 => shown::<UInt16Type>(array, row, out),
-        DataType::UInt32 => shown::<UInt32Type>(array, row, out),
-        DataType::UInt64 => shown::<UInt64Type>(array, row, out),
-        DataType::Float32 => shown::<Float32Type>(array, row, out),
-        DataType::Float64 => shown::<Float64Type>(array, row, out),
-        DataType::Decimal32(p, s) => push(out, &decimal::<Decimal32Type>(array, row, *p, *s)),
-        DataType::Decimal64(p, s) => push(out, &decimal::<Decimal64Type>(array, row, *p, *s)),
-        DataType::Decimal128(p, s) => push(out, &decimal::<Decimal128Type>(array, row, *p, *s)),
-        DataType::Decimal256(p, s) => push(out, &decimal::<Decimal256Type>(array, row, *p, *s)),
+            });
+        }
+        DataType::Int8 => shown::<Int8Type>(array, row, scratch),
+        DataType::Int16 => shown::<Int16Type>(array, row, scratch),
+        DataType::Int32 => shown::<Int32Type>(array, row, scratch),
+        DataType::Int64 => shown::<Int64Type>(array, row, scratch),
+        DataType::UInt8 => shown::<UInt8Type>(array, row, scratch),
+        DataType::UInt16 => shown::<UInt16Type>(array, row, scratch),
+        DataType::UInt32 => shown::<UInt32Type>(array, row, scratch),
+        DataType::UInt64 => shown::<UInt64Type>(array, row, scratch),
+        DataType::Float32 => shown::<Float32Type>(array, row, scratch),
+        DataType::Float64 => shown::<Float64Type>(array, row, scratch),
+        DataType::Decimal32(p, s) => decimal::<Decimal32Type>(array, row, *p, *s, scratch),
+        DataType::Decimal64(p, s) => decimal::<Decimal64Type>(array, row, *p, *s, scratch),
+        DataType::Decimal128(p, s) => decimal::<Decimal128Type>(array, row, *p, *s, scratch),
+        DataType::Decimal256(p, s) => decimal::<Decimal256Type>(array, row, *p, *s, scratch),
         DataType::Date32 => {
             let days = array
                 .as_primitive::<arrow_array::types::Date32Type>()
                 .value(row);
             match arrow_array::temporal_conversions::date32_to_datetime(days) {
-                Some(date) => write!(out, "{}", date.date()),
+                Some(date) => write!(scratch, "{}", date.date()),
                 None => return Cell::Unread(format!("the date32 value {days}")),
             }
         }
@@ -226,13 +223,15 @@ fn cell(array: &dyn Array, row: usize, out: &mut String) -> Cell {
                 return Cell::Unread(describe(array.data_type()));
             };
             return match key_at(dictionary.keys(), row) {
-                Some(key) if key < dictionary.values().len() => cell(dictionary.values(), key, out),
+                Some(key) if key < dictionary.values().len() => {
+                    cell(dictionary.values().as_ref(), key, scratch)
+                }
                 _ => Cell::Null,
             };
         }
         other => return Cell::Unread(describe(other)),
     };
-    Cell::Text
+    Cell::Text(scratch)
 }
 
 /// A number cell as Rust writes it: integers exactly, floats through
@@ -246,8 +245,19 @@ where
 }
 
 /// A decimal cell exactly, through its precision and scale.
-fn decimal<T: DecimalType>(array: &dyn Array, row: usize, precision: u8, scale: i8) -> String {
-    T::format_decimal(array.as_primitive::<T>().value(row), precision, scale)
+fn decimal<T: DecimalType>(
+    array: &dyn Array,
+    row: usize,
+    precision: u8,
+    scale: i8,
+    out: &mut String,
+) -> std::fmt::Result {
+    out.push_str(&T::format_decimal(
+        array.as_primitive::<T>().value(row),
+        precision,
+        scale,
+    ));
+    Ok(())
 }
 
 /// What an unread cell holds, for its message.
@@ -271,45 +281,46 @@ fn key_at(keys: &dyn Array, row: usize) -> Option<usize> {
     key.filter(|_| keys.is_valid(row))
 }
 
-/// A row's cells, written into one buffer: each column's text is a range
-/// of it (empty for a null cell or a column not read).
+/// A row's cells, pushed in column order into one record (one buffer
+/// for the row); a column skipped, null or not read is an empty cell.
 #[derive(Clone)]
 struct Cells {
-    text: String,
-    at: Vec<(usize, usize)>,
+    record: ::csv::StringRecord,
     unread: Vec<(usize, String)>,
 }
 
 impl Cells {
     fn new(width: usize) -> Cells {
         Cells {
-            text: String::new(),
-            at: vec![(0, 0); width],
+            record: ::csv::StringRecord::with_capacity(16 * width, width),
             unread: Vec::new(),
         }
     }
 
-    /// Column `column`'s cell from row `row` of `array`.
-    fn set(&mut self, column: usize, array: &dyn Array, row: usize) {
-        let start = self.text.len();
-        match cell(array, row, &mut self.text) {
-            Cell::Null => self.text.truncate(start),
-            Cell::Text => self.at[column] = (start, self.text.len()),
+    /// Column `column`'s cell from row `row` of `array`: columns are set
+    /// in increasing order.
+    fn set(&mut self, column: usize, array: &dyn Array, row: usize, scratch: &mut String) {
+        self.pad(column);
+        match cell(array, row, scratch) {
+            Cell::Null => self.record.push_field(""),
+            Cell::Text(text) => self.record.push_field(text),
             Cell::Unread(what) => {
-                self.text.truncate(start);
-                self.text.push('?');
-                self.at[column] = (start, start + 1);
+                self.record.push_field("?");
                 self.unread.push((column, what));
             }
         }
     }
 
-    fn record(self, line: usize) -> Record {
-        let mut cells = ::csv::StringRecord::with_capacity(self.text.len(), self.at.len());
-        for &(start, end) in &self.at {
-            cells.push_field(self.text.get(start..end).unwrap_or_default());
+    /// Empty cells up to column `width`.
+    fn pad(&mut self, width: usize) {
+        while self.record.len() < width {
+            self.record.push_field("");
         }
-        let mut record = Record::new(line, cells);
+    }
+
+    fn record(mut self, line: usize, width: usize) -> Record {
+        self.pad(width);
+        let mut record = Record::new(line, self.record);
         record.unread = self.unread;
         record
     }
@@ -317,14 +328,14 @@ impl Cells {
 
 /// The top-level cells of a row: every header column read from a
 /// top-level column (the others left empty).
-fn top_cells(columns: &Columns, row: &RowRef) -> Cells {
+fn top_cells(columns: &Columns, row: &RowRef, scratch: &mut String) -> Cells {
     let header = &columns.header;
     let mut cells = Cells::new(header.width());
     for (c, source) in columns.sources.iter().enumerate() {
         if let Source::Top(i) = source
             && header.reads(c)
         {
-            cells.set(c, row.chunk.batch.column(*i).as_ref(), row.row);
+            cells.set(c, row.chunk.batch.column(*i).as_ref(), row.row, scratch);
         }
     }
     cells
@@ -337,9 +348,9 @@ fn id_of(columns: &Columns, batch: &RecordBatch, row: usize) -> Option<String> {
     let Source::Top(i) = columns.sources.get(c)? else {
         return None;
     };
-    let mut text = String::new();
-    match cell(batch.column(*i).as_ref(), row, &mut text) {
-        Cell::Text => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
+    let mut scratch = String::new();
+    match cell(batch.column(*i).as_ref(), row, &mut scratch) {
+        Cell::Text(text) => Some(text.trim().to_owned()).filter(|t| !t.is_empty()),
         Cell::Null | Cell::Unread(_) => None,
     }
 }
@@ -354,8 +365,10 @@ pub fn build(columns: &Columns, rows: &[RowRef], spans: bool, vocabulary: &Vocab
             // A row repeated exactly is read once and said, as in CSV.
             let mut repeats = csv::Repeats::default();
             let mut records: Vec<Record> = Vec::with_capacity(rows.len());
+            let mut scratch = String::new();
             for row in rows {
-                let record = top_cells(columns, row).record(row.number());
+                let record =
+                    top_cells(columns, row, &mut scratch).record(row.number(), header.width());
                 let earlier = records
                     .iter()
                     .find(|r| r.cells == record.cells && r.unread == record.unread);
@@ -380,7 +393,8 @@ fn build_nested(
 ) -> Regimen {
     let header = &columns.header;
     let line = row.number();
-    let top = top_cells(columns, row);
+    let mut scratch = String::new();
+    let top = top_cells(columns, row, &mut scratch);
     let list = row.chunk.batch.column(phases);
     let items = list_items(list.as_ref(), row.row);
     let structs = items.as_ref().and_then(|items| items.as_struct_opt());
@@ -395,11 +409,11 @@ fn build_nested(
                 if let Source::Phase(j) = source
                     && header.reads(c)
                 {
-                    cells.set(c, structs.column(*j).as_ref(), p);
+                    cells.set(c, structs.column(*j).as_ref(), p, &mut scratch);
                 }
             }
         }
-        records.push(cells.record(line));
+        records.push(cells.record(line, header.width()));
     }
     if records.len() > crate::regimen::MAX_PHASES {
         return csv::build_with(
