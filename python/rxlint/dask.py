@@ -35,16 +35,29 @@ def check(ddf: "dd.DataFrame", checker: Optional[Checker] = None) -> "dd.DataFra
     """
     checker = checker if checker is not None else Checker()
     layout = Layout.of(list(ddf.columns))
-    checker.check_schema(_arrow_schema(ddf._meta))
+    checker.check_schema(_arrow_schema(ddf, layout))
     if layout.grouped:
         ddf = ddf.shuffle(on=layout.id)
     meta = checker.results_schema.empty_table().to_pandas()
     return ddf.map_partitions(_check_partition, checker=checker, meta=meta)
 
 
-def _arrow_schema(meta: "pd.DataFrame"):
+def _arrow_schema(ddf: "dd.DataFrame", layout: Layout):
+    """The Arrow schema of ``ddf``'s partitions. Read without
+    ``dtype_backend="pyarrow"``, a ``phases`` list is a column of Python
+    objects whose Arrow type only its values tell: it is taken from the
+    first row (a partition computed on the driver)."""
+    import pandas as pd
     import pyarrow as pa
 
+    meta = ddf._meta
+    phases = [c for c in meta.columns if layout.nested and "".join(str(c).split()).lower() == "phases"]
+    if phases and not isinstance(meta.dtypes[phases[0]], pd.ArrowDtype):
+        sample = ddf.head(1, npartitions=1)
+        if len(sample) == 0:
+            sample = ddf.head(1, npartitions=-1)
+        if len(sample) > 0:
+            return pa.Schema.from_pandas(sample, preserve_index=False)
     return pa.Schema.from_pandas(meta, preserve_index=False)
 
 

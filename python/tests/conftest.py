@@ -42,9 +42,14 @@ def cli_results(rxlint_bin: str, path: str, *args: str) -> list:
 CLUSTER_RECORDS = int(os.environ.get("RXLINT_CLUSTER_RECORDS", "200000"))
 
 
+PHASE_COLUMNS = ("dose_mg", "daily_dose_mg", "frequency_per_day", "duration_weeks", "with_food", "phase")
+
+
 class Batch:
     """A generated batch: its CSV, the CLI's results, and the same rows as
-    Parquet (one row per phase, with a `phase` column, in several files)."""
+    Parquet in both layouts, each in several files: one row per phase with
+    a `phase` column (`parquet`), and one row per regimen with its phases
+    as a list of structs (`nested`)."""
 
     def __init__(self, directory: str, records: int, rxlint_bin: str, gen_bin: str) -> None:
         import pyarrow as pa
@@ -70,12 +75,29 @@ class Batch:
             phase.append(n)
         table = table.append_column("phase", pa.array(phase, pa.int32()))
         self.rows = table.num_rows
-        self.parquet = os.path.join(directory, "batch.parquet")
-        os.makedirs(self.parquet)
-        files = 8
-        step = -(-table.num_rows // files)
-        for k in range(files):
-            pq.write_table(table.slice(k * step, step), os.path.join(self.parquet, f"part-{k}.parquet"))
+        self.parquet = write_parts(table, os.path.join(directory, "batch.parquet"))
+        # One row per regimen: the regimen's columns from its first row.
+        table = table.combine_chunks()
+        starts = [i for i, p in enumerate(phase) if p == 1]
+        phases = pa.StructArray.from_arrays(
+            [table.column(c).chunk(0) for c in PHASE_COLUMNS], names=list(PHASE_COLUMNS)
+        )
+        offsets = pa.array(starts + [table.num_rows], pa.int32())
+        nested = table.drop_columns(list(PHASE_COLUMNS)).take(pa.array(starts))
+        nested = nested.append_column("phases", pa.ListArray.from_arrays(offsets, phases))
+        assert nested.num_rows == records
+        self.nested = write_parts(nested, os.path.join(directory, "nested.parquet"))
+
+
+def write_parts(table, directory: str, files: int = 8) -> str:
+    """The table as a directory of `files` Parquet files."""
+    import pyarrow.parquet as pq
+
+    os.makedirs(directory)
+    step = -(-table.num_rows // files)
+    for k in range(files):
+        pq.write_table(table.slice(k * step, step), os.path.join(directory, f"part-{k}.parquet"))
+    return directory
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,10 @@ def with_worker(ddf):
     return ddf.map_partitions(add, meta=meta)
 
 
-def test_two_workers_check_every_regimen_as_the_cli_does(client, batch):
-    ddf = dd.read_parquet(batch.parquet)
+@pytest.mark.parametrize("layout", ["parquet", "nested"])
+def test_two_workers_check_every_regimen_as_the_cli_does(client, batch, layout):
+    # One row per phase (shuffled by id), or one row per regimen.
+    ddf = dd.read_parquet(getattr(batch, layout))
     assert ddf.npartitions >= 2
     results = with_worker(rxlint.dask.check(ddf, Checker()))[["id", "json", "worker"]].compute()
     assert len(results) == batch.records

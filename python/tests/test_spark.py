@@ -66,8 +66,10 @@ def with_worker(df):
     return df.mapInArrow(add, schema)
 
 
-def test_two_executors_check_every_regimen_as_the_cli_does(spark, batch):
-    df = spark.read.parquet(batch.parquet)
+@pytest.mark.parametrize("layout", ["parquet", "nested"])
+def test_two_executors_check_every_regimen_as_the_cli_does(spark, batch, layout):
+    # One row per phase (shuffled by id), or one row per regimen.
+    df = spark.read.parquet(getattr(batch, layout))
     assert df.rdd.getNumPartitions() >= 2
     results = with_worker(rxlint.spark.check(df, Checker())).select("id", "json", "worker").toArrow()
     assert results.num_rows == batch.records
