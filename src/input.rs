@@ -535,6 +535,9 @@ fn detect(path: &Path) -> std::io::Result<Format> {
     Ok(match ext.as_str() {
         "yaml" | "yml" => Format::Yaml,
         "csv" => Format::Csv,
+        // Named Parquet but not starting as one: said so by the Parquet
+        // reader, not read as YAML.
+        "parquet" | "parq" | "pq" => Format::Parquet,
         "json" if fhir(path)? => Format::Fhir,
         "jsonl" | "ndjson" if fhir(path)? => Format::Fhir,
         "jsonl" | "ndjson" => Format::JsonLines,

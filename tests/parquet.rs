@@ -421,6 +421,21 @@ fn a_damaged_parquet_file_is_a_clean_error() {
     let r = records(&out);
     assert_eq!(r.len(), 3, "{}", stderr(&out));
     assert_eq!(r[0]["findings"][0]["rule"], "input.unreadable-file");
+    // Named Parquet but empty, or not starting as Parquet: the Parquet
+    // reader says so; it was read as a YAML document that "found nothing".
+    std::fs::write(sub.join("a.parquet"), b"").unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(sub.join("c.parquet"), b"drug: x\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = rxlint(&dir, &["check", "--format", "json", "lake"]);
+    let r = records(&out);
+    assert_eq!(r.len(), 4, "{}", stderr(&out));
+    for (i, name) in [(0, "a.parquet"), (3, "c.parquet")] {
+        assert_eq!(r[i]["findings"][0]["rule"], "input.unreadable-file");
+        let message = r[i]["findings"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("{name} is not a readable Parquet file")),
+            "{message}"
+        );
+    }
 }
 
 /// Flat rows in row groups of two rows: `ids` in file order, each a
