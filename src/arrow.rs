@@ -29,6 +29,9 @@ use crate::rules::RuleSet;
 use crate::source::SourceFile;
 
 pub use crate::report::arrow::schema as results_schema;
+pub use crate::report::arrow::{
+    COLUMNS as RESULT_COLUMNS, Selection, schema_of as results_schema_of,
+};
 
 /// Why a checker could not be built, or a batch not checked.
 #[derive(Debug)]
@@ -162,6 +165,17 @@ impl Checker {
     /// id wherever they are in the batch). Rows are numbered from 1 in
     /// `input` (`batch:7`).
     pub fn check_batch(&self, batch: &RecordBatch) -> Result<RecordBatch, CheckError> {
+        self.check_batch_with(batch, Selection::ALL)
+    }
+
+    /// [`Checker::check_batch`], giving only the selected result columns
+    /// (and doing only their work: without `json` and `findings`, no
+    /// message is written).
+    pub fn check_batch_with(
+        &self,
+        batch: &RecordBatch,
+        selection: Selection,
+    ) -> Result<RecordBatch, CheckError> {
         let columns = Arc::new(self.columns(batch.schema_ref())?);
         let mut grouper = Grouper::new(columns.clone());
         let chunk = Arc::new(Chunk {
@@ -173,16 +187,17 @@ impl Checker {
             .push(chunk)
             .map_err(|e| CheckError::Order(e.message))?;
         groups.append(&mut grouper.finish());
-        self.check_groups(&columns, &groups)
+        self.check_groups(&columns, &groups, selection)
     }
 
     fn check_groups(
         &self,
         columns: &Columns,
         groups: &[Vec<RowRef>],
+        selection: Selection,
     ) -> Result<RecordBatch, CheckError> {
         let engine = self.engine()?;
-        let mut results = Results::with_capacity(groups.len());
+        let mut results = Results::selected(groups.len(), selection);
         for rows in groups {
             let regimen = crate::regimen::arrow::build(columns, rows, false, engine.vocabulary());
             results.append(&engine.evaluate(regimen), engine.profile());
@@ -218,9 +233,15 @@ impl Checker {
     /// per-phase regimen may cross from one batch into the next when the
     /// batches are in id order.
     pub fn stream(&self, name: &str) -> Stream<'_> {
+        self.stream_with(name, Selection::ALL)
+    }
+
+    /// [`Checker::stream`], giving only the selected result columns.
+    pub fn stream_with(&self, name: &str, selection: Selection) -> Stream<'_> {
         Stream {
             checker: self,
             name: name.to_owned(),
+            selection,
             columns: None,
             grouper: None,
             rows: 0,
@@ -232,6 +253,7 @@ impl Checker {
 pub struct Stream<'c> {
     checker: &'c Checker,
     name: String,
+    selection: Selection,
     columns: Option<Arc<Columns>>,
     grouper: Option<Grouper>,
     /// Rows seen so far.
@@ -274,7 +296,7 @@ impl Stream<'_> {
         let groups = grouper
             .push(chunk)
             .map_err(|e| CheckError::Order(e.message))?;
-        self.checker.check_groups(&columns, &groups)
+        self.checker.check_groups(&columns, &groups, self.selection)
     }
 
     /// The regimen held back, once no batch follows.
@@ -285,8 +307,8 @@ impl Stream<'_> {
             .map(Grouper::finish)
             .unwrap_or_default();
         match &self.columns {
-            Some(columns) => self.checker.check_groups(columns, &groups),
-            None => Results::new()
+            Some(columns) => self.checker.check_groups(columns, &groups, self.selection),
+            None => Results::selected(0, self.selection)
                 .finish()
                 .map_err(|e| CheckError::Arrow(e.to_string())),
         }

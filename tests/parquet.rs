@@ -689,6 +689,60 @@ fn the_checker_checks_batches_and_rebuilds_from_its_sources() {
     assert!(Checker::shipped("mars", false).is_err());
 }
 
+#[test]
+fn a_checker_gives_the_result_columns_asked_for_in_their_order() {
+    use rxlint::arrow::{RESULT_COLUMNS, Selection, results_schema_of};
+    let checker = Checker::shipped("us", false).unwrap_or_else(|e| panic!("{e}"));
+    let all = checker
+        .check_batch(&flat())
+        .unwrap_or_else(|e| panic!("{e}"));
+    for names in [
+        &["verdict", "id"][..],
+        &["findings"],
+        &["json", "drug"],
+        &RESULT_COLUMNS,
+    ] {
+        let selection = Selection::of(names).unwrap_or_else(|e| panic!("{e}"));
+        let some = checker
+            .check_batch_with(&flat(), selection)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(some.schema(), results_schema_of(selection));
+        // In the results' order, whatever the order asked.
+        let got: Vec<&str> = some
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        let want: Vec<&str> = RESULT_COLUMNS
+            .iter()
+            .copied()
+            .filter(|c| names.contains(c))
+            .collect();
+        assert_eq!(got, want);
+        // Each column is the full results' column.
+        for name in got {
+            assert_eq!(
+                some.column_by_name(name),
+                all.column_by_name(name),
+                "{name}"
+            );
+        }
+    }
+    // The stream gives the same.
+    let selection = Selection::of(&["id", "verdict"]).unwrap_or_else(|e| panic!("{e}"));
+    let mut stream = checker.stream_with("batch", selection);
+    let first = stream.push(&flat()).unwrap_or_else(|e| panic!("{e}"));
+    let last = stream.finish().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.num_rows() + last.num_rows(), all.num_rows());
+    assert_eq!(last.schema(), results_schema_of(selection));
+    // A name that is no result column, or none at all, is refused.
+    let e = Selection::of(&["id", "jsn"]).err().unwrap_or_default();
+    assert!(e.contains("`jsn` is not a result column"), "{e}");
+    assert!(e.contains("did you mean `json`?"), "{e}");
+    assert!(Selection::of::<&str>(&[]).is_err());
+}
+
 /// A checker is shared by threads and moved into Python objects.
 #[test]
 fn the_checker_is_send_and_sync() {

@@ -1,7 +1,7 @@
 """Type stubs of the extension module ``rxlint._rxlint``."""
 
 import os
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import pyarrow as pa
 
@@ -44,13 +44,19 @@ class Checker:
         """The rule files as ``{name: text}``, or ``None`` for the shipped packs."""
     @property
     def results_schema(self) -> pa.Schema:
-        """The schema of :meth:`check_arrow`'s results."""
+        """The schema of :meth:`check_arrow`'s results, every column."""
+    def results_schema_of(self, columns: Optional[Sequence[str]] = None) -> pa.Schema:
+        """The schema of ``check_arrow(data, columns=columns)``'s results.
+        Raises ``ValueError`` for a name that is not a result column."""
     def check_records(self, records: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
         """One result dict per record, with the fields of ``rxlint check
         --format json``; a record that cannot be read is ``invalid``."""
-    def check_arrow(self, data: ArrowData) -> pa.Table:
-        """One result row per regimen of ``data`` (see :attr:`results_schema`).
-        Raises :class:`SchemaError` when the columns cannot be read."""
+    def check_arrow(self, data: ArrowData, columns: Optional[Sequence[str]] = None) -> pa.Table:
+        """One result row per regimen of ``data`` (see :attr:`results_schema`),
+        with the result columns named in ``columns`` only (of ``id``,
+        ``input``, ``drug``, ``verdict``, ``findings``, ``json``), or all.
+        Raises :class:`SchemaError` when the columns cannot be read and
+        ``ValueError`` for a name that is not a result column."""
     def check_schema(self, schema: pa.Schema) -> None:
         """Raises :class:`SchemaError` when a table of this schema cannot be
         read, as :meth:`check_arrow` would, without any data."""

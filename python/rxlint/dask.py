@@ -8,7 +8,7 @@ its rule texts to each worker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from . import Checker
 from ._layout import Layout
@@ -20,7 +20,12 @@ if TYPE_CHECKING:
 __all__ = ["check"]
 
 
-def check(ddf: "dd.DataFrame", checker: Optional[Checker] = None) -> "dd.DataFrame":
+def check(
+    ddf: "dd.DataFrame",
+    checker: Optional[Checker] = None,
+    *,
+    columns: Optional[Sequence[str]] = None,
+) -> "dd.DataFrame":
     """Checks every regimen of ``ddf`` and returns a Dask DataFrame of results.
 
     ``ddf`` holds one row per regimen (phases as a list of structs in a
@@ -30,7 +35,8 @@ def check(ddf: "dd.DataFrame", checker: Optional[Checker] = None) -> "dd.DataFra
 
     The result has one row per regimen: ``id``, ``input``, ``drug``,
     ``verdict``, ``findings`` (a list of dicts) and ``json`` (the line
-    ``rxlint check --format json`` writes). A record that cannot be read is
+    ``rxlint check --format json`` writes), or the ones named in
+    ``columns``; the others are not built. A record that cannot be read is
     an ``invalid`` row; a column problem raises here, before any task runs.
     """
     checker = checker if checker is not None else Checker()
@@ -38,8 +44,10 @@ def check(ddf: "dd.DataFrame", checker: Optional[Checker] = None) -> "dd.DataFra
     checker.check_schema(_arrow_schema(ddf, layout))
     if layout.grouped:
         ddf = ddf.shuffle(on=layout.id)
-    meta = checker.results_schema.empty_table().to_pandas()
-    return ddf.map_partitions(_check_partition, checker=checker, meta=meta)
+    # Fails here, with did-you-mean, for a name that is no result column.
+    meta = checker.results_schema_of(columns).empty_table().to_pandas()
+    columns = None if columns is None else list(columns)
+    return ddf.map_partitions(_check_partition, checker=checker, columns=columns, meta=meta)
 
 
 def _arrow_schema(ddf: "dd.DataFrame", layout: Layout):
@@ -61,10 +69,12 @@ def _arrow_schema(ddf: "dd.DataFrame", layout: Layout):
     return pa.Schema.from_pandas(meta, preserve_index=False)
 
 
-def _check_partition(part: "pd.DataFrame", checker: Checker) -> "pd.DataFrame":
+def _check_partition(
+    part: "pd.DataFrame", checker: Checker, columns: Optional[List[str]]
+) -> "pd.DataFrame":
     import pyarrow as pa
 
     # A partition is checked whole: the core groups a regimen's rows by id
     # wherever they are, and orders them by their `phase` column.
     table = pa.Table.from_pandas(part, preserve_index=False)
-    return checker.check_arrow(table).to_pandas()
+    return checker.check_arrow(table, columns).to_pandas()

@@ -9,7 +9,7 @@ and unpickled once per Python worker.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional, Sequence
 
 from . import Checker
 from ._layout import Layout, hold_back_last, results_schema_for
@@ -28,6 +28,7 @@ def check(
     checker: Optional[Checker] = None,
     *,
     partitions: Optional[int] = None,
+    columns: Optional[Sequence[str]] = None,
 ) -> "DataFrame":
     """Checks every regimen of ``df`` and returns a DataFrame of results.
 
@@ -41,8 +42,10 @@ def check(
 
     The result has one row per regimen: ``id``, ``input``, ``drug``,
     ``verdict``, ``findings`` and ``json`` (the line ``rxlint check
-    --format json`` writes). Its strings are Spark's usual ones, or large
-    strings when the session sets ``spark.sql.execution.arrow.useLargeVarTypes``.
+    --format json`` writes), or the ones named in ``columns``; the others
+    are not built, nor carried back to Spark. Its strings are Spark's usual
+    ones, or large strings when the session sets
+    ``spark.sql.execution.arrow.useLargeVarTypes``.
 
     A record that cannot be read is an ``invalid`` row, never a task
     failure; a column problem (a misspelt column name) raises here, on the
@@ -54,8 +57,10 @@ def check(
     layout = Layout.of(df.columns)
     # Fails on the driver, with did-you-mean, for a column problem.
     checker.check_schema(_arrow_schema(df))
+    # Fails on the driver, with did-you-mean, for a name that is no result column.
+    results = checker.results_schema_of(columns)
     large = str(df.sparkSession.conf.get(LARGE_VAR_TYPES, "false")).lower() == "true"
-    schema = results_schema_for(checker.results_schema, large)
+    schema = results_schema_for(results, large)
     if layout.grouped:
         # A number given, so that adaptive execution keeps it rather than
         # coalescing a small input's partitions into one task: the check
@@ -67,7 +72,8 @@ def check(
         # can be cut after its last whole regimen (hold_back_last); the
         # core orders each regimen's rows by its `phase` column.
         df = df.repartition(*keys).sortWithinPartitions(layout.id)
-    return df.mapInArrow(_Check(checker, schema, layout), from_arrow_schema(checker.results_schema))
+    columns = None if columns is None else list(columns)
+    return df.mapInArrow(_Check(checker, schema, layout, columns), from_arrow_schema(results))
 
 
 def _arrow_schema(df: "DataFrame") -> "pa.Schema":
@@ -84,10 +90,13 @@ class _Check:
     module and with its checker's own ``__reduce__``.
     """
 
-    def __init__(self, checker: Checker, schema: "pa.Schema", layout: Layout) -> None:
+    def __init__(
+        self, checker: Checker, schema: "pa.Schema", layout: Layout, columns: Optional[List[str]]
+    ) -> None:
         self.checker = checker
         self.schema = schema
         self.layout = layout
+        self.columns = columns
 
     def __call__(self, batches: Iterator["pa.RecordBatch"]) -> Iterator["pa.RecordBatch"]:
         if self.layout.grouped:
@@ -95,5 +104,5 @@ class _Check:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
-            results = self.checker.check_arrow(batch).cast(self.schema)
+            results = self.checker.check_arrow(batch, self.columns).cast(self.schema)
             yield from results.to_batches()

@@ -26,7 +26,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
-use rxlint::arrow::{CheckError, Checker as Core};
+use rxlint::arrow::{CheckError, Checker as Core, Selection};
 
 // As in the CLI: results are many small strings, where mimalloc is
 // several times faster than the system allocator.
@@ -136,6 +136,20 @@ impl Checker {
         self.core.results_schema().as_ref().to_pyarrow(py)
     }
 
+    /// The schema of ``check_arrow(data, columns=columns)``'s results: the
+    /// columns named, in ``results_schema`` order. Raises ``ValueError``
+    /// for a name that is not a result column, with did-you-mean.
+    #[pyo3(signature = (columns=None))]
+    fn results_schema_of<'py>(
+        &self,
+        py: Python<'py>,
+        columns: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        rxlint::arrow::results_schema_of(selection(columns)?)
+            .as_ref()
+            .to_pyarrow(py)
+    }
+
     /// Checks records given as dicts in the regimen format (as in a
     /// ``.jsonl`` file) and returns one dict per record, in order, with
     /// the fields of ``rxlint check --format json``: ``id``, ``input``
@@ -169,25 +183,34 @@ impl Checker {
     /// ``RecordBatchReader`` is read batch by batch in bounded memory; its
     /// per-phase rows must then come in id order.
     ///
+    /// ``columns`` names the result columns to give (of ``id``,
+    /// ``input``, ``drug``, ``verdict``, ``findings``, ``json``); the
+    /// others are not built, so that leaving out ``json`` and ``findings``
+    /// also saves writing the messages. ``None`` gives them all.
+    ///
     /// A record that cannot be read is an ``invalid`` row. Raises
-    /// ``SchemaError`` when the columns cannot be read.
+    /// ``SchemaError`` when the columns cannot be read, ``ValueError`` for
+    /// a name in ``columns`` that is not a result column.
+    #[pyo3(signature = (data, columns=None))]
     fn check_arrow<'py>(
         &self,
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
+        columns: Option<Vec<String>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let pyarrow = py.import("pyarrow")?;
         let core = self.core.clone();
+        let selection = selection(columns)?;
         let results = if data.is_instance(&pyarrow.getattr("RecordBatch")?)? {
             let batch = RecordBatch::from_pyarrow_bound(data)?;
-            py.detach(move || core.check_batch(&batch).map(|r| vec![r]))
+            py.detach(move || core.check_batch_with(&batch, selection).map(|r| vec![r]))
         } else if data.is_instance(&pyarrow.getattr("RecordBatchReader")?)? {
             let reader =
                 arrow_array::ffi_stream::RecordBatchStreamReader::from_pyarrow_bound(data)?;
-            py.detach(move || stream(&core, reader))
+            py.detach(move || stream(&core, reader, selection))
         } else if data.hasattr("__arrow_c_stream__")? {
             let table = Table::from_pyarrow_bound(data)?;
-            py.detach(move || whole(&core, table))
+            py.detach(move || whole(&core, table, selection))
         } else {
             return Err(PyTypeError::new_err(format!(
                 "check_arrow takes a pyarrow Table, RecordBatch or RecordBatchReader, not {}",
@@ -195,7 +218,7 @@ impl Checker {
             )));
         }
         .map_err(to_py)?;
-        Table::try_new(results, self.core.results_schema())
+        Table::try_new(results, rxlint::arrow::results_schema_of(selection))
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
             .into_pyarrow(py)
     }
@@ -313,14 +336,14 @@ fn source_of(rules: &Bound<'_, PyAny>) -> PyResult<Source> {
 
 /// A table's batches as one, so that its per-phase rows are grouped by id
 /// wherever they are.
-fn whole(core: &Core, table: Table) -> Result<Vec<RecordBatch>, CheckError> {
+fn whole(core: &Core, table: Table, selection: Selection) -> Result<Vec<RecordBatch>, CheckError> {
     let (batches, schema) = table.into_inner();
     let batch = match batches.as_slice() {
         [one] => one.clone(),
         _ => arrow_select::concat::concat_batches(&schema, &batches)
             .map_err(|e| CheckError::Arrow(e.to_string()))?,
     };
-    core.check_batch(&batch).map(|r| vec![r])
+    core.check_batch_with(&batch, selection).map(|r| vec![r])
 }
 
 /// A reader's batches one at a time, a regimen crossing into the next
@@ -328,8 +351,9 @@ fn whole(core: &Core, table: Table) -> Result<Vec<RecordBatch>, CheckError> {
 fn stream(
     core: &Core,
     reader: arrow_array::ffi_stream::RecordBatchStreamReader,
+    selection: Selection,
 ) -> Result<Vec<RecordBatch>, CheckError> {
-    let mut stream = core.stream("batch");
+    let mut stream = core.stream_with("batch", selection);
     let mut out = Vec::new();
     for batch in reader {
         let batch = batch.map_err(|e| CheckError::Arrow(e.to_string()))?;
@@ -337,6 +361,14 @@ fn stream(
     }
     out.push(stream.finish()?);
     Ok(out)
+}
+
+/// The result columns named, or all of them.
+fn selection(columns: Option<Vec<String>>) -> PyResult<Selection> {
+    match columns {
+        None => Ok(Selection::ALL),
+        Some(names) => Selection::of(&names).map_err(PyValueError::new_err),
+    }
 }
 
 /// The Python exception for a checker's error. An out-of-order message

@@ -263,6 +263,33 @@ def test_check_arrow_takes_both_layouts_and_gives_the_json_lines(checker):
     assert verdict in ("pass", "warn", "fail")
 
 
+def test_check_arrow_gives_the_columns_asked_for(checker):
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "id": ["RX-1", "RX-2"],
+            "drug": ["isotretinoin", "isotretinoin"],
+            "weight_kg": [70.0, 70.0],
+            "dose_mg": ["20", "200"],
+            "frequency_per_day": [2, 2],
+            "duration_weeks": [16, 4],
+        }
+    )
+    full = checker.check_arrow(table)
+    some = checker.check_arrow(table, columns=["verdict", "id"])
+    # In the results' order, whatever the order asked, and as the full results.
+    assert some.column_names == ["id", "verdict"]
+    assert some.schema == checker.results_schema_of(["verdict", "id"])
+    assert some == full.select(["id", "verdict"])
+    assert checker.check_arrow(table, columns=["findings"]).column("findings") == full.column("findings")
+    assert checker.results_schema_of() == checker.results_schema
+    with pytest.raises(ValueError, match="`jsn` is not a result column.*did you mean `json`"):
+        checker.check_arrow(table, columns=["id", "jsn"])
+    with pytest.raises(ValueError, match="no result column"):
+        checker.results_schema_of([])
+
+
 def test_a_bad_cell_is_an_invalid_row(checker):
     import pyarrow as pa
 

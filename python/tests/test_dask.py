@@ -48,3 +48,27 @@ def test_two_workers_check_every_regimen_as_the_cli_does(client, batch, layout):
     workers = set(results["worker"])
     assert len(workers) == 2, f"rows came from {len(workers)} workers"
     assert_same_as_cli(list(results["json"]), batch)
+
+
+def test_result_columns_are_chosen_and_checked_before_any_task(client):
+    import pandas as pd
+
+    part = pd.DataFrame(
+        {
+            "id": ["RX-1"],
+            "phase": [1],
+            "drug": ["isotretinoin"],
+            "weight_kg": [70.0],
+            "dose_mg": [20.0],
+            "frequency_per_day": [2],
+            "duration_weeks": [16],
+        }
+    )
+    ddf = dd.from_pandas(part, npartitions=1)
+    got = rxlint.dask.check(ddf, columns=["verdict", "id"])
+    assert list(got.columns) == ["id", "verdict"]
+    assert got.compute().reset_index(drop=True).equals(
+        rxlint.dask.check(ddf)[["id", "verdict"]].compute().reset_index(drop=True)
+    )
+    with pytest.raises(ValueError, match="did you mean `json`"):
+        rxlint.dask.check(ddf, columns=["jason"])

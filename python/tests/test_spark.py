@@ -95,6 +95,18 @@ def test_large_var_types_follow_the_session(spark):
         assert got.column("verdict").to_pylist() != [None]
 
 
+def test_result_columns_are_chosen_and_checked_on_the_driver(spark):
+    df = spark.createDataFrame(
+        [("RX-1", 1, "isotretinoin", 70.0, 20.0, 2, 16)],
+        "id string, phase int, drug string, weight_kg double, dose_mg double, frequency_per_day int, duration_weeks int",
+    )
+    got = rxlint.spark.check(df, columns=["verdict", "id"])
+    assert got.columns == ["id", "verdict"]
+    assert got.toArrow() == rxlint.spark.check(df).select("id", "verdict").toArrow()
+    with pytest.raises(ValueError, match="did you mean `findings`"):
+        rxlint.spark.check(df, columns=["finding"])
+
+
 def test_a_misspelt_column_fails_on_the_driver_with_a_suggestion(spark):
     df = spark.createDataFrame(
         [("RX-1", 1, "isotretinoin", 20.0, 2, 16)],

@@ -41,16 +41,77 @@ fn finding_item() -> Arc<Field> {
     ))
 }
 
+/// The columns of the results, in their order.
+pub const COLUMNS: [&str; 6] = ["id", "input", "drug", "verdict", "findings", "json"];
+
+/// The result columns a caller wants: all of them ([`Selection::ALL`]), or
+/// some, in [`COLUMNS`] order whatever the order asked. A column not
+/// asked for is not built: without `json` and `findings`, no message is
+/// written at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Selection([bool; COLUMNS.len()]);
+
+impl Selection {
+    /// Every column.
+    pub const ALL: Selection = Selection([true; COLUMNS.len()]);
+
+    /// The columns named, each one of [`COLUMNS`].
+    ///
+    /// Errors: no column, or a name that is not a result column (with
+    /// did-you-mean and the columns there are).
+    pub fn of<S: AsRef<str>>(names: &[S]) -> Result<Selection, String> {
+        let mut selection = Selection([false; COLUMNS.len()]);
+        for name in names {
+            let name = name.as_ref();
+            let Some(i) = COLUMNS.iter().position(|c| *c == name) else {
+                return Err(format!(
+                    "`{}` is not a result column (they are {}){}",
+                    crate::diagnostic::excerpt(name),
+                    COLUMNS.join(", "),
+                    crate::suggest::did_you_mean(name, COLUMNS),
+                ));
+            };
+            selection.0[i] = true;
+        }
+        if selection.0.iter().all(|on| !on) {
+            return Err(format!(
+                "no result column was asked for; the columns are {}",
+                COLUMNS.join(", ")
+            ));
+        }
+        Ok(selection)
+    }
+
+    /// Whether column `name` is selected.
+    fn has(self, name: &str) -> bool {
+        COLUMNS
+            .iter()
+            .position(|c| *c == name)
+            .is_some_and(|i| self.0[i])
+    }
+}
+
 /// The schema of the results: one row per regimen.
 pub fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
+    schema_of(Selection::ALL)
+}
+
+/// The schema of the selected result columns.
+pub fn schema_of(selection: Selection) -> SchemaRef {
+    let fields = [
         Field::new("id", DataType::Utf8, false),
         Field::new("input", DataType::Utf8, false),
         Field::new("drug", DataType::Utf8, true),
         Field::new("verdict", DataType::Utf8, false),
         Field::new("findings", DataType::List(finding_item()), false),
         Field::new("json", DataType::Utf8, false),
-    ]))
+    ];
+    Arc::new(Schema::new(
+        fields
+            .into_iter()
+            .filter(|f| selection.has(f.name()))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Outcomes appended one by one, finished as a record batch.
@@ -63,6 +124,8 @@ pub struct Results {
     json: StringBuilder,
     /// The JSON line being written.
     line: Vec<u8>,
+    /// The columns built.
+    selection: Selection,
 }
 
 impl Default for Results {
@@ -81,9 +144,16 @@ impl Results {
     /// then grow once, not by doubling (each doubling copies, and touches
     /// fresh pages the kernel must zero).
     pub fn with_capacity(rows: usize) -> Results {
+        Results::selected(rows, Selection::ALL)
+    }
+
+    /// [`Results::with_capacity`], building the selected columns only.
+    pub fn selected(rows: usize, selection: Selection) -> Results {
         // Bytes a regimen takes, about, in the benchmark's records: its
         // JSON line, its findings (three on average) and its names.
-        let (findings, line, message) = (3 * rows, 640 * rows, 96 * rows);
+        let room = |name: &str, rows: usize| if selection.has(name) { rows } else { 0 };
+        let (findings, line) = (room("findings", 3 * rows), room("json", 640 * rows));
+        let message = 32 * findings;
         let text =
             |items: usize, bytes: usize| Box::new(StringBuilder::with_capacity(items, bytes));
         let builders: Vec<Box<dyn ArrayBuilder>> = vec![
@@ -105,8 +175,9 @@ impl Results {
                 rows,
             )
             .with_field(finding_item()),
-            json: StringBuilder::with_capacity(rows, line),
+            json: StringBuilder::with_capacity(room("json", rows), line),
             line: Vec::new(),
+            selection,
         }
     }
 
@@ -123,17 +194,32 @@ impl Results {
     /// Appends one regimen's row.
     pub fn append(&mut self, outcome: &Outcome<'_>, profile: &str) {
         let r = &outcome.regimen;
+        let on = |name: &str| self.selection.has(name);
+        // Every builder is appended to, so that each keeps one row per
+        // regimen; a column not selected stays null and is never used.
         self.id.append_value(&r.id);
         self.input.append_value(&r.input);
         self.drug
             .append_option(outcome.drug.or(r.drug.as_ref().map(|d| d.value.as_str())));
         self.verdict.append_value(outcome.verdict.as_str());
+        let (findings, json) = (on("findings"), on("json"));
+        if !findings && !json {
+            self.findings.append(true);
+            self.json.append_null();
+            return;
+        }
         // Messages and values are computed once, for the row and the line.
         let shown = shown(outcome);
-        for row in finding_rows(outcome, &shown) {
-            self.finding(row);
+        if findings {
+            for row in finding_rows(outcome, &shown) {
+                self.finding(row);
+            }
         }
         self.findings.append(true);
+        if !json {
+            self.json.append_null();
+            return;
+        }
         self.line.clear();
         json::line_shown(outcome, profile, &shown, &mut self.line);
         if self.line.last() == Some(&b'\n') {
@@ -163,9 +249,10 @@ impl Results {
         s.append(true);
     }
 
-    /// The rows appended so far as one batch of [`schema`]; starts again empty.
+    /// The rows appended so far as one batch of [`schema_of`] its
+    /// selection; starts again empty.
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let columns: Vec<ArrayRef> = vec![
+        let columns: [ArrayRef; COLUMNS.len()] = [
             Arc::new(self.id.finish()),
             Arc::new(self.input.finish()),
             Arc::new(self.drug.finish()),
@@ -173,7 +260,13 @@ impl Results {
             Arc::new(self.findings.finish()),
             Arc::new(self.json.finish()),
         ];
-        RecordBatch::try_new(schema(), columns)
+        let selected = COLUMNS
+            .iter()
+            .zip(columns)
+            .filter(|(name, _)| self.selection.has(name))
+            .map(|(_, column)| column)
+            .collect();
+        RecordBatch::try_new(schema_of(self.selection), selected)
     }
 }
 
