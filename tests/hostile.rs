@@ -202,6 +202,22 @@ fn impossible_dates_and_wrong_types() {
         b"drug: [a, b]\ncourse: {phases: [{dose: 35 mg, frequency: 2/day, duration: 20 weeks}]}\n",
         "input.wrong-type",
     );
+    // An id that is no text or number is said, not replaced in silence by
+    // the record's position.
+    for (name, id) in [
+        ("id-map.yaml", "{a: 1}"),
+        ("id-list.yaml", "[1, 2]"),
+        ("id-bool.yaml", "true"),
+    ] {
+        invalid(
+            name,
+            format!("id: {id}\n{GOOD}").as_bytes(),
+            "input.wrong-type",
+        );
+    }
+    let (_, records) = check("id-number.yaml", format!("id: 17\n{GOOD}").as_bytes(), &[]);
+    assert_eq!(records[0]["id"], "17");
+    assert_ne!(records[0]["verdict"], "invalid", "{records:?}");
 }
 
 #[test]

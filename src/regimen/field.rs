@@ -77,6 +77,14 @@ pub(super) fn finish(
     let mut ctx = Ctx {
         problems: b.problems,
     };
+    // An id that is no text or number (a mapping, a list, `true`) is said,
+    // not silently replaced by the record's position.
+    if let Some(raw) =
+        b.id.as_ref()
+            .filter(|raw| !matches!(raw.value, Given::Null) && text_of(raw).is_none())
+    {
+        ctx.wrong_type(&"id", raw, "text or a number", "not an id");
+    }
     let id =
         b.id.as_ref()
             .and_then(text_of)
