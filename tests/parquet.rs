@@ -13,8 +13,8 @@ use std::sync::Arc;
 
 use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder, StructBuilder};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Date32Array, Decimal128Array, Float64Array, Int32Array,
-    Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float64Array,
+    Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
 use rxlint::arrow::{CheckError, Checker};
@@ -394,6 +394,32 @@ fn a_cell_of_a_type_rxlint_does_not_read_makes_its_regimen_invalid() {
     let human =
         String::from_utf8_lossy(&rxlint(&dir, &["check", "ts.parquet"]).stdout).into_owned();
     assert!(human.contains("ts.parquet:1"), "{human}");
+    // A phase's cell that cannot be read is said once: the phase is not
+    // also said to lack its dose.
+    let b = flat();
+    let mut fields: Vec<Field> = b
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    let mut columns = b.columns().to_vec();
+    let dose = fields
+        .iter()
+        .position(|f| f.name() == "dose_mg")
+        .unwrap_or(0);
+    fields[dose] = Field::new("dose_mg", DataType::Binary, true);
+    columns[dose] = Arc::new(BinaryArray::from(vec![&b"\xff"[..], b"30", b"20"]));
+    write_parquet(&dir.join("bin.parquet"), &[batch(fields, columns)]);
+    let out = rxlint(&dir, &["check", "--format", "json", "bin.parquet"]);
+    for r in records(&out) {
+        assert_eq!(r["verdict"], "invalid");
+        let codes: Vec<&str> = r["findings"]
+            .as_array()
+            .map(|f| f.iter().filter_map(|x| x["rule"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(codes.iter().all(|c| *c == "input.wrong-type"), "{codes:?}");
+    }
 }
 
 #[test]

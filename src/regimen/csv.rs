@@ -815,6 +815,17 @@ pub(crate) fn build_laid_out(
                         "give the column as text, a number (integer, decimal or floating point), a boolean or a date32".into(),
                     ),
                 });
+                // A phase's cell is given as empty, so that the phase is
+                // not also said to lack it.
+                if let Column::Fact(fact, _) = col
+                    && vocabulary.info(*fact).scope != Scope::Course
+                {
+                    let empty = GivenAt {
+                        value: Given::Null,
+                        span,
+                    };
+                    b.phase_field(index, *fact, empty);
+                }
                 continue;
             }
             let cell = row.cells.get(c).unwrap_or("").trimmed();
