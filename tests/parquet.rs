@@ -16,7 +16,7 @@ use arrow_array::{
     Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float64Array,
     Int32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use arrow_schema::{DataType, Field, Fields, Schema, TimeUnit};
+use arrow_schema::{DataType, Field, Fields};
 use rxlint::arrow::{CheckError, Checker};
 use serde_json::Value;
 
@@ -63,48 +63,65 @@ fn write_parquet(path: &Path, batches: &[RecordBatch]) {
     writer.close().unwrap_or_else(|e| panic!("{e}"));
 }
 
-fn batch(fields: Vec<Field>, columns: Vec<ArrayRef>) -> RecordBatch {
-    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap_or_else(|e| panic!("{e}"))
+/// A batch of named columns, each field typed by its array.
+fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(columns).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `b` with column `name` renamed `to`, or holding `column`.
+fn changed(b: &RecordBatch, name: &str, to: &str, column: Option<ArrayRef>) -> RecordBatch {
+    batch(
+        b.schema()
+            .fields()
+            .iter()
+            .zip(b.columns())
+            .map(|(f, c)| match f.name() == name {
+                true => (to, column.clone().unwrap_or_else(|| c.clone())),
+                false => (f.name().as_str(), c.clone()),
+            })
+            .collect(),
+    )
 }
 
 /// The flat layout, one row per phase, its rows shuffled: B's phase 2
 /// first, then A, then B's phase 1. Typed cells: a Decimal128 dose, an
 /// integer weight, a float eGFR, a date32 start, booleans, and nulls.
 fn flat() -> RecordBatch {
-    batch(
-        vec![
-            Field::new("id", DataType::Utf8, true),
-            Field::new("phase", DataType::Int32, true),
-            Field::new("drug", DataType::Utf8, true),
-            Field::new("weight_kg", DataType::Int64, true),
-            Field::new("age_years", DataType::Int64, true),
-            Field::new("sex", DataType::Utf8, true),
-            Field::new("egfr", DataType::Float64, true),
-            Field::new("start", DataType::Date32, true),
-            Field::new("dose_mg", DataType::Decimal128(9, 2), true),
-            Field::new("frequency_per_day", DataType::Int32, true),
-            Field::new("duration_weeks", DataType::Int64, true),
-            Field::new("with_food", DataType::Boolean, true),
-        ],
-        vec![
-            Arc::new(StringArray::from(vec!["B", "A", "B"])),
-            Arc::new(Int32Array::from(vec![2, 1, 1])),
-            Arc::new(StringArray::from(vec!["isotretinoin"; 3])),
-            Arc::new(Int64Array::from(vec![70, 60, 70])),
+    let decimals = Decimal128Array::from(vec![3500, 3000, 2000])
+        .with_precision_and_scale(9, 2)
+        .unwrap_or_else(|e| panic!("{e}"));
+    batch(vec![
+        ("id", Arc::new(StringArray::from(vec!["B", "A", "B"]))),
+        ("phase", Arc::new(Int32Array::from(vec![2, 1, 1]))),
+        ("drug", Arc::new(StringArray::from(vec!["isotretinoin"; 3]))),
+        ("weight_kg", Arc::new(Int64Array::from(vec![70, 60, 70]))),
+        (
+            "age_years",
             Arc::new(Int64Array::from(vec![Some(24), None, Some(24)])),
+        ),
+        (
+            "sex",
             Arc::new(StringArray::from(vec![Some("male"), None, Some("male")])),
+        ),
+        (
+            "egfr",
             Arc::new(Float64Array::from(vec![Some(95.5), None, Some(95.5)])),
-            Arc::new(Date32Array::from(vec![20_514; 3])),
-            Arc::new(
-                Decimal128Array::from(vec![3500, 3000, 2000])
-                    .with_precision_and_scale(9, 2)
-                    .unwrap_or_else(|e| panic!("{e}")),
-            ),
+        ),
+        ("start", Arc::new(Date32Array::from(vec![20_514; 3]))),
+        ("dose_mg", Arc::new(decimals)),
+        (
+            "frequency_per_day",
             Arc::new(Int32Array::from(vec![2, 2, 2])),
+        ),
+        (
+            "duration_weeks",
             Arc::new(Int64Array::from(vec![16, 20, 4])),
+        ),
+        (
+            "with_food",
             Arc::new(BooleanArray::from(vec![Some(true), Some(true), None])),
-        ],
-    )
+        ),
+    ])
 }
 
 /// The same regimens as CSV, in the order the Parquet file's regimens come
@@ -155,28 +172,16 @@ fn flat_rows_are_grouped_by_id_and_ordered_by_phase_with_typed_cells() {
 #[test]
 fn a_repeated_row_is_read_once_and_warned() {
     let dir = temp_dir("repeated");
-    let rows = batch(
-        vec![
-            Field::new("id", DataType::Utf8, true),
-            Field::new("drug", DataType::Utf8, true),
-            Field::new("weight_kg", DataType::Int64, true),
-            Field::new("sex", DataType::Utf8, true),
-            Field::new("dose_mg", DataType::Int64, true),
-            Field::new("frequency_per_day", DataType::Int64, true),
-            Field::new("duration_weeks", DataType::Int64, true),
-            Field::new("with_food", DataType::Boolean, true),
-        ],
-        vec![
-            Arc::new(StringArray::from(vec!["RX-1"; 3])),
-            Arc::new(StringArray::from(vec!["isotretinoin"; 3])),
-            Arc::new(Int64Array::from(vec![60; 3])),
-            Arc::new(StringArray::from(vec!["male"; 3])),
-            Arc::new(Int64Array::from(vec![20, 20, 30])),
-            Arc::new(Int64Array::from(vec![2; 3])),
-            Arc::new(Int64Array::from(vec![4, 4, 16])),
-            Arc::new(BooleanArray::from(vec![true; 3])),
-        ],
-    );
+    let rows = batch(vec![
+        ("id", Arc::new(StringArray::from(vec!["RX-1"; 3]))),
+        ("drug", Arc::new(StringArray::from(vec!["isotretinoin"; 3]))),
+        ("weight_kg", Arc::new(Int64Array::from(vec![60; 3]))),
+        ("sex", Arc::new(StringArray::from(vec!["male"; 3]))),
+        ("dose_mg", Arc::new(Int64Array::from(vec![20, 20, 30]))),
+        ("frequency_per_day", Arc::new(Int64Array::from(vec![2; 3]))),
+        ("duration_weeks", Arc::new(Int64Array::from(vec![4, 4, 16]))),
+        ("with_food", Arc::new(BooleanArray::from(vec![true; 3]))),
+    ]);
     write_parquet(&dir.join("rx.parquet"), &[rows]);
     let out = rxlint(&dir, &["check", "--format", "json", "rx.parquet"]);
     let r = records(&out);
@@ -257,8 +262,7 @@ fn nested_phases_give_what_the_flat_rows_give() {
         DataType::Struct(phase_fields.clone()),
         true,
     ));
-    let mut phases =
-        ListBuilder::new(StructBuilder::new(phase_fields, builders)).with_field(item.clone());
+    let mut phases = ListBuilder::new(StructBuilder::new(phase_fields, builders)).with_field(item);
     for regimen in [&[("20", 2, 4), ("35", 2, 16)][..], &[("30", 2, 20)][..]] {
         for (dose, times, weeks) in regimen {
             let s = phases.values();
@@ -274,20 +278,12 @@ fn nested_phases_give_what_the_flat_rows_give() {
         }
         phases.append(true);
     }
-    let nested = batch(
-        vec![
-            Field::new("id", DataType::Utf8, true),
-            Field::new("drug", DataType::Utf8, true),
-            Field::new("weight_kg", DataType::Int64, true),
-            Field::new("phases", DataType::List(item), true),
-        ],
-        vec![
-            Arc::new(StringArray::from(vec!["B", "A"])),
-            Arc::new(StringArray::from(vec!["isotretinoin"; 2])),
-            Arc::new(Int64Array::from(vec![70, 60])),
-            Arc::new(phases.finish()),
-        ],
-    );
+    let nested = batch(vec![
+        ("id", Arc::new(StringArray::from(vec!["B", "A"]))),
+        ("drug", Arc::new(StringArray::from(vec!["isotretinoin"; 2]))),
+        ("weight_kg", Arc::new(Int64Array::from(vec![70, 60]))),
+        ("phases", Arc::new(phases.finish())),
+    ]);
     write_parquet(&dir.join("nested.parquet"), &[nested]);
     let csv = "id,drug,weight_kg,dose_mg,frequency_per_day,duration_weeks
 B,isotretinoin,70,20,2,4
@@ -310,19 +306,7 @@ A,isotretinoin,60,30,2,20
 #[test]
 fn columns_are_checked_up_front_with_did_you_mean() {
     let dir = temp_dir("columns");
-    let renamed = |from: &str, to: &str| {
-        let b = flat();
-        let fields: Vec<Field> = b
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| {
-                let name = if f.name() == from { to } else { f.name() };
-                Field::new(name, f.data_type().clone(), true)
-            })
-            .collect();
-        batch(fields, b.columns().to_vec())
-    };
+    let renamed = |from: &str, to: &str| changed(&flat(), from, to, None);
     write_parquet(&dir.join("drgu.parquet"), &[renamed("drug", "drgu")]);
     let out = rxlint(&dir, &["check", "drgu.parquet"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -350,26 +334,13 @@ fn columns_are_checked_up_front_with_did_you_mean() {
 #[test]
 fn a_cell_of_a_type_rxlint_does_not_read_makes_its_regimen_invalid() {
     let dir = temp_dir("types");
-    let b = flat();
-    let mut fields: Vec<Field> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    let mut columns = b.columns().to_vec();
-    let start = fields.iter().position(|f| f.name() == "start").unwrap_or(0);
-    fields[start] = Field::new(
-        "start",
-        DataType::Timestamp(TimeUnit::Microsecond, None),
-        true,
-    );
-    columns[start] = Arc::new(TimestampMicrosecondArray::from(vec![
+    let timestamps = TimestampMicrosecondArray::from(vec![
         Some(1_772_409_600_000_000),
         None,
         Some(1_772_409_600_000_000),
-    ]));
-    write_parquet(&dir.join("ts.parquet"), &[batch(fields, columns)]);
+    ]);
+    let ts = changed(&flat(), "start", "start", Some(Arc::new(timestamps)));
+    write_parquet(&dir.join("ts.parquet"), &[ts]);
     let out = rxlint(&dir, &["check", "--format", "json", "ts.parquet"]);
     let r = records(&out);
     assert_eq!(r.len(), 2, "{}", stderr(&out));
@@ -396,21 +367,9 @@ fn a_cell_of_a_type_rxlint_does_not_read_makes_its_regimen_invalid() {
     assert!(human.contains("ts.parquet:1"), "{human}");
     // A phase's cell that cannot be read is said once: the phase is not
     // also said to lack its dose.
-    let b = flat();
-    let mut fields: Vec<Field> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    let mut columns = b.columns().to_vec();
-    let dose = fields
-        .iter()
-        .position(|f| f.name() == "dose_mg")
-        .unwrap_or(0);
-    fields[dose] = Field::new("dose_mg", DataType::Binary, true);
-    columns[dose] = Arc::new(BinaryArray::from(vec![&b"\xff"[..], b"30", b"20"]));
-    write_parquet(&dir.join("bin.parquet"), &[batch(fields, columns)]);
+    let bytes = BinaryArray::from(vec![&b"\xff"[..], b"30", b"20"]);
+    let bin = changed(&flat(), "dose_mg", "dose_mg", Some(Arc::new(bytes)));
+    write_parquet(&dir.join("bin.parquet"), &[bin]);
     let out = rxlint(&dir, &["check", "--format", "json", "bin.parquet"]);
     for r in records(&out) {
         assert_eq!(r["verdict"], "invalid");
@@ -479,26 +438,15 @@ fn grouped_file(path: &Path, ids: &[&str]) {
                 })
                 .collect();
             let n = chunk.len();
-            batch(
-                vec![
-                    Field::new("id", DataType::Utf8, true),
-                    Field::new("phase", DataType::Int32, true),
-                    Field::new("drug", DataType::Utf8, true),
-                    Field::new("weight_kg", DataType::Int64, true),
-                    Field::new("dose_mg", DataType::Int64, true),
-                    Field::new("frequency_per_day", DataType::Int64, true),
-                    Field::new("duration_weeks", DataType::Int64, true),
-                ],
-                vec![
-                    Arc::new(StringArray::from(chunk.to_vec())),
-                    Arc::new(Int32Array::from(phases)),
-                    Arc::new(StringArray::from(vec!["isotretinoin"; n])),
-                    Arc::new(Int64Array::from(vec![70; n])),
-                    Arc::new(Int64Array::from(vec![40; n])),
-                    Arc::new(Int64Array::from(vec![2; n])),
-                    Arc::new(Int64Array::from(vec![10; n])),
-                ],
-            )
+            batch(vec![
+                ("id", Arc::new(StringArray::from(chunk.to_vec()))),
+                ("phase", Arc::new(Int32Array::from(phases))),
+                ("drug", Arc::new(StringArray::from(vec!["isotretinoin"; n]))),
+                ("weight_kg", Arc::new(Int64Array::from(vec![70; n]))),
+                ("dose_mg", Arc::new(Int64Array::from(vec![40; n]))),
+                ("frequency_per_day", Arc::new(Int64Array::from(vec![2; n]))),
+                ("duration_weeks", Arc::new(Int64Array::from(vec![10; n]))),
+            ])
         })
         .collect();
     write_parquet(path, &batches);
@@ -685,20 +633,7 @@ fn the_checker_checks_batches_and_rebuilds_from_its_sources() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.check_batch(&flat()).ok(), Some(results));
     // Columns that cannot be read are an error with the did-you-mean.
-    let b = flat();
-    let fields: Vec<Field> = b
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| {
-            Field::new(
-                if f.name() == "drug" { "drgu" } else { f.name() },
-                f.data_type().clone(),
-                true,
-            )
-        })
-        .collect();
-    match checker.check_batch(&batch(fields, b.columns().to_vec())) {
+    match checker.check_batch(&changed(&flat(), "drug", "drgu", None)) {
         Err(e @ CheckError::Columns(_)) => {
             assert!(e.to_string().contains("did you mean `drug`?"), "{e}")
         }
