@@ -2,10 +2,11 @@
 //! real binary: JSON Lines shape, verdicts, exit codes, inputs and flags.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
+mod support;
+use support::{records, temp_dir};
 
 fn rxlint(args: &[&str]) -> Output {
     rxlint_in(Path::new(env!("CARGO_MANIFEST_DIR")), args, None)
@@ -30,20 +31,6 @@ fn rxlint_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
         }
     }
     child.wait_with_output().unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn records(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rxlint-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
 }
 
 const PASSING: &str = "drug: isotretinoin

@@ -9,6 +9,9 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod support;
+use support::temp_dir;
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -45,13 +48,6 @@ fn want(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .iter()
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rxlint-columns-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
 }
 
 fn path(p: &Path) -> &str {

@@ -9,10 +9,12 @@
 //! doses per kg and per m2 with and without the weight or BSA. Expectations
 //! are never copied from the binary's output.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::Value;
+
+mod support;
+use support::temp_dir;
 
 /// One regimen and what the packs must say about it: the verdict and every
 /// finding as (rule, kind), exactly.
@@ -26,13 +28,6 @@ struct Case {
 
 const V: &str = "violation";
 const U: &str = "unevaluated";
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rxlint-dose-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
-}
 
 /// Checks every (id, regimen) in one run (a `regimens:` list) and returns
 /// the JSON records with their ids, in order.

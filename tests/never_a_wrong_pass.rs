@@ -8,17 +8,13 @@
 //! Every expectation is worked by hand from the label sentences in
 //! `rules/sources/`, never copied from the binary's output.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rxlint-nwp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
-}
+mod support;
+use support::temp_dir;
 
 /// Checks one regimen document under `args` (`--profile eu`, `--rules D`);
 /// returns the exit code and the JSON record.

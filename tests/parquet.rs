@@ -7,8 +7,7 @@
 //! writer (no binary fixture is committed): each test's builder says what
 //! its file holds.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::builder::{Int32Builder, ListBuilder, StringBuilder, StructBuilder};
@@ -20,35 +19,11 @@ use arrow_schema::{DataType, Field, Fields};
 use rxlint::arrow::{CheckError, Checker};
 use serde_json::Value;
 
+mod support;
+use support::{records, rxlint, stderr, temp_dir};
+
 #[path = "../bench/synth.rs"]
 mod synth;
-
-fn rxlint(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rxlint"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rxlint-parquet-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
-}
-
-fn records(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
-        .collect()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// Writes `batches` as one Parquet file, a row group per batch.
 fn write_parquet(path: &Path, batches: &[RecordBatch]) {

@@ -3,26 +3,12 @@
 //! no step, and `rules test` probes bounds through `min` (or says, at the
 //! arm, why it could not).
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use serde_json::Value;
 
-fn rxlint(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rxlint"))
-        .current_dir(dir)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run rxlint: {e}"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("rxlint-lang-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{e}"));
-    dir
-}
+mod support;
+use support::{rxlint, temp_dir};
 
 /// The one JSON record of checking `regimen`, and the exit code.
 fn check(name: &str, regimen: &str) -> (Value, Option<i32>) {
