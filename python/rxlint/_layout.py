@@ -3,20 +3,27 @@ string types."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Optional
+
+from ._rxlint import SchemaError
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from ._rxlint import Checker
+
 
 class Layout(NamedTuple):
-    """How a table's rows make regimens: one row each (a ``phases`` list
-    column), or one row per phase, grouped by the ``id`` column."""
+    """How a table's rows make regimens, as the core reads its columns:
+    one row each (a ``phases`` list of structs), or one row per phase,
+    grouped by the ``id`` column and ordered by the ``phase`` column."""
 
     #: The id column of the per-phase layout, if any.
     id: Optional[str]
     #: Whether one row is one regimen.
     nested: bool
+    #: The phase column of the per-phase layout, if any.
+    phase: Optional[str]
 
     @property
     def grouped(self) -> bool:
@@ -24,15 +31,23 @@ class Layout(NamedTuple):
         return not self.nested and self.id is not None
 
     @classmethod
-    def of(cls, columns: Sequence[str]) -> "Layout":
-        # Names match as the core matches them: case and spaces aside.
-        def find(name: str) -> Optional[str]:
-            for c in columns:
-                if "".join(c.split()).lower() == name:
-                    return c
-            return None
+    def check(cls, checker: "Checker", schema: "pa.Schema", engine: str) -> "Layout":
+        """The layout of a table of ``schema``, its columns checked by the
+        core (``SchemaError``, with did-you-mean, for a column problem).
 
-        return cls(id=find("id"), nested=find("phases") is not None)
+        A cluster keeps no row order, so rows grouped by id must say their
+        order: one row per phase without a ``phase`` column is refused,
+        rather than a regimen's phases checked in whatever order ``engine``
+        hands them over."""
+        layout = cls(**checker.check_schema(schema))
+        if layout.grouped and layout.phase is None:
+            raise SchemaError(
+                f"the table has one row per phase (an `{layout.id}` column) and no `phase` column: "
+                f"{engine} keeps no row order, so a regimen's phases could be read in any order; "
+                "add a `phase` column numbering each regimen's rows 1, 2, ... (1 for a regimen "
+                "of one row), or give one row per regimen with a `phases` list"
+            )
+        return layout
 
 
 def results_schema_for(schema: "pa.Schema", large: bool) -> "pa.Schema":

@@ -57,7 +57,9 @@ class Checker:
         ``input``, ``drug``, ``verdict``, ``findings``, ``json``), or all.
         Raises :class:`SchemaError` when the columns cannot be read and
         ``ValueError`` for a name that is not a result column."""
-    def check_schema(self, schema: pa.Schema) -> None:
-        """Raises :class:`SchemaError` when a table of this schema cannot be
-        read, as :meth:`check_arrow` would, without any data."""
+    def check_schema(self, schema: pa.Schema) -> Dict[str, Any]:
+        """Checks the columns of a table of this schema as :meth:`check_arrow`
+        would, without any data, and says how its rows make regimens:
+        ``{"nested": bool, "id": Optional[str], "phase": Optional[str]}``.
+        Raises :class:`SchemaError` when the columns cannot be read."""
     def __reduce__(self) -> Any: ...

@@ -40,8 +40,8 @@ def check(
     an ``invalid`` row; a column problem raises here, before any task runs.
     """
     checker = checker if checker is not None else Checker()
-    layout = Layout.of(list(ddf.columns))
-    checker.check_schema(_arrow_schema(ddf, layout))
+    # Fails here, with did-you-mean, for a column problem.
+    layout = Layout.check(checker, _arrow_schema(ddf), "Dask")
     if layout.grouped:
         ddf = ddf.shuffle(on=layout.id)
     # Fails here, with did-you-mean, for a name that is no result column.
@@ -50,20 +50,17 @@ def check(
     return ddf.map_partitions(_check_partition, checker=checker, columns=columns, meta=meta)
 
 
-def _arrow_schema(ddf: "dd.DataFrame", layout: Layout):
-    """The Arrow schema of ``ddf``'s partitions. Read without
-    ``dtype_backend="pyarrow"``, a ``phases`` list is a column of Python
-    objects whose Arrow type only its values tell: it is taken from the
-    first row (a partition computed on the driver)."""
+def _arrow_schema(ddf: "dd.DataFrame"):
+    """The Arrow schema of ``ddf``'s partitions. A column of Python
+    objects (a ``phases`` list read without ``dtype_backend="pyarrow"``)
+    tells its Arrow type only by its values: the schema is then taken from
+    the first row of the first partition, computed here."""
     import pandas as pd
     import pyarrow as pa
 
     meta = ddf._meta
-    phases = [c for c in meta.columns if layout.nested and "".join(str(c).split()).lower() == "phases"]
-    if phases and not isinstance(meta.dtypes[phases[0]], pd.ArrowDtype):
-        sample = ddf.head(1, npartitions=1)
-        if len(sample) == 0:
-            sample = ddf.head(1, npartitions=-1)
+    if any(pd.api.types.is_object_dtype(t) for t in meta.dtypes):
+        sample = ddf.head(1, npartitions=1, compute=True)
         if len(sample) > 0:
             return pa.Schema.from_pandas(sample, preserve_index=False)
     return pa.Schema.from_pandas(meta, preserve_index=False)

@@ -51,12 +51,11 @@ def check(
     failure; a column problem (a misspelt column name) raises here, on the
     driver, before any task runs.
     """
-    from pyspark.sql.pandas.types import from_arrow_schema
+    from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
     checker = checker if checker is not None else Checker()
-    layout = Layout.of(df.columns)
     # Fails on the driver, with did-you-mean, for a column problem.
-    checker.check_schema(_arrow_schema(df))
+    layout = Layout.check(checker, to_arrow_schema(df.schema), "Spark")
     # Fails on the driver, with did-you-mean, for a name that is no result column.
     results = checker.results_schema_of(columns)
     large = str(df.sparkSession.conf.get(LARGE_VAR_TYPES, "false")).lower() == "true"
@@ -74,13 +73,6 @@ def check(
         df = df.repartition(*keys).sortWithinPartitions(layout.id)
     columns = None if columns is None else list(columns)
     return df.mapInArrow(_Check(checker, schema, layout, columns), from_arrow_schema(results))
-
-
-def _arrow_schema(df: "DataFrame") -> "pa.Schema":
-    """The Arrow schema Spark sends ``df``'s batches with."""
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    return to_arrow_schema(df.schema)
 
 
 class _Check:

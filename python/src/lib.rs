@@ -223,13 +223,25 @@ impl Checker {
             .into_pyarrow(py)
     }
 
-    /// Raises ``SchemaError`` when a table of this ``pyarrow.Schema``
-    /// cannot be read, as ``check_arrow`` would, without any data: how
-    /// ``rxlint.spark`` and ``rxlint.dask`` fail on the driver, before any
-    /// task runs.
-    fn check_schema(&self, schema: &Bound<'_, PyAny>) -> PyResult<()> {
+    /// Checks the columns of a table of this ``pyarrow.Schema`` as
+    /// ``check_arrow`` would, without any data, and says how its rows make
+    /// regimens: ``{"nested": bool, "id": name or None, "phase": name or
+    /// None}`` (``id`` and ``phase`` as the schema names them, for the
+    /// layout of one row per phase). Raises ``SchemaError`` when the
+    /// columns cannot be read: how ``rxlint.spark`` and ``rxlint.dask``
+    /// fail on the driver, before any task runs.
+    fn check_schema<'py>(
+        &self,
+        py: Python<'py>,
+        schema: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let schema = Schema::from_pyarrow_bound(schema)?;
-        self.core.columns(&schema).map(|_| ()).map_err(to_py)
+        let columns = self.core.columns(&schema).map_err(to_py)?;
+        let layout = PyDict::new(py);
+        layout.set_item("nested", columns.nested())?;
+        layout.set_item("id", columns.id_name())?;
+        layout.set_item("phase", columns.phase_name())?;
+        Ok(layout)
     }
 
     fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -263,6 +263,21 @@ def test_check_arrow_takes_both_layouts_and_gives_the_json_lines(checker):
     assert verdict in ("pass", "warn", "fail")
 
 
+def test_check_schema_says_the_layout_the_core_reads(checker):
+    import pyarrow as pa
+
+    flat = pa.schema([("ID", pa.string()), ("Phase", pa.int32()), ("drug", pa.string()),
+                      ("dose_mg", pa.float64()), ("frequency_per_day", pa.int32()), ("duration_weeks", pa.int32())])
+    assert checker.check_schema(flat) == {"nested": False, "id": "ID", "phase": "Phase"}
+    item = pa.struct([("dose_mg", pa.float64()), ("frequency_per_day", pa.int32()), ("duration_weeks", pa.int32())])
+    nested = pa.schema([("id", pa.string()), ("drug", pa.string()), ("phases", pa.list_(item))])
+    assert checker.check_schema(nested) == {"nested": True, "id": None, "phase": None}
+    # A `phases` column that is no list of structs does not make the table
+    # one row per regimen: it is a column rxlint does not read.
+    stray = flat.append(pa.field("phases", pa.list_(pa.int32())))
+    assert checker.check_schema(stray)["nested"] is False
+
+
 def test_check_arrow_gives_the_columns_asked_for(checker):
     import pyarrow as pa
 

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+import rxlint
 import rxlint.dask
 from rxlint import Checker
 
@@ -72,3 +73,12 @@ def test_result_columns_are_chosen_and_checked_before_any_task(client):
     )
     with pytest.raises(ValueError, match="did you mean `json`"):
         rxlint.dask.check(ddf, columns=["jason"])
+
+
+def test_rows_per_phase_without_a_phase_column_fail_before_any_task(client):
+    import pandas as pd
+
+    part = pd.DataFrame({"id": ["RX-1", "RX-1"], "drug": ["isotretinoin"] * 2, "dose_mg": [20.0, 40.0],
+                         "frequency_per_day": [2, 2], "duration_weeks": [4, 16]})
+    with pytest.raises(rxlint.SchemaError, match="no `phase` column: Dask keeps no row order"):
+        rxlint.dask.check(dd.from_pandas(part, npartitions=1))

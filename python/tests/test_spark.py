@@ -107,6 +107,16 @@ def test_result_columns_are_chosen_and_checked_on_the_driver(spark):
         rxlint.spark.check(df, columns=["finding"])
 
 
+def test_rows_per_phase_without_a_phase_column_fail_on_the_driver(spark):
+    # Spark keeps no row order: a regimen's phases would come in any order.
+    df = spark.createDataFrame(
+        [("RX-1", "isotretinoin", 70.0, 20.0, 2, 4), ("RX-1", "isotretinoin", 70.0, 40.0, 2, 16)],
+        "id string, drug string, weight_kg double, dose_mg double, frequency_per_day int, duration_weeks int",
+    )
+    with pytest.raises(rxlint.SchemaError, match="no `phase` column: Spark keeps no row order"):
+        rxlint.spark.check(df)
+
+
 def test_a_misspelt_column_fails_on_the_driver_with_a_suggestion(spark):
     df = spark.createDataFrame(
         [("RX-1", 1, "isotretinoin", 20.0, 2, 16)],

@@ -113,6 +113,27 @@ impl Columns {
         self.phases.is_some()
     }
 
+    /// The column whose rows make one regimen, as the schema names it:
+    /// the per-phase layout's `id` (none in the nested layout, or without
+    /// an id column).
+    pub fn id_name(&self) -> Option<&str> {
+        self.top_name(self.header.id_column()?)
+    }
+
+    /// The per-phase layout's `phase` column, as the schema names it.
+    pub fn phase_name(&self) -> Option<&str> {
+        self.top_name(self.header.phase_column()?)
+    }
+
+    /// The name of header column `c` when it is a top-level column of the
+    /// per-phase layout.
+    fn top_name(&self, c: usize) -> Option<&str> {
+        match (self.nested(), self.sources.get(c)?) {
+            (false, Source::Top(_)) => self.header.column_name(c),
+            _ => None,
+        }
+    }
+
     /// Whether `batch` has the schema these columns were checked on.
     pub fn fits(&self, batch: &RecordBatch) -> bool {
         let fields = batch.schema_ref().fields();
