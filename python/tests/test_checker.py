@@ -128,7 +128,13 @@ def test_numbers_keep_their_exact_text(checker):
     as_float = json.loads(json.dumps(PASSING))
     as_float["patient"]["weight"] = {"value": 70.1, "unit": "kg"}
     a, b = checker.check_records([exact, as_float])
-    assert a["verdict"] == b["verdict"]
+    # Read, not refused, and the same regimen either way (but for where it
+    # was read from).
+    assert a["verdict"] != "invalid", a
+    def unplaced(r):
+        return {**r, "input": None, "findings": [{**f, "line": None} for f in r["findings"]]}
+
+    assert unplaced(a) == unplaced(b)
 
 
 def test_a_decimal_past_what_a_float_holds_is_never_rounded(checker, tmp_path, rxlint_bin):
@@ -146,10 +152,15 @@ def test_a_decimal_past_what_a_float_holds_is_never_rounded(checker, tmp_path, r
                                     capture_output=True, text=True).stdout)
     assert cli["verdict"] == got["verdict"]
     assert [f["rule"] for f in cli["findings"]] == [f["rule"] for f in got["findings"]]
-    # Big integers, too: past 64 bits is not read as a float.
-    record["patient"]["age"] = 10**30
-    (got,) = checker.check_records([record])
-    assert got["verdict"] == "invalid"
+    # Big integers, too: not rounded to the nearest float, whether past 64
+    # bits or not.
+    record["patient"]["weight"] = {"value": 70, "unit": "kg"}
+    for big in (10**17 + 1, 2**64 + 1):
+        record["patient"]["age"] = big
+        (got,) = checker.check_records([record])
+        assert [(f["rule"], f["message"]) for f in got["findings"]] == [
+            ("input.invalid-number", f"`{big}` has more than 15 significant digits")
+        ], got
 
 
 def test_dates_are_read_as_iso_text(checker):
@@ -170,6 +181,11 @@ def test_rule_text():
     assert [f["rule"] for f in high["findings"]] == ["testdrug.max-dose"]
     assert checker.rules == {"rules.yaml": PACK}
     assert checker.check_records([{**regimen_of("150 mg"), "drug": "isotretinoin"}])[0]["verdict"] == "invalid"
+    # Any mapping of file name to text, not only a dict.
+    import types
+
+    proxied = Checker(rules=types.MappingProxyType({"rules.yaml": PACK}))
+    assert proxied.check_records([regimen_of("150 mg")])[0]["verdict"] == "fail"
 
 
 def test_rules_directory_and_its_pickle_need_no_directory(tmp_path):
@@ -308,11 +324,13 @@ def test_check_arrow_gives_the_columns_asked_for(checker):
 def test_a_bad_cell_is_an_invalid_row(checker):
     import pyarrow as pa
 
-    secret = "Jane Doe"
-    table = pa.table({"id": ["A", "B"], "drug": ["isotretinoin"] * 2, "weight_kg": ["70", secret],
+    table = pa.table({"id": ["A", "B"], "drug": ["isotretinoin"] * 2, "weight_kg": ["70", "Jane Doe"],
                       "dose_mg": ["20", "20"], "frequency_per_day": [2, 2], "duration_weeks": [4, 4]})
     results = checker.check_arrow(table)
-    assert results.column("verdict").to_pylist()[1] == "invalid"
+    assert results.column("verdict").to_pylist() == ["warn", "invalid"]
+    (finding,) = [f for f in results.column("findings").to_pylist()[1] if f["rule"].startswith("input.")]
+    assert finding["rule"] == "input.invalid-number"
+    assert finding["message"].startswith("row 2, column weight_kg:"), finding
 
 
 def test_a_misspelt_column_raises_with_a_suggestion(checker):
