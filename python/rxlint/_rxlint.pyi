@@ -12,8 +12,10 @@ class RulesError(ValueError):
 
 class SchemaError(ValueError):
     """A table's columns cannot be read as regimens (a misspelt or missing
-    column, a column of the wrong type); the message says which, with a
-    suggestion. It names columns only, never a value."""
+    column, a column given twice, or on a cluster rows per phase without a
+    ``phase`` column); the message says which, with a suggestion. It names
+    columns only, never a value (a cell of a type rxlint does not read
+    makes its record ``invalid``)."""
 
 ArrowData = Union[pa.Table, pa.RecordBatch, pa.RecordBatchReader]
 

@@ -24,7 +24,7 @@ use arrow_schema::Schema;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString};
+use pyo3::types::{PyDict, PyMapping, PyString};
 
 use rxlint::arrow::{CheckError, Checker as Core, Selection};
 
@@ -315,10 +315,12 @@ enum Source {
 
 fn source_of(rules: &Bound<'_, PyAny>) -> PyResult<Source> {
     let py = rules.py();
-    if let Ok(map) = rules.cast::<PyDict>() {
-        let mut texts = Vec::with_capacity(map.len());
-        for (name, text) in map.iter() {
-            texts.push((name.extract::<String>()?, text.extract::<String>()?));
+    // Any mapping of file name to text, as the stub says, not only a dict.
+    if let Ok(map) = rules.cast::<PyMapping>() {
+        let items = map.items()?;
+        let mut texts = Vec::with_capacity(items.len());
+        for item in items.iter() {
+            texts.push(item.extract::<(String, String)>()?);
         }
         return Ok(Source::Texts(texts));
     }
