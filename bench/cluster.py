@@ -33,43 +33,15 @@ import os
 # numpy (for the phase numbers) starts OpenBLAS threads that spin while
 # idle, taking CPU from the one-core runs measured here.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RELEASE = os.path.join(ROOT, "target", "release")
-RXLINT = os.path.join(RELEASE, "rxlint")
-GEN = os.path.join(RELEASE, "examples", "gen")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from run import RXLINT, generate, measure, measure_pair  # noqa: E402
 
-
-def cli(path):
-    """Wall and CPU seconds of one `--jobs 1` run."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        [RXLINT, "check", "--format", "json", "--quiet", "--jobs", "1", path],
-        stdout=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        sys.exit(f"rxlint failed with status {status}")
-    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
-
-
-def cli_pair(path):
-    """Wall seconds of two `--jobs 1` runs at once."""
-    start = time.perf_counter()
-    procs = [
-        subprocess.Popen(
-            [RXLINT, "check", "--format", "json", "--quiet", "--jobs", "1", path],
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(2)
-    ]
-    for p in procs:
-        p.wait()
-    return time.perf_counter() - start
+# One `--jobs 1` run of the CLI on a file.
+CLI = [RXLINT, "check", "--format", "json", "--quiet", "--jobs", "1"]
 
 
 def flat_table(csv_path):
@@ -147,7 +119,7 @@ def identity(batches):
     yield from batches
 
 
-def spark_rates(parquet, records, executors, runs):
+def spark_rates(parquet, executors, runs):
     import rxlint.spark
 
     spark, startup = spark_session(executors)
@@ -185,13 +157,13 @@ def main():
     n = args.records
     with tempfile.TemporaryDirectory(prefix="rxlint-cluster-bench-") as tmp:
         csv_path = os.path.join(tmp, "input.csv")
-        with open(csv_path, "wb") as out:
-            subprocess.run([GEN, "--records", str(n), "--format", "csv"], stdout=out, check=True)
+        generate(csv_path, n, "csv")
         flat, starts = flat_table(csv_path)
-        one = min((cli(csv_path) for _ in range(args.runs)), key=lambda r: r[0])
+        # (wall, CPU) seconds of the best run.
+        one = min(((w, c) for w, _, c in (measure(CLI + [csv_path]) for _ in range(args.runs))), key=lambda r: r[0])
         (arrow_wall, arrow_cpu), rows = check_arrow_rate(flat, args.runs)
         assert rows == n, rows
-        pair = min(cli_pair(csv_path) for _ in range(args.runs))
+        pair = min(measure_pair(CLI + [csv_path])[0] for _ in range(args.runs))
         ceiling = 2 * one[0] / pair
         print(f"\n{n:,} records ({flat.num_rows:,} rows), best of {args.runs} runs, {os.cpu_count()} cores\n")
         print("| run | wall s | CPU s | records/s | x CLI |")
@@ -210,7 +182,7 @@ def main():
         del flat
         results = {}
         for executors in (1, 2):
-            results[executors] = spark_rates(parquet, n, executors, args.runs)
+            results[executors] = spark_rates(parquet, executors, args.runs)
         print(
             "\n| Spark executors (1 core each) | start-up s | no-op s | rxlint s | records/s | per core "
             "| x no-op | id, verdict s (x no-op) | and findings s (x no-op) |"
