@@ -38,6 +38,16 @@ fn write_parquet(path: &Path, batches: &[RecordBatch]) {
     writer.close().unwrap_or_else(|e| panic!("{e}"));
 }
 
+/// The batches of a Parquet file (the results of `--format parquet`).
+fn read_parquet(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{e}"));
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// A batch of named columns, each field typed by its array.
 fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
     RecordBatch::try_from_iter(columns).unwrap_or_else(|e| panic!("{e}"))
@@ -186,13 +196,8 @@ fn a_repeated_row_is_read_once_and_warned() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let file = std::fs::File::open(dir.join("out.parquet")).unwrap_or_else(|e| panic!("{e}"));
-    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"))
-        .next()
-        .unwrap_or_else(|| panic!("no batch"))
-        .unwrap_or_else(|e| panic!("{e}"));
+    let batches = read_parquet(&dir.join("out.parquet"));
+    let batch = batches.first().unwrap_or_else(|| panic!("no batch"));
     let findings = batch
         .column_by_name("findings")
         .and_then(|c| c.as_any().downcast_ref::<arrow_array::ListArray>())
@@ -463,13 +468,7 @@ fn format_parquet_writes_one_row_per_regimen_with_its_json_line() {
         ],
     );
     assert_eq!(out.status.code(), json.status.code(), "{}", stderr(&out));
-    let file = std::fs::File::open(dir.join("results.parquet")).unwrap_or_else(|e| panic!("{e}"));
-    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .unwrap_or_else(|e| panic!("{e}"));
-    let batches: Vec<RecordBatch> = reader
-        .collect::<Result<_, _>>()
-        .unwrap_or_else(|e| panic!("{e}"));
+    let batches = read_parquet(&dir.join("results.parquet"));
     assert_eq!(batches[0].schema(), rxlint::arrow::results_schema());
     let lines: Vec<String> = batches
         .iter()
