@@ -285,6 +285,9 @@ def test_check_schema_says_the_layout_the_core_reads(checker):
     flat = pa.schema([("ID", pa.string()), ("Phase", pa.int32()), ("drug", pa.string()),
                       ("dose_mg", pa.float64()), ("frequency_per_day", pa.int32()), ("duration_weeks", pa.int32())])
     assert checker.check_schema(flat) == {"nested": False, "id": "ID", "phase": "Phase"}
+    # The schema's own name, for Spark to repartition by: a BOM and all.
+    bom = pa.schema([pa.field("\ufeffid", pa.string())] + list(flat)[1:])
+    assert checker.check_schema(bom)["id"] == "\ufeffid"
     item = pa.struct([("dose_mg", pa.float64()), ("frequency_per_day", pa.int32()), ("duration_weeks", pa.int32())])
     nested = pa.schema([("id", pa.string()), ("drug", pa.string()), ("phases", pa.list_(item))])
     assert checker.check_schema(nested) == {"nested": True, "id": None, "phase": None}

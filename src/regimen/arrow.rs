@@ -125,11 +125,11 @@ impl Columns {
         self.top_name(self.header.phase_column()?)
     }
 
-    /// The name of header column `c` when it is a top-level column of the
-    /// per-phase layout.
+    /// The schema's own name (a BOM and all) of header column `c` when it
+    /// is a top-level column of the per-phase layout.
     fn top_name(&self, c: usize) -> Option<&str> {
         match (self.nested(), self.sources.get(c)?) {
-            (false, Source::Top(_)) => self.header.column_name(c),
+            (false, Source::Top(i)) => self.fields.get(*i).map(|(name, _)| name.as_str()),
             _ => None,
         }
     }
